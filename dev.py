@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Run the project's jobs on a machine that has only Python 3.11+ and git.
+
+    python3 dev.py ci      the pull-request checks, locally: lint, every layer in
+                           parallel, combined coverage, then the PR report
+    python3 dev.py test    the whole test suite (every layer, coverage, docs)
+    python3 dev.py tox -e api -- -k tenant    any tox command
+
+The first run creates ``.venv-tools/`` holding tox and tox-uv (tox-uv then
+provisions each layer's environment with uv); later runs reuse it. Nothing is
+installed outside the repository. After a run, one line sums up the tests
+from the layers' JUnit files, so the outcome is visible even when tox's
+parallel mode hid the layers' own output.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".venv-tools"
+REQUIREMENTS = ("tox>=4.23", "tox-uv>=1.16")
+JOBS = {
+    "ci": [["-m", "ci", "-p", "auto"]],
+    "test": [["-m", "test", "-p", "auto"]],
+}
+#: The CI layers whose JUnit files the closing line sums up.
+LAYERS = ("api", "auth", "logging", "tooling", "integration")
+
+
+def tool(name: str) -> Path:
+    folder = "Scripts" if os.name == "nt" else "bin"
+    return TOOLS / folder / name
+
+
+def ensure_tools() -> None:
+    stamp = TOOLS / "requirements.txt"
+    wanted = "\n".join(REQUIREMENTS) + "\n"
+    if stamp.exists() and stamp.read_text() == wanted and tool("tox").exists():
+        return
+    print(f"dev.py: installing {', '.join(REQUIREMENTS)} into {TOOLS.name}/", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+    pip = [str(tool("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *REQUIREMENTS], check=True)
+    stamp.write_text(wanted)
+
+
+def tox(args: list[str]) -> int:
+    command = [str(tool("tox")), *args]
+    print("dev.py: " + " ".join(["tox", *args]), flush=True)
+    return subprocess.run(command, cwd=ROOT, check=False).returncode
+
+
+def summarize(results: Path) -> str | None:
+    """One closing line over every layer's JUnit XML, or None if there is none."""
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    files = [results / layer / "junit.xml" for layer in LAYERS]
+    files = [path for path in files if path.exists()]
+    for path in files:
+        root = ET.parse(path).getroot()  # noqa: S314 - our own JUnit files
+        for suite in root.iter("testsuite"):
+            tests = int(suite.get("tests", 0))
+            failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            skipped = int(suite.get("skipped", 0))
+            totals["failed"] += failed
+            totals["skipped"] += skipped
+            totals["passed"] += tests - failed - skipped
+    if not files:
+        return None
+    layers = ", ".join(path.parent.name for path in files)
+    return (
+        f"layers ({layers}):\n"
+        f"tests: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped"
+    )
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in (*JOBS, "tox"):
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be started by any python3
+        print("dev.py: Python 3.11 or newer is required", file=sys.stderr)
+        return 2
+    ensure_tools()
+    if argv[0] == "tox":
+        return tox(argv[1:])
+    code = 0
+    for args in JOBS[argv[0]]:
+        code = tox(args)
+        if code != 0:
+            break
+    line = summarize(ROOT / "results")
+    if line:
+        print(line, flush=True)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

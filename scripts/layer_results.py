@@ -1,0 +1,74 @@
+"""Prepare a layer's result locations before its tox env runs.
+
+Each layer owns ``results/<layer>/`` (JUnit XML, report log, tox result JSON)
+and the ``results/coverage/.coverage.<layer>*`` data files. Stale files from an
+earlier run would be combined into today's report, so a layer clears exactly
+what it owns and nothing else: layers running side by side never touch each
+other's files.
+
+    python -m scripts.layer_results prepare api
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+_LAYER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def prepare(results_dir: Path, layer: str) -> list[Path]:
+    """Remove the layer's previous results and create its empty folder.
+
+    Returns the paths that were removed, for the caller to report.
+    """
+    if not _LAYER_NAME.fullmatch(layer):
+        raise ValueError(f"invalid layer name {layer!r}: use lowercase letters, digits, - or _")
+    removed: list[Path] = []
+    layer_dir = results_dir / layer
+    if layer_dir.exists():
+        shutil.rmtree(layer_dir)
+        removed.append(layer_dir)
+    coverage_dir = results_dir / "coverage"
+    if coverage_dir.is_dir():
+        # ".coverage.api" and ".coverage.api.<host>.<pid>.<rand>", never ".coverage.api2".
+        for data_file in sorted(coverage_dir.glob(f".coverage.{layer}*")):
+            rest = data_file.name[len(f".coverage.{layer}") :]
+            if rest == "" or rest.startswith("."):
+                data_file.unlink()
+                removed.append(data_file)
+    coverage_dir.mkdir(parents=True, exist_ok=True)
+    layer_dir.mkdir(parents=True, exist_ok=True)
+    return removed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.layer_results",
+        description="Clear and create a test layer's result locations.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="remove the layer's stale results and coverage data")
+    prep.add_argument("layer", help="the layer (tox env) name, e.g. api")
+    prep.add_argument(
+        "--results-dir",
+        type=Path,
+        default=Path("results"),
+        help="the results root (default: %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        removed = prepare(args.results_dir, args.layer)
+    except (ValueError, OSError) as exc:
+        print(f"layer_results: {exc}", file=sys.stderr)
+        return 2
+    print(f"layer_results: {args.layer}: cleared {len(removed)} stale path(s)")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the CLI
+    raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""Root conftest: global plugin registration and guards only.
+
+Fixtures that belong to a layer live in that layer's conftest; shared
+builders live in tests/utils/. The guards below run for every test:
+
+* the layer marker (and ``unit`` for the four unit layers) comes from the
+  folder, so ``pytest -m auth`` and ``tox -e auth`` select the same tests;
+* environment variables the services read are removed, so a developer's
+  shell never changes a result;
+* the api, auth and logging layers cannot open network sockets; tooling and
+  integration may reach loopback only;
+* a test that leaves a Flask app or request context pushed fails.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.utils import guards
+
+pytest_plugins = ["pytester"]
+
+TESTS_ROOT = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = guards.layer_for(item.path, TESTS_ROOT)
+        if layer is None:
+            continue
+        item.add_marker(layer)
+        if layer in guards.UNIT_LAYERS:
+            item.add_marker("unit")
+
+
+def _layer_of(item: pytest.Item) -> str | None:
+    return guards.layer_for(item.path, TESTS_ROOT)
+
+
+@pytest.fixture(autouse=True)
+def _scrub_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in guards.service_env_names(os.environ):
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    guards.apply_network_policy(_layer_of(request.node))
+    yield
+    guards.lift_network_policy()
+
+
+@pytest.fixture(autouse=True)
+def _flask_context_leak_guard() -> Iterator[None]:
+    yield
+    leaked = list(guards.pop_leaked_flask_contexts())
+    if leaked:
+        pytest.fail(
+            "test left Flask context(s) pushed: "
+            + ", ".join(leaked)
+            + " (use `with app.app_context():` or the client as a context manager)",
+            pytrace=False,
+        )

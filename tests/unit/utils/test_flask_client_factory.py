@@ -1,0 +1,73 @@
+import flask
+import pytest
+
+from tests.utils.flask_client_factory import (
+    SHUTDOWN_HOOKS,
+    app_from_factory,
+    build_app,
+    make_client,
+    shutdown_app,
+)
+
+
+def create_app(greeting="hello", calls=None):
+    app = flask.Flask("factory_under_test")
+    app.config["GREETING"] = greeting
+
+    @app.get("/greet")
+    def greet():
+        return {"greeting": app.config["GREETING"], "testing": app.testing}
+
+    if calls is not None:
+        app.extensions[SHUTDOWN_HOOKS] = [
+            lambda: calls.append("first"),
+            lambda: calls.append("second"),
+        ]
+    return app
+
+
+def test_make_client__passes_overrides_to_the_factory():
+    with make_client(create_app, greeting="hi") as client:
+        response = client.get("/greet")
+    assert response.json == {"greeting": "hi", "testing": True}
+
+
+def test_make_client__runs_shutdown_hooks_in_reverse_order_even_on_failure():
+    calls = []
+    with pytest.raises(RuntimeError), make_client(create_app, calls=calls):
+        raise RuntimeError("test failed")
+    assert calls == ["second", "first"]
+
+
+def test_make_client__leaves_no_context_pushed():
+    with make_client(create_app) as client:
+        client.get("/greet")
+        assert flask.has_request_context()
+    assert not flask.has_request_context()
+    assert not flask.has_app_context()
+
+
+def test_build_app__rejects_a_factory_that_returns_no_app():
+    with pytest.raises(TypeError, match="not a Flask app"):
+        build_app(lambda: object())
+
+
+def test_shutdown_app__runs_every_hook_and_reraises_the_first_error():
+    app = flask.Flask("hooks")
+    ran = []
+
+    def failing():
+        ran.append("failing")
+        raise OSError("close failed")
+
+    app.extensions[SHUTDOWN_HOOKS] = [lambda: ran.append("ok"), failing]
+    with pytest.raises(OSError, match="close failed"):
+        shutdown_app(app)
+    assert ran == ["failing", "ok"]
+    shutdown_app(app)  # hooks run once: nothing left to run
+    assert ran == ["failing", "ok"]
+
+
+def test_app_from_factory__yields_testing_app():
+    with app_from_factory(create_app) as app:
+        assert app.testing

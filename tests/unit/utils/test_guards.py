@@ -1,0 +1,152 @@
+"""The root conftest's guards, tested directly and through a pytest run."""
+
+import socket
+import textwrap
+from pathlib import Path
+
+import flask
+import pytest
+import pytest_socket
+
+from tests.utils import guards
+
+ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+
+
+class TestLayerFor:
+    @pytest.mark.parametrize(
+        ("relative", "layer"),
+        [
+            ("unit/api/test_x.py", "api"),
+            ("unit/auth/deep/test_x.py", "auth"),
+            ("unit/logging/test_x.py", "logging"),
+            ("unit/utils/test_x.py", "tooling"),
+            ("unit/scripts/test_x.py", "tooling"),
+            ("integration/test_x.py", "integration"),
+            ("unit/test_x.py", None),
+        ],
+    )
+    def test_layer_for__maps_folders_to_layers(self, tmp_path, relative, layer):
+        assert guards.layer_for(tmp_path / relative, tmp_path) == layer
+
+    def test_layer_for__ignores_paths_outside_tests(self, tmp_path):
+        assert guards.layer_for(Path("/elsewhere/test_x.py"), tmp_path) is None
+
+
+def test_service_env_names__selects_only_service_variables():
+    environ = [
+        "API_JWKS_URL",
+        "AUTH_SERVICE_CONFIG",
+        "LOG_LEVEL",
+        "GITHUB_TOKEN",
+        "CI_METRICS_X",
+        "REDIS_URL",
+        "PATH",
+        "HOME",
+        "APIX",
+    ]
+    assert guards.service_env_names(environ) == [
+        "API_JWKS_URL",
+        "AUTH_SERVICE_CONFIG",
+        "CI_METRICS_X",
+        "GITHUB_TOKEN",
+        "LOG_LEVEL",
+        "REDIS_URL",
+    ]
+
+
+def test_pop_leaked_flask_contexts__pops_and_names_them():
+    app = flask.Flask("leaky")
+    app.app_context().push()
+    app.test_request_context("/leak").push()
+    popped = list(guards.pop_leaked_flask_contexts())
+    assert popped == ["request context for '/leak'", "app context of 'leaky'"]
+    assert not flask.has_app_context()
+
+
+def test_tooling_layer__may_connect_to_loopback_only():
+    # This test is in the tooling layer: loopback is allowed...
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        with socket.create_connection(server.getsockname(), timeout=2):
+            pass
+    # ...anything else is refused before a packet leaves.
+    with (
+        socket.socket() as sock,
+        pytest.raises(
+            (pytest_socket.SocketConnectBlockedError, UserWarning), match=r'host "192\.0\.2\.1"'
+        ),
+    ):
+        sock.connect(("192.0.2.1", 80))
+
+
+@pytest.fixture
+def suite(pytester):
+    """A throwaway test tree that uses the real root conftest."""
+    pytester.makeconftest(ROOT_CONFTEST.read_text())
+    for folder in ("unit", "unit/api", "integration"):
+        (pytester.path / folder).mkdir()
+        (pytester.path / folder / "__init__.py").touch()
+    pytester.makeini(
+        textwrap.dedent(
+            """
+            [pytest]
+            markers =
+                unit: u
+                api: a
+                auth: a
+                logging: l
+                tooling: t
+                integration: i
+            """
+        )
+    )
+    return pytester
+
+
+def _run(pytester, *args):
+    # The conftest computes layers relative to its own folder: pytester's root.
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+
+
+def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
+    (suite.path / "unit/api/test_api_guards.py").write_text(
+        textwrap.dedent(
+            """
+            import os, socket, flask, pytest, pytest_socket
+
+            def test_env_is_scrubbed():
+                assert "API_SECRET" not in os.environ
+                assert os.environ["KEEP_ME"] == "1"
+
+            def test_network_is_blocked():
+                # pytest-socket warns, then raises; under filterwarnings=error the
+                # warning is what surfaces. Either way the socket never opens.
+                with pytest.raises((pytest_socket.SocketBlockedError, UserWarning),
+                                   match="tried to use socket.socket"):
+                    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+            def test_unix_sockets_stay_allowed():
+                a, b = socket.socketpair()
+                a.close(); b.close()
+
+            def test_leaks_a_context():
+                flask.Flask("leaky").app_context().push()
+            """
+        )
+    )
+    (suite.path / "integration/test_integration_marker.py").write_text(
+        "def test_runs():\n    assert True\n"
+    )
+    monkeypatch.setenv("API_SECRET", "s3cr3t")
+    monkeypatch.setenv("KEEP_ME", "1")
+    result = _run(suite, "-m", "api")
+    result.assert_outcomes(passed=4, errors=1, deselected=1)
+    result.stdout.fnmatch_lines(["*test left Flask context(s) pushed: app context of 'leaky'*"])
+    assert not flask.has_app_context()
+
+    unit = _run(suite, "-m", "unit", "--collect-only", "-q")
+    unit.stdout.fnmatch_lines(["*4/5 tests collected (1 deselected)*"])
+    integration = _run(suite, "-m", "integration", "--collect-only", "-q")
+    integration.stdout.fnmatch_lines(["*1/5 tests collected*"])
