@@ -1,0 +1,13 @@
+"""OAuth 2.0 client-credentials token service.
+
+``create_app(config_path=None, **overrides)`` builds the Flask app; nothing
+happens at import time. Under gunicorn: ``gunicorn 'apps.auth_service:create_app()'``
+with ``AUTH_SERVICE_CONFIG`` naming the TOML configuration.
+"""
+
+from __future__ import annotations
+
+from apps.auth_service.app import create_app
+from apps.auth_service.errors import ConfigError, KeyFileError
+
+__all__ = ["ConfigError", "KeyFileError", "create_app"]

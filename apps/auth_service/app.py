@@ -1,0 +1,124 @@
+"""The application factory: the composition root of the token service."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import flask
+import httpx
+from prometheus_client import CollectorRegistry
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
+from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
+from apps.auth_service.config import Settings, load_settings
+from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.errors import ConfigError
+from apps.auth_service.keys import KeyLoader, load_key_set
+from apps.auth_service.metrics import AuthMetrics
+from apps.auth_service.passwords import SecretVerifier
+from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
+from apps.auth_service.tokens import TokenIssuer
+from apps.auth_service.views import EXTENSION, Services, blueprint, too_large
+from logging_lib import flask as logging_flask
+
+SHUTDOWN_HOOKS = "shutdown_hooks"
+#: Keyword arguments of ``create_app`` that inject collaborators; every other
+#: keyword overrides a top-level field of the TOML configuration.
+COLLABORATORS = frozenset(
+    {
+        "clock",
+        "key_loader",
+        "replay_cache",
+        "client_registry",
+        "http_client",
+        "metrics_registry",
+        "sleep",
+    }
+)
+
+
+def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> flask.Flask:
+    """Build the token service.
+
+    Configuration comes from the TOML file at ``config_path`` or, if that is
+    ``None``, from the file named by ``AUTH_SERVICE_CONFIG``. Keyword arguments
+    named in ``COLLABORATORS`` replace a collaborator (``clock``: epoch seconds;
+    ``key_loader``: ``KeySettings -> KeySet``; ``replay_cache``;
+    ``client_registry``; ``http_client`` for the directory service;
+    ``metrics_registry``; ``sleep`` for retry backoff); any other keyword
+    overrides the config field of that name. Raises ``ConfigError`` or
+    ``KeyFileError`` before serving anything if the configuration or a key is bad.
+    """
+    injected = {name: overrides.pop(name) for name in list(overrides) if name in COLLABORATORS}
+    settings = load_settings(config_path, os.environ, overrides)
+    clock: Callable[[], float] = injected.get("clock", time.time)
+    key_loader: KeyLoader = injected.get("key_loader", load_key_set)
+    key_set = key_loader(settings.keys)
+    shutdown_hooks: list[Callable[[], object]] = []
+
+    replay_cache: ReplayCache | None = injected.get("replay_cache")
+    if replay_cache is None:
+        replay_cache = replay_cache_from_url(
+            settings.replay_cache_url, max_entries=settings.replay_cache_max_entries, clock=clock
+        )
+        shutdown_hooks.append(replay_cache.close)
+
+    client_registry: ClientRegistry | None = injected.get("client_registry")
+    if client_registry is None:
+        client_registry = _build_registry(settings, injected, shutdown_hooks)
+
+    metrics = AuthMetrics(injected.get("metrics_registry") or CollectorRegistry())
+    authenticator = ClientAuthenticator(
+        registry=client_registry,
+        verifier=SecretVerifier(settings.argon2),
+        replay_cache=replay_cache,
+        policy=AssertionPolicy(
+            audience=settings.token_endpoint,
+            max_lifetime_seconds=settings.assertion_max_lifetime_seconds,
+            leeway_seconds=settings.clock_leeway_seconds,
+        ),
+        clock=clock,
+    )
+    issuer = TokenIssuer(
+        issuer=settings.issuer,
+        audience=settings.access_token_audience,
+        lifetime_seconds=settings.token_lifetime_seconds,
+        key_set=key_set,
+        clock=clock,
+    )
+
+    app = flask.Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.extensions[EXTENSION] = Services(
+        settings, key_set, authenticator, issuer, replay_cache, metrics, clock
+    )
+    app.extensions[SHUTDOWN_HOOKS] = shutdown_hooks
+    logging_flask.init_app(app)
+    app.register_blueprint(blueprint)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+    logging_flask.register_metrics_route(app, metrics.registry)
+    return app
+
+
+def _build_registry(
+    settings: Settings, injected: dict[str, Any], shutdown_hooks: list[Callable[[], object]]
+) -> ClientRegistry:
+    if settings.registry.source == "config":
+        return StaticClientRegistry(settings.clients)
+    if settings.registry.url is None:  # pragma: no cover - settings validation guarantees a URL
+        raise ConfigError(["registry.url: is required when registry.source is directory"])
+    http: httpx.Client | None = injected.get("http_client")
+    if http is None:
+        timeout = settings.registry.timeout_seconds
+        http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)))
+        shutdown_hooks.append(http.close)
+    return DirectoryClientRegistry(
+        http,
+        settings.registry.url,
+        retries=settings.registry.retries,
+        sleep=injected.get("sleep", time.sleep),
+    )

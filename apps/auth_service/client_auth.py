@@ -1,0 +1,241 @@
+"""Client authentication at the token endpoint.
+
+Two methods: ``client_secret_basic`` (RFC 6749 section 2.3.1) and
+``private_key_jwt`` (RFC 7523 section 2.2). Every failure raises
+``InvalidClient`` with a fixed ``reason`` label; the description sent to the
+client is deliberately vague about which check failed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+import jwt
+
+from apps.auth_service.clients import (
+    ASSERTION_ALGORITHMS,
+    CLIENT_ID,
+    AuthMethod,
+    ClientKey,
+    ClientRecord,
+    ClientRegistry,
+)
+from apps.auth_service.errors import InvalidClient, InvalidRequest
+from apps.auth_service.passwords import SecretVerifier
+from apps.auth_service.replay_cache import ReplayCache
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_CHARS = 8_192
+MAX_AUTHORIZATION_CHARS = 4_096
+MAX_JTI_CHARS = 256
+_FAILED = "client authentication failed"
+# PyJWT checks the signature only; every claim is checked below with the injected clock.
+_SIGNATURE_ONLY: jwt.types.Options = {
+    "verify_signature": True,
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+    "verify_sub": False,
+    "verify_jti": False,
+}
+
+
+@dataclass(frozen=True)
+class AuthenticatedClient:
+    """A client that proved its identity, and how."""
+
+    record: ClientRecord
+    method: AuthMethod
+
+
+@dataclass(frozen=True)
+class AssertionPolicy:
+    """What a client assertion must satisfy."""
+
+    audience: str
+    max_lifetime_seconds: int
+    leeway_seconds: int
+
+
+class ClientAuthenticator:
+    """Authenticates the client of one token request."""
+
+    def __init__(
+        self,
+        *,
+        registry: ClientRegistry,
+        verifier: SecretVerifier,
+        replay_cache: ReplayCache,
+        policy: AssertionPolicy,
+        clock: Callable[[], float],
+    ) -> None:
+        self._registry = registry
+        self._verifier = verifier
+        self._replay_cache = replay_cache
+        self._policy = policy
+        self._clock = clock
+
+    def authenticate(
+        self, authorization: str | None, form: Mapping[str, str]
+    ) -> AuthenticatedClient:
+        """Authenticate by exactly one method; raise ``InvalidRequest`` or ``InvalidClient``."""
+        if "client_secret" in form:
+            raise InvalidRequest("client_secret in the body is not supported; use HTTP Basic")
+        uses_assertion = "client_assertion" in form or "client_assertion_type" in form
+        if authorization is not None and uses_assertion:
+            raise InvalidRequest("use exactly one client authentication method")
+        if authorization is not None:
+            return self._basic(authorization, form.get("client_id"))
+        if uses_assertion:
+            return self._assertion(form)
+        raise InvalidClient("client authentication is required", reason="missing_credentials")
+
+    # -- client_secret_basic -------------------------------------------------
+
+    def _basic(self, authorization: str, form_client_id: str | None) -> AuthenticatedClient:
+        client_id, secret = parse_basic(authorization)
+        with _claimed(client_id):
+            return self._check_secret(client_id, secret, form_client_id)
+
+    def _check_secret(
+        self, client_id: str, secret: str, form_client_id: str | None
+    ) -> AuthenticatedClient:
+        if form_client_id is not None and form_client_id != client_id:
+            raise InvalidRequest("client_id does not match the authenticated client")
+        record = self._registry.get(client_id)
+        usable = record is not None and record.auth_method == "client_secret_basic"
+        # Unknown and wrong-method clients spend one decoy verification too.
+        matched = self._verifier.verify(record.secret_hash if record and usable else None, secret)
+        if record is None:
+            raise InvalidClient(_FAILED, reason="unknown_client")
+        if not usable:
+            raise InvalidClient(_FAILED, reason="wrong_auth_method")
+        if not matched:
+            raise InvalidClient(_FAILED, reason="wrong_secret")
+        return AuthenticatedClient(record, "client_secret_basic")
+
+    # -- private_key_jwt -----------------------------------------------------
+
+    def _assertion(self, form: Mapping[str, str]) -> AuthenticatedClient:
+        if form.get("client_assertion_type") != JWT_BEARER:
+            raise InvalidRequest(f"client_assertion_type must be {JWT_BEARER}")
+        assertion = form.get("client_assertion", "")
+        if not assertion or len(assertion) > MAX_ASSERTION_CHARS:
+            raise InvalidClient(_FAILED, reason="malformed_assertion")
+        try:
+            header = jwt.get_unverified_header(assertion)
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise InvalidClient(_FAILED, reason="malformed_assertion") from None
+        alg = header.get("alg")
+        if alg not in ASSERTION_ALGORITHMS:
+            raise InvalidClient(_FAILED, reason="disallowed_algorithm")
+        client_id = unverified.get("iss")
+        if not isinstance(client_id, str) or unverified.get("sub") != client_id:
+            raise InvalidClient(_FAILED, reason="issuer_subject_mismatch")
+        with _claimed(client_id):
+            return self._check_assertion(assertion, header, client_id, form)
+
+    def _check_assertion(
+        self, assertion: str, header: dict[str, Any], client_id: str, form: Mapping[str, str]
+    ) -> AuthenticatedClient:
+        alg: str = header["alg"]
+        if form.get("client_id", client_id) != client_id:
+            raise InvalidRequest("client_id does not match the client assertion")
+        record = self._registry.get(client_id)
+        if record is None:
+            raise InvalidClient(_FAILED, reason="unknown_client")
+        if record.auth_method != "private_key_jwt":
+            raise InvalidClient(_FAILED, reason="wrong_auth_method")
+        claims = self._verify_signature(assertion, alg, header.get("kid"), record.keys)
+        exp = self._check_claims(claims)
+        self._check_replay(client_id, claims["jti"], exp)
+        return AuthenticatedClient(record, "private_key_jwt")
+
+    def _verify_signature(
+        self, assertion: str, alg: str, kid: object, keys: tuple[ClientKey, ...]
+    ) -> dict[str, Any]:
+        candidates = [k for k in keys if k.alg == alg and (kid is None or k.kid in (None, kid))]
+        for key in candidates:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    assertion, key=key.key, algorithms=[key.alg], options=_SIGNATURE_ONLY
+                )
+            except jwt.PyJWTError:
+                continue
+            return claims
+        raise InvalidClient(_FAILED, reason="bad_signature")
+
+    def _check_claims(self, claims: Mapping[str, Any]) -> int:
+        now, policy = self._clock(), self._policy
+        leeway = policy.leeway_seconds
+        if not all(_is_time(claims.get(name), optional=name != "exp") for name in _TIMES):
+            raise InvalidClient(_FAILED, reason="malformed_assertion")
+        exp: float = claims["exp"]
+        nbf: float | None = claims.get("nbf")
+        iat: float | None = claims.get("iat")
+        if now > exp + leeway:
+            raise InvalidClient(_FAILED, reason="expired")
+        if (nbf is not None and now + leeway < nbf) or (iat is not None and now + leeway < iat):
+            raise InvalidClient(_FAILED, reason="not_yet_valid")
+        start = iat if iat is not None else now
+        if exp - start > policy.max_lifetime_seconds + (leeway if iat is None else 0):
+            raise InvalidClient(_FAILED, reason="lifetime_too_long")
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud
+        if not isinstance(audiences, list) or policy.audience not in audiences:
+            raise InvalidClient(_FAILED, reason="wrong_audience")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
+            raise InvalidClient(_FAILED, reason="missing_jti")
+        return int(exp)
+
+    def _check_replay(self, client_id: str, jti: str, exp: int) -> None:
+        # Keep the id for as long as the assertion could still be accepted.
+        ttl = max(1, int(exp + self._policy.leeway_seconds - self._clock()) + 1)
+        if not self._replay_cache.add_if_absent(f"{client_id}:{jti}", ttl):
+            raise InvalidClient(_FAILED, reason="replayed_assertion")
+
+
+_TIMES = ("exp", "nbf", "iat")
+
+
+@contextmanager
+def _claimed(client_id: str) -> Iterator[None]:
+    """Attach the claimed client id (if well formed) to an ``InvalidClient`` raised inside."""
+    try:
+        yield
+    except InvalidClient as exc:
+        exc.client_id = client_id if CLIENT_ID.fullmatch(client_id) else None
+        raise
+
+
+def _is_time(value: object, *, optional: bool) -> bool:
+    if value is None:
+        return optional
+    # JSON parsers accept NaN and Infinity; neither is a time.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def parse_basic(authorization: str) -> tuple[str, str]:
+    """Split an HTTP Basic header into client id and secret (both form-urlencoded, RFC 6749)."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded or len(authorization) > MAX_AUTHORIZATION_CHARS:
+        raise InvalidClient(_FAILED, reason="malformed_credentials")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient(_FAILED, reason="malformed_credentials") from None
+    raw_id, separator, raw_secret = decoded.partition(":")
+    if not separator or not raw_id:
+        raise InvalidClient(_FAILED, reason="malformed_credentials")
+    return unquote_plus(raw_id), unquote_plus(raw_secret)

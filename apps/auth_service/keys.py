@@ -1,0 +1,161 @@
+"""Signing keys: load PEM files safely, name them by thumbprint, publish a JWKS.
+
+Each key's ``kid`` is its RFC 7638 JWK thumbprint, so the same key always has
+the same id and a verifier can match tokens to keys without coordination.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+from apps.auth_service.config import KeySettings
+from apps.auth_service.errors import KeyFileError
+
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+_MAX_KEY_FILE_BYTES = 16_384
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def public_jwk(key: PrivateKey) -> dict[str, str]:
+    """The RFC 7638 required members of the key's public JWK (no private parts)."""
+    public = key.public_key()
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        raw = public.public_bytes_raw()
+        return {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+    numbers = public.public_numbers()
+    return {
+        "crv": "P-256",
+        "kty": "EC",
+        "x": _b64url(numbers.x.to_bytes(32, "big")),
+        "y": _b64url(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def thumbprint(jwk: dict[str, str]) -> str:
+    """RFC 7638 thumbprint: SHA-256 of the required members, sorted, no whitespace."""
+    canonical = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
+    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key with its algorithm, thumbprint ``kid`` and retirement time."""
+
+    kid: str
+    alg: str
+    private_key: PrivateKey = field(repr=False)
+    jwk: dict[str, str] = field(repr=False)
+    retired_at: datetime | None = None
+
+    @classmethod
+    def from_private_key(cls, key: PrivateKey, retired_at: datetime | None = None) -> SigningKey:
+        jwk = public_jwk(key)
+        alg = "EdDSA" if jwk["kty"] == "OKP" else "ES256"
+        return cls(thumbprint(jwk), alg, key, jwk, retired_at)
+
+    def published_jwk(self) -> dict[str, str]:
+        return {**self.jwk, "kid": self.kid, "alg": self.alg, "use": "sig"}
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """The active signing key plus keys that are only published (retired or upcoming)."""
+
+    active: SigningKey
+    retired: tuple[SigningKey, ...] = ()
+    upcoming: tuple[SigningKey, ...] = ()
+
+    def jwks(self, now: float, token_lifetime: int, leeway: int) -> dict[str, Any]:
+        """Public keys a verifier may need at ``now``.
+
+        A retired key stays published until the last token it could have signed
+        (issued just before retirement) has expired, plus the clock leeway.
+        """
+        keys = [self.active, *self.upcoming]
+        keys += [
+            key
+            for key in self.retired
+            if key.retired_at is not None
+            and now < key.retired_at.timestamp() + token_lifetime + leeway
+        ]
+        unique = {key.kid: key for key in keys}
+        return {"keys": [key.published_jwk() for key in unique.values()]}
+
+
+KeyLoader = Callable[[KeySettings], KeySet]
+
+
+def read_private_key(path: Path) -> PrivateKey:
+    """Read an Ed25519 or P-256 PEM private key that only its owner can read.
+
+    Raises ``KeyFileError`` naming the file; the message never includes key bytes.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise KeyFileError(f"key file {path}: cannot be read ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise KeyFileError(f"key file {path}: is not a regular file")
+        if info.st_mode & 0o077:
+            raise KeyFileError(
+                f"key file {path}: is accessible by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it"
+            )
+        data = _read_at_most(fd, _MAX_KEY_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > _MAX_KEY_FILE_BYTES:
+        raise KeyFileError(f"key file {path}: is too large to be a PEM private key")
+    try:
+        key = load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        # The library's message may quote the input; keep only our own words.
+        raise KeyFileError(f"key file {path}: is not an unencrypted PEM private key") from None
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key
+    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+        return key
+    raise KeyFileError(f"key file {path}: must be an Ed25519 or P-256 (ES256) key")
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0:
+        chunk = os.read(fd, remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def load_key_set(settings: KeySettings) -> KeySet:
+    """Load every configured key file; raise ``KeyFileError`` for the first bad one."""
+    return KeySet(
+        active=SigningKey.from_private_key(read_private_key(settings.active)),
+        retired=tuple(
+            SigningKey.from_private_key(read_private_key(item.path), item.retired_at)
+            for item in settings.retired
+        ),
+        upcoming=tuple(
+            SigningKey.from_private_key(read_private_key(path)) for path in settings.upcoming
+        ),
+    )

@@ -1,0 +1,212 @@
+"""HTTP endpoints: token, JWKS, metadata (RFC 8414) and health checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import flask
+import structlog
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from apps.auth_service import audit
+from apps.auth_service.client_auth import ClientAuthenticator
+from apps.auth_service.clients import ASSERTION_ALGORITHMS, AUTH_METHODS, CLIENT_ID
+from apps.auth_service.config import Settings
+from apps.auth_service.errors import (
+    InvalidClient,
+    InvalidRequest,
+    OAuthError,
+    RegistryUnavailable,
+    ReplayCacheUnavailable,
+    TemporarilyUnavailable,
+    UnsupportedGrantType,
+)
+from apps.auth_service.keys import KeySet
+from apps.auth_service.metrics import AuthMetrics
+from apps.auth_service.replay_cache import ReplayCache
+from apps.auth_service.scopes import grant_scopes
+from apps.auth_service.tokens import TokenIssuer
+
+EXTENSION = "auth_service"
+GRANT_TYPE = "client_credentials"
+_PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "scope",
+        "client_id",
+        "client_secret",
+        "client_assertion",
+        "client_assertion_type",
+    }
+)
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+blueprint = flask.Blueprint("auth_service", __name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The collaborators the views use, built once by ``create_app``."""
+
+    settings: Settings
+    key_set: KeySet
+    authenticator: ClientAuthenticator
+    issuer: TokenIssuer
+    replay_cache: ReplayCache
+    metrics: AuthMetrics
+    clock: Callable[[], float]
+
+
+def _services() -> Services:
+    services: Services = flask.current_app.extensions[EXTENSION]
+    return services
+
+
+def error_response(error: OAuthError) -> flask.Response:
+    """An RFC 6749 section 5.2 JSON error; ``invalid_client`` adds ``WWW-Authenticate``."""
+    body = {"error": error.error, "error_description": error.description}
+    response = flask.jsonify(body)
+    response.status_code = error.status
+    response.headers.update(_NO_STORE)
+    if isinstance(error, InvalidClient):
+        response.headers["WWW-Authenticate"] = 'Basic realm="token", error="invalid_client"'
+    return response
+
+
+def _read_form() -> dict[str, str]:
+    request = flask.request
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+    if request.args:
+        raise InvalidRequest("parameters must be sent in the request body")
+    form = request.form
+    for key in form:
+        if len(form.getlist(key)) > 1:
+            # Only known names are echoed back; anything else stays unnamed.
+            name = key if key in _PARAMETERS else "a parameter"
+            raise InvalidRequest(f"{name} is repeated")
+    return form.to_dict()
+
+
+def _claimed_client_id(form: dict[str, str]) -> str | None:
+    """A client id safe to log, if the request named a well-formed one."""
+    value = form.get("client_id")
+    return value if value is not None and CLIENT_ID.fullmatch(value) else None
+
+
+@blueprint.post("/oauth/token")
+def token() -> flask.Response:
+    services = _services()
+    form: dict[str, str] = {}
+    try:
+        form = _read_form()
+        grant_type = form.get("grant_type")
+        if grant_type is None:
+            raise InvalidRequest("grant_type is required")
+        if grant_type != GRANT_TYPE:
+            raise UnsupportedGrantType("only grant_type=client_credentials is supported")
+        client = services.authenticator.authenticate(
+            flask.request.headers.get("Authorization"), form
+        )
+        record = client.record
+        structlog.contextvars.bind_contextvars(client_id=record.client_id, tenant=record.tenant)
+        scopes = grant_scopes(form.get("scope"), record.allowed_scopes)
+        issued = services.issuer.issue(record, scopes)
+    except InvalidClient as exc:
+        services.metrics.authentication_failures.labels(exc.reason).inc()
+        if exc.reason == "replayed_assertion":
+            services.metrics.replays_detected.inc()
+        claimed = exc.client_id or _claimed_client_id(form)
+        audit.authentication_failed(reason=exc.reason, client_id=claimed)
+        return _refuse(services, exc)
+    except OAuthError as exc:
+        audit.request_rejected(error=exc.error, client_id=_claimed_client_id(form))
+        return _refuse(services, exc)
+    except (ReplayCacheUnavailable, RegistryUnavailable) as exc:
+        dependency = "replay_cache" if isinstance(exc, ReplayCacheUnavailable) else "registry"
+        services.metrics.dependency_failures.labels(dependency).inc()
+        audit.dependency_failed(dependency=dependency, detail=str(exc))
+        return _refuse(services, TemporarilyUnavailable("try again later"))
+    services.metrics.tokens_issued.labels(client.method).inc()
+    audit.token_issued(
+        client_id=record.client_id,
+        tenant=record.tenant,
+        auth_method=client.method,
+        scope=issued.scope,
+        jti=issued.jti,
+        kid=issued.kid,
+    )
+    body = {
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    }
+    response = flask.jsonify(body)
+    response.headers.update(_NO_STORE)
+    return response
+
+
+def _refuse(services: Services, error: OAuthError) -> flask.Response:
+    services.metrics.token_errors.labels(error.error).inc()
+    return error_response(error)
+
+
+def too_large(_: RequestEntityTooLarge) -> flask.Response:
+    """Oversized bodies get an OAuth error, not an HTML page."""
+    response = error_response(InvalidRequest("the request body is too large"))
+    response.status_code = 413
+    return response
+
+
+@blueprint.get("/.well-known/jwks.json")
+def jwks() -> flask.Response:
+    services = _services()
+    settings = services.settings
+    body = services.key_set.jwks(
+        services.clock(), settings.token_lifetime_seconds, settings.clock_leeway_seconds
+    )
+    response = flask.jsonify(body)
+    response.headers["Cache-Control"] = f"public, max-age={settings.jwks_max_age_seconds}"
+    return response
+
+
+@blueprint.get("/.well-known/oauth-authorization-server")
+def metadata() -> flask.Response:
+    settings = _services().settings
+    body: dict[str, Any] = {
+        "issuer": settings.issuer,
+        "token_endpoint": settings.token_endpoint,
+        "jwks_uri": settings.jwks_uri,
+        "grant_types_supported": [GRANT_TYPE],
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+    }
+    if settings.registry.source == "config":
+        scopes = {scope for c in settings.clients.values() for scope in c.allowed_scopes}
+        body["scopes_supported"] = sorted(scopes)
+    response = flask.jsonify(body)
+    response.headers["Cache-Control"] = f"public, max-age={settings.jwks_max_age_seconds}"
+    return response
+
+
+@blueprint.get("/healthz")
+def healthz() -> flask.Response:
+    return flask.jsonify({"status": "ok"})
+
+
+@blueprint.get("/readyz")
+def readyz() -> flask.Response:
+    services = _services()
+    checks = {
+        "keys": bool(services.key_set.active.kid),
+        "replay_cache": services.replay_cache.ping(),
+    }
+    ready = all(checks.values())
+    response = flask.jsonify({"status": "ready" if ready else "not ready", "checks": checks})
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response

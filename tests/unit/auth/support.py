@@ -1,0 +1,136 @@
+"""Constants and builders shared by the auth layer's tests and conftest."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from prometheus_client import CollectorRegistry
+
+from apps.auth_service.client_auth import JWT_BEARER
+
+ISSUER = "https://auth.example.test"
+TOKEN_ENDPOINT = "https://auth.example.test/oauth/token"
+API_AUDIENCE = "https://api.example.test"
+CHEAP_ARGON2 = {"time_cost": 1, "memory_cost_kib": 8, "parallelism": 1}
+BASIC_CLIENT = "svc-basic"
+BASIC_SECRET = "correct horse battery staple"
+JWT_CLIENT = "svc-jwt"
+ES256_CLIENT = "svc-es256"
+ES256_KID = "client-key-1"
+
+
+# -- TOML ---------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        )
+    raise TypeError(type(value))
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """Serialise a config mapping (scalars first, then tables, then arrays of tables)."""
+    lines: list[str] = []
+    for key, value in data.items():
+        if not isinstance(value, dict) and not _is_table_array(value):
+            lines.append(f"{key} = {_toml_value(value)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            lines.append(f"\n[{key}]")
+            for sub_key, sub_value in value.items():
+                if _is_table_array(sub_value):
+                    continue
+                lines.append(f"{sub_key} = {_toml_value(sub_value)}")
+            for sub_key, sub_value in value.items():
+                if _is_table_array(sub_value):
+                    for table in sub_value:
+                        lines.append(f"\n[[{key}.{sub_key}]]")
+                        lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    for key, value in data.items():
+        if _is_table_array(value):
+            for table in value:
+                lines.append(f"\n[[{key}]]")
+                lines.extend(f"{k} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+# -- keys ---------------------------------------------------------------------
+
+
+def pem_private(key: Any) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def pem_public(key: Any) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
+def write_key(path: Path, key: Any, mode: int = 0o600) -> Path:
+    path.write_bytes(pem_private(key))
+    path.chmod(mode)
+    return path
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def ec_public_jwk(key: ec.EllipticCurvePrivateKey, **extra: str) -> dict[str, str]:
+    numbers = key.public_key().public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
+        **extra,
+    }
+
+
+def basic_auth(client_id: str, secret: str) -> dict[str, str]:
+    """The Authorization header of ``client_secret_basic``."""
+    raw = f"{client_id}:{secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+
+
+def assertion_form(assertion: str, **extra: str) -> dict[str, str]:
+    return {
+        "grant_type": "client_credentials",
+        "client_assertion_type": JWT_BEARER,
+        "client_assertion": assertion,
+        **extra,
+    }
+
+
+def sample_value(registry: CollectorRegistry, name: str, **labels: str) -> float:
+    value = registry.get_sample_value(name, labels or None)
+    return 0.0 if value is None else value

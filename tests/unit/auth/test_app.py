@@ -1,0 +1,102 @@
+"""create_app: configuration sources, collaborators, start-up failures and shutdown."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from apps.auth_service import ConfigError, KeyFileError, create_app
+from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
+from apps.auth_service.views import EXTENSION
+from tests.utils.flask_client_factory import SHUTDOWN_HOOKS, make_client, shutdown_app
+
+
+def test_create_app__reads_config_from_environment(config_path, monkeypatch):
+    """The gunicorn entry point `apps.auth_service:create_app()` takes AUTH_SERVICE_CONFIG."""
+    monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(config_path))
+    with make_client(create_app) as client:
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 200
+
+
+def test_create_app__builds_memory_replay_cache_by_default(config_path):
+    app = create_app(config_path)
+    try:
+        assert isinstance(app.extensions[EXTENSION].replay_cache, MemoryReplayCache)
+        assert len(app.extensions[SHUTDOWN_HOOKS]) == 1
+    finally:
+        shutdown_app(app)
+
+
+def test_create_app__redis_url_builds_redis_cache(config_path):
+    app = create_app(config_path, replay_cache_url="redis://127.0.0.1:6399/0")
+    try:
+        assert isinstance(app.extensions[EXTENSION].replay_cache, RedisReplayCache)
+    finally:
+        shutdown_app(app)
+
+
+def test_create_app__directory_registry_owns_its_http_client(config_path):
+    app = create_app(
+        config_path,
+        registry={"source": "directory", "url": "https://dir.example.test", "timeout_seconds": 0.5},
+    )
+    hooks = list(app.extensions[SHUTDOWN_HOOKS])
+    registry = app.extensions[EXTENSION].authenticator._registry
+    shutdown_app(app)
+    assert isinstance(registry, DirectoryClientRegistry)
+    assert len(hooks) == 2
+    assert registry._http.is_closed
+    assert registry._http.timeout == httpx.Timeout(0.5, connect=0.5)
+
+
+def test_create_app__injected_collaborators_are_not_closed(
+    make_app, replay_cache, static_key_loader
+):
+    app = make_app(key_loader=static_key_loader(), client_registry=_NoClients())
+    assert app.extensions[SHUTDOWN_HOOKS] == []
+    with app.test_client() as client:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic c3ZjLWJhc2ljOng="},
+        )
+    assert response.status_code == 401
+
+
+def test_create_app__unknown_override_is_a_config_error(config_path):
+    with pytest.raises(ConfigError, match="token_ttl: unknown field"):
+        create_app(config_path, token_ttl=60)
+
+
+def test_create_app__invalid_override_is_a_config_error(config_path):
+    with pytest.raises(ConfigError, match="token_lifetime_seconds: must be between"):
+        create_app(config_path, token_lifetime_seconds=0)
+
+
+def test_create_app__world_readable_key_refused_at_startup(config_path, tmp_path):
+    (tmp_path / "keys" / "active.pem").chmod(0o644)
+    with pytest.raises(KeyFileError, match=r"active\.pem: is accessible by group or others"):
+        create_app(config_path)
+
+
+def test_create_app__missing_key_refused_at_startup(config_path, tmp_path):
+    (tmp_path / "keys" / "active.pem").unlink()
+    with pytest.raises(KeyFileError, match=r"active\.pem: cannot be read"):
+        create_app(config_path)
+
+
+def test_create_app__no_config_at_all():
+    with pytest.raises(ConfigError, match="AUTH_SERVICE_CONFIG"):
+        create_app()
+
+
+def test_create_app__request_body_limit_from_config(make_app):
+    app = make_app(max_request_bytes=2048)
+    assert app.config["MAX_CONTENT_LENGTH"] == 2048
+
+
+class _NoClients:
+    def get(self, client_id):
+        return None

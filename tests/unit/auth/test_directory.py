@@ -1,0 +1,142 @@
+"""Client records from the remote directory service (httpx MockTransport)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.errors import RegistryUnavailable
+from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth
+
+BASE = "https://directory.internal/v1"
+
+
+@pytest.fixture
+def basic_record(config_data):
+    return dict(config_data["clients"][0])
+
+
+def _registry(directory_http, clock, handler, retries=2):
+    return DirectoryClientRegistry(
+        directory_http(handler), BASE + "/", retries=retries, sleep=clock.sleep
+    )
+
+
+def test_directory__returns_parsed_record(directory_http, clock, basic_record):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json=basic_record)
+
+    record = _registry(directory_http, clock, handler).get(BASIC_CLIENT)
+
+    assert record is not None
+    assert record.tenant == "acme"
+    assert str(seen[0].url) == f"{BASE}/clients/{BASIC_CLIENT}"
+    assert seen[0].method == "GET"
+    assert seen[0].headers["Accept"] == "application/json"
+
+
+def test_directory__404_is_unknown_client(directory_http, clock):
+    assert _registry(directory_http, clock, lambda r: httpx.Response(404)).get("svc-x") is None
+
+
+def test_directory__malformed_client_id_is_never_requested(directory_http, clock):
+    calls = []
+    registry = _registry(directory_http, clock, lambda r: calls.append(r) or httpx.Response(404))
+    assert registry.get("../admin") is None
+    assert registry.get("a/b") is None
+    assert calls == []
+
+
+def test_directory__retries_transport_errors_then_succeeds(directory_http, clock, basic_record):
+    attempts = []
+
+    def handler(request):
+        attempts.append(request)
+        if len(attempts) < 3:
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return httpx.Response(200, json=basic_record)
+
+    assert _registry(directory_http, clock, handler).get(BASIC_CLIENT) is not None
+    assert len(attempts) == 3
+    assert clock.sleeps == [0.05, 0.1]
+
+
+def test_directory__gives_up_after_bounded_retries(directory_http, clock):
+    attempts = []
+
+    def handler(request):
+        attempts.append(request)
+        return httpx.Response(502)
+
+    with pytest.raises(RegistryUnavailable, match="502"):
+        _registry(directory_http, clock, handler, retries=2).get(BASIC_CLIENT)
+    assert len(attempts) == 3
+
+
+def test_directory__transport_error_after_retries(directory_http, clock):
+    def handler(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(RegistryUnavailable, match="ConnectError"):
+        _registry(directory_http, clock, handler, retries=0).get(BASIC_CLIENT)
+    assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, content=b"{not json"),
+        httpx.Response(200, json=["a", "list"]),
+        httpx.Response(200, json={"client_id": BASIC_CLIENT}),
+        httpx.Response(401),
+        httpx.Response(200, content=b"x" * 70_000),
+    ],
+)
+def test_directory__unusable_answers_fail_closed(directory_http, clock, response):
+    with pytest.raises(RegistryUnavailable):
+        _registry(directory_http, clock, lambda r: response).get(BASIC_CLIENT)
+
+
+def test_directory__record_for_another_client_is_refused(directory_http, clock, basic_record):
+    other = {**basic_record, "client_id": "svc-other"}
+    with pytest.raises(RegistryUnavailable, match="invalid client record"):
+        _registry(directory_http, clock, lambda r: httpx.Response(200, json=other)).get(
+            BASIC_CLIENT
+        )
+
+
+def test_token__directory_client_gets_token(
+    make_app, config_data, write_config, directory_http, basic_record
+):
+    records = {BASIC_CLIENT: basic_record}
+    config_data["registry"] = {"source": "directory", "url": BASE}
+    del config_data["clients"]
+
+    def handler(request):
+        client_id = request.url.path.rsplit("/", 1)[-1]
+        if client_id in records:
+            return httpx.Response(200, content=json.dumps(records[client_id]))
+        return httpx.Response(404)
+
+    app = make_app(write_config(config_data), http_client=directory_http(handler))
+    with app.test_client() as client:
+        ok = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+        )
+        unknown = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic_auth("svc-nobody", BASIC_SECRET),
+        )
+        metadata = client.get("/.well-known/oauth-authorization-server").get_json()
+    assert ok.status_code == 200
+    assert unknown.status_code == 401
+    assert "scopes_supported" not in metadata

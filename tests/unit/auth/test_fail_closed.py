@@ -1,0 +1,76 @@
+"""The token endpoint fails closed when the replay cache or directory cannot answer."""
+
+from __future__ import annotations
+
+import httpx
+
+from apps.auth_service.replay_cache import RedisReplayCache
+from tests.unit.auth.fakes import FailingRedis
+from tests.unit.auth.support import (
+    BASIC_CLIENT,
+    BASIC_SECRET,
+    assertion_form,
+    basic_auth,
+    sample_value,
+)
+
+
+def test_token__redis_error_gives_503_logged_and_counted(
+    make_app, make_assertion, metrics_registry, events
+):
+    app = make_app(replay_cache=RedisReplayCache(FailingRedis()))
+    with app.test_client() as client:
+        response = client.post("/oauth/token", data=assertion_form(make_assertion()))
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "temporarily_unavailable"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="replay_cache")
+        == 1
+    )
+    failures = [e for e in events if e["event"] == "auth.dependency_failed"]
+    assert failures[0]["dependency"] == "replay_cache"
+    assert failures[0]["log_level"] == "error"
+    assert not any(e["event"] == "auth.token_issued" for e in events)
+
+
+def test_readyz__503_when_redis_unreachable(make_app):
+    app = make_app(replay_cache=RedisReplayCache(FailingRedis()))
+    with app.test_client() as client:
+        assert client.get("/readyz").status_code == 503
+
+
+def test_token__basic_client_needs_no_replay_cache(make_app):
+    """Only assertions use the replay cache; secret clients still get tokens."""
+    app = make_app(replay_cache=RedisReplayCache(FailingRedis()))
+    with app.test_client() as client:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+        )
+    assert response.status_code == 200
+
+
+def test_token__directory_outage_gives_503(
+    make_app, config_data, write_config, directory_http, clock, metrics_registry
+):
+    config_data["registry"] = {
+        "source": "directory",
+        "url": "https://directory.internal",
+        "retries": 1,
+    }
+    http = directory_http(lambda request: httpx.Response(503))
+    app = make_app(write_config(config_data), http_client=http, sleep=clock.sleep)
+    with app.test_client() as client:
+        response = client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+        )
+    assert response.status_code == 503
+    assert (
+        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="registry") == 1
+    )
+    assert clock.sleeps == [0.05]

@@ -1,0 +1,41 @@
+"""Client secrets: argon2id hashing and constant-work verification."""
+
+from __future__ import annotations
+
+import argon2
+
+from apps.auth_service.config import Argon2Settings
+from apps.auth_service.passwords import SecretVerifier, hash_secret
+
+CHEAP = Argon2Settings(time_cost=1, memory_cost_kib=8, parallelism=1)
+
+
+def test_hash_secret__makes_argon2id_hash_with_configured_costs():
+    stored = hash_secret("s3cret", CHEAP)
+    params = argon2.extract_parameters(stored)
+    assert params.type is argon2.Type.ID
+    assert (params.time_cost, params.memory_cost, params.parallelism) == (1, 8, 1)
+    assert "s3cret" not in stored
+
+
+def test_verifier__accepts_only_the_right_secret():
+    stored = hash_secret("s3cret", CHEAP)
+    verifier = SecretVerifier(CHEAP)
+    assert verifier.verify(stored, "s3cret") is True
+    assert verifier.verify(stored, "s3cret ") is False
+
+
+def test_verifier__unknown_client_is_never_accepted():
+    """None (unknown client) spends a decoy verification and returns False."""
+    verifier = SecretVerifier(CHEAP)
+    assert verifier.verify(None, "") is False
+    assert verifier.verify(None, "anything") is False
+
+
+def test_verifier__corrupt_hash_is_a_mismatch():
+    assert SecretVerifier(CHEAP).verify("$argon2id$broken", "s3cret") is False
+
+
+def test_default_costs_follow_rfc9106_second_recommendation():
+    params = Argon2Settings()
+    assert (params.time_cost, params.memory_cost_kib, params.parallelism) == (3, 65536, 4)

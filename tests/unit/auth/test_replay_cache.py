@@ -1,0 +1,139 @@
+"""Replay caches: in-memory (bounded, expiring, thread-safe) and Redis (SET NX EX)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from apps.auth_service.errors import ReplayCacheUnavailable
+from apps.auth_service.replay_cache import (
+    MemoryReplayCache,
+    RedisReplayCache,
+    replay_cache_from_url,
+)
+from tests.unit.auth.fakes import FakeRedis
+
+
+class TestMemoryReplayCache:
+    def test_first_add_is_new_second_is_replay(self, replay_cache):
+        """A key is new once, then seen."""
+        assert replay_cache.add_if_absent("c:j1", 60) is True
+        assert replay_cache.add_if_absent("c:j1", 60) is False
+        assert replay_cache.add_if_absent("c:j2", 60) is True
+
+    def test_key_is_forgotten_after_its_ttl(self, replay_cache, clock):
+        """An entry expires exactly at its TTL."""
+        replay_cache.add_if_absent("k", 10)
+        clock.advance(9.5)
+        assert replay_cache.add_if_absent("k", 10) is False
+        clock.advance(0.5)
+        assert replay_cache.add_if_absent("k", 10) is True
+
+    def test_full_cache_refuses_instead_of_evicting(self, clock):
+        """When full of live entries it fails closed."""
+        cache = MemoryReplayCache(max_entries=2, clock=clock.time)
+        cache.add_if_absent("a", 10)
+        cache.add_if_absent("b", 100)
+        with pytest.raises(ReplayCacheUnavailable, match="full"):
+            cache.add_if_absent("c", 10)
+        assert cache.add_if_absent("a", 10) is False
+        clock.advance(10)
+        assert cache.add_if_absent("c", 10) is True
+        assert len(cache) == 2
+
+    def test_concurrent_adds_of_one_key_have_one_winner(self, clock):
+        """Exactly one of many threads sees the key as new."""
+        cache = MemoryReplayCache(max_entries=100, clock=clock.time)
+        results: list[bool] = []
+        lock = threading.Lock()
+        barrier = threading.Barrier(8)
+
+        def worker():
+            barrier.wait(timeout=5)
+            outcome = cache.add_if_absent("same", 60)
+            with lock:
+                results.append(outcome)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=5)
+        assert sorted(results) == [False] * 7 + [True]
+
+    def test_ping_and_close(self, replay_cache):
+        """The in-memory cache is always reachable."""
+        replay_cache.close()
+        assert replay_cache.ping() is True
+
+    @pytest.mark.parametrize("ttl", [0, -5])
+    def test_ttl_must_be_positive(self, replay_cache, ttl):
+        """A TTL below one second is a programming error."""
+        with pytest.raises(ValueError, match="ttl_seconds"):
+            replay_cache.add_if_absent("k", ttl)
+
+    def test_size_must_be_positive(self):
+        """A cache that holds nothing is refused."""
+        with pytest.raises(ValueError, match="max_entries"):
+            MemoryReplayCache(max_entries=0)
+
+
+class TestRedisReplayCache:
+    def test_uses_set_nx_ex_with_prefix(self):
+        """One atomic SET key 1 NX EX ttl per check."""
+        fake = FakeRedis()
+        cache = RedisReplayCache(fake)
+        assert cache.add_if_absent("c:j", 91) is True
+        assert cache.add_if_absent("c:j", 91) is False
+        assert fake.calls[0] == ("set", "auth_service:jti:c:j", 1, True, 91)
+
+    def test_redis_error_fails_closed(self):
+        """A Redis error becomes ReplayCacheUnavailable, never a silent accept."""
+        cache = RedisReplayCache(FakeRedis(fail=True))
+        with pytest.raises(ReplayCacheUnavailable, match="ConnectionError"):
+            cache.add_if_absent("k", 10)
+
+    def test_ping_reports_reachability(self):
+        """ping is False when Redis errors."""
+        assert RedisReplayCache(FakeRedis()).ping() is True
+        assert RedisReplayCache(FakeRedis(fail=True)).ping() is False
+
+    def test_close_closes_the_client(self):
+        """close releases the Redis connection pool."""
+        fake = FakeRedis()
+        RedisReplayCache(fake).close()
+        assert fake.closed is True
+
+    def test_ttl_must_be_positive(self):
+        """Redis would reject EX 0; the cache refuses it first."""
+        with pytest.raises(ValueError, match="ttl_seconds"):
+            RedisReplayCache(FakeRedis()).add_if_absent("k", 0)
+
+
+class TestReplayCacheFromUrl:
+    def test_memory_url(self, clock):
+        """memory:// gives the in-process cache on the given clock."""
+        cache = replay_cache_from_url("memory://", max_entries=5, clock=clock.time)
+        assert isinstance(cache, MemoryReplayCache)
+
+    def test_redis_url_uses_the_factory(self):
+        """redis:// builds a client through the injected factory with timeouts."""
+        seen = {}
+
+        def factory(url, **kwargs):
+            seen.update(url=url, **kwargs)
+            return FakeRedis()
+
+        cache = replay_cache_from_url("redis://cache:6379/2", max_entries=5, redis_factory=factory)
+        assert isinstance(cache, RedisReplayCache)
+        assert seen == {
+            "url": "redis://cache:6379/2",
+            "socket_timeout": 1.0,
+            "socket_connect_timeout": 1.0,
+        }
+
+    def test_other_url_is_refused(self):
+        """Unknown schemes are a configuration error."""
+        with pytest.raises(ValueError, match="memory://"):
+            replay_cache_from_url("memcached://x", max_entries=5)

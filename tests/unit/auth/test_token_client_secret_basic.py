@@ -1,0 +1,198 @@
+"""POST /oauth/token with client_secret_basic."""
+
+from __future__ import annotations
+
+import base64
+
+import argon2
+import jwt
+import pytest
+
+from tests.unit.auth.support import (
+    API_AUDIENCE,
+    BASIC_CLIENT,
+    BASIC_SECRET,
+    ISSUER,
+    JWT_CLIENT,
+    basic_auth,
+    sample_value,
+)
+
+FORM = {"grant_type": "client_credentials"}
+
+
+def test_token__basic_client_gets_rfc9068_access_token(client, clock, jwks_verifier):
+    response = client.post(
+        "/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET)
+    )
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 600
+    assert body["scope"] == "orders:read orders:write"
+    header = jwt.get_unverified_header(body["access_token"])
+    assert header["typ"] == "at+jwt"
+    assert header["alg"] == "EdDSA"
+    claims = jwks_verifier(body["access_token"])
+    now = int(clock.time())
+    assert claims == {
+        "iss": ISSUER,
+        "sub": BASIC_CLIENT,
+        "aud": API_AUDIENCE,
+        "exp": now + 600,
+        "iat": now,
+        "nbf": now,
+        "jti": claims["jti"],
+        "client_id": BASIC_CLIENT,
+        "scope": "orders:read orders:write",
+        "tenant": "acme",
+    }
+    assert len(claims["jti"]) >= 16
+
+
+def test_token__each_token_has_a_fresh_jti(client):
+    headers = basic_auth(BASIC_CLIENT, BASIC_SECRET)
+    tokens = [client.post("/oauth/token", data=FORM, headers=headers).get_json() for _ in range(2)]
+    jtis = {
+        jwt.decode(t["access_token"], options={"verify_signature": False})["jti"] for t in tokens
+    }
+    assert len(jtis) == 2
+
+
+def test_token__requested_subset_of_scopes_is_granted(client):
+    response = client.post(
+        "/oauth/token",
+        data={**FORM, "scope": "orders:read"},
+        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+    )
+    assert response.status_code == 200
+    assert response.get_json()["scope"] == "orders:read"
+
+
+def test_token__repeated_scope_tokens_are_granted_once(client):
+    response = client.post(
+        "/oauth/token",
+        data={**FORM, "scope": "orders:write orders:write"},
+        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+    )
+    assert response.get_json()["scope"] == "orders:write"
+
+
+def test_token__form_urlencoded_credentials_are_decoded(make_app, config_data, write_config):
+    """RFC 6749 2.3.1: id and secret are form-urlencoded before base64."""
+    config_data["clients"][0]["secret_hash"] = argon2.PasswordHasher(
+        time_cost=1, memory_cost=8, parallelism=1
+    ).hash("p@ss word:x")
+    app = make_app(write_config(config_data))
+    raw = base64.b64encode(f"{BASIC_CLIENT}:p%40ss+word%3Ax".encode()).decode()
+    with app.test_client() as client:
+        response = client.post("/oauth/token", data=FORM, headers={"Authorization": f"Basic {raw}"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret", "reason"),
+    [
+        (BASIC_CLIENT, "wrong secret", "wrong_secret"),
+        (BASIC_CLIENT, "", "wrong_secret"),
+        ("nobody", BASIC_SECRET, "unknown_client"),
+        (JWT_CLIENT, BASIC_SECRET, "wrong_auth_method"),
+    ],
+)
+def test_token__bad_basic_credentials_are_invalid_client(
+    client, metrics_registry, events, client_id, secret, reason
+):
+    response = client.post("/oauth/token", data=FORM, headers=basic_auth(client_id, secret))
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
+        == 1
+    )
+    failures = [e for e in events if e["event"] == "auth.client_authentication_failed"]
+    assert [(e["reason"], e["client_id"]) for e in failures] == [(reason, client_id)]
+    assert not any(BASIC_SECRET in repr(e) for e in events)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Bearer abc",
+        "Basic",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b":secret-without-id").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "Basic " + "A" * 5000,
+    ],
+)
+def test_token__malformed_authorization_header_is_invalid_client(client, authorization):
+    response = client.post("/oauth/token", data=FORM, headers={"Authorization": authorization})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_token__no_client_authentication_is_invalid_client(client):
+    response = client.post("/oauth/token", data=FORM)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_token__client_secret_in_body_is_refused(client):
+    response = client.post(
+        "/oauth/token",
+        data={**FORM, "client_id": BASIC_CLIENT, "client_secret": BASIC_SECRET},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_token__body_client_id_must_match_basic_client(client):
+    response = client.post(
+        "/oauth/token",
+        data={**FORM, "client_id": "someone-else"},
+        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_token__issued_event_names_client_and_tenant_but_no_token(client, events, metrics_registry):
+    response = client.post(
+        "/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET)
+    )
+    token = response.get_json()["access_token"]
+
+    issued = [e for e in events if e["event"] == "auth.token_issued"]
+    assert len(issued) == 1
+    assert issued[0]["client_id"] == BASIC_CLIENT
+    assert issued[0]["tenant"] == "acme"
+    assert issued[0]["auth_method"] == "client_secret_basic"
+    assert not any(token in repr(e) or BASIC_SECRET in repr(e) for e in events)
+    assert (
+        sample_value(
+            metrics_registry, "auth_tokens_issued_total", auth_method="client_secret_basic"
+        )
+        == 1
+    )
+
+
+def test_token__ill_formed_claimed_client_id_is_not_logged(client, events):
+    client.post("/oauth/token", data=FORM, headers=basic_auth("evil id\r\n", "x"))
+    failures = [e for e in events if e["event"] == "auth.client_authentication_failed"]
+    assert [(e["reason"], e["client_id"]) for e in failures] == [("unknown_client", None)]
+
+
+def test_token__access_event_carries_client_and_tenant(client, events):
+    client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+    access = [e for e in events if e["event"] == "http.request"]
+    assert len(access) == 1
+    assert (access[0]["client_id"], access[0]["tenant"]) == (BASIC_CLIENT, "acme")
+    assert access[0]["status"] == 200
+    assert access[0]["request_id"]

@@ -1,0 +1,259 @@
+"""POST /oauth/token with private_key_jwt client assertions (RFC 7523)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from tests.unit.auth.support import (
+    BASIC_CLIENT,
+    ES256_CLIENT,
+    ES256_KID,
+    JWT_CLIENT,
+    TOKEN_ENDPOINT,
+    assertion_form,
+    basic_auth,
+    pem_public,
+    sample_value,
+)
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _refused(client, assertion, **extra):
+    response = client.post("/oauth/token", data=assertion_form(assertion, **extra))
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["error"] == "invalid_client"
+    assert "WWW-Authenticate" in response.headers
+    return response
+
+
+def _reason(registry, reason):
+    return sample_value(registry, "auth_client_authentication_failures_total", reason=reason)
+
+
+def test_token__eddsa_assertion_gets_token(client, make_assertion, jwks_verifier):
+    response = client.post("/oauth/token", data=assertion_form(make_assertion()))
+
+    assert response.status_code == 200
+    body = response.get_json()
+    claims = jwks_verifier(body["access_token"])
+    assert claims["sub"] == JWT_CLIENT
+    assert claims["client_id"] == JWT_CLIENT
+    assert claims["tenant"] == "globex"
+    assert claims["scope"] == "reports:read"
+
+
+def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es256_client_key):
+    assertion = make_assertion(
+        key=es256_client_key,
+        algorithm="ES256",
+        headers={"kid": ES256_KID},
+        iss=ES256_CLIENT,
+        sub=ES256_CLIENT,
+        aud=[TOKEN_ENDPOINT, "https://other.example.test"],
+    )
+    response = client.post(
+        "/oauth/token",
+        data=assertion_form(assertion, client_id=ES256_CLIENT, scope="reports:write"),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["scope"] == "reports:write"
+
+
+def test_token__es256_assertion_with_unknown_kid_is_refused(
+    client, make_assertion, es256_client_key, metrics_registry
+):
+    assertion = make_assertion(
+        key=es256_client_key,
+        algorithm="ES256",
+        headers={"kid": "another-kid"},
+        iss=ES256_CLIENT,
+        sub=ES256_CLIENT,
+    )
+    _refused(client, assertion)
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__tampered_signature_is_refused(client, make_assertion, metrics_registry):
+    header, payload, signature = make_assertion().split(".")
+    flipped = signature[:-4] + ("AAAA" if signature[-4:] != "AAAA" else "BBBB")
+    _refused(client, f"{header}.{payload}.{flipped}")
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__tampered_payload_is_refused(client, make_assertion, clock, metrics_registry):
+    header, _, signature = make_assertion().split(".")
+    now = int(clock.time())
+    forged = _b64(
+        {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "exp": now + 60, "jti": "x"}
+    )
+    _refused(client, f"{header}.{forged}.{signature}")
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__assertion_signed_by_another_key_is_refused(client, make_assertion):
+    _refused(client, make_assertion(key=ed25519.Ed25519PrivateKey.generate()))
+
+
+def test_token__alg_none_is_refused(client, clock, metrics_registry):
+    now = int(clock.time())
+    claims = {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "exp": now + 60}
+    unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64({**claims, 'jti': 'n'})}."
+    _refused(client, unsigned)
+    assert _reason(metrics_registry, "disallowed_algorithm") == 1
+
+
+def test_token__hmac_keyed_with_the_public_key_is_refused(
+    client, jwt_client_key, clock, metrics_registry
+):
+    """Algorithm confusion: HS256 with the client's public PEM as the HMAC secret."""
+    import hashlib
+    import hmac
+
+    now = int(clock.time())
+    claims = {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "exp": now + 60}
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64({**claims, 'jti': 'h'})}"
+    mac = hmac.new(pem_public(jwt_client_key).encode(), signing_input.encode(), hashlib.sha256)
+    signature = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    _refused(client, f"{signing_input}.{signature}")
+    assert _reason(metrics_registry, "disallowed_algorithm") == 1
+
+
+def test_token__algorithm_not_matching_the_key_type_is_refused(
+    client, make_assertion, metrics_registry
+):
+    """An ES256 assertion for a client whose registered key is Ed25519."""
+    assertion = make_assertion(key=ec.generate_private_key(ec.SECP256R1()), algorithm="ES256")
+    _refused(client, assertion)
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+@pytest.mark.parametrize(
+    ("claims", "advance", "reason"),
+    [
+        ({}, 200, "expired"),
+        ({"nbf": 1_767_225_600 + 120}, 0, "not_yet_valid"),
+        ({"iat": 1_767_225_600 + 120, "exp": 1_767_225_600 + 180}, 0, "not_yet_valid"),
+        ({"exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
+        ({"iat": None, "exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
+        ({"aud": "https://evil.example.test/oauth/token"}, 0, "wrong_audience"),
+        ({"aud": ["https://evil.example.test"]}, 0, "wrong_audience"),
+        ({"aud": None}, 0, "wrong_audience"),
+        ({"aud": 7}, 0, "wrong_audience"),
+        ({"iss": "svc-other"}, 0, "issuer_subject_mismatch"),
+        ({"iss": 12, "sub": 12}, 0, "issuer_subject_mismatch"),
+        ({"jti": None}, 0, "missing_jti"),
+        ({"jti": ""}, 0, "missing_jti"),
+        ({"jti": 42}, 0, "missing_jti"),
+        ({"jti": "j" * 300}, 0, "missing_jti"),
+        ({"exp": None}, 0, "malformed_assertion"),
+        ({"exp": "tomorrow"}, 0, "malformed_assertion"),
+        ({"nbf": True}, 0, "malformed_assertion"),
+        ({"exp": float("nan")}, 0, "malformed_assertion"),
+        ({"iat": float("nan")}, 0, "malformed_assertion"),
+        ({"exp": float("inf")}, 0, "malformed_assertion"),
+    ],
+)
+def test_token__invalid_assertion_claims_are_refused(
+    client, make_assertion, clock, metrics_registry, claims, advance, reason
+):
+    assertion = make_assertion(**claims)
+    clock.advance(advance)
+    _refused(client, assertion)
+    assert _reason(metrics_registry, reason) == 1
+
+
+def test_token__assertion_within_leeway_is_accepted(client, make_assertion, clock):
+    assertion = make_assertion()
+    clock.advance(60 + 29)
+    response = client.post("/oauth/token", data=assertion_form(assertion))
+    assert response.status_code == 200
+
+
+def test_token__wrong_issuer_unknown_client_is_refused(client, make_assertion, metrics_registry):
+    _refused(client, make_assertion(iss="svc-unknown", sub="svc-unknown"))
+    assert _reason(metrics_registry, "unknown_client") == 1
+
+
+def test_token__assertion_for_basic_client_is_refused(client, make_assertion, metrics_registry):
+    _refused(client, make_assertion(iss=BASIC_CLIENT, sub=BASIC_CLIENT))
+    assert _reason(metrics_registry, "wrong_auth_method") == 1
+
+
+def test_token__replayed_jti_is_refused(client, make_assertion, metrics_registry, events):
+    assertion = make_assertion(jti="once-only")
+    assert client.post("/oauth/token", data=assertion_form(assertion)).status_code == 200
+
+    _refused(client, assertion)
+    _refused(client, make_assertion(jti="once-only"))
+
+    assert sample_value(metrics_registry, "auth_replay_detected_total") == 2
+    replays = [e for e in events if e["event"] == "auth.replay_detected"]
+    assert [e["client_id"] for e in replays] == [JWT_CLIENT, JWT_CLIENT]
+    assert not any(assertion in repr(e) for e in events)
+
+
+def test_token__jti_is_accepted_again_after_its_assertion_expired(client, make_assertion, clock):
+    first = make_assertion(jti="reusable")
+    assert client.post("/oauth/token", data=assertion_form(first)).status_code == 200
+    clock.advance(60 + 30 + 2)
+    second = make_assertion(jti="reusable")
+    assert client.post("/oauth/token", data=assertion_form(second)).status_code == 200
+
+
+def test_token__refused_assertion_does_not_burn_its_jti(client, make_assertion):
+    _refused(client, make_assertion(jti="keep", aud="https://wrong.example.test"))
+    response = client.post("/oauth/token", data=assertion_form(make_assertion(jti="keep")))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "assertion",
+    ["", "not-a-jwt", "a.b.c", "x" * 9000, "eyJhbGciOiJFZERTQSJ9.W10.c2ln"],
+)
+def test_token__garbage_assertion_is_refused(client, assertion, metrics_registry):
+    _refused(client, assertion)
+    assert _reason(metrics_registry, "malformed_assertion") == 1
+
+
+def test_token__wrong_assertion_type_is_invalid_request(client, make_assertion):
+    form = assertion_form(make_assertion())
+    form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"
+    response = client.post("/oauth/token", data=form)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_token__body_client_id_must_match_assertion(client, make_assertion):
+    response = client.post(
+        "/oauth/token", data=assertion_form(make_assertion(), client_id=ES256_CLIENT)
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_token__two_authentication_methods_are_invalid_request(client, make_assertion):
+    response = client.post(
+        "/oauth/token",
+        data=assertion_form(make_assertion()),
+        headers=basic_auth(BASIC_CLIENT, "x"),
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_token__assertion_signed_with_hs256_library_call_is_refused(client, clock):
+    now = int(clock.time())
+    token = jwt.encode(
+        {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "exp": now + 60, "jti": "a"},
+        "a-shared-secret-of-at-least-32-bytes!!",
+        algorithm="HS256",
+    )
+    _refused(client, token)

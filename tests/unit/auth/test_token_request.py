@@ -1,0 +1,137 @@
+"""POST /oauth/token: request shape, grant types, scopes and RFC 6749 5.2 errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
+
+AUTH = basic_auth(BASIC_CLIENT, BASIC_SECRET)
+
+
+def _error(response, status, error):
+    assert response.status_code == status
+    body = response.get_json()
+    assert body["error"] == error
+    assert isinstance(body["error_description"], str)
+    assert response.headers["Cache-Control"] == "no-store"
+    return body
+
+
+def test_token__missing_grant_type_is_invalid_request(client):
+    _error(client.post("/oauth/token", data={}, headers=AUTH), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("grant_type", ["password", "authorization_code", "", "CLIENT_CREDENTIALS"])
+def test_token__other_grant_types_are_unsupported(client, metrics_registry, grant_type):
+    response = client.post("/oauth/token", data={"grant_type": grant_type}, headers=AUTH)
+    _error(response, 400, "unsupported_grant_type")
+    assert (
+        sample_value(metrics_registry, "auth_token_errors_total", error="unsupported_grant_type")
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"grant_type": "client_credentials"}', "application/json"),
+        ("grant_type=client_credentials", "text/plain"),
+        (b"\x00\xff\xfe garbage", "application/octet-stream"),
+    ],
+)
+def test_token__non_form_bodies_are_invalid_request(client, body, content_type):
+    response = client.post("/oauth/token", data=body, content_type=content_type, headers=AUTH)
+    _error(response, 400, "invalid_request")
+
+
+def test_token__garbage_form_body_is_handled(client):
+    response = client.post(
+        "/oauth/token",
+        data=b"%%%\xff\xfe=&&==grant_type",
+        content_type="application/x-www-form-urlencoded",
+        headers=AUTH,
+    )
+    _error(response, 400, "invalid_request")
+
+
+def test_token__query_parameters_are_refused(client):
+    response = client.post(
+        "/oauth/token?grant_type=client_credentials",
+        data={"grant_type": "client_credentials"},
+        headers=AUTH,
+    )
+    _error(response, 400, "invalid_request")
+
+
+def test_token__repeated_parameters_are_refused(client):
+    response = client.post(
+        "/oauth/token",
+        data="grant_type=client_credentials&scope=orders:read&scope=orders:write",
+        content_type="application/x-www-form-urlencoded",
+        headers=AUTH,
+    )
+    body = _error(response, 400, "invalid_request")
+    assert body["error_description"] == "scope is repeated"
+
+
+def test_token__unknown_repeated_parameter_is_not_echoed(client):
+    response = client.post(
+        "/oauth/token",
+        data="grant_type=client_credentials&<b>x</b>=1&<b>x</b>=2",
+        content_type="application/x-www-form-urlencoded",
+        headers=AUTH,
+    )
+    body = _error(response, 400, "invalid_request")
+    assert body["error_description"] == "a parameter is repeated"
+
+
+def test_token__oversized_body_is_refused_with_413(client):
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "a" * 20_000},
+        headers=AUTH,
+    )
+    _error(response, 413, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "scope",
+    ["orders:admin", "orders:read orders:admin", "reports:read"],
+)
+def test_token__scope_escalation_is_invalid_scope(client, scope, events):
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, headers=AUTH
+    )
+    _error(response, 400, "invalid_scope")
+    rejected = [e for e in events if e["event"] == "auth.token_request_rejected"]
+    assert rejected[0]["error"] == "invalid_scope"
+
+
+@pytest.mark.parametrize(
+    "scope", ["orders:read  orders:write", " orders:read", 'bad"quote', "a\\b"]
+)
+def test_token__malformed_scope_is_invalid_scope(client, scope):
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": scope}, headers=AUTH
+    )
+    _error(response, 400, "invalid_scope")
+
+
+def test_token__empty_scope_grants_all_allowed_scopes(client):
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": ""}, headers=AUTH
+    )
+    assert response.status_code == 200
+    assert response.get_json()["scope"] == "orders:read orders:write"
+
+
+def test_token__get_is_not_allowed(client):
+    assert client.get("/oauth/token").status_code == 405
+
+
+def test_token__rejected_request_logs_well_formed_client_id_only(client, events):
+    client.post("/oauth/token", data={"grant_type": "password", "client_id": "svc-x"})
+    client.post("/oauth/token", data={"grant_type": "password", "client_id": "bad id\n"})
+    rejected = [e for e in events if e["event"] == "auth.token_request_rejected"]
+    assert [e["client_id"] for e in rejected] == ["svc-x", None]
