@@ -1,0 +1,136 @@
+"""The API's composition root: :func:`create_app`.
+
+Production (gunicorn)::
+
+    gunicorn 'apps.api.main:create_app()'
+
+reads ``API_*`` settings (and ``LOG_*`` through logging_lib) from the
+environment. Tests pass a :class:`~apps.api.settings.Settings` and swap any
+collaborator: the key source or the whole token verifier, the rate-limit
+storage, the HTTP client, the metrics registry, the clock and the id factory.
+Nothing is read, opened or fetched at import time; verification keys are
+fetched on first use (or by ``/readyz``), not at start-up, so the API can start
+before the token service.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import httpx
+from flask import Flask
+from limits.storage import Storage
+from prometheus_client import CollectorRegistry
+
+import logging_lib
+import logging_lib.flask
+from apps.api import health, openapi, project_views
+from apps.api.auth import AccessTokenVerifier, JwtAccessTokenVerifier
+from apps.api.clock import Clock
+from apps.api.jwks import JwksKeySet, KeySource
+from apps.api.metrics import ApiMetrics
+from apps.api.problems import register_error_handlers
+from apps.api.rate_limit import RateLimiter, create_storage
+from apps.api.services import ApiServices
+from apps.api.settings import Settings
+from apps.api.storage.database import Database
+from apps.api.storage.projects import IdFactory, new_project_id
+
+SHUTDOWN_HOOKS = "shutdown_hooks"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    key_source: KeySource | None = None,
+    token_verifier: AccessTokenVerifier | None = None,
+    rate_limit_storage: Storage | None = None,
+    http_client: httpx.Client | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Clock = time.time,
+    new_id: IdFactory = new_project_id,
+    configure_logging: bool | None = None,
+) -> Flask:
+    """Build the API app.
+
+    Args:
+        settings: the settings; parsed from ``os.environ`` when omitted.
+        key_source: where verification keys come from; by default the JWKS at
+            ``settings.jwks_url``, fetched through ``http_client``.
+        token_verifier: replaces the whole JWT verifier (``key_source`` is
+            then unused).
+        rate_limit_storage: a ``limits`` storage; by default built from
+            ``settings.rate_limit_storage_url``.
+        http_client: client for JWKS fetches; if omitted the app creates one
+            and closes it on shutdown.
+        registry: Prometheus registry served on ``/metrics``; a new one if omitted.
+        clock: wall-clock seconds, for tokens, rate-limit windows and timestamps.
+        new_id: makes project ids.
+        configure_logging: configure logging_lib from ``LOG_*`` variables;
+            defaults to True exactly when ``settings`` is read from the environment.
+
+    Raises:
+        SettingsError: the environment's ``API_*`` variables are invalid.
+    """
+    from_environment = settings is None
+    if settings is None:
+        settings = Settings.from_environ(os.environ)
+    if configure_logging if configure_logging is not None else from_environment:
+        logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
+
+    app = Flask("apps.api")
+    # One byte of headroom: Werkzeug truncates a streamed (chunked) body at this
+    # limit instead of failing, so reading limit + 1 bytes is how an oversized
+    # stream is told apart from one of exactly the allowed size.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
+    shutdown_hooks: list[Callable[[], object]] = app.extensions.setdefault(SHUTDOWN_HOOKS, [])
+
+    metrics = ApiMetrics.create(registry if registry is not None else CollectorRegistry())
+    if token_verifier is None:
+        if key_source is None:
+            if http_client is None:
+                http_client = httpx.Client(
+                    timeout=settings.jwks_timeout_seconds, follow_redirects=False
+                )
+                shutdown_hooks.append(http_client.close)
+            key_source = JwksKeySet(
+                settings.jwks_url,
+                http_client,
+                clock=clock,
+                cache_ttl=settings.jwks_cache_ttl_seconds,
+                refetch_cooldown=settings.jwks_refetch_cooldown_seconds,
+                timeout=settings.jwks_timeout_seconds,
+                metrics=metrics,
+            )
+        token_verifier = JwtAccessTokenVerifier(
+            key_source,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            clock=clock,
+            leeway=settings.token_leeway_seconds,
+        )
+    if rate_limit_storage is None:
+        rate_limit_storage = create_storage(settings.rate_limit_storage_url)
+    database = Database(settings.database_path)
+    database.create_schema()
+    shutdown_hooks.append(database.close)
+
+    ApiServices(
+        settings=settings,
+        verifier=token_verifier,
+        limiter=RateLimiter(rate_limit_storage, settings.rate_limit, clock=clock, metrics=metrics),
+        database=database,
+        metrics=metrics,
+        clock=clock,
+        new_project_id=new_id,
+    ).install(app)
+
+    logging_lib.flask.init_app(app)
+    register_error_handlers(app)
+    app.register_blueprint(project_views.blueprint)
+    app.register_blueprint(health.blueprint)
+    app.register_blueprint(openapi.blueprint)
+    logging_lib.flask.register_metrics_route(app, metrics.registry)
+    return app

@@ -1,0 +1,121 @@
+"""Per (tenant, client) rate limiting on the ``limits`` library.
+
+Strategy: **fixed window** (``limits.strategies.FixedWindowRateLimiter``). Each
+hit is one atomic increment-with-expiry (a single Lua ``INCR``/``EXPIRE`` round
+trip on Redis, a locked counter in memory), so the count is exact under
+concurrency and across processes that share a Redis, the cost per request is
+constant, and ``RateLimit-Reset`` is simply the end of the current window. The
+trade-off, accepted here, is that a client can spend up to twice the limit
+across a window boundary; the moving window would avoid that at the price of
+storing one timestamp per request.
+
+Storage: ``memory://`` (per process, the default) or ``redis://`` (shared by
+every worker and host), built by :func:`create_storage`.
+
+**When the storage fails, the limiter fails open**: the request is served
+without ``RateLimit-*`` headers, the failure is logged as
+``rate_limit.storage_error`` and counted in
+``api_rate_limit_storage_errors_total``. Rate limiting protects capacity, not
+data: callers are already authenticated and tenant-scoped before the limiter
+runs, so a Redis outage should degrade fairness, not take the API down. An
+alert on that counter is the intended safety net.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import structlog
+from limits import RateLimitItem, parse
+from limits.errors import StorageError
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+
+from apps.api.clock import Clock
+from apps.api.metrics import ApiMetrics
+
+#: Redis calls on the request path must not hang a worker when Redis does.
+REDIS_SOCKET_TIMEOUT_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class RateLimitDecision:
+    """The outcome of one hit: whether it is allowed and the window's state."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int
+
+    def headers(self) -> dict[str, str]:
+        """``RateLimit-*`` headers, plus ``Retry-After`` when refused."""
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset_after),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(max(self.reset_after, 1))
+        return headers
+
+
+def create_storage(url: str) -> Storage:
+    """A ``limits`` storage for ``memory://`` or ``redis://`` URLs; errors are wrapped."""
+    options: dict[str, float | str | bool] = {"wrap_exceptions": True}
+    if url.startswith(("redis://", "rediss://", "redis+unix://")):
+        options["socket_timeout"] = REDIS_SOCKET_TIMEOUT_SECONDS
+        options["socket_connect_timeout"] = REDIS_SOCKET_TIMEOUT_SECONDS
+    storage = storage_from_string(url, **options)
+    if not isinstance(storage, Storage):  # pragma: no cover - only async+ URLs differ
+        raise ValueError("the rate-limit storage must be a synchronous storage")
+    return storage
+
+
+class RateLimiter:
+    """Counts hits per (tenant, client) against one limit such as ``100/minute``."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        limit: str | RateLimitItem,
+        *,
+        clock: Clock,
+        metrics: ApiMetrics | None = None,
+    ) -> None:
+        self._storage = storage
+        self._strategy = FixedWindowRateLimiter(storage)
+        self._item = parse(limit) if isinstance(limit, str) else limit
+        self._clock = clock
+        self._metrics = metrics if metrics is not None else ApiMetrics.create()
+        self._logger = structlog.get_logger("apps.api.rate_limit")
+
+    @property
+    def limit(self) -> int:
+        return int(self._item.amount)
+
+    def hit(self, tenant: str, client_id: str) -> RateLimitDecision | None:
+        """Count one request; None means the storage failed and the request may pass."""
+        # Quoting keeps ("a/b", "c") and ("a", "b/c") apart in the storage key.
+        identity = (quote(tenant, safe=""), quote(client_id, safe=""))
+        try:
+            allowed = self._strategy.hit(self._item, *identity)
+            stats = self._strategy.get_window_stats(self._item, *identity)
+        except StorageError as exc:
+            self._metrics.rate_limit_storage_errors.inc()
+            self._logger.error(
+                "rate_limit.storage_error",
+                decision="fail_open",
+                error_type=type(exc.storage_error).__name__,
+            )
+            return None
+        if not allowed:
+            self._metrics.rate_limited.inc()
+        reset_after = max(0, math.ceil(stats.reset_time - self._clock()))
+        return RateLimitDecision(
+            allowed=allowed,
+            limit=self.limit,
+            remaining=max(0, stats.remaining),
+            reset_after=reset_after,
+        )

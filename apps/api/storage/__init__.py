@@ -1,0 +1,1 @@
+"""SQLite persistence of the API: connections and schema, and the project store."""

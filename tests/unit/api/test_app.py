@@ -1,0 +1,256 @@
+"""create_app wiring: settings from the environment, probes, metrics, errors, shutdown."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
+
+import logging_lib
+from apps.api.jwks import StaticKeySet
+from apps.api.main import create_app
+from apps.api.problems import PROBLEM_MEDIA_TYPE
+from apps.api.storage.projects import new_project_id
+from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL
+from tests.utils.flask_client_factory import app_from_factory
+from tests.utils.healthcheck import assert_healthy
+
+
+@pytest.fixture
+def api_environment(monkeypatch, tmp_path):
+    values = {
+        "API_JWKS_URL": JWKS_URL,
+        "API_ISSUER": ISSUER,
+        "API_AUDIENCE": AUDIENCE,
+        "API_DATABASE_PATH": str(tmp_path / "from-env" / "api.sqlite3"),
+        "API_RATE_LIMIT": "7/minute",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+@pytest.fixture
+def reset_logging():
+    yield
+    logging_lib.reset()
+
+
+class TestCreateApp:
+    def test_create_app__no_settings__reads_environment(
+        self, make_client, api_environment, tmp_path, acme
+    ):
+        """Without settings the factory parses API_* and creates the database file."""
+        client = make_client(settings=None, configure_logging=False)
+        assert (tmp_path / "from-env" / "api.sqlite3").is_file()
+        response = client.get("/v1/projects", headers=acme.headers())
+        assert response.headers["RateLimit-Limit"] == "7"
+
+    def test_create_app__from_environment__configures_logging(
+        self, make_client, api_environment, reset_logging
+    ):
+        """The production path also configures logging_lib from LOG_* variables."""
+        make_client(settings=None)
+        assert logging_lib.active_runtime() is not None
+
+    def test_create_app__settings_given__leaves_logging_alone(self, client):
+        """Tests and embedders that pass settings keep their logging setup."""
+        assert logging_lib.active_runtime() is None
+
+    def test_create_app__twice_on_one_file__schema_kept(self, make_client, acme):
+        """Creating the schema is idempotent: a second app sees the first one's data."""
+        first = make_client()
+        first.post("/v1/projects", json={"name": "kept"}, headers=acme.headers())
+        second = make_client(registry=CollectorRegistry())
+        assert [
+            p["name"] for p in second.get("/v1/projects", headers=acme.headers()).json["items"]
+        ] == ["kept"]
+
+    def test_create_app__owns_http_client__closed_on_shutdown(self, settings, rate_limit_storage):
+        """A JWKS client the app created is closed by its shutdown hook."""
+        with app_from_factory(create_app, settings, rate_limit_storage=rate_limit_storage) as app:
+            owners = [hook.__self__ for hook in app.extensions["shutdown_hooks"]]
+            (http_client,) = [owner for owner in owners if isinstance(owner, httpx.Client)]
+            assert http_client.is_closed is False
+        assert http_client.is_closed is True
+
+    def test_create_app__default_storage_and_registry(self, settings, key_source, clock, acme):
+        """Without injected storage the memory:// limiter from settings is used."""
+        with app_from_factory(create_app, settings, key_source=key_source, clock=clock.time) as app:
+            response = app.test_client().get("/v1/projects", headers=acme.headers())
+        assert response.status_code == 200
+        assert response.headers["RateLimit-Limit"] == "100"
+
+
+class TestProbes:
+    def test_probes__ready(self, client):
+        """With a database and keys the service is healthy and ready."""
+        assert_healthy(client)
+        assert client.get("/healthz").json == {"status": "ok"}
+        assert client.get("/readyz").json == {
+            "status": "ok",
+            "checks": {"database": "ok", "keys": "ok"},
+        }
+
+    def test_readyz__no_keys__503(self, make_client):
+        """Without verification keys the service is not ready."""
+        response = make_client(key_source=StaticKeySet([])).get("/readyz")
+        assert response.status_code == 503
+        assert response.json == {
+            "status": "unavailable",
+            "checks": {"database": "ok", "keys": "failing"},
+        }
+
+    @pytest.mark.parametrize("breakage", ["directory", "empty_file"])
+    def test_readyz__database_broken__503(self, make_client, temp_db_file, breakage):
+        """An unopenable or schema-less database makes the service not ready."""
+        client = make_client()
+        for suffix in ("", "-wal", "-shm"):
+            temp_db_file.with_name(temp_db_file.name + suffix).unlink(missing_ok=True)
+        if breakage == "directory":
+            temp_db_file.mkdir()
+        else:
+            temp_db_file.write_bytes(b"")
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json["checks"] == {"database": "failing", "keys": "ok"}
+
+    def test_readyz__jwks__fetched_through_injected_client(
+        self, make_client, signing_key, registry, acme
+    ):
+        """Readiness loads the JWKS through the injected HTTP client; tokens then verify."""
+        requests = []
+
+        def handler(request):
+            requests.append(str(request.url))
+            return httpx.Response(200, json={"keys": [signing_key.public_jwk]})
+
+        with httpx.Client(transport=httpx.MockTransport(handler)) as http:
+            client = make_client(key_source=None, http_client=http)
+            assert client.get("/readyz").status_code == 200
+            assert client.get("/v1/projects", headers=acme.headers()).status_code == 200
+        assert requests == [JWKS_URL]
+        assert registry.get_sample_value("api_jwks_fetches_total", {"outcome": "ok"}) == 1
+
+    def test_metrics__served_from_app_registry(self, client, acme, registry):
+        """/metrics exposes the app's own registry in Prometheus text format."""
+        client.get("/v1/projects", headers=acme.headers(aud="other"))
+        response = client.get("/metrics")
+        assert response.status_code == 200
+        assert response.mimetype == "text/plain"
+        assert 'api_token_rejections_total{reason="audience"} 1.0' in response.get_data(
+            as_text=True
+        )
+
+
+class TestErrors:
+    def test_unknown_path__404_problem(self, client):
+        """Paths the API does not serve answer 404 problem+json."""
+        response = client.get("/nowhere")
+        assert response.status_code == 404
+        assert response.mimetype == PROBLEM_MEDIA_TYPE
+        assert response.json == {
+            "type": "urn:problem-type:projects-api:not-found",
+            "title": "Not found",
+            "status": 404,
+            "detail": "no resource at this path",
+            "instance": "/nowhere",
+        }
+
+    @pytest.mark.parametrize(
+        ("method", "path", "allow"),
+        [
+            ("PUT", "/v1/projects", "GET, HEAD, POST"),
+            ("POST", "/v1/projects/x", "DELETE, GET, HEAD, PATCH"),
+            ("OPTIONS", "/healthz", "GET, HEAD"),
+        ],
+    )
+    def test_wrong_method__405_problem_with_allow(self, client, method, path, allow):
+        """Undocumented methods answer 405 with Allow, OPTIONS included."""
+        response = client.open(path, method=method)
+        assert response.status_code == 405
+        assert response.headers["Allow"] == allow
+        assert response.json["type"].endswith(":method-not-allowed")
+
+    def test_unexpected_exception__500_problem_logged(self, make_client, acme):
+        """A crash answers a generic 500 problem and is logged with its type."""
+
+        class Broken:
+            def verify(self, token):
+                raise RuntimeError("database password is hunter2")
+
+            def ready(self):
+                return True
+
+        client = make_client(token_verifier=Broken())
+        with capture_logs() as events:
+            response = client.get("/v1/projects", headers=acme.headers())
+        assert response.status_code == 500
+        assert response.json["type"].endswith(":internal")
+        assert "hunter2" not in response.get_data(as_text=True)
+        crash = [e for e in events if e["event"] == "request.unhandled_exception"]
+        assert crash[0]["error_type"] == "RuntimeError"
+
+    def test_request_id__echoed(self, client):
+        """logging_lib's integration keeps a well-formed X-Request-ID."""
+        response = client.get("/healthz", headers={"X-Request-ID": "req-123"})
+        assert response.headers["X-Request-ID"] == "req-123"
+
+
+class TestStorage:
+    def test_database__relative_file_name__created_in_working_directory(
+        self, make_client, make_settings, monkeypatch, tmp_path, acme
+    ):
+        """The default ``api.sqlite3`` is a file in the working directory, in WAL mode."""
+        import sqlite3
+        from pathlib import Path
+
+        monkeypatch.chdir(tmp_path)
+        client = make_client(settings=make_settings(database_path=Path("api.sqlite3")))
+        assert (
+            client.post("/v1/projects", json={"name": "x"}, headers=acme.headers()).status_code
+            == 201
+        )
+        connection = sqlite3.connect(tmp_path / "api.sqlite3")
+        try:
+            assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        finally:
+            connection.close()
+
+    def test_database__connection_per_thread__reused_and_closed_on_shutdown(
+        self, settings, key_source, rate_limit_storage, clock, acme
+    ):
+        """Requests on one thread share a connection; shutdown closes every one."""
+        import sqlite3
+
+        with app_from_factory(
+            create_app,
+            settings,
+            key_source=key_source,
+            rate_limit_storage=rate_limit_storage,
+            clock=clock.time,
+        ) as app:
+            database = app.extensions["apps.api"].database
+            client = app.test_client()
+            client.get("/v1/projects", headers=acme.headers())
+            first = database.connection()
+            client.get("/v1/projects", headers=acme.headers())
+            assert database.connection() is first
+        with pytest.raises(sqlite3.ProgrammingError):
+            first.execute("SELECT 1")
+        reopened = database.connection()
+        assert reopened is not first
+        database.close()
+
+    def test_project_ids__default_factory__random_uuids(self, make_client, acme):
+        """Without an injected id factory, ids are random UUID4 strings."""
+        import uuid
+
+        client = make_client(new_id=new_project_id)
+        ids = [
+            client.post("/v1/projects", json={"name": "x"}, headers=acme.headers()).json["id"]
+            for _ in range(2)
+        ]
+        assert ids[0] != ids[1]
+        assert all(uuid.UUID(value).version == 4 for value in ids)

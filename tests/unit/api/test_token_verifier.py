@@ -1,0 +1,211 @@
+"""JwtAccessTokenVerifier: what an access token must be to be accepted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from apps.api.auth import InvalidToken, JwtAccessTokenVerifier, Principal
+from apps.api.jwks import StaticKeySet
+from tests.unit.api.support import AUDIENCE, ISSUER, TOKEN_LIFETIME, SigningKey, forge_token
+
+
+@pytest.fixture
+def verifier(key_source, clock):
+    return JwtAccessTokenVerifier(
+        key_source, issuer=ISSUER, audience=AUDIENCE, clock=clock.time, leeway=30
+    )
+
+
+def rejection(verifier, token) -> InvalidToken:
+    with pytest.raises(InvalidToken) as caught:
+        verifier.verify(token)
+    return caught.value
+
+
+class TestAccepted:
+    def test_verify__valid_eddsa_token__returns_principal(self, verifier, acme):
+        """A well-formed EdDSA token yields the caller's tenant, client and scopes."""
+        principal = verifier.verify(acme.token("projects:read  projects:write"))
+        assert principal == Principal(
+            subject="acme-ci",
+            client_id="acme-ci",
+            tenant="acme",
+            scopes=frozenset({"projects:read", "projects:write"}),
+            token_id=principal.token_id,
+        )
+        assert len(principal.token_id) == 32
+
+    def test_verify__valid_es256_token__accepted(self, verifier, token_factory, ec_signing_key):
+        """ES256 tokens signed with a P-256 key from the key set are accepted."""
+        token = token_factory.token("acme", "acme-ci", key=ec_signing_key)
+        assert verifier.verify(token).tenant == "acme"
+
+    def test_verify__audience_list_containing_api__accepted(self, verifier, acme):
+        """An ``aud`` array that includes this API is accepted."""
+        token = acme.token(aud=["other-api", AUDIENCE])
+        assert verifier.verify(token).client_id == "acme-ci"
+
+    def test_verify__expired_within_leeway__accepted(self, verifier, acme, clock):
+        """A token expired less than the leeway ago still passes (clock skew)."""
+        token = acme.token()
+        clock.advance(TOKEN_LIFETIME + 29)
+        assert verifier.verify(token).tenant == "acme"
+
+    def test_verify__typ_with_media_type_prefix__accepted(self, verifier, acme):
+        """``application/at+jwt`` is the long form of ``at+jwt``."""
+        token = acme.token(headers={"typ": "application/at+jwt"})
+        assert verifier.verify(token).tenant == "acme"
+
+    def test_ready__follows_key_source(self, verifier, clock):
+        """The verifier is ready exactly when its key source has keys."""
+        empty = JwtAccessTokenVerifier(
+            StaticKeySet([]), issuer=ISSUER, audience=AUDIENCE, clock=clock.time
+        )
+        assert verifier.ready() is True
+        assert empty.ready() is False
+
+
+class TestRejected:
+    def test_verify__expired__rejected(self, verifier, acme, clock):
+        """A token past ``exp`` plus leeway is refused as expired."""
+        token = acme.token()
+        clock.advance(TOKEN_LIFETIME + 30)
+        assert rejection(verifier, token).reason == "expired"
+
+    def test_verify__not_yet_valid__rejected(self, verifier, acme, clock):
+        """``nbf`` beyond now plus leeway is refused."""
+        token = acme.token(nbf=int(clock.time()) + 31)
+        assert rejection(verifier, token).reason == "not_yet_valid"
+
+    def test_verify__issued_in_future__rejected(self, verifier, acme, clock):
+        """``iat`` beyond now plus leeway is refused."""
+        token = acme.token(iat=int(clock.time()) + 31)
+        assert rejection(verifier, token).reason == "not_yet_valid"
+
+    def test_verify__wrong_audience__rejected(self, verifier, acme):
+        """A token for another API is refused."""
+        assert rejection(verifier, acme.token(aud="billing-api")).reason == "audience"
+
+    def test_verify__wrong_issuer__rejected(self, verifier, acme):
+        """A token from another issuer is refused."""
+        token = acme.token(iss="https://evil.test")
+        assert rejection(verifier, token).reason == "issuer"
+
+    def test_verify__unsigned_alg_none__rejected(self, verifier, token_factory, signing_key):
+        """``alg: none`` tokens are refused before any key lookup."""
+        claims = token_factory.claims("acme", "acme-ci")
+        token = jwt.encode(
+            claims, None, algorithm="none", headers={"typ": "at+jwt", "kid": signing_key.kid}
+        )
+        assert rejection(verifier, token).reason == "algorithm"
+
+    @pytest.mark.parametrize("encoding", ["pem", "raw"])
+    def test_verify__hmac_keyed_with_public_key__rejected(
+        self, verifier, token_factory, signing_key, encoding
+    ):
+        """HS256 signed with the public key's bytes (algorithm confusion) is refused."""
+        public = signing_key.private_key.public_key()
+        if encoding == "pem":
+            secret = public.public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        else:
+            secret = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        claims = token_factory.claims("acme", "acme-ci")
+        token = _sign_hs256(claims, secret, signing_key.kid)
+        assert rejection(verifier, token).reason == "algorithm"
+
+    def test_verify__signature_from_other_key__rejected(self, verifier, token_factory, signing_key):
+        """A token naming a trusted kid but signed by another key is refused."""
+        impostor = SigningKey.ed25519()
+        token = token_factory.token(
+            "acme", "acme-ci", key=impostor, headers={"kid": signing_key.kid}
+        )
+        assert rejection(verifier, token).reason == "signature"
+
+    def test_verify__unknown_kid__rejected(self, verifier, token_factory):
+        """A key id the key set does not know is refused."""
+        token = token_factory.token("acme", "acme-ci", key=SigningKey.ed25519())
+        assert rejection(verifier, token).reason == "unknown_key"
+
+    def test_verify__algorithm_not_bound_to_key__rejected(
+        self, verifier, token_factory, signing_key, ec_signing_key
+    ):
+        """An ES256 token naming the Ed25519 key's kid is refused."""
+        token = token_factory.token(
+            "acme", "acme-ci", key=ec_signing_key, headers={"kid": signing_key.kid}
+        )
+        assert rejection(verifier, token).reason == "algorithm"
+
+    @pytest.mark.parametrize("typ", [None, "JWT", 7])
+    def test_verify__not_an_access_token_type__rejected(self, verifier, acme, typ):
+        """The header ``typ`` must say at+jwt (RFC 9068), not JWT or nothing."""
+        assert rejection(verifier, acme.token(headers={"typ": typ})).reason == "type"
+
+    @pytest.mark.parametrize(("kid", "reason"), [(None, "kid"), ("", "kid"), (5, "malformed")])
+    def test_verify__missing_kid__rejected(self, verifier, token_factory, signing_key, kid, reason):
+        """Without a usable ``kid`` there is no key to verify with."""
+        header = {"alg": "EdDSA", "typ": "at+jwt"} | ({} if kid is None else {"kid": kid})
+        claims = token_factory.claims("acme", "acme-ci")
+        token = forge_token(header, claims, signing_key.private_key.sign)
+        assert rejection(verifier, token).reason == reason
+
+    @pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJFZERTQSJ9.e30"])
+    def test_verify__malformed__rejected(self, verifier, token):
+        """Garbage is refused as malformed, never as a crash."""
+        assert rejection(verifier, token).reason in {"malformed", "algorithm"}
+
+    def test_verify__undecodable_payload__rejected(self, verifier, acme):
+        """A valid header followed by a corrupt payload is refused."""
+        header, _, signature = acme.token().split(".")
+        assert rejection(verifier, f"{header}.!!!.{signature}").reason == "malformed"
+
+    @pytest.mark.parametrize(
+        "claim", ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "tenant"]
+    )
+    def test_verify__missing_required_claim__rejected(self, verifier, acme, claim):
+        """Every RFC 9068 claim the API relies on is required."""
+        error = rejection(verifier, acme.token(drop=(claim,)))
+        assert error.reason == "claims"
+        assert claim in error.description
+
+    @pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+    @pytest.mark.parametrize("value", ["soon", True])
+    def test_verify__time_claim_not_a_number__rejected(self, verifier, acme, claim, value):
+        """Time claims must be numbers."""
+        assert rejection(verifier, acme.token(**{claim: value})).reason == "claims"
+
+    def test_verify__infinite_expiry__rejected(self, verifier, acme):
+        """A non-finite ``exp`` is not a time."""
+        token = acme.token(exp=float("inf"))
+        assert rejection(verifier, token).description == "the token's 'exp' claim is not a number"
+
+    @pytest.mark.parametrize("claim", ["tenant", "client_id"])
+    @pytest.mark.parametrize("value", ["", 42])
+    def test_verify__identity_claim_empty_or_not_string__rejected(
+        self, verifier, token_factory, claim, value
+    ):
+        """Tenant and client id must be non-empty strings."""
+        claims = token_factory.claims("acme", "acme-ci") | {claim: value}
+        assert rejection(verifier, token_factory.sign(claims)).reason == "claims"
+
+    @pytest.mark.parametrize("claim", ["sub", "jti"])
+    def test_verify__sub_or_jti_not_a_string__rejected(self, verifier, acme, claim):
+        """``sub`` and ``jti`` must be strings."""
+        assert rejection(verifier, acme.token(**{claim: 42})).reason == "claims"
+
+    def test_verify__scope_not_a_string__rejected(self, verifier, acme):
+        """``scope`` is a space-separated string, not a list."""
+        token = acme.token(scope=["projects:read"])
+        assert rejection(verifier, token).reason == "claims"
+
+
+def _sign_hs256(claims, secret: bytes, kid: str) -> str:
+    """HS256 built by hand: PyJWT itself refuses asymmetric keys as HMAC secrets."""
+    header = {"alg": "HS256", "typ": "at+jwt", "kid": kid}
+    return forge_token(header, claims, lambda data: hmac.new(secret, data, hashlib.sha256).digest())
