@@ -1,0 +1,108 @@
+from pathlib import Path
+
+import pytest
+
+from logging_lib import LoggingConfig, LoggingConfigError
+
+
+class TestValidation:
+    def test_logging_config__defaults_are_valid(self):
+        config = LoggingConfig()
+        assert (config.level, config.format, config.sinks) == ("INFO", "json", ("stderr",))
+        assert config.level_number == 20
+
+    def test_logging_config__lists_every_problem_in_one_error(self):
+        with pytest.raises(LoggingConfigError) as caught:
+            LoggingConfig(
+                level="LOUD",
+                format="xml",
+                sinks=("stdout", "pigeon", "file", "http"),
+                http_timeout=0,
+                queue_size=0,
+                http_max_retries=-1,
+            )
+        problems = caught.value.problems
+        assert problems == [
+            "level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            "format 'xml' is not one of json, console",
+            "unknown sink(s) pigeon; known: file, http, memory, stderr, stdout",
+            "the file sink needs file_path",
+            "the http sink needs http_url",
+            "queue_size must be positive, got 0",
+            "http_max_retries must not be negative, got -1",
+            "http_timeout must be positive, got 0",
+        ]
+        assert str(caught.value).startswith("invalid logging configuration: level 'LOUD'")
+
+    @pytest.mark.parametrize("url", ["ftp://host/x", "http://", "not a url", "https:///path"])
+    def test_logging_config__rejects_a_bad_url(self, url):
+        with pytest.raises(LoggingConfigError, match="is not an http\\(s\\) URL"):
+            LoggingConfig(sinks=("http",), http_url=url)
+
+    def test_logging_config__repr_hides_the_collector_url(self):
+        config = LoggingConfig(sinks=("http",), http_url="https://u:s3cret@collector.example/")
+        assert "s3cret" not in repr(config)
+
+    def test_logging_config__level_is_case_insensitive(self):
+        assert LoggingConfig(level="debug").level_number == 10
+
+
+class TestFromEnviron:
+    def test_from_environ__reads_log_variables_only(self):
+        config = LoggingConfig.from_environ(
+            {
+                "LOG_LEVEL": "warning",
+                "LOG_FORMAT": "console",
+                "LOG_SINKS": "stdout, file ,",
+                "LOG_FILE_PATH": "/var/log/app.log",
+                "LOG_FILE_MAX_BYTES": "2048",
+                "LOG_FILE_BACKUP_COUNT": "2",
+                "LOG_HTTP_URL": "https://collector.example/in",
+                "LOG_HTTP_TIMEOUT": "1.5",
+                "LOG_HTTP_BATCH_SIZE": "10",
+                "LOG_HTTP_MAX_RETRIES": "0",
+                "LOG_QUEUE_SIZE": "100",
+                "LOG_SYNCHRONOUS": "yes",
+                "LOG_REDACT_KEYS": "pin,otp",
+                "LEVEL": "ignored",
+            }
+        )
+        assert config == LoggingConfig(
+            level="warning",
+            format="console",
+            sinks=("stdout", "file"),
+            file_path=Path("/var/log/app.log"),
+            file_max_bytes=2048,
+            file_backup_count=2,
+            http_url="https://collector.example/in",
+            http_timeout=1.5,
+            http_batch_size=10,
+            http_max_retries=0,
+            queue_size=100,
+            synchronous=True,
+            redact_keys=("pin", "otp"),
+        )
+
+    def test_from_environ__empty_environment_gives_defaults(self):
+        assert LoggingConfig.from_environ({}) == LoggingConfig()
+
+    @pytest.mark.parametrize(("raw", "expected"), [("off", False), ("0", False), ("ON", True)])
+    def test_from_environ__parses_booleans(self, raw, expected):
+        assert LoggingConfig.from_environ({"LOG_SYNCHRONOUS": raw}).synchronous is expected
+
+    def test_from_environ__reports_parse_and_validation_problems_together(self):
+        with pytest.raises(LoggingConfigError) as caught:
+            LoggingConfig.from_environ(
+                {
+                    "LOG_QUEUE_SIZE": "many",
+                    "LOG_HTTP_TIMEOUT": "soon",
+                    "LOG_SYNCHRONOUS": "maybe",
+                    "LOG_LEVEL": "chatty",
+                }
+            )
+        assert caught.value.problems == [
+            "LOG_HTTP_TIMEOUT='soon': not a number",
+            "LOG_QUEUE_SIZE='many': not an integer",
+            "LOG_SYNCHRONOUS='maybe': not a boolean (true/false)",
+            "level 'chatty' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ]

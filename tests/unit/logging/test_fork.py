@@ -1,0 +1,57 @@
+import json
+import os
+import signal
+import warnings
+
+import structlog
+
+import logging_lib
+from logging_lib import LoggingConfig, RotatingFileSink
+
+
+def _fork():
+    # The dispatcher's worker thread is alive in this process on purpose (the
+    # test is about replacing it in the child). Python 3.12+ warns about
+    # fork() in a multi-threaded process; that warning is expected here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*multi-threaded.*fork\(\)", category=DeprecationWarning
+        )
+        return os.fork()
+
+
+def _child_main(runtime):
+    """Runs in the forked child only; never returns."""
+    code = 3
+    try:
+        signal.alarm(20)  # a hung child must not hang the suite
+        structlog.get_logger("child").info("child.event", pid=os.getpid())
+        code = 0 if runtime.flush(timeout=10) else 1
+    finally:
+        os._exit(code)
+
+
+def test_forked_child__logs_through_a_fresh_worker(tmp_path, registry):
+    path = tmp_path / "forked.log"
+    sink = RotatingFileSink(path, max_bytes=1_000_000, backup_count=1)
+    runtime = logging_lib.configure(LoggingConfig(sinks=()), sinks=[sink], registry=registry)
+    log = structlog.get_logger("parent")
+    log.info("parent.before_fork")
+    assert runtime.flush(timeout=10)  # the worker thread is running now
+
+    pid = _fork()
+    if pid == 0:
+        _child_main(runtime)
+    _, status = os.waitpid(pid, 0)
+    log.info("parent.after_fork")
+    assert runtime.flush(timeout=10)
+
+    assert os.WIFEXITED(status)
+    assert os.WEXITSTATUS(status) == 0
+    events = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["event"] for e in events] == [
+        "parent.before_fork",
+        "child.event",
+        "parent.after_fork",
+    ]
+    assert events[1]["pid"] == pid
