@@ -19,12 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+# What may follow ".coverage.<layer>": nothing, a shard ("-2"), a parallel
+# suffix (".host.pid.rand") or both; never more name (".coverage.api2").
+_DATA_SUFFIX = re.compile(r"^(-\d+)?(\..*)?$")
 
 
 def prepare(results_dir: Path, layer: str) -> list[Path]:
     """Remove the layer's previous results and create its empty folder.
 
-    Returns the paths that were removed, for the caller to report.
+    Shard files (``.coverage.api-2``) count as the layer's: a local run must
+    not combine what an earlier sharded run left. Returns the removed paths.
     """
     if not _LAYER_NAME.fullmatch(layer):
         raise ValueError(f"invalid layer name {layer!r}: use lowercase letters, digits, - or _")
@@ -35,10 +39,8 @@ def prepare(results_dir: Path, layer: str) -> list[Path]:
         removed.append(layer_dir)
     coverage_dir = results_dir / "coverage"
     if coverage_dir.is_dir():
-        # ".coverage.api" and ".coverage.api.<host>.<pid>.<rand>", never ".coverage.api2".
         for data_file in sorted(coverage_dir.glob(f".coverage.{layer}*")):
-            rest = data_file.name[len(f".coverage.{layer}") :]
-            if rest == "" or rest.startswith("."):
+            if _DATA_SUFFIX.match(data_file.name[len(f".coverage.{layer}") :]):
                 data_file.unlink()
                 removed.append(data_file)
     coverage_dir.mkdir(parents=True, exist_ok=True)

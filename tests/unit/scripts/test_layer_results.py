@@ -15,6 +15,7 @@ def test_prepare__clears_only_the_layers_own_results(tmp_path):
     own = [
         touch(results / "coverage" / ".coverage.api"),
         touch(results / "coverage" / ".coverage.api.host.1.abc"),
+        touch(results / "coverage" / ".coverage.api-2"),
     ]
     others = [
         touch(results / "coverage" / ".coverage.api2.host.1.abc"),
