@@ -1,0 +1,303 @@
+"""The verbs: each reads its inputs, calls the pure core and writes its outputs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from scripts.ci_metrics.analysis import PullRequest, Report, build_report
+from scripts.ci_metrics.baseline import (
+    durations_map,
+    empty_baseline,
+    load_baseline,
+    merge_snapshot,
+)
+from scripts.ci_metrics.baseline_fetch import fetch_baseline
+from scripts.ci_metrics.context import Context
+from scripts.ci_metrics.coverage_reader import default_rcfile, read_coverage
+from scripts.ci_metrics.errors import (
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    GitError,
+    InputError,
+    ReadOnlyToken,
+)
+from scripts.ci_metrics.fileio import write_json_atomic, write_text_atomic
+from scripts.ci_metrics.gitdiff import Diff, diff_from_file, diff_from_git, resolve_base
+from scripts.ci_metrics.post import (
+    CommentPayload,
+    head_moved,
+    load_artifact,
+    post_sticky,
+    write_artifact,
+)
+from scripts.ci_metrics.register import load_register
+from scripts.ci_metrics.render import (
+    github_output,
+    line_annotations,
+    render_comment,
+    render_summary,
+)
+from scripts.ci_metrics.settings import Settings, Thresholds, load_settings
+from scripts.ci_metrics.snapshot import build_snapshot, load_snapshot
+from scripts.ci_metrics.test_results import read_layer_results, read_tox_results
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings from ``pyproject.toml`` with the command line's overrides applied."""
+    settings = load_settings(args.pyproject or args.root / "pyproject.toml")
+    thresholds: Thresholds = settings.thresholds
+    overrides = (
+        ("fail_under_lines", "project_lines"),
+        ("fail_under_branches", "project_branches"),
+        ("fail_under_diff", "diff"),
+    )
+    for flag, name in overrides:
+        value = getattr(args, flag, None)
+        if value is not None:
+            thresholds = replace(thresholds, **{name: value})
+    settings = replace(settings, thresholds=thresholds)
+    if getattr(args, "window", None):
+        settings = replace(settings, baseline_window=args.window)
+    if getattr(args, "register", None):
+        settings = replace(settings, register_path=str(args.register))
+    return settings
+
+
+def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
+    """Coverage + test results + tox timings -> snapshot JSON."""
+    settings = settings_for(args)
+    root: Path = args.root
+    ctx.say(f"reading coverage data {args.coverage_file} ...")
+    rcfile = args.rcfile or default_rcfile(root)
+    files = read_coverage(
+        args.coverage_file,
+        root,
+        rcfile,
+        progress=lambda done, total: ctx.say(f"  analysed {done}/{total} source files"),
+    )
+    tests = {}
+    for layer_dir in (
+        sorted(p for p in args.results_dir.iterdir() if p.is_dir())
+        if args.results_dir.is_dir()
+        else []
+    ):
+        results = read_layer_results(layer_dir)
+        if results is not None:
+            tests[layer_dir.name] = results
+            ctx.say(f"  layer {layer_dir.name}: {len(results)} tests")
+    unknown = sorted(set(tests) - set(settings.layers))
+    if unknown:
+        ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
+    tox_files = args.tox_json or sorted(args.results_dir.glob("*/tox-result*.json"))
+    timing = read_tox_results(tox_files)
+    snapshot = build_snapshot(
+        files=files,
+        tests=tests,
+        timing=timing,
+        now=ctx.now(),
+        sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
+        run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
+    )
+    write_json_atomic(args.output, snapshot.to_json())
+    ctx.say(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
+    """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
+    settings = settings_for(args)
+    if args.action == "fetch":
+        client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
+        with client.http:
+            found = fetch_baseline(
+                client,
+                workflow=args.workflow or settings.baseline_workflow,
+                artifact=args.artifact_name or settings.baseline_artifact,
+                dest=args.baseline.parent,
+                durations=args.durations,
+                branch=args.branch,
+                event=args.event,
+            )
+        if found is None:
+            ctx.say("no baseline yet: the baseline workflow has not published one")
+        else:
+            ctx.say(f"wrote {found}")
+        return EXIT_OK
+    snapshot = load_snapshot(args.snapshot)
+    current = (
+        load_baseline(args.baseline)
+        if args.baseline.is_file()
+        else empty_baseline(settings.baseline_window)
+    )
+    merged = merge_snapshot(current, snapshot, settings)
+    write_json_atomic(args.baseline, merged)
+    durations = durations_map(merged)
+    write_text_atomic(args.durations, json.dumps(durations, indent=2, sort_keys=True) + "\n")
+    ctx.say(
+        f"wrote {args.baseline} ({len(merged['runs'])} runs) and {args.durations} "
+        f"({len(durations)} tests)"
+    )
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace, ctx: Context) -> Diff | None:
+    if args.no_diff:
+        return None
+    if args.diff_file:
+        return diff_from_file(args.diff_file)
+    requested = args.base
+    if not requested and ctx.environ.get("GITHUB_BASE_REF"):
+        requested = f"origin/{ctx.environ['GITHUB_BASE_REF']}"
+    try:
+        base = resolve_base(args.root, requested, ctx.git)
+    except GitError:
+        if requested:
+            raise
+        ctx.say("no base ref found; reporting without diff coverage (pass --base)")
+        return None
+    ctx.say(f"computing the diff against the merge base with {base} ...")
+    return diff_from_git(args.root, base, ctx.git)
+
+
+def _report(args: argparse.Namespace, ctx: Context, settings: Settings) -> Report:
+    snapshot = load_snapshot(args.snapshot)
+    baseline = load_baseline(args.baseline) if args.baseline.is_file() else None
+    if baseline is None:
+        ctx.say(f"no baseline at {args.baseline}: reporting without comparison")
+    register = load_register(args.root / settings.register_path, args.root)
+    pr_event = ctx.pull_request()
+    number = args.pr or pr_event.get("number")
+    head = args.head_sha or (pr_event.get("head") or {}).get("sha") or snapshot.sha
+    pr = PullRequest(
+        head_sha=str(head or ""),
+        number=int(number) if number else None,
+        repository=ctx.environ.get("GITHUB_REPOSITORY", ""),
+        server_url=ctx.environ.get("GITHUB_SERVER_URL", "https://github.com"),
+    )
+    report = build_report(
+        snapshot=snapshot,
+        baseline=baseline,
+        diff=_diff(args, ctx),
+        settings=settings,
+        register=register,
+        pr=pr,
+        now=ctx.now(),
+    )
+    if args.no_diff:
+        report.diff_base = "skipped with --no-diff"
+    return report
+
+
+def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
+    """Render the comment, the step summary, annotations and key figures."""
+    settings = settings_for(args)
+    report = _report(args, ctx, settings)
+    out: Path = args.output_dir
+    comment = render_comment(report, settings.marker_html, settings.max_comment_chars)
+    summary = render_summary(report)
+    write_text_atomic(out / "comment.md", comment)
+    write_text_atomic(out / "summary.md", summary)
+    figures = report.key_figures()
+    write_json_atomic(out / "figures.json", figures)
+    if args.annotations:
+        for line in line_annotations(report, settings.max_annotations):
+            print(line, file=ctx.stdout)
+    _append(ctx, "GITHUB_STEP_SUMMARY", summary)
+    _append(ctx, "GITHUB_OUTPUT", github_output(figures))
+    ctx.say(f"wrote {out / 'comment.md'} ({len(comment)} characters) and {out / 'summary.md'}")
+    return EXIT_OK
+
+
+def _append(ctx: Context, variable: str, text: str) -> None:
+    target = ctx.environ.get(variable)
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
+    """Apply the thresholds (minus the exception register); exit 1 when one fails."""
+    settings = settings_for(args)
+    report = _report(args, ctx, settings)
+    for gate in report.gates:
+        print(("ok   " if gate.passed else "FAIL ") + gate.describe(), file=ctx.stdout)
+    for entry in report.expired:
+        ctx.say(
+            f"warning: coverage exception {entry.module} is past its review date "
+            f"{entry.review_date}"
+        )
+    return EXIT_OK if report.passed else EXIT_GATE_FAILED
+
+
+def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
+    """Post or update the sticky comment; fall back to an artifact with a read-only token."""
+    settings = settings_for(args)
+    author = args.author or settings.comment_author
+    marker = settings.marker_html
+    if args.from_artifact:
+        payload = load_artifact(args.from_artifact, marker, settings.max_comment_chars)
+        if args.expected_head_sha and args.expected_head_sha != payload.head_sha:
+            raise InputError("comment artifact is for another head commit than the workflow run")
+        client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
+        with client.http:
+            moved = head_moved(client, payload)
+            if moved:
+                ctx.say(f"skipped: PR #{payload.pr_number} head moved to {moved[:10]}")
+                return EXIT_OK
+            action, cid = post_sticky(client, payload.pr_number, payload.body, marker, author)
+        ctx.say(f"{action} comment {cid} on PR #{payload.pr_number}")
+        return EXIT_OK
+    body = _read_comment(args.comment)
+    pr_event = ctx.pull_request()
+    number = args.pr or pr_event.get("number")
+    if not number:
+        raise InputError("no pull request: pass --pr or run on a pull_request event")
+    head = (
+        args.head_sha
+        or (pr_event.get("head") or {}).get("sha")
+        or ctx.environ.get("GITHUB_SHA", "")
+    )
+    payload = CommentPayload(int(number), str(head), body)
+    if args.artifact_only:
+        write_artifact(args.artifact, payload)
+        ctx.say(f"wrote {args.artifact} for the comment workflow")
+        return EXIT_OK
+    client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
+    try:
+        with client.http:
+            action, cid = post_sticky(client, payload.pr_number, body, marker, author)
+    except ReadOnlyToken:
+        write_artifact(args.artifact, payload)
+        ctx.say(f"read-only token: wrote {args.artifact} for the comment workflow instead")
+        return EXIT_OK
+    ctx.say(f"{action} comment {cid} on PR #{payload.pr_number}")
+    return EXIT_OK
+
+
+def _read_comment(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise InputError(f"comment file not found: {path} (run `report` first)") from None
+
+
+def cmd_exceptions(args: argparse.Namespace, ctx: Context) -> int:
+    """Validate the exception register; exit 1 when a review date has passed."""
+    settings = settings_for(args)
+    path = args.root / settings.register_path
+    if not path.is_file():
+        raise InputError(f"exception register not found: {path}")
+    entries = load_register(path, args.root)
+    today = args.today or ctx.now().date()
+    expired = [e for e in entries if e.expired(today)]
+    for entry in expired:
+        print(
+            f"{path}:{entry.line}: review date {entry.review_date} of {entry.module} has passed",
+            file=ctx.stdout,
+        )
+    if not expired:
+        print(f"{path}: {len(entries)} exception(s), all within their review date", file=ctx.stdout)
+    return EXIT_GATE_FAILED if expired else EXIT_OK

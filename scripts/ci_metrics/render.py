@@ -1,0 +1,216 @@
+"""Markdown rendering with Jinja2 templates, fitted to GitHub's size limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from scripts.ci_metrics.analysis import Report
+from scripts.ci_metrics.lineranges import format_ranges
+
+TEMPLATES = Path(__file__).parent / "templates"
+SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects step summaries above 1 MiB
+# Sections left out, in this order, until the comment fits.
+DROP_ORDER = ("trend", "slow", "changes", "exceptions", "tests", "files")
+COMMENT_FILE_LIMIT = 50
+COMMENT_ITEM_LIMIT = 20
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}%"
+
+
+def _delta(value: float | None, base: float | None) -> str:
+    if value is None or base is None:
+        return "—"
+    change = value - base
+    if abs(change) < 0.005:
+        return "±0.00"
+    return f"{'🔺' if change > 0 else '🔻'} {change:+.2f}"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}s"
+
+
+def _md(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("`", "'")
+
+
+def _branches(items: Iterable[tuple[int, int]]) -> str:
+    return ", ".join(f"{a}→{'exit' if b < 0 else b}" for a, b in items)
+
+
+def _foreign(items: Mapping[int, list[str]]) -> str:
+    by_layers: dict[str, list[int]] = {}
+    for line, layers in items.items():
+        by_layers.setdefault("+".join(layers), []).append(line)
+    return "; ".join(f"{format_ranges(lines)} ({who})" for who, lines in sorted(by_layers.items()))
+
+
+def make_environment() -> jinja2.Environment:
+    """The template environment (markdown output, so no HTML autoescaping)."""
+    env = jinja2.Environment(  # noqa: S701  (renders markdown, not HTML)
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        pct=_pct,
+        delta=_delta,
+        seconds=_seconds,
+        md=_md,
+        ranges=format_ranges,
+        branches=_branches,
+        foreign=_foreign,
+    )
+    return env
+
+
+def _render(
+    env: jinja2.Environment,
+    report: Report,
+    marker: str,
+    show: set[str],
+    dropped: list[str],
+    *,
+    full: bool,
+) -> str:
+    uncovered = [
+        f
+        for f in (report.diff.files if report.diff else [])
+        if f.missing_lines or f.missing_branches or f.foreign_only
+    ]
+    return env.get_template("comment.md.j2").render(
+        report=report,
+        marker=marker,
+        show=show,
+        dropped=dropped,
+        uncovered_files=uncovered,
+        file_limit=len(uncovered) if full else COMMENT_FILE_LIMIT,
+        item_limit=10**9 if full else COMMENT_ITEM_LIMIT,
+    )
+
+
+def _fit(
+    env: jinja2.Environment, report: Report, marker: str, limit: int, *, full: bool, size: Any = len
+) -> str:
+    show = set(DROP_ORDER)
+    dropped: list[str] = []
+    text = _render(env, report, marker, show, dropped, full=full)
+    for section in DROP_ORDER:
+        if size(text) <= limit:
+            return text
+        show.discard(section)
+        dropped.append(section)
+        text = _render(env, report, marker, show, dropped, full=full)
+    if size(text) <= limit:
+        return text
+    notice = "\n\n_Truncated to fit the size limit._\n"
+    budget = limit - size(notice)
+    encoded = text.encode("utf-8")[: max(budget, 0)] if size is not len else None
+    cut = encoded.decode("utf-8", "ignore") if encoded is not None else text[: max(budget, 0)]
+    return cut + notice
+
+
+def render_comment(report: Report, marker: str, limit: int) -> str:
+    """The pull-request comment: at most ``limit`` characters, detail dropped in order."""
+    return _fit(make_environment(), report, marker, limit, full=False)
+
+
+def render_summary(report: Report) -> str:
+    """The full report for ``$GITHUB_STEP_SUMMARY`` (under 1 MiB of UTF-8)."""
+    return _fit(
+        make_environment(),
+        report,
+        "",
+        SUMMARY_LIMIT,
+        full=True,
+        size=lambda text: len(text.encode("utf-8")),
+    )
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(kind: str, path: str, start: int, end: int, title: str, message: str) -> str:
+    props = (
+        f"file={_escape_property(path)},line={start},endLine={end},title={_escape_property(title)}"
+    )
+    return f"::{kind} {props}::{_escape_data(message)}"
+
+
+def line_annotations(report: Report, per_type: int) -> list[str]:
+    """GitHub workflow commands: grouped line annotations, at most ``per_type`` of each type."""
+    if report.diff is None:
+        return []
+    groups: dict[str, list[str]] = {"uncovered": [], "branches": [], "layer": []}
+    for f in report.diff.files:
+        for start, end in _runs(f.missing_lines):
+            groups["uncovered"].append(
+                _command(
+                    "warning",
+                    f.path,
+                    start,
+                    end,
+                    "Uncovered changed lines",
+                    f"Lines {start}-{end} changed but no test ran them."
+                    if start != end
+                    else f"Line {start} changed but no test ran it.",
+                )
+            )
+        by_line: dict[int, list[int]] = {}
+        for line, dest in f.missing_branches:
+            by_line.setdefault(line, []).append(dest)
+        for line, dests in sorted(by_line.items()):
+            groups["branches"].append(
+                _command(
+                    "notice",
+                    f.path,
+                    line,
+                    line,
+                    "Missing branches",
+                    f"Branch(es) to {_branches((line, d) for d in dests)} never taken.",
+                )
+            )
+        for start, end in _runs(sorted(f.foreign_only)):
+            owners = sorted({n for ln in range(start, end + 1) for n in f.foreign_only.get(ln, [])})
+            groups["layer"].append(
+                _command(
+                    "notice",
+                    f.path,
+                    start,
+                    end,
+                    "Covered only by another layer",
+                    f"Ran only under {', '.join(owners)}, not under {f.owner}.",
+                )
+            )
+    lines: list[str] = []
+    for items in groups.values():
+        lines.extend(items[:per_type])
+    return lines
+
+
+def _runs(lines: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for line in lines:
+        if runs and line == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    return runs
+
+
+def github_output(figures: Mapping[str, str]) -> str:
+    """``key=value`` lines for ``$GITHUB_OUTPUT``."""
+    return "".join(f"{key}={value}\n" for key, value in figures.items())

@@ -1,0 +1,436 @@
+"""The command line, verb by verb, on a real sample project (git + coverage data)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts.ci_metrics.cli import build_parser, main, run
+from scripts.ci_metrics.errors import InputError
+from tests.unit.scripts.conftest import NOW, write, write_json
+
+PYPROJECT = """\
+[tool.ci_metrics]
+layers = { api = ["apps/api"], auth = ["apps/auth_service"], integration = [] }
+thresholds = { project_lines = 60, project_branches = 50, diff = 75, layers = { api = 50 } }
+baseline_window = 5
+exception_register = "docs/exceptions.md"
+"""
+REGISTER = """\
+| Module | Rationale | Owner | Review date | Remediation plan |
+|---|---|---|---|---|
+| apps/auth_service/tokens.py | legacy | @auth | {date} | rewrite |
+"""
+
+
+def _log(entries):
+    return "".join(
+        json.dumps(
+            {"$report_type": "TestReport", "nodeid": n, "when": "call", "outcome": o, "duration": d}
+        )
+        + "\n"
+        for n, o, d in entries
+    )
+
+
+@pytest.fixture
+def workspace(project):
+    """The sample project with settings, a register and per-layer results."""
+    write(project, "pyproject.toml", PYPROJECT)
+    write(project, "docs/exceptions.md", REGISTER.format(date="2026-12-31"))
+    write(
+        project,
+        "results/api/report-log.jsonl",
+        _log(
+            [
+                ("tests/api/test_v.py::test_pos", "passed", 0.2),
+                ("tests/api/test_v.py::test_flaky", "rerun", 0.1),
+                ("tests/api/test_v.py::test_flaky", "passed", 0.1),
+                ("tests/api/test_v.py::test_slow", "passed", 4.0),
+            ]
+        ),
+    )
+    write(
+        project,
+        "results/auth/junit.xml",
+        '<testsuites><testsuite><testcase classname="tests.auth" name="test_issue" time="0.3"/>'
+        '<testcase classname="tests.auth" name="test_skip" time="0"><skipped/></testcase>'
+        "</testsuite></testsuites>",
+    )
+    write_json(
+        project / "results/api/tox-result.json",
+        {"testenvs": {"api": {"setup": [{"elapsed": 2.0}], "test": [{"elapsed": 5.0}]}}},
+    )
+    return project
+
+
+def cli(ctx, root, *args):
+    code = run([args[0], "--root", str(root), *args[1:]], ctx)
+    return code, ctx.stdout.getvalue(), ctx.stderr.getvalue()
+
+
+def _collect(ctx, root, *extra):
+    return cli(
+        ctx,
+        root,
+        "collect",
+        "--coverage-file",
+        str(root / "results/coverage/.coverage"),
+        "--results-dir",
+        str(root / "results"),
+        "--output",
+        str(root / "out/snapshot.json"),
+        "--sha",
+        "b" * 40,
+        *extra,
+    )
+
+
+def _baseline_history(root, make_context):
+    """Two baseline runs from the same snapshot, with older timing and durations."""
+    for _ in range(2):
+        code, _o, err = cli(
+            make_context(),
+            root,
+            "baseline",
+            "--snapshot",
+            str(root / "out/snapshot.json"),
+            "--baseline",
+            str(root / "base/baseline.json"),
+            "--durations",
+            str(root / "base/.test_durations"),
+        )
+        assert code == 0, err
+    doc = json.loads((root / "base/baseline.json").read_text(encoding="utf-8"))
+    doc["runs"][0]["totals"]["lines"] = 60.0
+    doc["tests"]["tests/api/test_v.py::test_slow"]["durations"] = [1.0, 1.1]
+    doc["tests"]["tests/api/test_v.py::test_removed"] = {
+        "layer": "api",
+        "durations": [0.1],
+        "outcomes": "P",
+    }
+    doc["tests"]["tests.auth::test_skip"]["outcomes"] = "PP"
+    del doc["tests"]["tests/api/test_v.py::test_pos"]
+    write_json(root / "base/baseline.json", doc)
+
+
+def test_collect__writes_snapshot_with_coverage_tests_and_timing(workspace, make_context):
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    snap = json.loads((workspace / "out/snapshot.json").read_text(encoding="utf-8"))
+    assert snap["schema"] == "ci-metrics-snapshot"
+    assert snap["version"] == 1
+    assert set(snap["files"]) == {
+        "apps/__init__.py",
+        "apps/api/__init__.py",
+        "apps/api/views.py",
+        "apps/auth_service/__init__.py",
+        "apps/auth_service/tokens.py",
+        "apps/api/unused.py",
+    }
+    assert snap["tests"]["api"]["tests/api/test_v.py::test_flaky"] == ["passed", 0.1, 1]
+    assert snap["tests"]["auth"]["tests.auth::test_skip"][0] == "skipped"
+    assert snap["timing"] == {"api": {"setup": 2.0, "test": 5.0}}
+    assert snap["created_at"] == NOW.isoformat(timespec="seconds")
+    assert "layer api: 3 tests" in err
+    assert "analysed 6/6 source files" in err
+    assert "wrote" in err
+
+
+def test_collect__unconfigured_layer_folders_are_noted(workspace, make_context):
+    write(workspace, "results/perf/junit.xml", "<testsuites/>")
+    code, _out, err = _collect(make_context({"GITHUB_RUN_ID": "99"}), workspace)
+    assert code == 0
+    assert "unconfigured layers: perf" in err
+    assert (
+        json.loads((workspace / "out/snapshot.json").read_text(encoding="utf-8"))["run_id"] == "99"
+    )
+
+
+def test_collect__missing_coverage_is_one_line_and_exit_2(workspace, make_context):
+    code, _out, err = cli(
+        make_context(), workspace, "collect", "--coverage-file", str(workspace / "nope")
+    )
+    assert code == 2
+    assert err.strip().splitlines()[-1].startswith("error: coverage data not found")
+
+
+def test_collect__malformed_junit_exits_2(workspace, make_context):
+    write(workspace, "results/auth/junit.xml", "<testsuites><oops")
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 2
+    assert "malformed JUnit XML" in err
+
+
+def test_report__full_flow_against_baseline_and_git_diff(workspace, make_context, tmp_path):
+    assert _collect(make_context(), workspace)[0] == 0
+    _baseline_history(workspace, make_context)
+    summary, output = tmp_path / "summary.md", tmp_path / "output.txt"
+    event = write_json(
+        tmp_path / "event.json", {"pull_request": {"number": 5, "head": {"sha": "c" * 40}}}
+    )
+    ctx = make_context(
+        {
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "octo/repo",
+            "GITHUB_BASE_REF": "main",
+        }
+    )
+    (workspace / ".git/refs/remotes/origin").mkdir(parents=True)
+    (workspace / ".git/refs/remotes/origin/main").write_text(
+        (workspace / ".git/refs/heads/main").read_text()
+    )
+    code, out, err = cli(
+        ctx,
+        workspace,
+        "report",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "base/baseline.json"),
+        "--output-dir",
+        str(workspace / "out/report"),
+        "--annotations",
+    )
+    assert code == 0, err
+    comment = (workspace / "out/report/comment.md").read_text(encoding="utf-8")
+    assert comment.startswith("<!-- ci-metrics:sticky -->\n")
+    assert "head `cccccccccc`" in comment
+    assert "2 samples" in comment
+    assert "| Diff lines (5 changed statements) | 80.00% |" in comment
+    assert "[apps/api/views.py](https://github.com/octo/repo/pull/5/files#diff-" in comment
+    assert "| 17 | 15→17 | 4 (auth) |" in comment
+    assert "tests/api/test_v.py::test_slow" in comment
+    assert "Removed: 1" in comment
+    assert "Newly skipped: 1" in comment
+    assert "New: 1" in comment
+    assert "apps/auth_service/tokens.py" in comment  # exception in force
+    assert "Trend (line coverage, 3 runs)" in comment
+    assert summary.read_text(encoding="utf-8").startswith("\n## ")
+    figures = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert figures["diff_coverage"] == "80.00"
+    assert figures["flaky_tests"] == "1"
+    assert out.count("::warning file=apps/api/views.py,line=17,endLine=17") == 1
+    assert (
+        "::notice file=apps/api/views.py,line=4,endLine=4,title=Covered only by another layer"
+        in out
+    )
+    assert "::notice file=apps/api/views.py,line=15,endLine=15,title=Missing branches" in out
+
+
+def test_report__local_without_baseline_or_base_ref(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    ctx = make_context()
+    code, _out, err = cli(
+        ctx,
+        workspace,
+        "report",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "none.json"),
+        "--base",
+        "main",
+        "--output-dir",
+        str(workspace / "out/r"),
+    )
+    assert code == 0, err
+    comment = (workspace / "out/r/comment.md").read_text(encoding="utf-8")
+    assert "no baseline yet" in comment
+    assert "head `bbbbbbbbbb`" in comment
+    assert "no baseline at" in err
+
+
+def test_report__diff_file_and_no_diff(workspace, make_context, tmp_path):
+    assert _collect(make_context(), workspace)[0] == 0
+    diff = tmp_path / "pr.diff"
+    diff.write_text(
+        "diff --git a/apps/api/views.py b/apps/api/views.py\n--- a/apps/api/views.py\n"
+        "+++ b/apps/api/views.py\n@@ -1 +14,4 @@\n",
+        encoding="utf-8",
+    )
+    args = ("--snapshot", str(workspace / "out/snapshot.json"), "--output-dir", str(tmp_path / "r"))
+    assert cli(make_context(), workspace, "report", *args, "--diff-file", str(diff))[0] == 0
+    assert (
+        "| Diff lines (4 changed statements) | 75.00% |" in (tmp_path / "r/comment.md").read_text()
+    )
+    assert cli(make_context(), workspace, "report", *args, "--no-diff")[0] == 0
+    assert "_No diff: skipped with --no-diff._" in (tmp_path / "r/comment.md").read_text()
+
+
+def test_report__no_base_ref_found_reports_without_diff(workspace, make_context, tmp_path):
+    assert _collect(make_context(), workspace)[0] == 0
+    from tests.unit.scripts.conftest import git
+
+    git(workspace, "branch", "-q", "-m", "main", "trunk")
+    code, _o, err = cli(
+        make_context(),
+        workspace,
+        "report",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--output-dir",
+        str(tmp_path / "r"),
+    )
+    assert code == 0
+    assert "reporting without diff coverage" in err
+
+
+def test_report__missing_requested_base_and_empty_diff_file_exit_2(
+    workspace, make_context, tmp_path
+):
+    assert _collect(make_context(), workspace)[0] == 0
+    snap = str(workspace / "out/snapshot.json")
+    code, _o, err = cli(make_context(), workspace, "report", "--snapshot", snap, "--base", "nope")
+    assert (code, err.splitlines()[-1]) == (2, "error: base ref 'nope' does not exist")
+    (tmp_path / "empty.diff").write_text("", encoding="utf-8")
+    code, _o, err = cli(
+        make_context(),
+        workspace,
+        "report",
+        "--snapshot",
+        snap,
+        "--diff-file",
+        str(tmp_path / "empty.diff"),
+    )
+    assert code == 2
+    assert "is empty" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{", "not valid JSON"),
+        ('{"schema": "x"}', "not a snapshot"),
+        ('{"schema": "ci-metrics-snapshot", "version": 2}', "unsupported version 2"),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 1, "files": [], "tests": {}}',
+            "'files' must",
+        ),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 1, "files": {"a.py": {}}, "tests": {}}',
+            "lacks",
+        ),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 1, "files": {}, '
+            '"tests": {"api": {"t": [1]}}}',
+            "malformed tests",
+        ),
+    ],
+)
+def test_report__corrupt_snapshot_exits_2(workspace, make_context, tmp_path, content, message):
+    (tmp_path / "s.json").write_text(content, encoding="utf-8")
+    code, _o, err = cli(make_context(), workspace, "report", "--snapshot", str(tmp_path / "s.json"))
+    assert code == 2
+    assert message in err
+
+
+def test_gate__passes_fails_and_honours_exceptions(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    base = ("--snapshot", str(workspace / "out/snapshot.json"), "--base", "main")
+    code, out, _e = cli(make_context(), workspace, "gate", *base)
+    assert code == 0, out
+    assert "ok   diff coverage 80.00% >= 75.00%" in out
+    code, out, _e = cli(
+        make_context(),
+        workspace,
+        "gate",
+        *base,
+        "--fail-under-diff",
+        "90",
+        "--fail-under-lines",
+        "99",
+        "--fail-under-branches",
+        "10",
+    )
+    assert code == 1
+    assert "FAIL diff coverage 80.00% < 90.00%" in out
+    assert "FAIL project line coverage" in out
+
+
+def test_gate__expired_exception_warns_and_bad_register_exits_2(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    base = ("--snapshot", str(workspace / "out/snapshot.json"), "--no-diff")
+    write(workspace, "docs/exceptions.md", REGISTER.format(date="2026-01-01"))
+    code, _out, err = cli(make_context(), workspace, "gate", *base)
+    assert code == 0
+    assert "past its review date 2026-01-01" in err
+    write(workspace, "docs/exceptions.md", REGISTER.format(date="someday"))
+    code, _out, err = cli(make_context(), workspace, "gate", *base)
+    assert code == 2
+    assert "docs/exceptions.md:3: review date 'someday' is not YYYY-MM-DD" in err
+
+
+def test_exceptions_check__ok_expired_malformed_and_missing(workspace, make_context):
+    code, out, _e = cli(make_context(), workspace, "exceptions", "--check")
+    assert code == 0
+    assert "1 exception(s), all within their review date" in out
+    code, out, _e = cli(make_context(), workspace, "exceptions", "--check", "--today", "2027-01-01")
+    assert code == 1
+    assert "docs/exceptions.md:3: review date 2026-12-31 of apps/auth_service" in out
+    write(workspace, "docs/exceptions.md", "| Module |\n")
+    assert cli(make_context(), workspace, "exceptions", "--check")[0] == 2
+    code, _o, err = cli(make_context(), workspace, "exceptions", "--register", "missing.md")
+    assert code == 2
+    assert "exception register not found" in err
+    code, _o, err = cli(make_context(), workspace, "exceptions", "--today", "soon")
+    assert code == 2
+    assert "not a date" in err
+
+
+def test_baseline__merge_writes_history_and_durations(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    _baseline_history(workspace, make_context)
+    durations = json.loads((workspace / "base/.test_durations").read_text(encoding="utf-8"))
+    assert durations["tests/api/test_v.py::test_slow"] == 4.0
+    doc = json.loads((workspace / "base/baseline.json").read_text(encoding="utf-8"))
+    assert len(doc["runs"]) == 2
+    assert doc["window"] == 5
+    code, _o, _e = cli(
+        make_context(),
+        workspace,
+        "baseline",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "base/baseline.json"),
+        "--durations",
+        str(workspace / "base/.test_durations"),
+        "--window",
+        "2",
+    )
+    assert code == 0
+    assert len(json.loads((workspace / "base/baseline.json").read_text())["runs"]) == 2
+
+
+@pytest.mark.parametrize("verb", ["collect", "baseline", "report", "gate", "post", "exceptions"])
+def test_every_verb_has_help(verb, capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([verb, "--help"])
+    assert info.value.code == 0
+    assert "usage: ci-metrics " + verb in capsys.readouterr().out
+
+
+def test_bad_usage_exits_2(make_context):
+    ctx = make_context()
+    assert run(["frobnicate"], ctx) == 2
+    assert "invalid choice" in ctx.stderr.getvalue()
+
+
+def test_main__uses_the_process_environment(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["exceptions"]) == 2
+    assert "exception register not found" in capsys.readouterr().err
+
+
+def test_input_error_is_exit_code_2():
+    assert InputError("x").exit_code == 2
+
+
+def test_context__default_clock_is_timezone_aware_utc():
+    from scripts.ci_metrics.context import Context
+
+    assert Context(environ={}).now().utcoffset().total_seconds() == 0

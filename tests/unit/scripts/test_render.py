@@ -1,0 +1,194 @@
+"""Rendering: golden comments, size fitting, step summary, annotations, key figures."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from scripts.ci_metrics.analysis import PullRequest, human_age
+from scripts.ci_metrics.diffcov import DiffCoverage, FileDiff
+from scripts.ci_metrics.render import (
+    SUMMARY_LIMIT,
+    github_output,
+    line_annotations,
+    render_comment,
+    render_summary,
+)
+from tests.unit.scripts.conftest import NOW
+from tests.unit.scripts.report_samples import bare_report, rich_report
+
+GOLDEN = Path(__file__).parent / "golden"
+MARKER = "<!-- ci-metrics:sticky -->"
+
+
+@pytest.mark.parametrize(
+    ("name", "factory"), [("comment_rich", rich_report), ("comment_bare", bare_report)]
+)
+def test_render_comment__matches_golden_file(name, factory):
+    expected = (GOLDEN / f"{name}.md").read_text(encoding="utf-8")
+    assert render_comment(factory(), MARKER, 65536) == expected
+
+
+def test_render_comment__drops_sections_in_order_and_says_so():
+    report = rich_report()
+    full = render_comment(report, MARKER, 65536)
+    limit = len(full) - 200
+    fitted = render_comment(report, MARKER, limit)
+    assert len(fitted) <= limit
+    assert "left out trend, slow" in fitted
+    assert "### Slowest regressions" not in fitted
+    assert "### Layers" in fitted
+    assert "### Changed files" in fitted
+
+
+def test_render_comment__last_resort_truncation_keeps_marker_and_limit():
+    fitted = render_comment(rich_report(), MARKER, 600)
+    assert len(fitted) <= 600
+    assert fitted.startswith(MARKER)
+    assert fitted.endswith("_Truncated to fit the size limit._\n")
+
+
+def test_render_comment__caps_file_list_and_points_to_summary():
+    files = [
+        FileDiff(path=f"apps/api/m{i:03}.py", owner="api", statements=1, missing_lines=[1])
+        for i in range(60)
+    ]
+    report = rich_report()
+    report.diff = DiffCoverage(files, [f"apps/api/new{i}.py" for i in range(25)])
+    comment = render_comment(report, MARKER, 65536)
+    assert "_…and 10 more files (see the job summary)._" in comment
+    assert "and 5 more" in comment
+    summary = render_summary(report)
+    assert "m059.py" in summary
+    assert "more files" not in summary
+
+
+def test_render_summary__stays_under_one_mebibyte():
+    report = rich_report()
+    long = "x" * 300
+    report.diff = DiffCoverage(
+        [
+            FileDiff(path=f"apps/api/{long}{i}.py", owner="api", statements=1, missing_lines=[1])
+            for i in range(4000)
+        ],
+        [],
+    )
+    summary = render_summary(report)
+    assert len(summary.encode("utf-8")) <= SUMMARY_LIMIT
+    assert "left out" in summary
+    assert not summary.startswith(MARKER)
+
+
+def test_line_annotations__grouped_and_capped_per_type():
+    report = rich_report()
+    lines = line_annotations(report, 10)
+    assert lines[0] == (
+        "::warning file=apps/api/legacy|odd.py,line=2,endLine=2,"
+        "title=Uncovered changed lines::Line 2 changed but no test ran it."
+    )
+    assert (
+        "::warning file=apps/api/views.py,line=25,endLine=27,title=Uncovered changed lines"
+        "::Lines 25-27 changed but no test ran them."
+    ) in lines
+    assert (
+        "::notice file=apps/api/views.py,line=24,endLine=24,title=Missing branches"
+        "::Branch(es) to 24→25 never taken."
+    ) in lines
+    assert (
+        "::notice file=apps/auth_service/tokens.py,line=8,endLine=9,title=Covered only by "
+        "another layer::Ran only under api, not under auth."
+    ) in lines
+    many = [
+        FileDiff(
+            path=f"a{i}.py", owner=None, statements=1, missing_lines=[1], missing_branches=[(1, -1)]
+        )
+        for i in range(30)
+    ]
+    report.diff = DiffCoverage(many, [])
+    capped = line_annotations(report, 10)
+    assert len(capped) == 20
+    assert "Branch(es) to 1→exit never taken." in capped[-1]
+    assert line_annotations(bare_report(), 10) == []
+
+
+def test_annotation_escaping_of_properties_and_data():
+    report = rich_report()
+    report.diff = DiffCoverage(
+        [FileDiff(path="a,b:c%.py", owner=None, statements=1, missing_lines=[3])], []
+    )
+    assert line_annotations(report, 10)[0].startswith("::warning file=a%2Cb%3Ac%25.py,line=3")
+
+
+def test_key_figures_and_github_output():
+    report = rich_report()
+    figures = report.key_figures()
+    assert figures == {
+        "coverage_lines": "82.50",
+        "coverage_branches": "75.00",
+        "diff_coverage": "63.64",
+        "gates_passed": "false",
+        "failed_gates": "2",
+        "flaky_tests": "1",
+        "failed_tests": "1",
+    }
+    assert github_output({"a": "1", "b": ""}) == "a=1\nb=\n"
+    assert bare_report().key_figures()["diff_coverage"] == ""
+
+
+def test_report_model__runtime_status_sparkline_and_links():
+    report = rich_report()
+    rows = {row.name: row for row in report.layers}
+    assert rows["api"].runtime_status == "above p95"
+    assert rows["auth"].runtime_status == "within band"
+    assert rows["integration"].runtime_status == "no baseline"
+    assert report.sparkline == "▅██▁"
+    assert replace(report, trend=[80.0]).sparkline == ""
+    assert replace(report, trend=[80.0, 80.0]).sparkline == "▁▁"
+    assert PullRequest().diff_link("a.py") is None
+
+
+@pytest.mark.parametrize(
+    ("then", "expected"),
+    [
+        ("2026-03-01T11:59:30+00:00", "just now"),
+        ("2026-03-01T11:00:00+00:00", "1 h"),
+        ("2026-02-27T12:00:00+00:00", "2 d"),
+        ("2026-03-01T11:55:00+00:00", "5 min"),
+        ("garbage", "unknown"),
+        ("2026-03-01T11:00:00", "unknown"),
+    ],
+)
+def test_human_age(then, expected):
+    assert human_age(then, NOW) == expected
+
+
+def test_build_report__layer_that_did_not_run_is_not_measured(make_snapshot, settings):
+    from dataclasses import replace as dc_replace
+
+    from scripts.ci_metrics.analysis import build_report
+    from scripts.ci_metrics.settings import Thresholds
+    from tests.unit.scripts.conftest import file_entry
+
+    snapshot = make_snapshot(
+        files={
+            "apps/api/a.py": file_entry([1, 2], layers={"api": [1, 2]}),
+            "apps/auth_service/t.py": file_entry([1, 2], missing=[1, 2]),
+        }
+    )
+    settings = dc_replace(settings, thresholds=Thresholds(None, None, None, {"auth": 90.0}))
+    for register in ([], rich_report().exceptions):
+        report = build_report(
+            snapshot=snapshot,
+            baseline=None,
+            diff=None,
+            settings=settings,
+            register=register,
+            pr=PullRequest(),
+            now=NOW,
+        )
+        rows = {row.name: row for row in report.layers}
+        assert rows["api"].coverage == 100.0
+        assert rows["auth"].coverage is None
+        assert report.gates[0].describe() == "auth layer coverage: nothing to measure"

@@ -1,0 +1,101 @@
+"""Settings from [tool.ci_metrics]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scripts.ci_metrics.errors import SettingsError
+from scripts.ci_metrics.settings import Settings, load_settings, parse_settings
+
+
+def test_parse_settings__full_table():
+    s = parse_settings(
+        {
+            "layers": {"api": ["apps/api/"], "integration": []},
+            "thresholds": {
+                "project_lines": 80,
+                "project_branches": False,
+                "diff": 92.5,
+                "layers": {"api": 95, "integration": False},
+            },
+            "baseline_window": 10,
+            "exception_register": "docs/reg.md",
+            "retry_budget_seconds": 30,
+            "comment": {"marker": "m", "author": "bot", "max_chars": 1000, "max_annotations": 3},
+            "github": {"baseline_workflow": "b.yml", "baseline_artifact": "art"},
+        }
+    )
+    assert s.layers == {"api": ("apps/api",), "integration": ()}
+    assert (s.thresholds.project_lines, s.thresholds.project_branches) == (80.0, None)
+    assert s.thresholds.layers == {"api": 95.0}
+    assert (s.baseline_window, s.register_path, s.retry_budget_seconds) == (10, "docs/reg.md", 30.0)
+    assert (s.marker_html, s.comment_author, s.max_comment_chars) == (
+        "<!-- m:sticky -->",
+        "bot",
+        1000,
+    )
+    assert (s.baseline_workflow, s.baseline_artifact, s.max_annotations) == ("b.yml", "art", 3)
+
+
+def test_parse_settings__one_error_lists_every_problem():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(
+            {
+                "layers": {"api": "apps/api"},
+                "thresholds": {"diff": 120, "project_lines": "high", "layers": {"nope": 1}},
+                "baseline_window": 0,
+                "comment": {"max_chars": 70000, "marker": ""},
+                "github": "x",
+                "colour": "blue",
+                "retry_budget_seconds": -1,
+            }
+        )
+    message = str(info.value)
+    for fragment in (
+        "colour: unknown setting",
+        "layers: layer 'api'",
+        "thresholds.diff",
+        "thresholds.project_lines",
+        "baseline_window",
+        "comment.max_chars",
+        "comment.marker",
+        "github: expected a table",
+        "retry_budget_seconds",
+    ):
+        assert fragment in message
+
+
+def test_parse_settings__threshold_for_unknown_layer_is_reported():
+    with pytest.raises(SettingsError, match=r"thresholds\.layers\.nope: not a configured layer"):
+        parse_settings({"thresholds": {"layers": {"nope": 90}}})
+
+
+def test_parse_settings__layer_thresholds_must_be_a_table_and_layers_non_empty():
+    with pytest.raises(
+        SettingsError, match=r"layers: expected a table.*thresholds.layers: expected"
+    ):
+        parse_settings({"thresholds": {"layers": [1]}, "layers": {}})
+
+
+def test_load_settings__missing_file_defaults_invalid_toml_errors(tmp_path):
+    assert load_settings(tmp_path / "pyproject.toml") == Settings()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[tool\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="invalid TOML"):
+        load_settings(bad)
+
+
+def test_load_settings__repository_pyproject_is_valid():
+    repo = Path(__file__).resolve().parents[3]
+    s = load_settings(repo / "pyproject.toml")
+    assert s.owning_layer("apps/auth_service/tokens.py") == "auth"
+    assert s.owning_layer("scripts/ci_metrics/cli.py") == "tooling"
+    assert s.owning_layer("apps/apiary.py") is None
+
+
+def test_owning_layer__longest_prefix_wins():
+    s = Settings(layers={"outer": ("apps",), "inner": ("apps/api",)})
+    assert s.owning_layer("apps/api/x.py") == "inner"
+    assert s.owning_layer("apps/other.py") == "outer"

@@ -1,0 +1,176 @@
+"""Test outcomes from report logs, JUnit XML and tox result JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scripts.ci_metrics.errors import InputError
+from scripts.ci_metrics.test_results import (
+    TestResult,
+    count_outcomes,
+    read_junit,
+    read_layer_results,
+    read_report_log,
+    read_tox_results,
+)
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="4">
+<testcase classname="tests.unit.api.test_a" name="test_ok" time="0.5"/>
+<testcase classname="tests.unit.api.test_a" name="test_bad" time="1.25">
+<failure message="x"/></testcase>
+<testcase classname="tests.unit.api.test_a" name="test_err" time="0"><error message="x"/></testcase>
+<testcase classname="" name="test_skip" time=""><skipped message="no"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+def _log(*entries):
+    lines = [json.dumps({"$report_type": "SessionStart", "pytest_version": "9"})]
+    for nodeid, when, outcome, duration in entries:
+        lines.append(
+            json.dumps(
+                {
+                    "$report_type": "TestReport",
+                    "nodeid": nodeid,
+                    "when": when,
+                    "outcome": outcome,
+                    "duration": duration,
+                }
+            )
+        )
+    return "\n".join(lines) + "\n\n"
+
+
+def test_read_report_log__final_attempt_outcome_duration_and_reruns(tmp_path):
+    path = tmp_path / "report-log.jsonl"
+    path.write_text(
+        _log(
+            ("t::flaky", "setup", "passed", 0.1),
+            ("t::flaky", "call", "rerun", 2.0),
+            ("t::flaky", "setup", "passed", 0.1),
+            ("t::flaky", "call", "passed", 0.5),
+            ("t::flaky", "teardown", "passed", 0.0),
+            ("t::bad", "call", "failed", 1.0),
+            ("t::bad", "teardown", "skipped", 0.0),
+            ("t::skip", "setup", "skipped", 0.0),
+        ),
+        encoding="utf-8",
+    )
+    results = read_report_log(path)
+    assert results["t::flaky"] == TestResult("passed", 0.6, 1)
+    assert results["t::flaky"].flaky
+    assert results["t::bad"].outcome == "failed"
+    assert results["t::skip"] == TestResult("skipped", 0.0, 0)
+    assert count_outcomes(results) == {"passed": 1, "failed": 1, "skipped": 1}
+
+
+def test_read_report_log__bad_json_line_names_the_line(tmp_path):
+    path = tmp_path / "report-log.jsonl"
+    path.write_text(_log(("t::a", "call", "passed", 0.1)) + "{oops\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"report-log.jsonl:4: not a JSON line"):
+        read_report_log(path)
+
+
+def test_read_report_log__entry_without_nodeid_is_rejected(tmp_path):
+    path = tmp_path / "report-log.jsonl"
+    path.write_text(
+        json.dumps({"$report_type": "TestReport", "outcome": "passed"}) + "\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=":1: test report without nodeid"):
+        read_report_log(path)
+
+
+def test_read_report_log__unreadable_file_is_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read report log"):
+        read_report_log(tmp_path / "missing.jsonl")
+
+
+def test_read_junit__outcomes_and_ids(tmp_path):
+    path = tmp_path / "junit.xml"
+    path.write_text(JUNIT, encoding="utf-8")
+    results = read_junit(path)
+    assert results["tests.unit.api.test_a::test_ok"] == TestResult("passed", 0.5)
+    assert results["tests.unit.api.test_a::test_bad"].outcome == "failed"
+    assert results["tests.unit.api.test_a::test_err"].outcome == "failed"
+    assert results["test_skip"] == TestResult("skipped", 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("<testsuites><testcase", "malformed JUnit XML"),
+        ('<testsuites><testcase classname="a"/></testsuites>', "without a name"),
+        ('<testsuites><testcase name="a" time="soon"/></testsuites>', "time is not a number"),
+    ],
+)
+def test_read_junit__bad_input_is_input_error(tmp_path, text, message):
+    path = tmp_path / "junit.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_junit(path)
+
+
+def test_read_junit__missing_file_is_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read JUnit XML"):
+        read_junit(tmp_path / "nope.xml")
+
+
+def test_read_layer_results__prefers_report_log_then_junit_then_none(tmp_path):
+    (tmp_path / "junit.xml").write_text(JUNIT, encoding="utf-8")
+    assert len(read_layer_results(tmp_path)) == 4
+    (tmp_path / "report-log.jsonl").write_text(
+        _log(("t::a", "call", "passed", 0.1)), encoding="utf-8"
+    )
+    assert list(read_layer_results(tmp_path)) == ["t::a"]
+    (tmp_path / "report-log-2.jsonl").write_text(
+        _log(("t::b", "call", "failed", 0.1)), encoding="utf-8"
+    )
+    assert sorted(read_layer_results(tmp_path)) == ["t::a", "t::b"]
+    assert read_layer_results(tmp_path / "empty") is None
+
+
+def test_read_tox_results__sums_setup_and_test_elapsed_over_files(tmp_path):
+    one = tmp_path / "a.json"
+    one.write_text(
+        json.dumps(
+            {
+                "testenvs": {
+                    "api": {
+                        "setup": [{"elapsed": 1.5}, {"elapsed": 0.5}, "junk"],
+                        "test": [{"elapsed": 3.0}, {"elapsed": "x"}],
+                    },
+                    ".pkg": "ignored-not-a-table",
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    two = tmp_path / "b.json"
+    two.write_text(
+        json.dumps(
+            {
+                "testenvs": {
+                    "auth": {"test": [{"elapsed": 2}], "setup": None},
+                    "api": {"test": [{"elapsed": 1.0}]},
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    timings = read_tox_results([one, two])
+    assert (timings["api"].setup, timings["api"].test) == (2.0, 4.0)
+    assert (timings["auth"].setup, timings["auth"].test) == (0.0, 2.0)
+    assert ".pkg" not in timings
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [("{", "cannot read tox result JSON"), ("[]", "no 'testenvs' table")]
+)
+def test_read_tox_results__bad_file_is_input_error(tmp_path, text, message):
+    path = tmp_path / "tox.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        read_tox_results([path])

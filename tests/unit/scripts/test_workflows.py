@@ -1,0 +1,195 @@
+"""The GitHub workflows agree with tox, ci_metrics and the pinning rules."""
+
+import configparser
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.ci_metrics.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$")
+LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+\./\.github/workflows/[\w-]+\.yml\s*$")
+
+
+def load(path):
+    return yaml.safe_load(path.read_text())
+
+
+def tox_config():
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / "tox.ini")
+    return parser
+
+
+def tox_envs():
+    config = tox_config()
+    return {name.split(":", 1)[1] for name in config.sections() if name.startswith("testenv:")}
+
+
+def tox_label(name):
+    labels = {}
+    for line in tox_config()["tox"]["labels"].strip().splitlines():
+        label, _, envs = line.partition("=")
+        labels[label.strip()] = [env.strip() for env in envs.split(",")]
+    return labels[name]
+
+
+def jobs(workflow):
+    return load(WORKFLOWS / workflow)["jobs"]
+
+
+def run_steps():
+    for path in WORKFLOW_FILES:
+        for job_name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if "run" in step:
+                    yield path.name, job_name, step["run"]
+
+
+def commands(program):
+    """(workflow, argv) of every run step that starts with ``program``."""
+    for workflow, _, run in run_steps():
+        argv = shlex.split(run)
+        if argv[:1] == [program]:
+            yield workflow, argv
+
+
+def test_workflows__exist():
+    assert {p.name for p in WORKFLOW_FILES} == {
+        "ci.yml",
+        "tox-layer.yml",
+        "pr-comment.yml",
+        "baseline.yml",
+    }
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow__every_uses_is_pinned_to_a_sha_with_its_version(path):
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if re.match(r"^\s*(-\s+)?uses:", line):
+            assert PINNED_USES.match(line) or LOCAL_USES.match(line), (
+                f"{path.name}:{number}: {line}"
+            )
+
+
+def test_workflows__one_sha_per_action():
+    seen = {}
+    for path in WORKFLOW_FILES:
+        for line in path.read_text().splitlines():
+            match = PINNED_USES.match(line)
+            if match:
+                action, sha = match.group(1), match.group(2)
+                assert seen.setdefault(action, sha) == sha, f"{action} pinned to two SHAs"
+    assert "actions/checkout" in seen
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow__top_level_permissions_are_empty(path):
+    assert load(path)["permissions"] == {}
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_workflow__every_job_has_a_timeout_or_is_a_reusable_call(path):
+    for name, job in load(path)["jobs"].items():
+        assert "timeout-minutes" in job or "uses" in job, f"{path.name}: job {name}"
+
+
+def test_workflows__run_steps_are_one_line_without_expressions():
+    for workflow, job, run in run_steps():
+        assert "\n" not in run.strip(), f"{workflow}/{job}: multi-line run: {run!r}"
+        assert "${{" not in run, f"{workflow}/{job}: expression inside run: {run!r}"
+
+
+def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
+    allowed = (
+        "tox ",
+        "ci-metrics ",
+        "python -m scripts.ci_metrics ",
+        "uv tool install ",
+        "sudo apt-get install ",
+    )
+    for workflow, job, run in run_steps():
+        assert run.startswith(allowed), f"{workflow}/{job}: {run!r}"
+
+
+def test_workflows__every_tox_env_named_exists():
+    envs = tox_envs()
+    named = set()
+    for workflow, argv in commands("tox"):
+        for flag_index, arg in enumerate(argv):
+            if arg == "-e":
+                for env in argv[flag_index + 1].split(","):
+                    if not env.startswith("$"):
+                        named.add(env)
+                        assert env in envs, f"{workflow}: unknown tox env {env}"
+    for workflow in ("ci.yml", "baseline.yml"):
+        for job in jobs(workflow).values():
+            layers = job.get("strategy", {}).get("matrix", {}).get("layer", [])
+            layer = job.get("with", {}).get("layer")
+            for env in [*layers, *([layer] if layer and "${{" not in layer else [])]:
+                named.add(env)
+                assert env in envs, f"{workflow}: unknown layer {env}"
+    assert {"lint", "docs", "coverage", "api", "integration"} <= named
+
+
+def test_workflows__every_ci_metrics_verb_exists():
+    parser = build_parser()
+    verbs = parser._subparsers._group_actions[0].choices  # argparse keeps them here
+    used = set()
+    for workflow, argv in commands("ci-metrics"):
+        assert argv[1] in verbs, f"{workflow}: unknown verb {argv[1]}"
+        used.add(argv[1])
+        verbs[argv[1]].parse_args(argv[2:])  # the flags parse too
+    for workflow, argv in commands("python"):
+        verb = argv[3]
+        assert verb in verbs, f"{workflow}: unknown verb {verb}"
+        used.add(verb)
+    assert {"collect", "report", "gate", "post", "baseline"} <= used
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
+def test_layer_matrix__equals_tox_ci_label(workflow):
+    called = []
+    for job in jobs(workflow).values():
+        if job.get("uses") == "./.github/workflows/tox-layer.yml":
+            matrix = job.get("strategy", {}).get("matrix", {}).get("layer")
+            called.extend(matrix if matrix else [job["with"]["layer"]])
+    ci_layers = [env for env in tox_label("ci") if env not in ("lint", "coverage")]
+    assert sorted(called) == sorted(ci_layers)
+
+
+def test_ci__all_green_needs_every_other_job():
+    ci_jobs = jobs("ci.yml")
+    assert set(ci_jobs["all-green"]["needs"]) == set(ci_jobs) - {"all-green"}
+
+
+def test_pr_comment__never_checks_out_the_pull_request():
+    workflow = load(WORKFLOWS / "pr-comment.yml")
+    assert list(workflow[True]) == ["workflow_run"]  # YAML 1.1 reads `on` as True
+    job = workflow["jobs"]["comment"]
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    for step in job["steps"]:
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["ref"] == "${{ github.event.repository.default_branch }}"
+        assert "head_sha" not in str(step.get("with", {}).get("ref", ""))
+
+
+def test_tox_layer__inputs_are_typed():
+    workflow = load(WORKFLOWS / "tox-layer.yml")
+    inputs = workflow[True]["workflow_call"]["inputs"]
+    assert {name: spec["type"] for name, spec in inputs.items()} == {
+        "layer": "string",
+        "python-version": "string",
+        "workers": "string",
+        "shards": "number",
+        "reruns": "number",
+        "timeout-minutes": "number",
+        "redis": "boolean",
+        "durations-artifact": "string",
+    }
