@@ -1,0 +1,164 @@
+"""Keys and client credentials for the integration stack, and the token service's TOML.
+
+Signing keys are Ed25519 PEM files written with mode 600 (the token service
+refuses anything looser). Clients authenticate with ``private_key_jwt``: each
+has its own Ed25519 key pair, the public half registered in the config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from apps.auth_service.client_auth import JWT_BEARER
+from apps.auth_service.keys import SigningKey
+
+SCOPES = ("projects:read", "projects:write")
+
+
+def write_signing_key(path: Path) -> str:
+    """Write a new Ed25519 private key to ``path`` (mode 600); return its kid."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.chmod(path, 0o600)  # whatever the umask did
+    return SigningKey.from_private_key(key).kid
+
+
+@dataclass
+class SigningKeys:
+    """The token service's key files: one active, one upcoming, and the retired ones."""
+
+    directory: Path
+    active: Path
+    active_kid: str
+    upcoming: Path
+    upcoming_kid: str
+    retired: list[tuple[Path, datetime]] = field(default_factory=list)
+    _count: int = 0
+
+    @classmethod
+    def create(cls, directory: Path) -> SigningKeys:
+        active, upcoming = directory / "signing-0.pem", directory / "signing-1.pem"
+        return cls(directory, active, write_signing_key(active), upcoming,
+                   write_signing_key(upcoming), _count=2)  # fmt: skip
+
+    def rotate(self, now: datetime) -> None:
+        """The documented rotation: upcoming becomes active, active is retired, a new upcoming."""
+        self.retired.append((self.active, now))
+        self.active, self.active_kid = self.upcoming, self.upcoming_kid
+        self.upcoming = self.directory / f"signing-{self._count}.pem"
+        self.upcoming_kid = write_signing_key(self.upcoming)
+        self._count += 1
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """A ``private_key_jwt`` client of the token service."""
+
+    client_id: str
+    tenant: str
+    private_key: ed25519.Ed25519PrivateKey = field(repr=False)
+    scopes: tuple[str, ...] = SCOPES
+
+    @classmethod
+    def generate(cls, client_id: str, tenant: str) -> ClientCredentials:
+        return cls(client_id, tenant, ed25519.Ed25519PrivateKey.generate())
+
+    def public_pem(self) -> str:
+        return (
+            self.private_key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode("ascii")
+        )
+
+    def assertion(self, token_endpoint: str, *, lifetime: int = 120) -> str:
+        """A fresh RFC 7523 client assertion (new ``jti``) for the token endpoint."""
+        now = int(time.time())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": token_endpoint,
+            "iat": now,
+            "exp": now + lifetime,
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self.private_key, algorithm="EdDSA")
+
+    def token_form(self, assertion: str, scopes: Iterable[str] | None = None) -> dict[str, str]:
+        """The form of a client-credentials token request authenticated by ``assertion``."""
+        return {
+            "grant_type": "client_credentials",
+            "scope": " ".join(self.scopes if scopes is None else scopes),
+            "client_assertion_type": JWT_BEARER,
+            "client_assertion": assertion,
+        }
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def render_auth_config(
+    *,
+    issuer: str,
+    token_endpoint: str,
+    audience: str,
+    redis_url: str,
+    keys: SigningKeys,
+    clients: Iterable[ClientCredentials],
+) -> str:
+    """The token service's TOML configuration (see apps/auth_service/README.md)."""
+    lines = [
+        f"issuer = {_toml_string(issuer)}",
+        f"token_endpoint = {_toml_string(token_endpoint)}",
+        f"access_token_audience = {_toml_string(audience)}",
+        "token_lifetime_seconds = 600",
+        "assertion_max_lifetime_seconds = 300",
+        "clock_leeway_seconds = 5",
+        "jwks_max_age_seconds = 0",
+        f"replay_cache_url = {_toml_string(redis_url)}",
+        "",
+        "[keys]",
+        f"active = {_toml_string(str(keys.active))}",
+        f"upcoming = [{_toml_string(str(keys.upcoming))}]",
+    ]
+    for path, retired_at in keys.retired:
+        lines += [
+            "[[keys.retired]]",
+            f"path = {_toml_string(str(path))}",
+            f"retired_at = {retired_at.isoformat()}",
+        ]
+    # The cheapest argon2 costs: no client uses a secret, only the decoy check would.
+    lines += ["", "[argon2]", "time_cost = 1", "memory_cost_kib = 8", "parallelism = 1"]
+    for client in clients:
+        scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
+        lines += [
+            "",
+            "[[clients]]",
+            f"client_id = {_toml_string(client.client_id)}",
+            f"tenant = {_toml_string(client.tenant)}",
+            f"allowed_scopes = [{scopes}]",
+            'auth_method = "private_key_jwt"',
+            f"public_key_pem = {_toml_string(client.public_pem())}",
+        ]
+    return "\n".join(lines) + "\n"

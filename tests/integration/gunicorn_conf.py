@@ -1,0 +1,41 @@
+"""Gunicorn settings shared by both services in the integration layer.
+
+Passed with ``--config``; everything that differs per service (bind address,
+application, access-log file) is given on the command line.
+
+* Short graceful and worker time-outs, so a stop or a reload finishes in
+  seconds.
+* An access log in which every line is one JSON object naming the worker pid
+  and the request id the response carried: it is how a test proves which
+  worker served a request.
+* ``post_worker_init`` configures logging_lib from the ``LOG_*`` environment
+  in each worker if the application did not do so itself (the API does in
+  ``create_app``; the token service leaves it to its host), so both services
+  write JSON lines to stdout.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+workers = 2
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 5
+capture_output = False
+# gunicorn 27 opens a control socket under ~/.gunicorn by default, one path for
+# every master on the machine: the services of a test run must not share it.
+control_socket_disable = True
+# gunicorn's ``p`` atom renders as "<pid>"; the reader strips the brackets. The
+# path is left out: gunicorn does not escape it, and fuzzed paths would break the JSON.
+access_log_format = (
+    '{"pid": "%(p)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", "status": %(s)s}'
+)
+
+
+def post_worker_init(worker: Any) -> None:
+    import logging_lib
+
+    if logging_lib.active_runtime() is None:
+        logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
