@@ -12,6 +12,7 @@ import httpx
 from prometheus_client import CollectorRegistry
 from werkzeug.exceptions import RequestEntityTooLarge
 
+import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
 from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
 from apps.auth_service.config import Settings, load_settings
@@ -49,12 +50,18 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     named in ``COLLABORATORS`` replace a collaborator (``clock``: epoch seconds;
     ``key_loader``: ``KeySettings -> KeySet``; ``replay_cache``;
     ``client_registry``; ``http_client`` for the directory service;
-    ``metrics_registry``; ``sleep`` for retry backoff); any other keyword
-    overrides the config field of that name. Raises ``ConfigError`` or
-    ``KeyFileError`` before serving anything if the configuration or a key is bad.
+    ``metrics_registry``; ``sleep`` for retry backoff); ``configure_logging``
+    sets up logging_lib from the ``LOG_*`` variables and defaults to True
+    exactly when the configuration is found through the environment (the
+    gunicorn entry point); any other keyword overrides the config field of
+    that name. Raises ``ConfigError`` or ``KeyFileError`` before serving
+    anything if the configuration or a key is bad.
     """
+    configure_logging: bool | None = overrides.pop("configure_logging", None)
     injected = {name: overrides.pop(name) for name in list(overrides) if name in COLLABORATORS}
     settings = load_settings(config_path, os.environ, overrides)
+    if configure_logging if configure_logging is not None else config_path is None:
+        logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
     clock: Callable[[], float] = injected.get("clock", time.time)
     key_loader: KeyLoader = injected.get("key_loader", load_key_set)
     key_set = key_loader(settings.keys)

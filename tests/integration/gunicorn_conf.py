@@ -8,16 +8,9 @@ application, access-log file) is given on the command line.
 * An access log in which every line is one JSON object naming the worker pid
   and the request id the response carried: it is how a test proves which
   worker served a request.
-* ``post_worker_init`` configures logging_lib from the ``LOG_*`` environment
-  in each worker if the application did not do so itself (the API does in
-  ``create_app``; the token service leaves it to its host), so both services
-  write JSON lines to stdout.
 """
 
 from __future__ import annotations
-
-import os
-from typing import Any
 
 workers = 2
 worker_class = "sync"
@@ -32,10 +25,3 @@ control_socket_disable = True
 access_log_format = (
     '{"pid": "%(p)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", "status": %(s)s}'
 )
-
-
-def post_worker_init(worker: Any) -> None:
-    import logging_lib
-
-    if logging_lib.active_runtime() is None:
-        logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))

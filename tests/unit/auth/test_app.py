@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+import logging_lib
 from apps.auth_service import ConfigError, KeyFileError, create_app
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
@@ -15,9 +16,30 @@ from tests.utils.flask_client_factory import SHUTDOWN_HOOKS, make_client, shutdo
 def test_create_app__reads_config_from_environment(config_path, monkeypatch):
     """The gunicorn entry point `apps.auth_service:create_app()` takes AUTH_SERVICE_CONFIG."""
     monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(config_path))
-    with make_client(create_app) as client:
+    with make_client(create_app, configure_logging=False) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/readyz").status_code == 200
+    assert logging_lib.active_runtime() is None
+
+
+def test_create_app__gunicorn_entry_point_configures_logging_from_env(config_path, monkeypatch):
+    """Config found through the environment also sets up logging_lib from LOG_*."""
+    monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(config_path))
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    try:
+        with make_client(create_app) as client:
+            assert client.get("/healthz").status_code == 200
+            runtime = logging_lib.active_runtime()
+            assert runtime is not None
+            assert runtime.config.level_number == 30
+    finally:
+        logging_lib.reset()
+
+
+def test_create_app__explicit_config_path_leaves_logging_alone(config_path):
+    with make_client(create_app, config_path) as client:
+        assert client.get("/healthz").status_code == 200
+    assert logging_lib.active_runtime() is None
 
 
 def test_create_app__builds_memory_replay_cache_by_default(config_path):
