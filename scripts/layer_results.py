@@ -6,6 +6,10 @@ earlier run would be combined into today's report, so a layer clears exactly
 what it owns and nothing else: layers running side by side never touch each
 other's files.
 
+Before that, the shared configuration is checked: a missing ``pytest.ini`` or
+a missing or unreadable ``.coveragerc`` stops the layer with one line saying
+so, instead of a traceback from deep inside pytest-cov.
+
     python -m scripts.layer_results prepare api
 """
 
@@ -22,6 +26,24 @@ _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 # What may follow ".coverage.<layer>": nothing, a shard ("-2"), a parallel
 # suffix (".host.pid.rand") or both; never more name (".coverage.api2").
 _DATA_SUFFIX = re.compile(r"^(-\d+)?(\..*)?$")
+
+
+def config_problems(root: Path) -> list[str]:
+    """What is wrong with the test configuration in ``root`` (empty if nothing)."""
+    import coverage  # only here: the CLI must start without the test dependencies
+
+    problems = [
+        f"{name} is missing"
+        for name in ("pytest.ini", ".coveragerc")
+        if not (root / name).is_file()
+    ]
+    rcfile = root / ".coveragerc"
+    if rcfile.is_file():
+        try:
+            coverage.Coverage(config_file=str(rcfile))
+        except coverage.exceptions.ConfigError as exc:
+            problems.append(" ".join(str(exc).split()))
+    return problems
 
 
 def prepare(results_dir: Path, layer: str) -> list[Path]:
@@ -62,7 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("results"),
         help="the results root (default: %(default)s)",
     )
+    prep.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="where pytest.ini and .coveragerc live (default: current directory)",
+    )
     args = parser.parse_args(argv)
+    problems = config_problems(args.root)
+    for problem in problems:
+        print(f"layer_results: {args.layer}: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     try:
         removed = prepare(args.results_dir, args.layer)
     except (ValueError, OSError) as exc:
