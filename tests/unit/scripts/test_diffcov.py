@@ -53,6 +53,7 @@ def test_diff_coverage__totals_owner_percent_unmeasured_and_filter(settings):
         "apps/auth_service/t.py": {1, 2},
         "apps/api/new.py": {1},
         "apps/api/x_comment_only.py": set(),
+        "tests/unit/api/test_new.py": {1, 2},
     }
     files["apps/api/x_comment_only.py"] = file_entry([5])
     dcov = diff_coverage(files, changed, settings)
