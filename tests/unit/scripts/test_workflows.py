@@ -129,12 +129,9 @@ def test_workflows__every_tox_env_named_exists():
                         named.add(env)
                         assert env in envs, f"{workflow}: unknown tox env {env}"
     for workflow in ("ci.yml", "baseline.yml"):
-        for job in jobs(workflow).values():
-            layers = job.get("strategy", {}).get("matrix", {}).get("layer", [])
-            layer = job.get("with", {}).get("layer")
-            for env in [*layers, *([layer] if layer and "${{" not in layer else [])]:
-                named.add(env)
-                assert env in envs, f"{workflow}: unknown layer {env}"
+        for env in layer_calls(workflow):
+            named.add(env)
+            assert env in envs, f"{workflow}: unknown layer {env}"
     assert {"lint", "docs", "coverage", "api", "integration"} <= named
 
 
@@ -153,15 +150,34 @@ def test_workflows__every_ci_metrics_verb_exists():
     assert {"collect", "report", "gate", "post", "baseline"} <= used
 
 
+def layer_calls(workflow):
+    """{layer: workers} for every call of the reusable layer workflow."""
+    called = {}
+    for job in jobs(workflow).values():
+        if job.get("uses") != "./.github/workflows/tox-layer.yml":
+            continue
+        entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
+        for entry in entries:
+            assert entry["layer"] not in called, f"{workflow}: {entry['layer']} called twice"
+            called[entry["layer"]] = entry.get("workers", job["with"].get("workers"))
+    return called
+
+
+def tox_default_workers(env):
+    command = tox_config()[f"testenv:{env}"]["commands"]
+    return re.search(r"-n \{env:PYTEST_WORKERS:(\w+)\}", command).group(1)
+
+
 @pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
 def test_layer_matrix__equals_tox_ci_label(workflow):
-    called = []
-    for job in jobs(workflow).values():
-        if job.get("uses") == "./.github/workflows/tox-layer.yml":
-            matrix = job.get("strategy", {}).get("matrix", {}).get("layer")
-            called.extend(matrix if matrix else [job["with"]["layer"]])
     ci_layers = [env for env in tox_label("ci") if env not in ("lint", "coverage", "report")]
-    assert sorted(called) == sorted(ci_layers)
+    assert sorted(layer_calls(workflow)) == sorted(ci_layers)
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
+def test_layer_matrix__workers_equal_tox_defaults(workflow):
+    for layer, workers in layer_calls(workflow).items():
+        assert workers == tox_default_workers(layer), f"{workflow}: {layer}"
 
 
 def test_ci__all_green_needs_every_other_job():
