@@ -1,4 +1,8 @@
-"""The verbs: each reads its inputs, calls the pure core and writes its outputs."""
+"""The verbs: each reads its inputs, calls the pure core and writes its outputs.
+
+coverage.py and httpx are imported by the verbs that use them (collect; the
+GitHub verbs), so ``report`` and ``gate`` start without paying for either.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,7 @@ from scripts.ci_metrics.baseline import (
     load_baseline,
     merge_snapshot,
 )
-from scripts.ci_metrics.baseline_fetch import fetch_baseline
 from scripts.ci_metrics.context import Context
-from scripts.ci_metrics.coverage_reader import default_rcfile, read_coverage
 from scripts.ci_metrics.errors import (
     EXIT_GATE_FAILED,
     EXIT_OK,
@@ -26,13 +28,6 @@ from scripts.ci_metrics.errors import (
 )
 from scripts.ci_metrics.fileio import write_json_atomic, write_text_atomic
 from scripts.ci_metrics.gitdiff import Diff, diff_from_file, diff_from_git, resolve_base
-from scripts.ci_metrics.post import (
-    CommentPayload,
-    head_moved,
-    load_artifact,
-    post_sticky,
-    write_artifact,
-)
 from scripts.ci_metrics.register import load_register
 from scripts.ci_metrics.render import (
     github_output,
@@ -68,6 +63,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
+    from scripts.ci_metrics.coverage_reader import default_rcfile, read_coverage
+
     settings = settings_for(args)
     root: Path = args.root
     ctx.say(f"reading coverage data {args.coverage_file} ...")
@@ -110,6 +107,8 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
     settings = settings_for(args)
     if args.action == "fetch":
+        from scripts.ci_metrics.baseline_fetch import fetch_baseline
+
         client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
         with client.http:
             found = fetch_baseline(
@@ -234,6 +233,14 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
     """Post or update the sticky comment; fall back to an artifact with a read-only token."""
+    from scripts.ci_metrics.post import (
+        CommentPayload,
+        head_moved,
+        load_artifact,
+        post_sticky,
+        write_artifact,
+    )
+
     settings = settings_for(args)
     author = args.author or settings.comment_author
     marker = settings.marker_html

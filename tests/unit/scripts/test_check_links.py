@@ -53,6 +53,12 @@ def test_check_file__ignores_links_in_code(docs):
     assert check_file(page) == []
 
 
+def test_check_file__other_fence_marker_does_not_close_a_block(docs):
+    page = docs / "index.md"
+    page.write_text("```\n~~~\n[x](missing.md)\n```\n[y](gone.md)\n")
+    assert [b.target for b in check_file(page)] == ["gone.md"]
+
+
 def test_main__exit_codes_and_messages(docs, capsys):
     (docs / "bad.md").write_text("[x](nope.md)\n")
     assert main([str(docs / "guide.md")]) == 0
