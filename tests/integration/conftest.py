@@ -27,6 +27,7 @@ CLIENTS = (
     "it-lifecycle",
     "it-replay",
     "it-rotation",
+    "it-emergency",
     "it-rate-limit",
     "it-redis",
     "it-schema",

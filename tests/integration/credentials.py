@@ -60,12 +60,22 @@ class SigningKeys:
         return cls(directory, active, write_signing_key(active), upcoming,
                    write_signing_key(upcoming), _count=2)  # fmt: skip
 
-    def rotate(self, now: datetime) -> None:
-        """The documented rotation: upcoming becomes active, active is retired, a new upcoming."""
+    def rotate(self, now: datetime, *, announced: bool = True) -> None:
+        """Retire the active key and sign with another from ``now``.
+
+        Announced (the documented procedure): the upcoming key, published in
+        advance, becomes active and a new upcoming key is made. Unannounced (an
+        emergency, e.g. a leaked key): a brand-new key that no JWKS has shown
+        yet becomes active; verifiers only learn of it on first use.
+        """
         self.retired.append((self.active, now))
-        self.active, self.active_kid = self.upcoming, self.upcoming_kid
-        self.upcoming = self.directory / f"signing-{self._count}.pem"
-        self.upcoming_kid = write_signing_key(self.upcoming)
+        if announced:
+            self.active, self.active_kid = self.upcoming, self.upcoming_kid
+            self.upcoming = self.directory / f"signing-{self._count}.pem"
+            self.upcoming_kid = write_signing_key(self.upcoming)
+        else:
+            self.active = self.directory / f"signing-{self._count}.pem"
+            self.active_kid = write_signing_key(self.active)
         self._count += 1
 
 

@@ -52,6 +52,8 @@ _LOG_ENV = {
     "LOG_SYNCHRONOUS": "true",
 }
 T = TypeVar("T")
+#: The API's minimum gap between two JWKS fetches in the stack (seconds).
+JWKS_REFETCH_COOLDOWN = 1.0
 
 
 def gunicorn_command() -> list[str]:
@@ -247,15 +249,17 @@ class Stack:
         temporary.write_text(text)
         temporary.replace(self.auth_config_path)  # a reloading worker never reads half a file
 
-    def rotate_signing_key(self, *, timeout: float = 20.0) -> str:
-        """Make the upcoming key active (the old one retired now) and reload the token service.
+    def rotate_signing_key(self, *, announced: bool = True, timeout: float = 20.0) -> str:
+        """Sign with a new key (the old one retired now) and reload the token service.
 
+        ``announced``: the upcoming, already published key becomes active;
+        otherwise a key no JWKS has shown yet (see ``SigningKeys.rotate``).
         Returns the new active kid once every auth worker was replaced.
         """
         if self.auth is None or self.signing_keys is None:
             raise RuntimeError("the stack is not started")
         old_workers = self.auth.worker_pids()
-        self.signing_keys.rotate(datetime.now(UTC))
+        self.signing_keys.rotate(datetime.now(UTC), announced=announced)
         self._write_auth_config(self.auth.port)
         self.auth.reload()
         auth = self.auth
@@ -291,6 +295,9 @@ class Stack:
             "API_DATABASE_PATH": str(directory / "api.sqlite3"),
             "API_RATE_LIMIT": rate_limit or self.rate_limit,
             "API_RATE_LIMIT_STORAGE_URL": self.redis.url,
+            # Short, so an unannounced key is fetched within a test's bounded
+            # wait; the cool-down itself is unit-tested in the api layer.
+            "API_JWKS_REFETCH_COOLDOWN_SECONDS": str(JWKS_REFETCH_COOLDOWN),
         }
         return self._start_service(name, free_port(), "apps.api.main:create_app()", env, command)
 

@@ -7,6 +7,7 @@ import uuid
 import jwt
 
 from tests.integration.held_request import HeldRequest
+from tests.integration.stack import JWKS_REFETCH_COOLDOWN, wait_for
 
 
 def statuses_on_both_workers(service, http, url, token):
@@ -47,3 +48,43 @@ def test_key_rotation__api_accepts_new_and_old_tokens_without_restart(
     assert stack.api.process.is_alive()
     assert stack.api.process.pid == api_master
     assert stack.api.worker_pids() == api_workers
+
+
+def test_key_rotation__unannounced_key_is_fetched_on_first_use(
+    stack, http, obtain_token, projects_url
+):
+    """Emergency rotation to a key no JWKS showed before: the API refetches on the unknown kid."""
+    api_master, api_workers = stack.api.process.pid, stack.api.worker_pids()
+    old_token = obtain_token("it-emergency")
+    assert statuses_on_both_workers(stack.api, http, projects_url, old_token) == dict.fromkeys(
+        api_workers, 200
+    )
+    fetches_before = len(jwks_fetches(stack.api))
+
+    new_kid = stack.rotate_signing_key(announced=False)
+    new_token = obtain_token("it-emergency")
+    assert jwt.get_unverified_header(new_token)["kid"] == new_kid
+
+    # Each worker learns the key on first use, at most one cool-down after its last fetch.
+    answers = wait_for(
+        lambda: (
+            a
+            if (a := statuses_on_both_workers(stack.api, http, projects_url, new_token))
+            == dict.fromkeys(api_workers, 200)
+            else None
+        ),
+        timeout=JWKS_REFETCH_COOLDOWN + 10,
+        what="both API workers to accept a token signed with the unannounced key",
+    )
+    assert answers == dict.fromkeys(api_workers, 200)
+    fetched = jwks_fetches(stack.api)[fetches_before:]
+    assert fetched, "the API served the new kid without fetching the JWKS again"
+    assert statuses_on_both_workers(stack.api, http, projects_url, old_token) == dict.fromkeys(
+        api_workers, 200
+    )
+    assert stack.api.process.pid == api_master
+    assert stack.api.worker_pids() == api_workers
+
+
+def jwks_fetches(service):
+    return [e for e in service.events() if e.get("event") == "jwks.fetched"]
