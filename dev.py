@@ -97,6 +97,9 @@ def main(argv: list[str]) -> int:
     line = summarize(ROOT / "results")
     if line:
         print(line, flush=True)
+    comment = ROOT / "results" / "report" / "comment.md"
+    if argv[0] == "ci" and code == 0 and comment.exists():
+        print(f"PR comment: {comment.relative_to(ROOT)} (full report: summary.md beside it)")
     return code
 
 
