@@ -1,0 +1,31 @@
+"""dev.py: the Quickstart's entry point (the parts that run without tox)."""
+
+import dev
+
+
+def write_junit(results, layer, tests, failures=0, errors=0, skipped=0):
+    path = results / layer / "junit.xml"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        f'<testsuites><testsuite name="pytest" tests="{tests}" failures="{failures}" '
+        f'errors="{errors}" skipped="{skipped}"/></testsuites>'
+    )
+
+
+def test_summarize__sums_the_ci_layers_junit_files(tmp_path):
+    write_junit(tmp_path, "api", tests=10, failures=1, skipped=2)
+    write_junit(tmp_path, "integration", tests=5, errors=1)
+    write_junit(tmp_path, "unit", tests=99)  # not a CI layer: left out
+    assert dev.summarize(tmp_path) == (
+        "layers (api, integration):\ntests: 11 passed, 2 failed, 2 skipped"
+    )
+
+
+def test_summarize__none_without_results(tmp_path):
+    assert dev.summarize(tmp_path) is None
+
+
+def test_main__unknown_job_prints_usage_and_exits_2(capsys):
+    assert dev.main(["deploy"]) == 2
+    assert "python3 dev.py test" in capsys.readouterr().err
+    assert dev.main([]) == 2
