@@ -1,7 +1,7 @@
 """Prepare a layer's result locations before its tox env runs.
 
 Each layer owns ``results/<layer>/`` (JUnit XML, report log, tox result JSON)
-and the ``results/coverage/.coverage.<layer>*`` data files. Stale files from an
+and the ``results/coverage/layers/.coverage.<layer>*`` data files. Stale files from an
 earlier run would be combined into today's report, so a layer clears exactly
 what it owns and nothing else: layers running side by side never touch each
 other's files.
@@ -59,7 +59,7 @@ def prepare(results_dir: Path, layer: str) -> list[Path]:
     if layer_dir.exists():
         shutil.rmtree(layer_dir)
         removed.append(layer_dir)
-    coverage_dir = results_dir / "coverage"
+    coverage_dir = results_dir / "coverage" / "layers"
     if coverage_dir.is_dir():
         for data_file in sorted(coverage_dir.glob(f".coverage.{layer}*")):
             if _DATA_SUFFIX.match(data_file.name[len(f".coverage.{layer}") :]):

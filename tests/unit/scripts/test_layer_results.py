@@ -25,13 +25,13 @@ def test_prepare__clears_only_the_layers_own_results(tmp_path):
     results = tmp_path / "results"
     touch(results / "api" / "junit.xml")
     own = [
-        touch(results / "coverage" / ".coverage.api"),
-        touch(results / "coverage" / ".coverage.api.host.1.abc"),
-        touch(results / "coverage" / ".coverage.api-2"),
+        touch(results / "coverage" / "layers" / ".coverage.api"),
+        touch(results / "coverage" / "layers" / ".coverage.api.host.1.abc"),
+        touch(results / "coverage" / "layers" / ".coverage.api-2"),
     ]
     others = [
-        touch(results / "coverage" / ".coverage.api2.host.1.abc"),
-        touch(results / "coverage" / ".coverage.auth.host.1.abc"),
+        touch(results / "coverage" / "layers" / ".coverage.api2.host.1.abc"),
+        touch(results / "coverage" / "layers" / ".coverage.auth.host.1.abc"),
         touch(results / "auth" / "junit.xml"),
     ]
     removed = prepare(results, "api")
@@ -43,7 +43,7 @@ def test_prepare__clears_only_the_layers_own_results(tmp_path):
 
 def test_prepare__creates_folders_on_first_run(tmp_path):
     assert prepare(tmp_path / "results", "tooling") == []
-    assert (tmp_path / "results" / "coverage").is_dir()
+    assert (tmp_path / "results" / "coverage" / "layers").is_dir()
 
 
 @pytest.mark.parametrize("layer", ["", "../etc", "API", "a b"])
