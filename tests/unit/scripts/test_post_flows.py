@@ -50,6 +50,15 @@ def post(ctx, tmp_path, *args):
     return code, output
 
 
+def write_comment_artifact(ctx, tmp_path, comment_file):
+    """What a fork PR's run uploads: ``post --artifact-only``; returns the file."""
+    artifact = tmp_path / "artifact.json"
+    args = ["--comment", str(comment_file), "--artifact", str(artifact), "--artifact-only"]
+    code, out = post(ctx, tmp_path, *args)
+    assert code == 0, out
+    return artifact
+
+
 def test_post__creates_when_absent(gh_context, fake_github, comment_file, tmp_path):
     fake_github.add_comment(7, f"{MARKER} by a person", author="mallory")
     code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
@@ -139,19 +148,7 @@ def test_post__read_only_token_writes_artifact_then_workflow_run_posts_it(
 
 
 def test_post__from_artifact_skips_when_head_moved(gh_context, fake_github, comment_file, tmp_path):
-    artifact = tmp_path / "artifact.json"
-    assert (
-        post(
-            gh_context(),
-            tmp_path,
-            "--comment",
-            str(comment_file),
-            "--artifact",
-            str(artifact),
-            "--artifact-only",
-        )[0]
-        == 0
-    )
+    artifact = write_comment_artifact(gh_context(), tmp_path, comment_file)
     fake_github.pulls[7] = {"number": 7, "head": {"sha": "d" * 40}}
     code, out = post(gh_context(), tmp_path, "--from-artifact", str(artifact))
     assert code == 0
@@ -211,16 +208,7 @@ def test_post__from_artifact_missing_or_for_another_head(gh_context, comment_fil
     code, out = post(gh_context(), tmp_path, "--from-artifact", str(tmp_path / "none.json"))
     assert code == 2
     assert "comment artifact not found" in out
-    artifact = tmp_path / "artifact.json"
-    post(
-        gh_context(),
-        tmp_path,
-        "--comment",
-        str(comment_file),
-        "--artifact",
-        str(artifact),
-        "--artifact-only",
-    )
+    artifact = write_comment_artifact(gh_context(), tmp_path, comment_file)
     code, out = post(
         gh_context(), tmp_path, "--from-artifact", str(artifact), "--expected-head-sha", "e" * 40
     )
