@@ -158,11 +158,32 @@ class Service:
             raise ServiceNotReady(f"{exc}\n--- {self.name} log ---\n{log}") from None
 
 
+def server_coverage_env() -> dict[str, str]:
+    """Environment that makes a service process measure itself, when this one is measured.
+
+    coverage.py's ``.pth`` hook starts coverage in any Python process that finds
+    ``COVERAGE_PROCESS_START`` naming a config file; ``patch = fork`` in that file
+    restarts it in each forked gunicorn worker. The context (the layer) and the
+    data file come from ``COVERAGE_LAYER`` and ``COVERAGE_FILE``, inherited from
+    the layer's environment, so the servers' data combine with the test
+    process's. Unmeasured runs (a benchmark, production) set nothing.
+    """
+    import coverage  # noqa: PLC0415 - only to ask whether this process is measured
+
+    current = coverage.Coverage.current()
+    if current is None:
+        return {}
+    rcfile = current.config.config_file
+    return {"COVERAGE_PROCESS_START": str(rcfile)} if rcfile else {}
+
+
 def _base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SERVICE_PREFIXES)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("COVERAGE_PROCESS_START", None)
+    env.update(server_coverage_env())
     return env
 
 
