@@ -168,7 +168,7 @@ def server_coverage_env() -> dict[str, str]:
     the layer's environment, so the servers' data combine with the test
     process's. Unmeasured runs (a benchmark, production) set nothing.
     """
-    import coverage  # noqa: PLC0415 - only to ask whether this process is measured
+    import coverage
 
     current = coverage.Coverage.current()
     if current is None:

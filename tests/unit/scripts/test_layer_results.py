@@ -1,8 +1,7 @@
 from pathlib import Path
 
-import pytest
-
 import coverage
+import pytest
 
 from scripts.layer_results import config_problems, main, measured_problems, prepare
 
