@@ -65,7 +65,9 @@ def create_app(
             ``settings.rate_limit_storage_url``.
         http_client: client for JWKS fetches; if omitted the app creates one
             and closes it on shutdown.
-        registry: Prometheus registry served on ``/metrics``; a new one if omitted.
+        registry: Prometheus registry the app's counters are registered on; a
+            new one if omitted. It is not served by the app: under gunicorn the
+            metrics listener of :mod:`apps.kernel.gunicorn` collects every worker.
         clock: wall-clock seconds, for tokens, rate-limit windows and timestamps.
         new_id: makes project ids.
         configure_logging: configure logging_lib from ``LOG_*`` variables;
@@ -132,5 +134,6 @@ def create_app(
     app.register_blueprint(project_views.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(openapi.blueprint)
-    logging_lib.flask.register_metrics_route(app, metrics.registry)
+    # No /metrics route: token-rejection reasons are not for the public port.
+    # gunicorn serves them on a separate listener (apps/kernel/gunicorn.py).
     return app

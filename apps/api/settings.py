@@ -7,8 +7,9 @@ variable, so a misconfigured deployment is fixed in one round trip.
 ========================================  ==============================  ==========
 variable                                  meaning                         default
 ========================================  ==============================  ==========
-``API_JWKS_URL``                          http(s) URL of the token        required
-                                          service's JWKS
+``API_JWKS_URL``                          https URL of the token          required
+                                          service's JWKS (plain http
+                                          only for loopback hosts)
 ``API_ISSUER``                            expected ``iss`` claim          required
 ``API_AUDIENCE``                          expected ``aud`` value          required
 ``API_DATABASE_PATH``                     SQLite file                     ``api.sqlite3``
@@ -36,6 +37,8 @@ from limits import parse as parse_rate_limit
 
 PREFIX = "API_"
 RATE_LIMIT_STORAGE_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix"})
+#: Hosts whose traffic never leaves the machine, so plain http cannot be tampered with.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 T = TypeVar("T")
 
@@ -123,8 +126,12 @@ def _present(value: T | None) -> T:
 
 def _parse_http_url(raw: str) -> str:
     parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        # The keys decide which tokens are genuine: fetched in clear text from
+        # another host, anyone on the path could substitute their own.
+        raise ValueError("must use https (plain http only for loopback hosts)")
     return raw
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import flask
 import httpx
 from prometheus_client import CollectorRegistry
-from werkzeug.exceptions import RequestEntityTooLarge
 
 import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
@@ -18,12 +17,13 @@ from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
 from apps.auth_service.config import Settings, load_settings
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.errors import ConfigError
+from apps.auth_service.http_errors import register_error_handlers
 from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
 from apps.auth_service.tokens import TokenIssuer
-from apps.auth_service.views import EXTENSION, Services, blueprint, too_large
+from apps.auth_service.views import EXTENSION, Services, blueprint
 from logging_lib import flask as logging_flask
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
@@ -84,7 +84,7 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
         verifier=SecretVerifier(settings.argon2),
         replay_cache=replay_cache,
         policy=AssertionPolicy(
-            audience=settings.token_endpoint,
+            audiences=frozenset({settings.token_endpoint, settings.issuer}),
             max_lifetime_seconds=settings.assertion_max_lifetime_seconds,
             leeway_seconds=settings.clock_leeway_seconds,
         ),
@@ -99,15 +99,18 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     )
 
     app = flask.Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    # One byte of headroom: see views._read_form for how a chunked body over
+    # the limit is told apart from one of exactly the allowed size.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
     app.extensions[EXTENSION] = Services(
         settings, key_set, authenticator, issuer, replay_cache, metrics, clock
     )
     app.extensions[SHUTDOWN_HOOKS] = shutdown_hooks
     logging_flask.init_app(app)
     app.register_blueprint(blueprint)
-    app.register_error_handler(RequestEntityTooLarge, too_large)
-    logging_flask.register_metrics_route(app, metrics.registry)
+    register_error_handlers(app)
+    # No /metrics route: failure reasons would tell which client ids exist.
+    # gunicorn serves the metrics on a separate listener (apps/kernel/gunicorn.py).
     return app
 
 

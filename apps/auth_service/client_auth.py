@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -59,9 +61,15 @@ class AuthenticatedClient:
 
 @dataclass(frozen=True)
 class AssertionPolicy:
-    """What a client assertion must satisfy."""
+    """What a client assertion must satisfy.
 
-    audience: str
+    ``audiences``: the identifiers of this server an assertion's ``aud`` may be
+    (the token endpoint URL and the issuer identifier); ``aud`` must be one of
+    them as a single JSON string, never an array (RFC 7523bis, after the 2025
+    audience-injection findings).
+    """
+
+    audiences: frozenset[str]
     max_lifetime_seconds: int
     leeway_seconds: int
 
@@ -191,8 +199,9 @@ class ClientAuthenticator:
         if exp - start > policy.max_lifetime_seconds + (leeway if iat is None else 0):
             raise InvalidClient(_FAILED, reason="lifetime_too_long")
         aud = claims.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if not isinstance(audiences, list) or policy.audience not in audiences:
+        # An array is refused even when it names this server: an assertion also
+        # meant for another party could have been replayed from there.
+        if not isinstance(aud, str) or aud not in policy.audiences:
             raise InvalidClient(_FAILED, reason="wrong_audience")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
@@ -202,11 +211,23 @@ class ClientAuthenticator:
     def _check_replay(self, client_id: str, jti: str, exp: int) -> None:
         # Keep the id for as long as the assertion could still be accepted.
         ttl = max(1, int(exp + self._policy.leeway_seconds - self._clock()) + 1)
-        if not self._replay_cache.add_if_absent(f"{client_id}:{jti}", ttl):
+        if not self._replay_cache.add_if_absent(replay_key(client_id, jti), ttl):
             raise InvalidClient(_FAILED, reason="replayed_assertion")
 
 
 _TIMES = ("exp", "nbf", "iat")
+
+
+def replay_key(client_id: str, jti: str) -> str:
+    """The replay-cache key of one client's assertion id.
+
+    A JSON array keeps the two strings apart whatever characters they hold
+    (joining with ``:`` let client ``a`` with jti ``b:X`` burn client ``a:b``'s
+    jti ``X``); hashing it gives every entry the same small size, whatever the
+    length of the jti.
+    """
+    encoded = json.dumps([client_id, jti], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from apps.auth_service.errors import (
     TemporarilyUnavailable,
     UnsupportedGrantType,
 )
+from apps.auth_service.http_errors import NO_STORE, error_response
 from apps.auth_service.keys import KeySet
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.replay_cache import ReplayCache
@@ -41,7 +42,6 @@ _PARAMETERS = frozenset(
         "client_assertion_type",
     }
 )
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 blueprint = flask.Blueprint("auth_service", __name__)
 
@@ -64,19 +64,15 @@ def _services() -> Services:
     return services
 
 
-def error_response(error: OAuthError) -> flask.Response:
-    """An RFC 6749 section 5.2 JSON error; ``invalid_client`` adds ``WWW-Authenticate``."""
-    body = {"error": error.error, "error_description": error.description}
-    response = flask.jsonify(body)
-    response.status_code = error.status
-    response.headers.update(_NO_STORE)
-    if isinstance(error, InvalidClient):
-        response.headers["WWW-Authenticate"] = 'Basic realm="token", error="invalid_client"'
-    return response
-
-
-def _read_form() -> dict[str, str]:
+def _read_form(max_bytes: int) -> dict[str, str]:
     request = flask.request
+    # A streamed (chunked) body carries no Content-Length, and Werkzeug stops
+    # reading it at MAX_CONTENT_LENGTH instead of failing: a parameter past the
+    # limit would silently vanish. The app sets that limit one byte higher, so
+    # reading more than ``max_bytes`` is how an oversized stream shows itself.
+    # The form below is parsed from these cached bytes.
+    if len(request.get_data(cache=True)) > max_bytes:
+        raise RequestEntityTooLarge()
     if request.mimetype != "application/x-www-form-urlencoded":
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
     if request.args:
@@ -101,7 +97,7 @@ def token() -> flask.Response:
     services = _services()
     form: dict[str, str] = {}
     try:
-        form = _read_form()
+        form = _read_form(services.settings.max_request_bytes)
         grant_type = form.get("grant_type")
         if grant_type is None:
             raise InvalidRequest("grant_type is required")
@@ -145,20 +141,13 @@ def token() -> flask.Response:
         "scope": issued.scope,
     }
     response = flask.jsonify(body)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
 
 
 def _refuse(services: Services, error: OAuthError) -> flask.Response:
     services.metrics.token_errors.labels(error.error).inc()
     return error_response(error)
-
-
-def too_large(_: RequestEntityTooLarge) -> flask.Response:
-    """Oversized bodies get an OAuth error, not an HTML page."""
-    response = error_response(InvalidRequest("the request body is too large"))
-    response.status_code = 413
-    return response
 
 
 @blueprint.get("/.well-known/jwks.json")

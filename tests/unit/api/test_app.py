@@ -133,15 +133,14 @@ class TestProbes:
         assert requests == [JWKS_URL]
         assert registry.get_sample_value("api_jwks_fetches_total", {"outcome": "ok"}) == 1
 
-    def test_metrics__served_from_app_registry(self, client, acme, registry):
-        """/metrics exposes the app's own registry in Prometheus text format."""
+    def test_metrics__not_served_by_the_public_app(self, client, acme, registry):
+        """Token-rejection reasons stay off the public port; the app's registry counts them."""
         client.get("/v1/projects", headers=acme.headers(aud="other"))
         response = client.get("/metrics")
-        assert response.status_code == 200
-        assert response.mimetype == "text/plain"
-        assert 'api_token_rejections_total{reason="audience"} 1.0' in response.get_data(
-            as_text=True
-        )
+        assert response.status_code == 404
+        assert response.mimetype == PROBLEM_MEDIA_TYPE
+        assert response.json["type"].endswith(":not-found")
+        assert registry.get_sample_value("api_token_rejections_total", {"reason": "audience"}) == 1
 
 
 class TestErrors:

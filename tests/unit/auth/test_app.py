@@ -116,7 +116,8 @@ def test_create_app__no_config_at_all():
 
 def test_create_app__request_body_limit_from_config(make_app):
     app = make_app(max_request_bytes=2048)
-    assert app.config["MAX_CONTENT_LENGTH"] == 2048
+    # One byte above the limit, so an oversized chunked body is detected, not cut.
+    assert app.config["MAX_CONTENT_LENGTH"] == 2049
 
 
 class _NoClients:

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.unit.auth.support import (
     BASIC_CLIENT,
+    ISSUER,
     ES256_CLIENT,
     ES256_KID,
     JWT_CLIENT,
@@ -57,7 +58,6 @@ def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es2
         headers={"kid": ES256_KID},
         iss=ES256_CLIENT,
         sub=ES256_CLIENT,
-        aud=[TOKEN_ENDPOINT, "https://other.example.test"],
     )
     response = client.post(
         "/oauth/token",
@@ -145,6 +145,12 @@ def test_token__algorithm_not_matching_the_key_type_is_refused(
         ({"iat": None, "exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
         ({"aud": "https://evil.example.test/oauth/token"}, 0, "wrong_audience"),
         ({"aud": ["https://evil.example.test"]}, 0, "wrong_audience"),
+        # RFC 7523bis: one string, never an array, not even one naming this server
+        ({"aud": ["https://evil.example.test", TOKEN_ENDPOINT]}, 0, "wrong_audience"),
+        ({"aud": [TOKEN_ENDPOINT, "https://evil.example.test"]}, 0, "wrong_audience"),
+        ({"aud": [TOKEN_ENDPOINT]}, 0, "wrong_audience"),
+        ({"aud": [ISSUER]}, 0, "wrong_audience"),
+        ({"aud": TOKEN_ENDPOINT + "/"}, 0, "wrong_audience"),
         ({"aud": None}, 0, "wrong_audience"),
         ({"aud": 7}, 0, "wrong_audience"),
         ({"iss": "svc-other"}, 0, "issuer_subject_mismatch"),
@@ -168,6 +174,13 @@ def test_token__invalid_assertion_claims_are_refused(
     clock.advance(advance)
     _refused(client, assertion)
     assert _reason(metrics_registry, reason) == 1
+
+
+@pytest.mark.parametrize("audience", [TOKEN_ENDPOINT, ISSUER])
+def test_token__audience_is_the_token_endpoint_or_the_issuer(client, make_assertion, audience):
+    """Either single string names this server; RFC 7523bis prefers the issuer."""
+    response = client.post("/oauth/token", data=assertion_form(make_assertion(aud=audience)))
+    assert response.status_code == 200, response.get_json()
 
 
 def test_token__assertion_within_leeway_is_accepted(client, make_assertion, clock):
@@ -257,3 +270,33 @@ def test_token__assertion_signed_with_hs256_library_call_is_refused(client, cloc
         algorithm="HS256",
     )
     _refused(client, token)
+
+
+def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
+    make_app, config_data, write_config, clock
+):
+    """Client "a" with jti "b:X" and client "a:b" with jti "X" are different assertions."""
+    keys = {name: ed25519.Ed25519PrivateKey.generate() for name in ("a", "a:b")}
+    config_data["clients"] += [
+        {
+            "client_id": name,
+            "tenant": "colliding",
+            "allowed_scopes": ["reports:read"],
+            "auth_method": "private_key_jwt",
+            "public_key_pem": pem_public(key),
+        }
+        for name, key in keys.items()
+    ]
+    app = make_app(write_config(config_data, "colliding.toml"))
+
+    def assertion(client_id, jti):
+        now = int(clock.time())
+        claims = {"iss": client_id, "sub": client_id, "aud": TOKEN_ENDPOINT,
+                  "iat": now, "exp": now + 60, "jti": jti}  # fmt: skip
+        return jwt.encode(claims, keys[client_id], algorithm="EdDSA")
+
+    with app.test_client() as client:
+        first = client.post("/oauth/token", data=assertion_form(assertion("a", "b:X")))
+        second = client.post("/oauth/token", data=assertion_form(assertion("a:b", "X")))
+    assert first.status_code == 200, first.get_json()
+    assert second.status_code == 200, second.get_json()
