@@ -120,13 +120,18 @@ class ClientAuthenticator:
         if form_client_id is not None and form_client_id != client_id:
             raise InvalidRequest("client_id does not match the authenticated client")
         record = self._registry.get(client_id)
-        usable = record is not None and record.auth_method == "client_secret_basic"
-        # Unknown and wrong-method clients spend one decoy verification too.
-        matched = self._verifier.verify(record.secret_hash if record and usable else None, secret)
+        stored = (
+            record.secret_hash if record and record.auth_method == "client_secret_basic" else None
+        )
+        # One verification at the configured costs whatever the record: unknown
+        # clients, wrong-method clients and hashes of other costs spend a decoy.
+        matched = self._verifier.verify(stored, secret)
         if record is None:
             raise InvalidClient(_FAILED, reason="unknown_client")
-        if not usable:
+        if stored is None:
             raise InvalidClient(_FAILED, reason="wrong_auth_method")
+        if not self._verifier.uses_configured_costs(stored):
+            raise InvalidClient(_FAILED, reason="hash_costs_differ")
         if not matched:
             raise InvalidClient(_FAILED, reason="wrong_secret")
         return AuthenticatedClient(record, "client_secret_basic")

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+import argon2
+
 from apps.auth_service._fields import Reader
 from apps.auth_service.clients import ClientRecord, parse_client
 from apps.auth_service.errors import ConfigError
@@ -46,15 +48,30 @@ class KeySettings:
 
 @dataclass(frozen=True)
 class Argon2Settings:
-    """Cost of new argon2id hashes (RFC 9106 second recommended option by default).
+    """Costs of argon2id hashes (RFC 9106 second recommended option by default).
 
-    Stored hashes carry their own parameters; these drive the decoy hash spent on
-    unknown clients and ``hash_secret``.
+    Every stored secret hash must have exactly these costs (the configuration
+    is refused otherwise): they are also the costs of the decoy verification
+    spent on unknown clients, and ``hash-secret`` makes hashes with them.
     """
 
     time_cost: int = 3
     memory_cost_kib: int = 65536
     parallelism: int = 4
+
+    @classmethod
+    def of_hash(cls, secret_hash: str) -> Argon2Settings | None:
+        """The costs an argon2id hash was made with, or None if it is not one."""
+        try:
+            found = argon2.extract_parameters(secret_hash)
+        except argon2.exceptions.InvalidHashError:
+            return None
+        if found.type is not argon2.Type.ID:
+            return None
+        return cls(found.time_cost, found.memory_cost, found.parallelism)
+
+    def describe(self) -> str:
+        return f"t={self.time_cost}, m={self.memory_cost_kib} KiB, p={self.parallelism}"
 
 
 @dataclass(frozen=True)
@@ -115,19 +132,38 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Read, merge and validate the configuration; raise ``ConfigError`` on any problem."""
+    path, data = _read_file(config_path, environ)
+    data.update(overrides or {})
+    return settings_from_mapping(data, base_dir=path.parent)
+
+
+def load_argon2_settings(
+    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> Argon2Settings:
+    """Only the ``[argon2]`` costs of the configuration (the rest may still be incomplete)."""
+    _, data = _read_file(config_path, environ)
+    problems: list[str] = []
+    table = Reader(data, "", problems).table_of("argon2")
+    costs = _read_argon2(Reader(table, "argon2.", problems))
+    if problems or costs is None:
+        raise ConfigError(problems)
+    return costs
+
+
+def _read_file(
+    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> tuple[Path, dict[str, Any]]:
     raw_path = os.fspath(config_path) if config_path is not None else environ.get(CONFIG_ENV)
     if not raw_path:
         raise ConfigError([f"no configuration file: pass config_path or set {CONFIG_ENV}"])
     path = Path(raw_path)
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return path, tomllib.load(handle)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
-    data.update(overrides or {})
-    return settings_from_mapping(data, base_dir=path.parent)
 
 
 def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Settings:
@@ -154,7 +190,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         "argon2": _read_argon2(Reader(top.table_of("argon2"), "argon2.", problems)),
         "registry": _read_registry(Reader(top.table_of("registry"), "registry.", problems)),
     }
-    values["clients"] = MappingProxyType(_read_clients(top, values["registry"]))
+    values["clients"] = MappingProxyType(_read_clients(top, values["registry"], values["argon2"]))
     if problems:
         raise ConfigError(problems)
     return Settings(**values)
@@ -230,11 +266,23 @@ def _read_registry(reader: Reader) -> RegistrySettings | None:
     return RegistrySettings(source, url, timeout, retries)  # type: ignore[arg-type]
 
 
-def _read_clients(top: Reader, registry: RegistrySettings | None) -> dict[str, ClientRecord]:
+def _read_clients(
+    top: Reader, registry: RegistrySettings | None, argon2_costs: Argon2Settings | None
+) -> dict[str, ClientRecord]:
     clients: dict[str, ClientRecord] = {}
     tables = top.list_of_tables("clients")
     for index, table in enumerate(tables):
         record = parse_client(table, f"clients[{index}].", top.problems)
+        if record is not None and record.secret_hash is not None and argon2_costs is not None:
+            costs = Argon2Settings.of_hash(record.secret_hash)
+            # Verifying such a hash would take another time than the decoy an
+            # unknown client costs: the response time would tell ids apart.
+            if costs is not None and costs != argon2_costs:
+                top.fail(
+                    f"clients[{index}].secret_hash",
+                    f"hashed with {costs.describe()} but [argon2] is {argon2_costs.describe()};"
+                    " hash it again with `python -m apps.auth_service hash-secret`",
+                )
         if record is not None and record.client_id in clients:
             top.fail(f"clients[{index}].client_id", "is a duplicate")
         elif record is not None:

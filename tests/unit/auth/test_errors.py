@@ -18,7 +18,9 @@ def _json_error(response, status, error):
     return body
 
 
-@pytest.mark.parametrize("path", ["/nowhere", "/oauth/token/x", "/.well-known/openid-configuration"])
+@pytest.mark.parametrize(
+    "path", ["/nowhere", "/oauth/token/x", "/.well-known/openid-configuration"]
+)
 def test_unknown_path__404_json(client, path):
     body = _json_error(client.get(path), 404, "not_found")
     assert body["error_description"] == "no resource at this path"

@@ -11,9 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tests.unit.auth.support import (
     BASIC_CLIENT,
-    ISSUER,
     ES256_CLIENT,
     ES256_KID,
+    ISSUER,
     JWT_CLIENT,
     TOKEN_ENDPOINT,
     assertion_form,
