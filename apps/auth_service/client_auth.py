@@ -32,23 +32,13 @@ from apps.auth_service.clients import (
 from apps.auth_service.errors import InvalidClient, InvalidRequest
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache
+from apps.kernel.jose import jws_codec
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_CHARS = 8_192
 MAX_AUTHORIZATION_CHARS = 4_096
 MAX_JTI_CHARS = 256
 _FAILED = "client authentication failed"
-# PyJWT checks the signature only; every claim is checked below with the injected clock.
-_SIGNATURE_ONLY: jwt.types.Options = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "verify_sub": False,
-    "verify_jti": False,
-}
 
 
 @dataclass(frozen=True)
@@ -67,6 +57,13 @@ class AssertionPolicy:
     (the token endpoint URL and the issuer identifier); ``aud`` must be one of
     them as a single JSON string, never an array (RFC 7523bis, after the 2025
     audience-injection findings).
+
+    ``max_lifetime_seconds``: how long after its ``iat`` an assertion is
+    accepted, whatever its ``exp`` says (RFC 7523 lets a server refuse an
+    ``iat`` unreasonably far in the past). A client library that signs
+    assertions valid for an hour therefore works as long as it uses them at
+    once, and the replay cache keeps an id no longer than this window. An
+    assertion without ``iat`` must instead expire within the window.
     """
 
     audiences: frozenset[str]
@@ -91,6 +88,7 @@ class ClientAuthenticator:
         self._replay_cache = replay_cache
         self._policy = policy
         self._clock = clock
+        self._jws = jws_codec()
 
     def authenticate(
         self, authorization: str | None, form: Mapping[str, str]
@@ -170,25 +168,31 @@ class ClientAuthenticator:
         if record.auth_method != "private_key_jwt":
             raise InvalidClient(_FAILED, reason="wrong_auth_method")
         claims = self._verify_signature(assertion, alg, header.get("kid"), record.keys)
-        exp = self._check_claims(claims)
-        self._check_replay(client_id, claims["jti"], exp)
+        accepted_until = self._check_claims(claims)
+        self._check_replay(client_id, claims["jti"], accepted_until)
         return AuthenticatedClient(record, "private_key_jwt")
 
     def _verify_signature(
         self, assertion: str, alg: str, kid: object, keys: tuple[ClientKey, ...]
     ) -> dict[str, Any]:
-        candidates = [k for k in keys if k.alg == alg and (kid is None or k.kid in (None, kid))]
+        candidates = [k for k in keys if k.verifies(alg) and (kid is None or k.kid in (None, kid))]
         for key in candidates:
             try:
-                claims: dict[str, Any] = jwt.decode(
-                    assertion, key=key.key, algorithms=[key.alg], options=_SIGNATURE_ONLY
-                )
+                # Signature only: every claim is checked below with the injected clock.
+                payload = self._jws.decode(assertion, key=key.key, algorithms=[alg])
             except jwt.PyJWTError:
                 continue
-            return claims
+            try:
+                claims = json.loads(payload)
+            except ValueError:
+                break
+            if isinstance(claims, dict):
+                return claims
+            break
         raise InvalidClient(_FAILED, reason="bad_signature")
 
-    def _check_claims(self, claims: Mapping[str, Any]) -> int:
+    def _check_claims(self, claims: Mapping[str, Any]) -> float:
+        """Check every claim; return until when the assertion is acceptable."""
         now, policy = self._clock(), self._policy
         leeway = policy.leeway_seconds
         if not all(_is_time(claims.get(name), optional=name != "exp") for name in _TIMES):
@@ -200,9 +204,14 @@ class ClientAuthenticator:
             raise InvalidClient(_FAILED, reason="expired")
         if (nbf is not None and now + leeway < nbf) or (iat is not None and now + leeway < iat):
             raise InvalidClient(_FAILED, reason="not_yet_valid")
-        start = iat if iat is not None else now
-        if exp - start > policy.max_lifetime_seconds + (leeway if iat is None else 0):
-            raise InvalidClient(_FAILED, reason="lifetime_too_long")
+        if iat is None:
+            if exp - now > policy.max_lifetime_seconds + leeway:
+                raise InvalidClient(_FAILED, reason="lifetime_too_long")
+            accepted_until = exp
+        else:
+            if now > iat + policy.max_lifetime_seconds + leeway:
+                raise InvalidClient(_FAILED, reason="too_old")
+            accepted_until = min(exp, iat + policy.max_lifetime_seconds)
         aud = claims.get("aud")
         # An array is refused even when it names this server: an assertion also
         # meant for another party could have been replayed from there.
@@ -211,11 +220,11 @@ class ClientAuthenticator:
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
             raise InvalidClient(_FAILED, reason="missing_jti")
-        return int(exp)
+        return accepted_until
 
-    def _check_replay(self, client_id: str, jti: str, exp: int) -> None:
+    def _check_replay(self, client_id: str, jti: str, accepted_until: float) -> None:
         # Keep the id for as long as the assertion could still be accepted.
-        ttl = max(1, int(exp + self._policy.leeway_seconds - self._clock()) + 1)
+        ttl = max(1, int(accepted_until + self._policy.leeway_seconds - self._clock()) + 1)
         if not self._replay_cache.add_if_absent(replay_key(client_id, jti), ttl):
             raise InvalidClient(_FAILED, reason="replayed_assertion")
 

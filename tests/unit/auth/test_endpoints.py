@@ -100,7 +100,7 @@ def test_metadata__describes_the_server(client):
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256"],
+        "token_endpoint_auth_signing_alg_values_supported": ["Ed25519", "EdDSA", "ES256"],
         "scopes_supported": ["orders:read", "orders:write", "reports:read", "reports:write"],
     }
     assert "max-age" in response.headers["Cache-Control"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import jwt
 import pytest
@@ -141,8 +142,10 @@ def test_token__algorithm_not_matching_the_key_type_is_refused(
         ({}, 200, "expired"),
         ({"nbf": 1_767_225_600 + 120}, 0, "not_yet_valid"),
         ({"iat": 1_767_225_600 + 120, "exp": 1_767_225_600 + 180}, 0, "not_yet_valid"),
-        ({"exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
         ({"iat": None, "exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
+        # However long it says it lives, an assertion is only accepted while young.
+        ({"exp": 1_767_225_600 + 3600}, 300 + 30 + 1, "too_old"),
+        ({"iat": 1_767_225_600 - 400, "exp": 1_767_225_600 + 60}, 0, "too_old"),
         ({"aud": "https://evil.example.test/oauth/token"}, 0, "wrong_audience"),
         ({"aud": ["https://evil.example.test"]}, 0, "wrong_audience"),
         # RFC 7523bis: one string, never an array, not even one naming this server
@@ -300,3 +303,77 @@ def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
         second = client.post("/oauth/token", data=assertion_form(assertion("a:b", "X")))
     assert first.status_code == 200, first.get_json()
     assert second.status_code == 200, second.get_json()
+
+
+def _forge(header, claims, key):
+    """A JWS signed with ``key`` whatever ``header["alg"]`` says (PyJWT lacks RFC 9864 names)."""
+    signing_input = f"{_b64(header)}.{_b64(claims)}"
+    signature = base64.urlsafe_b64encode(key.sign(signing_input.encode())).rstrip(b"=").decode()
+    return f"{signing_input}.{signature}"
+
+
+def _claims(clock, **extra):
+    now = int(clock.time())
+    return {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "iat": now,
+            "exp": now + 60, "jti": uuid.uuid4().hex, **extra}  # fmt: skip
+
+
+def test_token__ed25519_algorithm_identifier_is_accepted(client, clock, jwt_client_key):
+    """RFC 9864's fully specified name for what EdDSA names polymorphically."""
+    assertion = _forge({"alg": "Ed25519", "typ": "JWT"}, _claims(clock), jwt_client_key)
+    response = client.post("/oauth/token", data=assertion_form(assertion))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_token__ed25519_identifier_with_a_bad_signature_is_refused(client, clock, metrics_registry):
+    other = ed25519.Ed25519PrivateKey.generate()
+    _refused(client, _forge({"alg": "Ed25519"}, _claims(clock), other))
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__ed25519_identifier_for_an_es256_client_is_refused(
+    client, clock, es256_client_key, metrics_registry
+):
+    claims = _claims(clock, iss=ES256_CLIENT, sub=ES256_CLIENT)
+    forged = _forge(
+        {"alg": "Ed25519", "kid": ES256_KID}, claims, ed25519.Ed25519PrivateKey.generate()
+    )
+    _refused(client, forged)
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__authlib_style_hour_long_assertion_is_accepted_when_fresh(
+    client, make_assertion, clock
+):
+    """authlib signs assertions valid for 3600 s by default; used at once, they are fine."""
+    assertion = make_assertion(exp=int(clock.time()) + 3600)
+    clock.advance(5)
+    response = client.post("/oauth/token", data=assertion_form(assertion))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_token__replay_cache_keeps_a_long_assertion_only_while_it_is_acceptable(
+    make_app, make_assertion, clock
+):
+    """The entry lives until iat + max lifetime + leeway, not until a far-away exp."""
+
+    class RecordingCache:
+        def __init__(self):
+            self.ttls = []
+
+        def add_if_absent(self, key, ttl_seconds):
+            self.ttls.append(ttl_seconds)
+            return True
+
+        def ping(self):
+            return True
+
+        def close(self):
+            pass
+
+    cache = RecordingCache()
+    app = make_app(replay_cache=cache)
+    with app.test_client() as client:
+        assertion = make_assertion(exp=int(clock.time()) + 3600)
+        assert client.post("/oauth/token", data=assertion_form(assertion)).status_code == 200
+    assert cache.ttls == [300 + 30 + 1]
