@@ -9,7 +9,9 @@ from typing import Any
 
 import flask
 import httpx
+from limits.storage import Storage
 from prometheus_client import CollectorRegistry
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
@@ -22,8 +24,10 @@ from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
+from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
 from apps.auth_service.views import EXTENSION, Services, blueprint
+from apps.kernel.limits_storage import create_storage
 from logging_lib import flask as logging_flask
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
@@ -37,6 +41,7 @@ COLLABORATORS = frozenset(
         "client_registry",
         "http_client",
         "metrics_registry",
+        "throttle_storage",
         "sleep",
     }
 )
@@ -50,7 +55,9 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     named in ``COLLABORATORS`` replace a collaborator (``clock``: epoch seconds;
     ``key_loader``: ``KeySettings -> KeySet``; ``replay_cache``;
     ``client_registry``; ``http_client`` for the directory service;
-    ``metrics_registry``; ``sleep`` for retry backoff); ``configure_logging``
+    ``metrics_registry``; ``throttle_storage``, a ``limits`` storage for the
+    failed-authentication counters (default: built from ``replay_cache_url``);
+    ``sleep`` for retry backoff); ``configure_logging``
     sets up logging_lib from the ``LOG_*`` variables and defaults to True
     exactly when the configuration is found through the environment (the
     gunicorn entry point); any other keyword overrides the config field of
@@ -78,6 +85,11 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     if client_registry is None:
         client_registry = _build_registry(settings, injected, shutdown_hooks)
 
+    throttle_storage: Storage | None = injected.get("throttle_storage")
+    if throttle_storage is None:
+        throttle_storage = create_storage(settings.replay_cache_url)
+    throttle = FailureThrottle(throttle_storage, settings.throttle, clock=clock)
+
     metrics = AuthMetrics(injected.get("metrics_registry") or CollectorRegistry())
     authenticator = ClientAuthenticator(
         registry=client_registry,
@@ -103,8 +115,13 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     # the limit is told apart from one of exactly the allowed size.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
     app.extensions[EXTENSION] = Services(
-        settings, key_set, authenticator, issuer, replay_cache, metrics, clock
+        settings, key_set, authenticator, issuer, replay_cache, throttle, metrics, clock
     )
+    if settings.throttle.trusted_proxy_hops:
+        # Only the proxies the operator runs may say where a request came from.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.throttle.trusted_proxy_hops, x_proto=0, x_host=0
+        )
     app.extensions[SHUTDOWN_HOOKS] = shutdown_hooks
     logging_flask.init_app(app)
     app.register_blueprint(blueprint)

@@ -232,6 +232,29 @@ class ClientAuthenticator:
 _TIMES = ("exp", "nbf", "iat")
 
 
+def claimed_client_id(authorization: str | None, form: Mapping[str, str]) -> str | None:
+    """The client id a token request names, read without any cryptography.
+
+    From the Basic credentials, else the assertion's unverified ``iss``, else
+    the ``client_id`` parameter; None if none is readable. Used to throttle
+    before the expensive checks, never to authenticate.
+    """
+    if authorization is not None:
+        try:
+            return parse_basic(authorization)[0]
+        except InvalidClient:
+            return None
+    assertion = form.get("client_assertion")
+    if assertion and len(assertion) <= MAX_ASSERTION_CHARS:
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            issuer = None
+        if isinstance(issuer, str):
+            return issuer
+    return form.get("client_id")
+
+
 def replay_key(client_id: str, jti: str) -> str:
     """The replay-cache key of one client's assertion id.
 

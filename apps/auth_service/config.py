@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import argon2
+from limits import parse as parse_rate_limit
 
 from apps.auth_service._fields import Reader
 from apps.auth_service.clients import ClientRecord, parse_client
@@ -75,6 +76,20 @@ class Argon2Settings:
 
 
 @dataclass(frozen=True)
+class ThrottleSettings:
+    """Failed client authentications allowed per claimed client id and per address.
+
+    Counted in the store of ``replay_cache_url``. ``trusted_proxy_hops``: how
+    many reverse proxies you run in front of the service append to
+    ``X-Forwarded-For``; 0 (the default) ignores that header entirely.
+    """
+
+    failures_per_client: str = "10/minute"
+    failures_per_address: str = "30/minute"
+    trusted_proxy_hops: int = 0
+
+
+@dataclass(frozen=True)
 class RegistrySettings:
     """Where client records come from: the config file or a remote directory service."""
 
@@ -101,6 +116,7 @@ class Settings:
     replay_cache_max_entries: int = 100_000
     max_request_bytes: int = 16_384
     argon2: Argon2Settings = Argon2Settings()
+    throttle: ThrottleSettings = ThrottleSettings()
     registry: RegistrySettings = RegistrySettings()
 
     @property
@@ -121,6 +137,7 @@ _TOP_LEVEL = {
     "max_request_bytes",
     "keys",
     "argon2",
+    "throttle",
     "registry",
     "clients",
 }
@@ -188,6 +205,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         "max_request_bytes": top.integer("max_request_bytes", 16_384, low=1_024, high=1_048_576),
         "keys": _read_keys(Reader(top.table_of("keys"), "keys.", problems), base_dir),
         "argon2": _read_argon2(Reader(top.table_of("argon2"), "argon2.", problems)),
+        "throttle": _read_throttle(Reader(top.table_of("throttle"), "throttle.", problems)),
         "registry": _read_registry(Reader(top.table_of("registry"), "registry.", problems)),
     }
     values["clients"] = MappingProxyType(_read_clients(top, values["registry"], values["argon2"]))
@@ -249,6 +267,29 @@ def _read_argon2(reader: Reader) -> Argon2Settings | None:
         reader.fail("memory_cost_kib", "must be at least 8 KiB per lane (8 * parallelism)")
         return None
     return Argon2Settings(time_cost, memory, parallelism)
+
+
+def _read_throttle(reader: Reader) -> ThrottleSettings | None:
+    reader.reject_unknown({"failures_per_client", "failures_per_address", "trusted_proxy_hops"})
+    defaults = ThrottleSettings()
+    per_client = _rate_limit(reader, "failures_per_client", defaults.failures_per_client)
+    per_address = _rate_limit(reader, "failures_per_address", defaults.failures_per_address)
+    hops = reader.integer("trusted_proxy_hops", defaults.trusted_proxy_hops, low=0, high=5)
+    if per_client is None or per_address is None or hops is None:
+        return None
+    return ThrottleSettings(per_client, per_address, hops)
+
+
+def _rate_limit(reader: Reader, key: str, default: str) -> str | None:
+    value = reader.string(key, default)
+    if value is None:
+        return None
+    try:
+        parse_rate_limit(value)
+    except ValueError:
+        reader.fail(key, "must look like '10/minute'")
+        return None
+    return value
 
 
 def _read_registry(reader: Reader) -> RegistrySettings | None:

@@ -13,7 +13,7 @@ import flask
 import structlog
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from apps.auth_service.errors import InvalidClient, OAuthError
+from apps.auth_service.errors import InvalidClient, OAuthError, SlowDown
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: Error codes for HTTP failures outside the OAuth vocabulary, by status.
@@ -43,6 +43,8 @@ def error_response(error: OAuthError) -> flask.Response:
     response = json_error(error.status, error.error, error.description)
     if isinstance(error, InvalidClient):
         response.headers["WWW-Authenticate"] = 'Basic realm="token", error="invalid_client"'
+    if isinstance(error, SlowDown):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

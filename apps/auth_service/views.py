@@ -11,7 +11,7 @@ import structlog
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from apps.auth_service import audit
-from apps.auth_service.client_auth import ClientAuthenticator
+from apps.auth_service.client_auth import ClientAuthenticator, claimed_client_id
 from apps.auth_service.clients import ASSERTION_ALGORITHMS, AUTH_METHODS, CLIENT_ID
 from apps.auth_service.config import Settings
 from apps.auth_service.errors import (
@@ -20,6 +20,7 @@ from apps.auth_service.errors import (
     OAuthError,
     RegistryUnavailable,
     ReplayCacheUnavailable,
+    SlowDown,
     TemporarilyUnavailable,
     UnsupportedGrantType,
 )
@@ -28,6 +29,7 @@ from apps.auth_service.keys import KeySet
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.replay_cache import ReplayCache
 from apps.auth_service.scopes import grant_scopes
+from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
 from apps.auth_service.tokens import TokenIssuer
 
 EXTENSION = "auth_service"
@@ -55,6 +57,7 @@ class Services:
     authenticator: ClientAuthenticator
     issuer: TokenIssuer
     replay_cache: ReplayCache
+    throttle: FailureThrottle
     metrics: AuthMetrics
     clock: Callable[[], float]
 
@@ -88,14 +91,16 @@ def _read_form(max_bytes: int) -> dict[str, str]:
 
 def _claimed_client_id(form: dict[str, str]) -> str | None:
     """A client id safe to log, if the request named a well-formed one."""
-    value = form.get("client_id")
-    return value if value is not None and CLIENT_ID.fullmatch(value) else None
+    return _loggable(form.get("client_id"))
 
 
 @blueprint.post("/oauth/token")
 def token() -> flask.Response:
     services = _services()
     form: dict[str, str] = {}
+    authorization = flask.request.headers.get("Authorization")
+    address = address_key(flask.request.remote_addr)
+    claimed: str | None = None
     try:
         form = _read_form(services.settings.max_request_bytes)
         grant_type = form.get("grant_type")
@@ -103,9 +108,9 @@ def token() -> flask.Response:
             raise InvalidRequest("grant_type is required")
         if grant_type != GRANT_TYPE:
             raise UnsupportedGrantType("only grant_type=client_credentials is supported")
-        client = services.authenticator.authenticate(
-            flask.request.headers.get("Authorization"), form
-        )
+        claimed = claimed_client_id(authorization, form)
+        _check_throttle(services, claimed, address)
+        client = services.authenticator.authenticate(authorization, form)
         record = client.record
         structlog.contextvars.bind_contextvars(client_id=record.client_id, tenant=record.tenant)
         scopes = grant_scopes(form.get("scope"), record.allowed_scopes)
@@ -114,16 +119,18 @@ def token() -> flask.Response:
         services.metrics.authentication_failures.labels(exc.reason).inc()
         if exc.reason == "replayed_assertion":
             services.metrics.replays_detected.inc()
-        claimed = exc.client_id or _claimed_client_id(form)
-        audit.authentication_failed(reason=exc.reason, client_id=claimed)
+        audit.authentication_failed(
+            reason=exc.reason, client_id=exc.client_id or _loggable(claimed)
+        )
+        _record_failure(services, claimed, address)
+        return _refuse(services, exc)
+    except SlowDown as exc:
         return _refuse(services, exc)
     except OAuthError as exc:
         audit.request_rejected(error=exc.error, client_id=_claimed_client_id(form))
         return _refuse(services, exc)
-    except (ReplayCacheUnavailable, RegistryUnavailable) as exc:
-        dependency = "replay_cache" if isinstance(exc, ReplayCacheUnavailable) else "registry"
-        services.metrics.dependency_failures.labels(dependency).inc()
-        audit.dependency_failed(dependency=dependency, detail=str(exc))
+    except (ReplayCacheUnavailable, RegistryUnavailable, ThrottleUnavailable) as exc:
+        _dependency_failed(services, exc)
         return _refuse(services, TemporarilyUnavailable("try again later"))
     services.metrics.tokens_issued.labels(client.method).inc()
     audit.token_issued(
@@ -143,6 +150,40 @@ def token() -> flask.Response:
     response = flask.jsonify(body)
     response.headers.update(NO_STORE)
     return response
+
+
+def _check_throttle(services: Services, claimed: str | None, address: str) -> None:
+    """Raise ``SlowDown`` if the client's or the address's failure budget is spent."""
+    refusal = services.throttle.check(claimed, address)
+    if refusal is not None:
+        services.metrics.throttled.labels(refusal.limit).inc()
+        audit.request_throttled(limit=refusal.limit, client_id=_loggable(claimed))
+        raise SlowDown("too many failed attempts; retry later", retry_after=refusal.retry_after)
+
+
+def _record_failure(services: Services, claimed: str | None, address: str) -> None:
+    try:
+        services.throttle.record_failure(claimed, address)
+    except ThrottleUnavailable as exc:
+        # The request is refused anyway; the lost count is logged and counted,
+        # and the next request fails closed at the check if the store is down.
+        _dependency_failed(services, exc)
+
+
+def _dependency_failed(
+    services: Services, exc: ReplayCacheUnavailable | RegistryUnavailable | ThrottleUnavailable
+) -> None:
+    dependency = {
+        ReplayCacheUnavailable: "replay_cache",
+        RegistryUnavailable: "registry",
+        ThrottleUnavailable: "throttle",
+    }[type(exc)]
+    services.metrics.dependency_failures.labels(dependency).inc()
+    audit.dependency_failed(dependency=dependency, detail=str(exc))
+
+
+def _loggable(client_id: str | None) -> str | None:
+    return client_id if client_id is not None and CLIENT_ID.fullmatch(client_id) else None
 
 
 def _refuse(services: Services, error: OAuthError) -> flask.Response:
