@@ -34,9 +34,10 @@ from apps.api.metrics import ApiMetrics
 from apps.api.problems import register_error_handlers
 from apps.api.rate_limit import RateLimiter, create_storage
 from apps.api.services import ApiServices
-from apps.api.settings import Settings
+from apps.api.settings import Settings, SettingsError
 from apps.api.storage.database import Database
 from apps.api.storage.projects import IdFactory, new_project_id
+from apps.kernel.workers import per_process_storage_problem
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
 
@@ -74,7 +75,10 @@ def create_app(
             defaults to True exactly when ``settings`` is read from the environment.
 
     Raises:
-        SettingsError: the environment's ``API_*`` variables are invalid.
+        SettingsError: the environment's ``API_*`` variables are invalid, or the
+            ``memory://`` rate-limit storage would be split across several
+            worker processes (counted by ``SERVICE_WORKERS``, see
+            ``apps.kernel.workers``) without ``API_ALLOW_PER_PROCESS_STORAGE``.
     """
     from_environment = settings is None
     if settings is None:
@@ -114,6 +118,13 @@ def create_app(
             leeway=settings.token_leeway_seconds,
         )
     if rate_limit_storage is None:
+        problem = per_process_storage_problem(
+            {"API_RATE_LIMIT_STORAGE_URL": settings.rate_limit_storage_url},
+            os.environ,
+            allow_setting="API_ALLOW_PER_PROCESS_STORAGE=true",
+        )
+        if problem is not None and not settings.allow_per_process_storage:
+            raise SettingsError([problem])
         rate_limit_storage = create_storage(settings.rate_limit_storage_url)
     database = Database(settings.database_path)
     database.create_schema()

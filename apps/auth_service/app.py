@@ -28,6 +28,7 @@ from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
 from apps.auth_service.views import EXTENSION, Services, blueprint
 from apps.kernel.limits_storage import create_storage
+from apps.kernel.workers import per_process_storage_problem
 from logging_lib import flask as logging_flask
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
@@ -62,13 +63,23 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     exactly when the configuration is found through the environment (the
     gunicorn entry point); any other keyword overrides the config field of
     that name. Raises ``ConfigError`` or ``KeyFileError`` before serving
-    anything if the configuration or a key is bad.
+    anything if the configuration or a key is bad, or if a ``memory://``
+    store would be split across several worker processes (the worker count
+    comes from ``SERVICE_WORKERS``, see ``apps.kernel.workers``).
     """
     configure_logging: bool | None = overrides.pop("configure_logging", None)
     injected = {name: overrides.pop(name) for name in list(overrides) if name in COLLABORATORS}
     settings = load_settings(config_path, os.environ, overrides)
     if configure_logging if configure_logging is not None else config_path is None:
         logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
+    builds_stores = injected.get("replay_cache") is None or injected.get("throttle_storage") is None
+    problem = per_process_storage_problem(
+        {"replay_cache_url": settings.replay_cache_url},
+        os.environ,
+        allow_setting="allow_per_process_storage = true",
+    )
+    if builds_stores and problem is not None and not settings.allow_per_process_storage:
+        raise ConfigError([problem])
     clock: Callable[[], float] = injected.get("clock", time.time)
     key_loader: KeyLoader = injected.get("key_loader", load_key_set)
     key_set = key_loader(settings.keys)

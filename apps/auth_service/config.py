@@ -114,6 +114,7 @@ class Settings:
     jwks_max_age_seconds: int = 300
     replay_cache_url: str = field(default="memory://", repr=False)
     replay_cache_max_entries: int = 100_000
+    allow_per_process_storage: bool = False
     max_request_bytes: int = 16_384
     argon2: Argon2Settings = Argon2Settings()
     throttle: ThrottleSettings = ThrottleSettings()
@@ -134,6 +135,7 @@ _TOP_LEVEL = {
     "jwks_max_age_seconds",
     "replay_cache_url",
     "replay_cache_max_entries",
+    "allow_per_process_storage",
     "max_request_bytes",
     "keys",
     "argon2",
@@ -202,6 +204,7 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         "replay_cache_max_entries": top.integer(
             "replay_cache_max_entries", 100_000, low=1, high=100_000_000
         ),
+        "allow_per_process_storage": top.boolean("allow_per_process_storage", False),
         "max_request_bytes": top.integer("max_request_bytes", 16_384, low=1_024, high=1_048_576),
         "keys": _read_keys(Reader(top.table_of("keys"), "keys.", problems), base_dir),
         "argon2": _read_argon2(Reader(top.table_of("argon2"), "argon2.", problems)),

@@ -253,3 +253,40 @@ class TestStorage:
         ]
         assert ids[0] != ids[1]
         assert all(uuid.UUID(value).version == 4 for value in ids)
+
+
+class TestPerProcessStorage:
+    @pytest.mark.parametrize(
+        "environ",
+        [{"SERVICE_WORKERS": "3"}, {"SERVER_SOFTWARE": "gunicorn/27.0.1"}],
+        ids=["three-workers", "gunicorn-without-the-service-config"],
+    )
+    def test_create_app__memory_rate_limit_with_several_workers__refused(
+        self, settings, key_source, monkeypatch, environ
+    ):
+        """Each worker would count on its own: the limit would be multiplied."""
+        from apps.api.settings import SettingsError
+
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(SettingsError) as caught:
+            create_app(settings, key_source=key_source)
+        (problem,) = caught.value.problems
+        assert problem.startswith("API_RATE_LIMIT_STORAGE_URL is memory:// (one per process)")
+        assert "API_ALLOW_PER_PROCESS_STORAGE=true" in problem
+
+    def test_create_app__memory_rate_limit_explicitly_allowed__starts(
+        self, make_settings, key_source, monkeypatch
+    ):
+        monkeypatch.setenv("SERVICE_WORKERS", "3")
+        settings = make_settings(allow_per_process_storage=True)
+        with app_from_factory(create_app, settings, key_source=key_source) as app:
+            assert app.test_client().get("/healthz").status_code == 200
+
+    def test_from_environ__allow_per_process_storage__parsed(self):
+        from apps.api.settings import Settings
+
+        environ = {"API_JWKS_URL": JWKS_URL, "API_ISSUER": ISSUER, "API_AUDIENCE": AUDIENCE}
+        assert Settings.from_environ(environ).allow_per_process_storage is False
+        allowed = Settings.from_environ({**environ, "API_ALLOW_PER_PROCESS_STORAGE": "true"})
+        assert allowed.allow_per_process_storage is True
