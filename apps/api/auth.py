@@ -25,6 +25,7 @@ the caller and to log; the token itself is never logged.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,6 +37,7 @@ from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA, jws_codec
 
 ALLOWED_ALGORITHMS = frozenset({*ED25519_ALGORITHMS, "ES256"})
 ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "tenant")
 
 
@@ -92,6 +94,10 @@ class JwtAccessTokenVerifier:
         return self._keys.ensure_loaded()
 
     def verify(self, token: str) -> Principal:
+        # PyJWT's base64url decoding grew stricter across versions; checking the
+        # alphabet here makes a corrupt segment "malformed" whatever the version.
+        if _COMPACT_JWS.fullmatch(token) is None:
+            raise InvalidToken("malformed", "the token is not a well-formed JWT")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
