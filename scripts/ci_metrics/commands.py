@@ -121,23 +121,33 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
     settings = settings_for(args)
     if args.action == "fetch":
-        from scripts.ci_metrics.baseline_fetch import fetch_baseline
+        from scripts.ci_metrics.baseline_fetch import MAX_RUNS, fetch_baseline
 
+        workflow = args.workflow or settings.baseline_workflow
+        artifact = args.artifact_name or settings.baseline_artifact
         client = github_client(args, ctx, settings)
         with client.http:
-            found = fetch_baseline(
+            search = fetch_baseline(
                 client,
-                workflow=args.workflow or settings.baseline_workflow,
-                artifact=args.artifact_name or settings.baseline_artifact,
+                workflow=workflow,
+                artifact=artifact,
                 dest=args.baseline.parent,
                 durations=args.durations,
                 branch=args.branch,
                 event=args.event,
             )
-        if found is None:
-            ctx.say("no baseline yet: the baseline workflow has not published one")
+        if search.path is not None:
+            ctx.say(f"wrote {search.path} from run {search.run_id}")
+        elif search.bounded:
+            ctx.say(
+                f"no baseline: none of the newest {MAX_RUNS} successful runs of {workflow} has "
+                f"an unexpired {artifact} artifact (older runs were not searched)"
+            )
         else:
-            ctx.say(f"wrote {found}")
+            ctx.say(
+                f"no baseline yet: none of the {search.runs_seen} successful runs of {workflow} "
+                f"has an unexpired {artifact} artifact"
+            )
         return EXIT_OK
     snapshot = load_snapshot(args.snapshot)
     current = (
