@@ -143,6 +143,8 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
                 f"no baseline: none of the newest {MAX_RUNS} successful runs of {workflow} has "
                 f"an unexpired {artifact} artifact (older runs were not searched)"
             )
+        elif search.runs_seen == 0:
+            ctx.say(f"no baseline yet: {workflow} has no successful {args.event} run here")
         else:
             ctx.say(
                 f"no baseline yet: none of the {search.runs_seen} successful runs of {workflow} "

@@ -124,10 +124,18 @@ def test_baseline_fetch__search_is_bounded_and_says_so(gh_context, fake_github, 
     assert len([p for _m, p, _q, _a in fake_github.requests if p.endswith("/artifacts")]) == 100
 
 
-def test_baseline_fetch__none_yet_is_a_normal_state(gh_context, tmp_path):
+def test_baseline_fetch__none_yet_is_a_normal_state(gh_context, fake_github, tmp_path):
     code, out = fetch(gh_context(), tmp_path)
     assert code == 0
-    assert "no baseline yet" in out
+    assert "no baseline yet: baseline.yml has no successful schedule run here" in out
+    fake_github.add_run(3)
+    fake_github.add_artifact(3, ARTIFACT, good_archive(), expired=True)
+    code, out = fetch(gh_context(), tmp_path)
+    assert code == 0
+    assert (
+        "no baseline yet: none of the 1 successful runs of baseline.yml has an unexpired "
+        "ci-metrics-baseline artifact"
+    ) in out
     assert kept_files(tmp_path) == []
 
 
