@@ -15,9 +15,10 @@ values from the ``workflow_run`` event as environment variables:
     GitHub reports it now, must be open with this head repository and branch.
 
 Any mismatch is refused (exit 2, nothing posted). When everything binds but
-the pull request's head is no longer the run's head commit, the run is stale: a
-newer push moved the head, and that push's own run posts its report. Only then
-is the artifact skipped with exit 0.
+there is nothing to report on, the artifact is skipped with exit 0 and a line
+saying why: the pull request's head is no longer the run's head commit (a newer
+push moved it, and that push's own run posts its report), or the pull request
+was closed or merged while its checks ran.
 
 What the binding cannot tell apart: two open pull requests with the same head
 repository and branch (one branch proposed to two base branches). Both are the
@@ -103,8 +104,8 @@ def _refuse(reason: str) -> BindingRefused:
 
 
 def check_binding(client: GitHubClient, payload: CommentPayload, run: TriggeringRun) -> str | None:
-    """``None`` when ``payload`` may be posted; the pull request's new head SHA when the
-    run is stale; raises :class:`BindingRefused` when the pull request is not the run's."""
+    """``None`` when ``payload`` may be posted; why it is skipped when the pull request is
+    the run's but closed or moved on; raises :class:`BindingRefused` when it is not the run's."""
     number = payload.pr_number
     if payload.head_sha != run.head_sha:
         raise _refuse(
@@ -123,8 +124,8 @@ def check_binding(client: GitHubClient, payload: CommentPayload, run: Triggering
     raw_head = pull.get("head")
     head: dict[str, Any] = raw_head if isinstance(raw_head, dict) else {}
     repo = head.get("repo")
-    if pull.get("state") != "open":
-        raise _refuse(f"PR #{number} is {pull.get('state') or 'not open'}")
+    if pull.get("state") not in ("open", "closed"):
+        raise _refuse(f"GitHub reported PR #{number} in an unknown state")
     if not isinstance(repo, dict) or not isinstance(repo.get("full_name"), str):
         raise _refuse(f"PR #{number}'s head repository is gone (a deleted fork)")
     if repo["full_name"].casefold() != run.head_repository.casefold():
@@ -139,4 +140,12 @@ def check_binding(client: GitHubClient, payload: CommentPayload, run: Triggering
     current = head.get("sha")
     if not isinstance(current, str) or not _SHA.match(current):
         raise _refuse(f"GitHub did not report PR #{number}'s head commit")
-    return None if current == run.head_sha else current
+    if current != run.head_sha:
+        return (
+            f"the run is stale: PR #{number}'s head is now {current[:10]}, the run measured "
+            f"{run.head_sha[:10]} (the newer push's run posts its report)"
+        )
+    if pull.get("state") == "closed":
+        merged = "merged" if pull.get("merged_at") else "closed"
+        return f"PR #{number} was {merged} while its checks ran: no comment to update"
+    return None

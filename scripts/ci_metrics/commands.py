@@ -308,12 +308,9 @@ def _post_artifact(args: argparse.Namespace, ctx: Context, settings: Settings) -
     payload = load_artifact(args.from_artifact, settings.marker_html, settings.max_comment_chars)
     client = github_client(args, ctx, settings)
     with client.http:
-        moved = check_binding(client, payload, run)
-        if moved is not None:
-            ctx.say(
-                f"skipped: the run is stale: PR #{payload.pr_number}'s head is now {moved[:10]}, "
-                f"the run measured {run.head_sha[:10]} (the newer push's run posts its report)"
-            )
+        skipped = check_binding(client, payload, run)
+        if skipped is not None:
+            ctx.say(f"skipped: {skipped}")
             return EXIT_OK
         _post_and_say(args, ctx, settings, client, payload)
     return EXIT_OK

@@ -88,10 +88,16 @@ def test_same_repository_run__posts_when_the_run_lists_the_pull_request(
             id="fork-deleted",
         ),
         pytest.param(
-            {"head_sha": HEAD, "state": "closed"},
+            {"head_sha": HEAD, "state": "closed", "head_ref": "other"},
             {},
-            "PR #7 is closed",
-            id="closed",
+            "PR #7's head branch is 'other', the run's is 'feature'",
+            id="closed-and-not-the-runs",
+        ),
+        pytest.param(
+            {"head_sha": HEAD, "state": "locked"},
+            {},
+            "GitHub reported PR #7 in an unknown state",
+            id="unknown-state",
         ),
         pytest.param(
             {"head_sha": None},
@@ -251,3 +257,18 @@ def test_from_artifact__missing_file_exits_2(gh_context, tmp_path):
     code, out = from_artifact(gh_context(), tmp_path, tmp_path / "none.json")
     assert code == 2
     assert "comment artifact not found" in out
+
+
+@pytest.mark.parametrize(
+    ("merged_at", "word"), [(None, "closed"), ("2026-03-01T12:00:00Z", "merged")]
+)
+def test_run_binding__a_pull_request_closed_while_its_checks_ran_is_skipped(
+    gh_context, fake_github, artifact, tmp_path, merged_at, word
+):
+    """Merged right after the checks went green: nothing to update, and no red run."""
+    fake_github.add_pull(7, HEAD, head_ref="feature", head_repo=FORK, state="closed")
+    fake_github.pulls[7]["merged_at"] = merged_at
+    code, out = from_artifact(gh_context(), tmp_path, artifact)
+    assert code == 0, out
+    assert f"skipped: PR #7 was {word} while its checks ran" in out
+    assert 7 not in fake_github.comments
