@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
 )
 
-from apps.auth_service.clients import ARGON2_CONTEXT, ClientRecord, describe_costs
+from apps.auth_service.clients import ARGON2_CONTEXT, ClientRecord
 from apps.auth_service.errors import ConfigError
 from apps.kernel.settings import (
     RateLimit,
@@ -120,9 +120,6 @@ class Argon2Settings(SettingsModel):
             memory_cost_kib=found.memory_cost,
             parallelism=found.parallelism,
         )
-
-    def describe(self) -> str:
-        return describe_costs(*self.costs)
 
 
 class ThrottleSettings(SettingsModel):
