@@ -25,9 +25,9 @@ import structlog
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apps.api.auth import JwtAccessTokenVerifier
+from apps.api.access_tokens import JwtAccessTokenVerifier
+from apps.api.app import create_app
 from apps.api.jwks import StaticKeySet
-from apps.api.main import create_app
 from apps.api.rate_limit import create_storage
 from apps.api.settings import Settings
 from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL, SigningKey, TokenFactory

@@ -40,7 +40,7 @@ CORE_PLUGINS = (
 )
 #: Per layer: its test folders, the packages it tests, extra plugins it really uses.
 LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "api": (("tests/unit/api",), ("apps.api.main",)),
+    "api": (("tests/unit/api",), ("apps.api.app",)),
     "auth": (("tests/unit/auth",), ("apps.auth_service.app", "hypothesis")),
     "logging": (("tests/unit/logging",), ("logging_lib", "logging_lib.flask")),
     "tooling": (

@@ -4,13 +4,14 @@ Nothing happens at import. In an app factory::
 
     runtime = logging_lib.configure(LoggingConfig.from_environ(os.environ), registry=registry)
     logging_lib.flask.init_app(app)                       # request ids, access events
-    logging_lib.flask.register_metrics_route(app, registry)
 
 then log with :func:`get_logger` (or ``structlog.get_logger``) and bind
 request-scoped values with ``structlog.contextvars.bind_contextvars``. stdlib
 loggers (werkzeug, gunicorn, libraries) go through the same pipeline. Every
 event is redacted before it is rendered; sinks only receive rendered lines.
-Tests use :mod:`logging_lib.testing`.
+The metrics (``log_*``) go to ``registry``; serving them is the host's business
+(the services serve every worker's figures on a private listener). Tests use
+:mod:`logging_lib.testing`.
 """
 
 from logging_lib.config import LoggingConfig, LoggingConfigError

@@ -1,19 +1,33 @@
 """Typed configuration of logging_lib, validated as a whole.
 
-A :class:`LoggingConfig` is checked when it is built: every problem is
-collected and reported in one :class:`LoggingConfigError`. The environment is
-read only by :meth:`LoggingConfig.from_environ`, and only ``LOG_*`` variables.
+A :class:`LoggingConfig` is a frozen pydantic model, checked when it is built:
+every problem is collected and reported in one :class:`LoggingConfigError`, on
+one line, naming each field (or, from :meth:`LoggingConfig.from_environ`, each
+``LOG_*`` variable) and never echoing a value. The environment is read only by
+:meth:`LoggingConfig.from_environ`, and only ``LOG_*`` variables: an unknown
+one is refused, since a typo such as ``LOG_REDACT_KEY`` would silently leave
+secrets unredacted.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+PREFIX = "LOG_"
 SINK_NAMES = frozenset({"stdout", "stderr", "file", "http", "memory"})
 FORMATS = ("json", "console")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -27,8 +41,39 @@ class LoggingConfigError(ValueError):
         super().__init__("invalid logging configuration: " + "; ".join(self.problems))
 
 
-@dataclass(frozen=True)
-class LoggingConfig:
+class _InvalidFields(LoggingConfigError):
+    """Problems of named fields, which :meth:`LoggingConfig.from_environ` renames."""
+
+    def __init__(self, error: ValidationError, name: Callable[[str], str] = str) -> None:
+        self.found = [
+            (
+                str(item["loc"][0]) if item["loc"] else "config",
+                "is not a known setting"
+                if item["type"] == "extra_forbidden"
+                # pydantic's messages name the expectation, never the value.
+                else item["msg"].removeprefix("Value error, "),
+            )
+            for item in error.errors(include_input=False, include_url=False)
+        ]
+        super().__init__([f"{name(field)}: {message}" for field, message in self.found])
+
+    def renamed(self, name: Callable[[str], str]) -> LoggingConfigError:
+        return LoggingConfigError([f"{name(field)}: {message}" for field, message in self.found])
+
+
+def _comma_separated(value: object) -> object:
+    """``"stdout, file ,"`` as ``("stdout", "file")``; other values unchanged."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+Names = Annotated[tuple[str, ...], BeforeValidator(_comma_separated)]
+Positive = Annotated[int, Field(gt=0)]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class LoggingConfig(BaseModel):
     """How events are rendered, filtered and where they go.
 
     Attributes:
@@ -42,31 +87,72 @@ class LoggingConfig:
         http_url: collector endpoint (http or https), required by the ``http`` sink.
         http_timeout: seconds per POST to the collector.
         http_batch_size: lines per POST.
-        http_max_retries: further attempts after a failed POST.
+        http_max_retries: further attempts after a failed POST (jittered backoff).
+        http_retry_budget_seconds: the most one batch may take, retries included.
         queue_size: lines waiting for the dispatcher before new ones are dropped.
         synchronous: deliver on the caller's thread (tests, short scripts).
         redact_keys: further key names whose values are always redacted.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
     level: str = "INFO"
     format: Literal["json", "console"] = "json"
-    sinks: tuple[str, ...] = ("stderr",)
-    file_path: Path | None = None
-    file_max_bytes: int = 10 * 1024 * 1024
-    file_backup_count: int = 5
+    sinks: Names = ("stderr",)
+    file_path: Path | None = Field(default=None, validate_default=True)
+    file_max_bytes: Positive = 10 * 1024 * 1024
+    file_backup_count: Annotated[int, Field(ge=0)] = 5
     # The URL may carry credentials (user:password@host, a token parameter).
-    http_url: str | None = field(default=None, repr=False)
-    http_timeout: float = 5.0
-    http_batch_size: int = 100
-    http_max_retries: int = 3
-    queue_size: int = 10_000
+    http_url: str | None = Field(default=None, repr=False, validate_default=True)
+    http_timeout: Seconds = 5.0
+    http_batch_size: Positive = 100
+    http_max_retries: Annotated[int, Field(ge=0)] = 3
+    http_retry_budget_seconds: Seconds = 30.0
+    queue_size: Positive = 10_000
     synchronous: bool = False
-    redact_keys: tuple[str, ...] = field(default=())
+    redact_keys: Names = ()
 
-    def __post_init__(self) -> None:
-        problems = _validate(self)
-        if problems:
-            raise LoggingConfigError(problems)
+    if not TYPE_CHECKING:  # type checkers keep pydantic's typed __init__
+
+        def __init__(self, **values: Any) -> None:
+            try:
+                super().__init__(**values)
+            except ValidationError as exc:
+                raise _InvalidFields(exc) from None
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LEVELS:
+            raise ValueError(f"must be one of {', '.join(LEVELS)}")
+        return value
+
+    @field_validator("sinks")
+    @classmethod
+    def _known_sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - SINK_NAMES)
+        if unknown:
+            raise ValueError(f"unknown sink(s); known: {', '.join(sorted(SINK_NAMES))}")
+        return value
+
+    @field_validator("file_path")
+    @classmethod
+    def _file_sink_has_a_path(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None and "file" in info.data.get("sinks", ()):
+            raise ValueError("is required by the file sink")
+        return value
+
+    @field_validator("http_url")
+    @classmethod
+    def _http_sink_has_a_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if "http" in info.data.get("sinks", ()):
+                raise ValueError("is required by the http sink")
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host")
+        return value
 
     @property
     def level_number(self) -> int:
@@ -75,106 +161,23 @@ class LoggingConfig:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> LoggingConfig:
-        """Build a configuration from ``LOG_*`` variables of *environ*; unset ones keep defaults.
+        """Build a configuration from the ``LOG_*`` variables of *environ*; unset ones default.
 
         ``LOG_LEVEL``, ``LOG_FORMAT``, ``LOG_SINKS`` (comma-separated),
         ``LOG_FILE_PATH``, ``LOG_FILE_MAX_BYTES``, ``LOG_FILE_BACKUP_COUNT``,
         ``LOG_HTTP_URL``, ``LOG_HTTP_TIMEOUT``, ``LOG_HTTP_BATCH_SIZE``,
-        ``LOG_HTTP_MAX_RETRIES``, ``LOG_QUEUE_SIZE``, ``LOG_SYNCHRONOUS``
-        (true/false/1/0/yes/no), ``LOG_REDACT_KEYS`` (comma-separated).
+        ``LOG_HTTP_MAX_RETRIES``, ``LOG_HTTP_RETRY_BUDGET_SECONDS``,
+        ``LOG_QUEUE_SIZE``, ``LOG_SYNCHRONOUS`` (true/false/1/0/yes/no/on/off),
+        ``LOG_REDACT_KEYS`` (comma-separated). Any other ``LOG_*`` variable is
+        an error.
         """
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for item in fields(cls):
-            variable = f"LOG_{item.name.upper()}"
-            raw = environ.get(variable)
-            if raw is None:
-                continue
-            try:
-                values[item.name] = _PARSERS[item.name](raw.strip())
-            except ValueError as exc:
-                problems.append(f"{variable}={raw!r}: {exc}")
+        # Strings, parsed by each field's type (pydantic's lax mode: "30" -> 30).
+        values: dict[str, Any] = {
+            name.removeprefix(PREFIX).lower(): raw.strip()
+            for name, raw in environ.items()
+            if name.startswith(PREFIX)
+        }
         try:
-            config = cls(**values)
-        except LoggingConfigError as exc:
-            problems += exc.problems
-        if problems:
-            raise LoggingConfigError(problems)
-        return config
-
-
-def _validate(config: LoggingConfig) -> list[str]:
-    problems: list[str] = []
-    if not isinstance(config.level, str) or config.level.upper() not in LEVELS:
-        problems.append(f"level {config.level!r} is not one of {', '.join(LEVELS)}")
-    if config.format not in FORMATS:
-        problems.append(f"format {config.format!r} is not one of {', '.join(FORMATS)}")
-    unknown = sorted(set(config.sinks) - SINK_NAMES)
-    if unknown:
-        problems.append(
-            f"unknown sink(s) {', '.join(unknown)}; known: {', '.join(sorted(SINK_NAMES))}"
-        )
-    if "file" in config.sinks and config.file_path is None:
-        problems.append("the file sink needs file_path")
-    if "http" in config.sinks and config.http_url is None:
-        problems.append("the http sink needs http_url")
-    if config.http_url is not None and not _is_http_url(config.http_url):
-        problems.append(f"http_url {config.http_url!r} is not an http(s) URL with a host")
-    for name in ("file_max_bytes", "http_batch_size", "queue_size"):
-        if getattr(config, name) <= 0:
-            problems.append(f"{name} must be positive, got {getattr(config, name)}")
-    for name in ("file_backup_count", "http_max_retries"):
-        if getattr(config, name) < 0:
-            problems.append(f"{name} must not be negative, got {getattr(config, name)}")
-    if config.http_timeout <= 0:
-        problems.append(f"http_timeout must be positive, got {config.http_timeout}")
-    return problems
-
-
-def _is_http_url(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _parse_int(raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError("not an integer") from None
-
-
-def _parse_float(raw: str) -> float:
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError("not a number") from None
-
-
-def _parse_bool(raw: str) -> bool:
-    lowered = raw.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("not a boolean (true/false)")
-
-
-def _parse_list(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    "level": str,
-    "format": str,
-    "sinks": _parse_list,
-    "file_path": Path,
-    "file_max_bytes": _parse_int,
-    "file_backup_count": _parse_int,
-    "http_url": str,
-    "http_timeout": _parse_float,
-    "http_batch_size": _parse_int,
-    "http_max_retries": _parse_int,
-    "queue_size": _parse_int,
-    "synchronous": _parse_bool,
-    "redact_keys": _parse_list,
-}
+            return cls(**values)
+        except _InvalidFields as exc:
+            raise exc.renamed(lambda field: PREFIX + field.upper()) from None

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import flask
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 REQUEST_ID_HEADER = "X-Request-ID"
 ACCESS_EVENT = "http.request"
@@ -76,21 +75,6 @@ def init_app(
     app.before_request(_before_request)
     app.after_request(_finish_request)
     app.teardown_request(_teardown_request)
-
-
-def register_metrics_route(
-    app: flask.Flask, registry: CollectorRegistry, path: str = "/metrics"
-) -> None:
-    """Serve the Prometheus text exposition of *registry* on ``GET path``."""
-
-    def metrics() -> flask.Response:
-        return flask.Response(
-            generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
-    app.add_url_rule(
-        path, endpoint=f"logging_lib_metrics:{path}", view_func=metrics, methods=["GET"]
-    )
 
 
 def _before_request() -> None:

@@ -23,7 +23,7 @@ from structlog.typing import Processor
 
 from logging_lib.config import LoggingConfig, LoggingConfigError
 from logging_lib.dispatcher import Dispatcher
-from logging_lib.http_sink import HttpSink
+from logging_lib.http_sink import HttpSink, http_retry_policy
 from logging_lib.metrics import LoggingMetrics
 from logging_lib.processors import (
     build_post_chain,
@@ -250,7 +250,10 @@ def _build_sinks(config: LoggingConfig, http_client: httpx.Client | None) -> lis
                     config.http_url or "",
                     batch_size=config.http_batch_size,
                     timeout=config.http_timeout,
-                    max_retries=config.http_max_retries,
+                    retry=http_retry_policy(
+                        max_retries=config.http_max_retries,
+                        budget_seconds=config.http_retry_budget_seconds,
+                    ),
                     owns_client=http_client is None,
                 )
             )

@@ -18,7 +18,7 @@ true when coverage followed the gunicorn processes it started.
     python -m scripts.layer_results prepare api
     python -m scripts.layer_results measured integration \
         --data-file results/coverage/layers/.coverage.integration \
-        --require apps/api/project_views.py=60
+        --require apps/api/views.py=60
 """
 
 from __future__ import annotations

@@ -13,35 +13,24 @@
   all, every token is rejected (auth fails closed).
 
 Only asymmetric signing keys are accepted: Ed25519 (``EdDSA``, also named
-``Ed25519`` since RFC 9864) and P-256 (``ES256``). Each key is bound to its
-kind's algorithm, so a token cannot pick a different algorithm for a known key.
+``Ed25519`` since RFC 9864) and P-256 (``ES256``), parsed by the services'
+one JWK parser (:mod:`apps.kernel.jwk`). Each key is bound to its kind's
+algorithm, so a token cannot pick a different algorithm for a known key.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Protocol
 
 import httpx
 import structlog
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from jwt.algorithms import ECAlgorithm, OKPAlgorithm
-from jwt.exceptions import InvalidKeyError
 
-from apps.api.clock import Clock
 from apps.api.metrics import ApiMetrics
-from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA
-
-PublicKey = Ed25519PublicKey | EllipticCurvePublicKey
-
-#: JWK (kty, crv) -> the one JWS algorithm a key of that kind may verify.
-SUPPORTED_KEY_KINDS: Mapping[tuple[str, str], str] = {
-    ("OKP", "Ed25519"): "EdDSA",
-    ("EC", "P-256"): "ES256",
-}
+from apps.kernel.clock import Clock
+from apps.kernel.jwk import JwkError, PublicKey, parse_public_jwk
 
 
 class JwksError(ValueError):
@@ -69,28 +58,19 @@ class KeySource(Protocol):
         ...
 
 
-def parse_jwk(jwk: Mapping[str, Any]) -> VerificationKey | None:
-    """A verification key from one JWK, or None if it is not a usable signing key."""
-    kid = jwk.get("kid")
-    algorithm = SUPPORTED_KEY_KINDS.get((str(jwk.get("kty")), str(jwk.get("crv"))))
-    if not isinstance(kid, str) or not kid or algorithm is None:
-        return None
-    declared = jwk.get("alg", algorithm)
-    if jwk.get("use", "sig") != "sig":
-        return None
-    if declared != algorithm and not (algorithm == EDDSA and declared in ED25519_ALGORITHMS):
-        return None
-    if "d" in jwk:
-        # A private key published by mistake is still only used to verify.
-        jwk = {name: value for name, value in jwk.items() if name != "d"}
-    loader = OKPAlgorithm if algorithm == "EdDSA" else ECAlgorithm
+def parse_jwk(jwk: object) -> VerificationKey | None:
+    """A verification key from one JWK of the token service, or None if it is unusable.
+
+    A key without ``kid`` cannot be matched to a token; a key published with
+    its private part by mistake is still only used to verify.
+    """
     try:
-        # (kty, crv) were checked above and "d" removed, so this is a public key
-        # of exactly the expected kind.
-        key = cast(PublicKey, loader.from_jwk(dict(jwk)))
-    except (InvalidKeyError, ValueError, TypeError):
+        parsed = parse_public_jwk(jwk, drop_private_members=True)
+    except JwkError:
         return None
-    return VerificationKey(kid=kid, algorithm=algorithm, key=key)
+    if not parsed.kid:
+        return None
+    return VerificationKey(kid=parsed.kid, algorithm=parsed.algorithm, key=parsed.key)
 
 
 def parse_jwks(document: object) -> dict[str, VerificationKey]:
@@ -99,7 +79,7 @@ def parse_jwks(document: object) -> dict[str, VerificationKey]:
         raise JwksError("a JWKS must be a JSON object with a 'keys' list")
     keys: dict[str, VerificationKey] = {}
     for entry in document["keys"]:
-        if isinstance(entry, dict) and (key := parse_jwk(entry)) is not None:
+        if (key := parse_jwk(entry)) is not None:
             keys[key.kid] = key
     return keys
 

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, jsonify
 
 from apps.api.openapi_components import (
     JSON,
+    NO_STORE_HEADERS,
     RATE_HEADERS,
     Doc,
     components,
@@ -146,7 +147,9 @@ def build_document() -> Doc:
                     "summary": "Liveness",
                     "security": [],
                     "responses": {
-                        "200": json_response("The process is up.", ref("schemas", "Health"))
+                        "200": json_response(
+                            "The process is up.", ref("schemas", "Health"), NO_STORE_HEADERS
+                        )
                     },
                 }
             },
@@ -154,10 +157,17 @@ def build_document() -> Doc:
                 "get": {
                     "operationId": "readyz",
                     "summary": "Readiness: database reachable and keys loaded",
+                    "description": (
+                        "Every named check is ok (200), or the failing ones are named (503)."
+                    ),
                     "security": [],
                     "responses": {
-                        "200": json_response("Ready.", ref("schemas", "Readiness")),
-                        "503": json_response("Not ready.", ref("schemas", "Readiness")),
+                        "200": json_response(
+                            "Ready.", ref("schemas", "Readiness"), NO_STORE_HEADERS
+                        ),
+                        "503": json_response(
+                            "Not ready.", ref("schemas", "Readiness"), NO_STORE_HEADERS
+                        ),
                     },
                 }
             },
@@ -176,6 +186,6 @@ def build_document() -> Doc:
     }
 
 
-@blueprint.get("/openapi.json", provide_automatic_options=False)
+@blueprint.get("/openapi.json")
 def openapi_json() -> Response:
     return jsonify(build_document())

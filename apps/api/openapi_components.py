@@ -46,6 +46,12 @@ def problem_response(description: str, headers: Doc | None = None) -> Doc:
     return response
 
 
+#: The probes' answers must never be cached: a cached "ok" would hide an outage.
+NO_STORE_HEADERS: Doc = {
+    "Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}
+}
+
+
 def json_response(description: str, schema: Doc, headers: Doc | None = None) -> Doc:
     """A response object whose body is application/json matching ``schema``."""
     response: Doc = {"description": description, "content": {JSON: {"schema": schema}}}
@@ -121,11 +127,13 @@ def _schemas() -> Doc:
         },
         "Health": {
             "type": "object",
+            "description": "Liveness, in the shape both services answer.",
             "required": ["status"],
             "properties": {"status": {"type": "string", "const": "ok"}},
         },
         "Readiness": {
             "type": "object",
+            "description": "Readiness from named checks, in the shape both services answer.",
             "required": ["status", "checks"],
             "properties": {
                 "status": {"type": "string", "enum": ["ok", "unavailable"]},

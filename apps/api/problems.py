@@ -2,8 +2,9 @@
 
 Each kind of failure has a stable ``type`` URI (:class:`ProblemType`); clients
 branch on it, never on ``title`` or ``detail`` text. Views raise
-:class:`Problem`; :func:`register_error_handlers` also turns Werkzeug's HTTP
-errors (404 routing, 405, 413) and unexpected exceptions into problems.
+:class:`Problem`; Werkzeug's HTTP errors (404 routing, 405, 413) and
+unexpected exceptions are handled by the services' shared error handling
+(:mod:`apps.kernel.errors`) and rendered here as problems.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import structlog
 from flask import Flask, Response, json, request
-from werkzeug.exceptions import HTTPException
+
+from apps.kernel import errors as kernel_errors
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:problem-type:projects-api:"
@@ -87,34 +88,16 @@ def validation_problem(errors: Sequence[Mapping[str, str]]) -> Problem:
     return Problem(ProblemType.VALIDATION, "the request is not valid", errors=errors)
 
 
+def render_reply(reply: kernel_errors.ErrorReply) -> Response:
+    """An HTTP error or a crash, as the problem of its status."""
+    kind = _BY_STATUS.get(reply.status) or (
+        ProblemType.INTERNAL if reply.status >= 500 else ProblemType.MALFORMED_REQUEST
+    )
+    problem = Problem(kind, reply.description, headers=reply.headers, status=reply.status)
+    return problem.to_response(request.path)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer :class:`Problem`, HTTP errors and unexpected exceptions as problem+json."""
-    logger = structlog.get_logger("apps.api")
-
-    def instance_path() -> str:
-        return request.path
-
-    @app.errorhandler(Problem)
-    def handle_problem(problem: Problem) -> Response:
-        return problem.to_response(instance_path())
-
-    @app.errorhandler(HTTPException)
-    def handle_http_exception(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        kind = _BY_STATUS.get(status, ProblemType.MALFORMED_REQUEST)
-        headers: dict[str, str] = {}
-        if status == 405:
-            valid = getattr(exc, "valid_methods", None) or []
-            headers["Allow"] = ", ".join(sorted(valid))
-        detail = {
-            404: "no resource at this path",
-            405: "this method is not supported on this path",
-            413: "the request body is larger than this API accepts",
-        }.get(status, exc.description or kind.title)
-        return Problem(kind, detail, headers=headers, status=status).to_response(instance_path())
-
-    @app.errorhandler(Exception)
-    def handle_unexpected(exc: Exception) -> Response:
-        logger.exception("request.unhandled_exception", error_type=type(exc).__name__)
-        problem = Problem(ProblemType.INTERNAL, "the server failed to handle the request")
-        return problem.to_response(instance_path())
+    app.register_error_handler(Problem, lambda problem: problem.to_response(request.path))
+    kernel_errors.register_error_handlers(app, render_reply, logger_name="apps.api")

@@ -33,8 +33,8 @@ from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
-from apps.api.clock import Clock
 from apps.api.metrics import ApiMetrics
+from apps.kernel.clock import Clock
 from apps.kernel.limits_storage import create_storage
 
 __all__ = ["RateLimitDecision", "RateLimiter", "create_storage"]

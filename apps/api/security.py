@@ -13,7 +13,7 @@ from __future__ import annotations
 import structlog
 from flask import Request
 
-from apps.api.auth import AccessTokenVerifier, InvalidToken, Principal
+from apps.api.access_tokens import AccessTokenVerifier, InvalidToken, Principal
 from apps.api.metrics import ApiMetrics
 from apps.api.problems import Problem, ProblemType
 

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
-from apps.api.auth import AccessTokenVerifier
-from apps.api.clock import Clock
+from apps.api.access_tokens import AccessTokenVerifier
 from apps.api.metrics import ApiMetrics
 from apps.api.rate_limit import RateLimiter
 from apps.api.settings import Settings
 from apps.api.storage.database import Database
 from apps.api.storage.projects import IdFactory
+from apps.kernel.clock import Clock
 
 EXTENSION_KEY = "apps.api"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import structlog
 from werkzeug.datastructures import Headers
 
-from apps.api.auth import Principal
+from apps.api.access_tokens import Principal
 from apps.api.problems import Problem, ProblemType
 
 TENANT_HEADER = "X-Tenant-ID"

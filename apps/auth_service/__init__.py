@@ -1,7 +1,8 @@
 """OAuth 2.0 client-credentials token service.
 
-``create_app(config_path=None, **overrides)`` builds the Flask app; nothing
-happens at import time. Under gunicorn: ``gunicorn 'apps.auth_service:create_app()'``
+``create_app(settings=None, *, clock=..., ...)`` (:mod:`apps.auth_service.app`)
+builds the Flask app; nothing happens at import time. Under gunicorn:
+``gunicorn -c apps/auth_service/gunicorn_conf.py 'apps.auth_service:create_app()'``
 with ``AUTH_SERVICE_CONFIG`` naming the TOML configuration.
 """
 

@@ -1,11 +1,19 @@
-"""The application factory: the composition root of the token service."""
+"""The application factory: the composition root of the token service.
+
+Production (gunicorn)::
+
+    AUTH_SERVICE_CONFIG=auth.toml gunicorn -c apps/auth_service/gunicorn_conf.py \\
+        'apps.auth_service:create_app()'
+
+Tests pass :class:`~apps.auth_service.config.Settings` (or a config path) and
+swap any collaborator by keyword; nothing is read, opened or fetched at import
+time.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
 import flask
 import httpx
@@ -17,7 +25,11 @@ import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
 from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
 from apps.auth_service.config import Settings, load_settings
-from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.directory import (
+    CONNECT_TIMEOUT_SECONDS,
+    DirectoryClientRegistry,
+    directory_retry_policy,
+)
 from apps.auth_service.errors import ConfigError
 from apps.auth_service.http_errors import register_error_handlers
 from apps.auth_service.keys import KeyLoader, load_key_set
@@ -27,81 +39,84 @@ from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
 from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
 from apps.auth_service.views import EXTENSION, Services, blueprint
+from apps.kernel.clock import Clock, Sleep
+from apps.kernel.health import init_health
+from apps.kernel.lifecycle import add_shutdown_hook
 from apps.kernel.limits_storage import create_storage
 from apps.kernel.workers import per_process_storage_problem
 from logging_lib import flask as logging_flask
 
-SHUTDOWN_HOOKS = "shutdown_hooks"
-#: Keyword arguments of ``create_app`` that inject collaborators; every other
-#: keyword overrides a top-level field of the TOML configuration.
-COLLABORATORS = frozenset(
-    {
-        "clock",
-        "key_loader",
-        "replay_cache",
-        "client_registry",
-        "http_client",
-        "metrics_registry",
-        "throttle_storage",
-        "sleep",
-    }
-)
 
-
-def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> flask.Flask:
+def create_app(
+    settings: Settings | str | os.PathLike[str] | None = None,
+    *,
+    clock: Clock = time.time,
+    key_loader: KeyLoader = load_key_set,
+    replay_cache: ReplayCache | None = None,
+    throttle_storage: Storage | None = None,
+    client_registry: ClientRegistry | None = None,
+    http_client: httpx.Client | None = None,
+    registry: CollectorRegistry | None = None,
+    sleep: Sleep = time.sleep,
+    configure_logging: bool | None = None,
+) -> flask.Flask:
     """Build the token service.
 
-    Configuration comes from the TOML file at ``config_path`` or, if that is
-    ``None``, from the file named by ``AUTH_SERVICE_CONFIG``. Keyword arguments
-    named in ``COLLABORATORS`` replace a collaborator (``clock``: epoch seconds;
-    ``key_loader``: ``KeySettings -> KeySet``; ``replay_cache``;
-    ``client_registry``; ``http_client`` for the directory service;
-    ``metrics_registry``; ``throttle_storage``, a ``limits`` storage for the
-    failed-authentication counters (default: built from ``replay_cache_url``);
-    ``sleep`` for retry backoff); ``configure_logging``
-    sets up logging_lib from the ``LOG_*`` variables and defaults to True
-    exactly when the configuration is found through the environment (the
-    gunicorn entry point); any other keyword overrides the config field of
-    that name. Raises ``ConfigError`` or ``KeyFileError`` before serving
-    anything if the configuration or a key is bad, or if a ``memory://``
-    store would be split across several worker processes (the worker count
-    comes from ``SERVICE_WORKERS``, see ``apps.kernel.workers``).
+    Args:
+        settings: the settings, or the path of the TOML file to read them from;
+            when omitted, the file named by ``AUTH_SERVICE_CONFIG``.
+        clock: wall-clock seconds, for tokens, assertions, the replay cache
+            and the throttle.
+        key_loader: turns the ``[keys]`` settings into the signing key set.
+        replay_cache: by default built from ``replay_cache_url`` and closed on
+            shutdown (:mod:`apps.kernel.lifecycle`).
+        throttle_storage: a ``limits`` storage for the failed-authentication
+            counters; by default built from ``replay_cache_url``.
+        client_registry: where clients are looked up; by default the
+            configured clients or the directory service (``[registry]``).
+        http_client: client for the directory service; if omitted the app
+            creates one and closes it on shutdown.
+        registry: Prometheus registry the app's counters are registered on; a
+            new one if omitted. It is not served by the app.
+        sleep: waits between retries of directory lookups.
+        configure_logging: configure logging_lib from ``LOG_*`` variables;
+            defaults to True exactly when the settings are found through the
+            environment (the gunicorn entry point).
+
+    Raises:
+        ConfigError, KeyFileError: before serving anything, if the
+            configuration or a key is bad, or if a ``memory://`` store would be
+            split across several worker processes (the worker count comes from
+            ``SERVICE_WORKERS``, see ``apps.kernel.workers``).
     """
-    configure_logging: bool | None = overrides.pop("configure_logging", None)
-    injected = {name: overrides.pop(name) for name in list(overrides) if name in COLLABORATORS}
-    settings = load_settings(config_path, os.environ, overrides)
-    if configure_logging if configure_logging is not None else config_path is None:
+    from_environment = settings is None
+    if not isinstance(settings, Settings):
+        settings = load_settings(settings, os.environ)
+    if configure_logging if configure_logging is not None else from_environment:
         logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
-    builds_stores = injected.get("replay_cache") is None or injected.get("throttle_storage") is None
     problem = per_process_storage_problem(
         {"replay_cache_url": settings.replay_cache_url},
         os.environ,
         allow_setting="allow_per_process_storage = true",
     )
+    builds_stores = replay_cache is None or throttle_storage is None
     if builds_stores and problem is not None and not settings.allow_per_process_storage:
         raise ConfigError([problem])
-    clock: Callable[[], float] = injected.get("clock", time.time)
-    key_loader: KeyLoader = injected.get("key_loader", load_key_set)
     key_set = key_loader(settings.keys)
-    shutdown_hooks: list[Callable[[], object]] = []
 
-    replay_cache: ReplayCache | None = injected.get("replay_cache")
+    app = flask.Flask(__name__)
     if replay_cache is None:
         replay_cache = replay_cache_from_url(
             settings.replay_cache_url, max_entries=settings.replay_cache_max_entries, clock=clock
         )
-        shutdown_hooks.append(replay_cache.close)
-
-    client_registry: ClientRegistry | None = injected.get("client_registry")
+        add_shutdown_hook(app, replay_cache.close)
     if client_registry is None:
-        client_registry = _build_registry(settings, injected, shutdown_hooks)
-
-    throttle_storage: Storage | None = injected.get("throttle_storage")
+        client_registry = _client_registry(app, settings, http_client, sleep)
     if throttle_storage is None:
         throttle_storage = create_storage(settings.replay_cache_url)
     throttle = FailureThrottle(throttle_storage, settings.throttle, clock=clock)
 
-    metrics = AuthMetrics(injected.get("metrics_registry") or CollectorRegistry())
+    metrics = AuthMetrics(registry if registry is not None else CollectorRegistry())
     authenticator = ClientAuthenticator(
         registry=client_registry,
         verifier=SecretVerifier(settings.argon2),
@@ -121,7 +136,6 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
         clock=clock,
     )
 
-    app = flask.Flask(__name__)
     # One byte of headroom: see views._read_form for how a chunked body over
     # the limit is told apart from one of exactly the allowed size.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
@@ -133,30 +147,35 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.throttle.trusted_proxy_hops, x_proto=0, x_host=0
         )
-    app.extensions[SHUTDOWN_HOOKS] = shutdown_hooks
     logging_flask.init_app(app)
     app.register_blueprint(blueprint)
+    init_health(app, {"keys": lambda: bool(key_set.active.kid), "replay_cache": replay_cache.ping})
     register_error_handlers(app)
     # No /metrics route: failure reasons would tell which client ids exist.
     # gunicorn serves the metrics on a separate listener (apps/kernel/gunicorn.py).
     return app
 
 
-def _build_registry(
-    settings: Settings, injected: dict[str, Any], shutdown_hooks: list[Callable[[], object]]
+def _client_registry(
+    app: flask.Flask, settings: Settings, http_client: httpx.Client | None, sleep: Sleep
 ) -> ClientRegistry:
-    if settings.registry.source == "config":
+    directory = settings.registry
+    if directory.source == "config":
         return StaticClientRegistry(settings.clients)
-    if settings.registry.url is None:  # pragma: no cover - settings validation guarantees a URL
+    if directory.url is None:  # pragma: no cover - settings validation guarantees a URL
         raise ConfigError(["registry.url: is required when registry.source is directory"])
-    http: httpx.Client | None = injected.get("http_client")
-    if http is None:
-        timeout = settings.registry.timeout_seconds
-        http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)))
-        shutdown_hooks.append(http.close)
+    timeout = directory.timeout_seconds
+    if http_client is None:
+        http_client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT_SECONDS))
+        )
+        add_shutdown_hook(app, http_client.close)
     return DirectoryClientRegistry(
-        http,
-        settings.registry.url,
-        retries=settings.registry.retries,
-        sleep=injected.get("sleep", time.sleep),
+        http_client,
+        directory.url,
+        retry=directory_retry_policy(
+            retries=directory.retries, budget_seconds=directory.retry_budget_seconds
+        ),
+        timeout=timeout,
+        sleep=sleep,
     )

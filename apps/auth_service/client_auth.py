@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,14 +25,15 @@ from apps.auth_service.clients import (
     ASSERTION_ALGORITHMS,
     CLIENT_ID,
     AuthMethod,
-    ClientKey,
     ClientRecord,
     ClientRegistry,
 )
 from apps.auth_service.errors import InvalidClient, InvalidRequest
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache
+from apps.kernel.clock import Clock
 from apps.kernel.jose import jws_codec
+from apps.kernel.jwk import Jwk
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_CHARS = 8_192
@@ -81,7 +82,7 @@ class ClientAuthenticator:
         verifier: SecretVerifier,
         replay_cache: ReplayCache,
         policy: AssertionPolicy,
-        clock: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self._registry = registry
         self._verifier = verifier
@@ -173,7 +174,7 @@ class ClientAuthenticator:
         return AuthenticatedClient(record, "private_key_jwt")
 
     def _verify_signature(
-        self, assertion: str, alg: str, kid: object, keys: tuple[ClientKey, ...]
+        self, assertion: str, alg: str, kid: object, keys: tuple[Jwk, ...]
     ) -> dict[str, Any]:
         candidates = [k for k in keys if k.verifies(alg) and (kid is None or k.kid in (None, kid))]
         for key in candidates:

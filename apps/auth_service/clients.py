@@ -1,67 +1,178 @@
 """Registered clients: their record, their public keys and where records come from.
 
-A record is parsed from a TOML table (the config file) or a JSON object (the
-directory service) by the same ``parse_client`` so both sources obey the same
-rules.
+A :class:`ClientRecord` is validated from a ``[[clients]]`` table of the
+configuration file or from a JSON object of the directory service by the same
+model, so both sources obey the same rules. Keys are parsed by the services'
+one JWK parser (:mod:`apps.kernel.jwk`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Literal, Protocol
 
 import argon2
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    ValidationInfo,
+    field_validator,
+)
 
-from apps.auth_service._fields import Reader
-from apps.kernel.jose import ED25519, ED25519_ALGORITHMS, EDDSA
+from apps.kernel.jose import ED25519, EDDSA
+from apps.kernel.jwk import ES256, Jwk, JwkError, key_algorithm, parse_public_jwk
+from apps.kernel.settings import SettingsModel
 
 AuthMethod = Literal["client_secret_basic", "private_key_jwt"]
 AUTH_METHODS: tuple[AuthMethod, ...] = ("client_secret_basic", "private_key_jwt")
 #: Only asymmetric algorithms; never ``none`` and never an HMAC family. ``Ed25519``
 #: (RFC 9864) and the deprecated ``EdDSA`` both name signatures by an Ed25519 key.
-ASSERTION_ALGORITHMS = (ED25519, EDDSA, "ES256")
+ASSERTION_ALGORITHMS = (ED25519, EDDSA, ES256)
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: RFC 6749 scope-token: printable ASCII except space, '"' and '\'.
 SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}")
+#: Validation context key: the configured argon2 costs every stored hash must have.
+ARGON2_CONTEXT = "argon2"
 
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+def _matching(pattern: re.Pattern[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must match {pattern.pattern}")
+        return value
+
+    return AfterValidator(check)
 
 
-@dataclass(frozen=True)
-class ClientKey:
-    """One public key a client signs its assertions with.
+def parse_pem_public_key(pem: object) -> Jwk:
+    """Parse a PEM public key; raises ``ValueError`` for anything but Ed25519 or P-256."""
+    if not isinstance(pem, str):
+        raise ValueError("must be a string")
+    try:
+        key = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("is not a PEM public key") from None
+    algorithm = key_algorithm(key)
+    if algorithm is None:
+        raise ValueError("must be an Ed25519 or P-256 public key")
+    return Jwk(algorithm=algorithm, key=key)  # type: ignore[arg-type]
 
-    ``alg`` names the key's family: ``EdDSA`` for Ed25519 keys (which verify
-    ``Ed25519`` and ``EdDSA`` assertions), ``ES256`` for P-256 keys.
+
+def parse_jwks(jwks: object) -> tuple[Jwk, ...]:
+    """Parse a JWK Set given as a table/object or as its JSON text; refuses private keys."""
+    if isinstance(jwks, str):
+        try:
+            jwks = json.loads(jwks)
+        except ValueError:
+            raise ValueError("is not valid JSON") from None
+    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
+    if not isinstance(keys, list) or not keys:
+        raise ValueError('must be a JWK Set with a non-empty "keys" array')
+    try:
+        return tuple(parse_public_jwk(jwk) for jwk in keys)
+    except JwkError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _registered_pem(value: object, info: ValidationInfo) -> Jwk | None:
+    _check_method_takes_keys(value, info)
+    return None if value is None else parse_pem_public_key(value)
+
+
+def _registered_jwks(value: object, info: ValidationInfo) -> tuple[Jwk, ...] | None:
+    _check_method_takes_keys(value, info)
+    # (A public_key_pem that failed to parse is not in info.data: it has its own problem.)
+    if (
+        info.data.get("auth_method") == "private_key_jwt"
+        and "public_key_pem" in info.data
+        and (info.data["public_key_pem"] is None) == (value is None)
+    ):
+        raise ValueError("give exactly one of public_key_pem or jwks")
+    return None if value is None else parse_jwks(value)
+
+
+def _check_method_takes_keys(value: object, info: ValidationInfo) -> None:
+    if info.data.get("auth_method") == "client_secret_basic" and value is not None:
+        raise ValueError("client_secret_basic clients take no public key")
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+class ClientRecord(SettingsModel):
+    """A registered client and how it authenticates.
+
+    ``client_secret_basic`` clients have an argon2id ``secret_hash``;
+    ``private_key_jwt`` clients register their keys as ``public_key_pem`` or as
+    a ``jwks`` (object or JSON text), exactly one of the two.
     """
 
-    alg: str
-    key: PublicKey
-    kid: str | None = None
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    def verifies(self, alg: str) -> bool:
-        """Whether an assertion whose header names ``alg`` may be checked with this key."""
-        return alg in ED25519_ALGORITHMS if self.alg == EDDSA else alg == self.alg
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    """A registered client and how it authenticates."""
-
-    client_id: str
-    tenant: str
-    allowed_scopes: tuple[str, ...]
+    client_id: Annotated[str, _matching(CLIENT_ID)]
+    tenant: Annotated[str, _matching(TENANT)]
+    allowed_scopes: Annotated[
+        tuple[Annotated[str, _matching(SCOPE_TOKEN)], ...],
+        Field(min_length=1),
+        AfterValidator(_unique),
+    ]
     auth_method: AuthMethod
-    secret_hash: str | None = field(default=None, repr=False)
-    keys: tuple[ClientKey, ...] = ()
+    secret_hash: str | None = Field(default=None, repr=False, validate_default=True)
+    # Given as PEM or JWKS text, held parsed: read them through ``keys``.
+    public_key_pem: Annotated[InstanceOf[Jwk] | None, BeforeValidator(_registered_pem)] = Field(
+        default=None, repr=False, validate_default=True
+    )
+    jwks: Annotated[tuple[InstanceOf[Jwk], ...] | None, BeforeValidator(_registered_jwks)] = Field(
+        default=None, repr=False, validate_default=True
+    )
+
+    @property
+    def keys(self) -> tuple[Jwk, ...]:
+        """The public keys a ``private_key_jwt`` client signs its assertions with."""
+        if self.public_key_pem is not None:
+            return (self.public_key_pem,)
+        return self.jwks or ()
+
+    @field_validator("secret_hash")
+    @classmethod
+    def _secret_fits_the_method(cls, value: str | None, info: ValidationInfo) -> str | None:
+        method = info.data.get("auth_method")
+        if method == "client_secret_basic" and value is None:
+            raise ValueError("is required")
+        if method == "private_key_jwt" and value is not None:
+            raise ValueError("private_key_jwt clients take no secret")
+        if value is None:
+            return None
+        try:
+            found = argon2.extract_parameters(value)
+        except argon2.exceptions.InvalidHashError:
+            found = None
+        if found is None or found.type is not argon2.Type.ID:
+            raise ValueError("must be an argon2id hash (PHC string format)")
+        configured = (info.context or {}).get(ARGON2_CONTEXT)
+        costs = (found.time_cost, found.memory_cost, found.parallelism)
+        if configured is not None and costs != configured.costs:
+            # Verifying such a hash would take another time than the decoy an
+            # unknown client costs: the response time would tell ids apart.
+            raise ValueError(
+                f"hashed with {describe_costs(*costs)} but [argon2] is"
+                f" {describe_costs(*configured.costs)}; hash it again with"
+                " `python -m apps.auth_service hash-secret`"
+            )
+        return value
+
+
+def describe_costs(time_cost: int, memory_cost_kib: int, parallelism: int) -> str:
+    return f"t={time_cost}, m={memory_cost_kib} KiB, p={parallelism}"
 
 
 class ClientRegistry(Protocol):
@@ -73,137 +184,8 @@ class ClientRegistry(Protocol):
 class StaticClientRegistry:
     """Clients listed in the configuration file."""
 
-    def __init__(self, clients: Mapping[str, ClientRecord]) -> None:
-        self._clients = dict(clients)
+    def __init__(self, clients: Iterable[ClientRecord]) -> None:
+        self._clients = {client.client_id: client for client in clients}
 
     def get(self, client_id: str) -> ClientRecord | None:
         return self._clients.get(client_id)
-
-
-def algorithm_for(key: object) -> str | None:
-    """The only JWS algorithm a public key may verify, or ``None`` if unsupported."""
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "EdDSA"
-    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
-        return "ES256"
-    return None
-
-
-def parse_pem_public_key(pem: str) -> ClientKey:
-    """Parse a PEM public key; raises ``ValueError`` for anything but Ed25519 or P-256."""
-    try:
-        key = load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as exc:
-        raise ValueError("is not a PEM public key") from exc
-    alg = algorithm_for(key)
-    if alg is None:
-        raise ValueError("must be an Ed25519 or P-256 public key")
-    return ClientKey(alg=alg, key=key)  # type: ignore[arg-type]
-
-
-def parse_jwk(jwk: object) -> ClientKey:
-    """Parse one public JWK; refuses private members, symmetric and unsupported keys."""
-    if not isinstance(jwk, Mapping):
-        raise ValueError("each key must be an object")
-    if "d" in jwk or jwk.get("kty") not in ("OKP", "EC"):
-        raise ValueError("each key must be a public OKP (Ed25519) or EC (P-256) key")
-    kid = jwk.get("kid")
-    if kid is not None and not isinstance(kid, str):
-        raise ValueError("kid must be a string")
-    try:
-        # "alg" is checked against the key type below, not trusted to pick the parser.
-        key = jwt.PyJWK({k: v for k, v in jwk.items() if k != "alg"}).key
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-        raise ValueError("a key is malformed") from exc
-    alg = algorithm_for(key)
-    declared = jwk.get("alg", alg)
-    if alg is None or not ClientKey(alg, key).verifies(declared):
-        raise ValueError("each key must be Ed25519 (Ed25519/EdDSA) or P-256 (ES256)")
-    return ClientKey(alg=alg, key=key, kid=kid)
-
-
-def parse_jwks(jwks: object) -> tuple[ClientKey, ...]:
-    """Parse a JWK Set given as a table/object or as its JSON text."""
-    if isinstance(jwks, str):
-        try:
-            jwks = json.loads(jwks)
-        except ValueError as exc:
-            raise ValueError("is not valid JSON") from exc
-    keys = jwks.get("keys") if isinstance(jwks, Mapping) else None
-    if not isinstance(keys, list) or not keys:
-        raise ValueError('must be a JWK Set with a non-empty "keys" array')
-    return tuple(parse_jwk(jwk) for jwk in keys)
-
-
-_CLIENT_FIELDS = {
-    "client_id",
-    "tenant",
-    "allowed_scopes",
-    "auth_method",
-    "secret_hash",
-    "public_key_pem",
-    "jwks",
-}
-
-
-def parse_client(table: Mapping[str, Any], prefix: str, problems: list[str]) -> ClientRecord | None:
-    """Validate one client table; append problems and return ``None`` if invalid."""
-    start = len(problems)
-    reader = Reader(table, prefix, problems)
-    reader.reject_unknown(_CLIENT_FIELDS)
-    client_id = reader.string("client_id", pattern=CLIENT_ID)
-    tenant = reader.string("tenant", pattern=TENANT)
-    scopes = reader.list_of_strings("allowed_scopes", pattern=SCOPE_TOKEN)
-    method = reader.string("auth_method")
-    secret_hash: str | None = None
-    keys: tuple[ClientKey, ...] = ()
-    if method == "client_secret_basic":
-        secret_hash = _read_secret_hash(reader)
-        if "public_key_pem" in table or "jwks" in table:
-            reader.fail("auth_method", "client_secret_basic clients take no public key")
-    elif method == "private_key_jwt":
-        keys = _read_public_keys(reader)
-        if "secret_hash" in table:
-            reader.fail("secret_hash", "private_key_jwt clients take no secret")
-    elif method is not None:
-        reader.fail("auth_method", f"must be one of {', '.join(AUTH_METHODS)}")
-    if len(problems) > start:
-        return None
-    return ClientRecord(
-        client_id=client_id,  # type: ignore[arg-type]
-        tenant=tenant,  # type: ignore[arg-type]
-        allowed_scopes=scopes,  # type: ignore[arg-type]
-        auth_method=method,  # type: ignore[arg-type]
-        secret_hash=secret_hash,
-        keys=keys,
-    )
-
-
-def _read_secret_hash(reader: Reader) -> str | None:
-    value = reader.string("secret_hash")
-    if value is None:
-        return None
-    try:
-        params = argon2.extract_parameters(value)
-    except argon2.exceptions.InvalidHashError:
-        params = None
-    if params is None or params.type is not argon2.Type.ID:
-        reader.fail("secret_hash", "must be an argon2id hash (PHC string format)")
-        return None
-    return value
-
-
-def _read_public_keys(reader: Reader) -> tuple[ClientKey, ...]:
-    pem, jwks = reader.table.get("public_key_pem"), reader.table.get("jwks")
-    if (pem is None) == (jwks is None):
-        reader.fail("public_key_pem", "give exactly one of public_key_pem or jwks")
-        return ()
-    try:
-        if pem is not None:
-            if not isinstance(pem, str):
-                raise ValueError("must be a string")
-            return (parse_pem_public_key(pem),)
-        return parse_jwks(jwks)
-    except ValueError as exc:
-        reader.fail("public_key_pem" if pem is not None else "jwks", str(exc))
-        return ()

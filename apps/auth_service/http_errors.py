@@ -4,29 +4,23 @@
 5.2, with ``Cache-Control: no-store``. At the token endpoint ``code`` is an
 OAuth error code (``invalid_request``, ``invalid_client``, ...); elsewhere it
 names the HTTP failure (``not_found``, ``method_not_allowed``,
-``server_error``). Werkzeug's HTML error pages are never sent.
+``server_error``). Which HTTP failures and crashes become errors, the ``Allow``
+header of a 405 and how a crash is logged are the services' shared rules
+(:mod:`apps.kernel.errors`); this module only renders them.
 """
 
 from __future__ import annotations
 
 import flask
-import structlog
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from apps.auth_service.errors import InvalidClient, OAuthError, SlowDown
+from apps.kernel import errors as kernel_errors
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: Error codes for HTTP failures outside the OAuth vocabulary, by status.
 _HTTP_CODES = {
-    400: "invalid_request",
     404: "not_found",
     405: "method_not_allowed",
-    413: "invalid_request",
-}
-_HTTP_DESCRIPTIONS = {
-    404: "no resource at this path",
-    405: "this method is not supported on this path",
-    413: "the request body is too large",
 }
 
 
@@ -48,24 +42,15 @@ def error_response(error: OAuthError) -> flask.Response:
     return response
 
 
-def http_error(exc: HTTPException) -> flask.Response:
-    """Werkzeug's HTTP errors (routing, method, body size) as JSON errors."""
-    status = exc.code or 500
-    error = _HTTP_CODES.get(status, "server_error" if status >= 500 else "invalid_request")
-    response = json_error(status, error, _HTTP_DESCRIPTIONS.get(status, error.replace("_", " ")))
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+def render_reply(reply: kernel_errors.ErrorReply) -> flask.Response:
+    """An HTTP failure or a crash in the service's one error shape."""
+    code = _HTTP_CODES.get(reply.status) or (
+        "server_error" if reply.status >= 500 else "invalid_request"
+    )
+    response = json_error(reply.status, code, reply.description)
+    response.headers.update(reply.headers)
     return response
 
 
-def unexpected_error(exc: Exception) -> flask.Response:
-    """A crash: logged with its type only (messages may carry secrets), answered 500."""
-    structlog.get_logger("auth_service").error(
-        "request.unhandled_exception", error_type=type(exc).__name__
-    )
-    return json_error(500, "server_error", "the server failed to handle the request")
-
-
 def register_error_handlers(app: flask.Flask) -> None:
-    app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(Exception, unexpected_error)
+    kernel_errors.register_error_handlers(app, render_reply, logger_name="auth_service")

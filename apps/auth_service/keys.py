@@ -6,9 +6,6 @@ the same id and a verifier can match tokens to keys without coordination.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import os
 import stat
 from collections.abc import Callable
@@ -22,34 +19,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from apps.auth_service.config import KeySettings
 from apps.auth_service.errors import KeyFileError
+from apps.kernel.jwk import PrivateKey, key_algorithm, public_jwk, thumbprint
 
-PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 _MAX_KEY_FILE_BYTES = 16_384
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def public_jwk(key: PrivateKey) -> dict[str, str]:
-    """The RFC 7638 required members of the key's public JWK (no private parts)."""
-    public = key.public_key()
-    if isinstance(public, ed25519.Ed25519PublicKey):
-        raw = public.public_bytes_raw()
-        return {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
-    numbers = public.public_numbers()
-    return {
-        "crv": "P-256",
-        "kty": "EC",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
-    }
-
-
-def thumbprint(jwk: dict[str, str]) -> str:
-    """RFC 7638 thumbprint: SHA-256 of the required members, sorted, no whitespace."""
-    canonical = json.dumps(jwk, sort_keys=True, separators=(",", ":"))
-    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
 
 
 @dataclass(frozen=True)
@@ -65,7 +37,9 @@ class SigningKey:
     @classmethod
     def from_private_key(cls, key: PrivateKey, retired_at: datetime | None = None) -> SigningKey:
         jwk = public_jwk(key)
-        alg = "EdDSA" if jwk["kty"] == "OKP" else "ES256"
+        alg = key_algorithm(key)
+        if alg is None:
+            raise KeyFileError("a signing key must be Ed25519 or P-256 (ES256)")
         return cls(thumbprint(jwk), alg, key, jwk, retired_at)
 
     def published_jwk(self) -> dict[str, str]:
@@ -128,9 +102,9 @@ def read_private_key(path: Path) -> PrivateKey:
     except (ValueError, TypeError):
         # The library's message may quote the input; keep only our own words.
         raise KeyFileError(f"key file {path}: is not an unencrypted PEM private key") from None
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return key
-    if isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1):
+    if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) and key_algorithm(
+        key
+    ):
         return key
     raise KeyFileError(f"key file {path}: must be an Ed25519 or P-256 (ES256) key")
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import redis
 
 from apps.auth_service.errors import ReplayCacheUnavailable
+from apps.kernel.clock import Clock
 
 
 class ReplayCache(Protocol):
@@ -37,7 +38,7 @@ class MemoryReplayCache:
     evicted id could be replayed.
     """
 
-    def __init__(self, *, max_entries: int, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, max_entries: int, clock: Clock = time.time) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._max_entries = max_entries
@@ -108,7 +109,7 @@ def replay_cache_from_url(
     url: str,
     *,
     max_entries: int,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
     redis_factory: Callable[..., Any] = redis.Redis.from_url,
 ) -> ReplayCache:
     """``memory://`` gives the in-process cache; ``redis://`` / ``rediss://`` gives Redis."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -31,6 +30,7 @@ from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from apps.auth_service.config import ThrottleSettings
+from apps.kernel.clock import Clock
 
 CLIENT = "client"
 ADDRESS = "address"
@@ -64,9 +64,7 @@ def address_key(remote_addr: str | None) -> str:
 class FailureThrottle:
     """Per client id and per address budgets of failed authentications."""
 
-    def __init__(
-        self, storage: Storage, settings: ThrottleSettings, *, clock: Callable[[], float]
-    ) -> None:
+    def __init__(self, storage: Storage, settings: ThrottleSettings, *, clock: Clock) -> None:
         self._limiter = FixedWindowRateLimiter(storage)
         self._items: dict[str, RateLimitItem] = {
             CLIENT: parse(settings.failures_per_client),

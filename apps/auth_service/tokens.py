@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jwt
 
 from apps.auth_service.clients import ClientRecord
 from apps.auth_service.keys import KeySet
+from apps.kernel.clock import Clock
 
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
 
@@ -35,7 +35,7 @@ class TokenIssuer:
         audience: str,
         lifetime_seconds: int,
         key_set: KeySet,
-        clock: Callable[[], float],
+        clock: Clock,
     ) -> None:
         self._issuer = issuer
         self._audience = audience

@@ -1,8 +1,7 @@
-"""HTTP endpoints: token, JWKS, metadata (RFC 8414) and health checks."""
+"""HTTP endpoints: token, JWKS and metadata (RFC 8414); the health checks are the kernel's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,7 @@ from apps.auth_service.replay_cache import ReplayCache
 from apps.auth_service.scopes import grant_scopes
 from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
 from apps.auth_service.tokens import TokenIssuer
+from apps.kernel.clock import Clock
 
 EXTENSION = "auth_service"
 GRANT_TYPE = "client_credentials"
@@ -59,7 +59,7 @@ class Services:
     replay_cache: ReplayCache
     throttle: FailureThrottle
     metrics: AuthMetrics
-    clock: Callable[[], float]
+    clock: Clock
 
 
 def _services() -> Services:
@@ -216,27 +216,8 @@ def metadata() -> flask.Response:
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
     }
     if settings.registry.source == "config":
-        scopes = {scope for c in settings.clients.values() for scope in c.allowed_scopes}
+        scopes = {scope for c in settings.clients for scope in c.allowed_scopes}
         body["scopes_supported"] = sorted(scopes)
     response = flask.jsonify(body)
     response.headers["Cache-Control"] = f"public, max-age={settings.jwks_max_age_seconds}"
-    return response
-
-
-@blueprint.get("/healthz")
-def healthz() -> flask.Response:
-    return flask.jsonify({"status": "ok"})
-
-
-@blueprint.get("/readyz")
-def readyz() -> flask.Response:
-    services = _services()
-    checks = {
-        "keys": bool(services.key_set.active.kid),
-        "replay_cache": services.replay_cache.ping(),
-    }
-    ready = all(checks.values())
-    response = flask.jsonify({"status": "ready" if ready else "not ready", "checks": checks})
-    response.status_code = 200 if ready else 503
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,1 +1,14 @@
-"""Pieces both services share: JWS algorithms, the gunicorn configuration, worker counts."""
+"""The service kernel: what the API and the token service share, written once.
+
+* :mod:`~apps.kernel.lifecycle`: shutdown hooks, run by gunicorn's ``worker_exit``;
+* :mod:`~apps.kernel.health`: ``/healthz`` and ``/readyz`` from named checks;
+* :mod:`~apps.kernel.errors`: every error JSON; 405 with ``Allow``; 500 logged by type;
+* :mod:`~apps.kernel.settings`: the pydantic configuration idiom and shared field rules;
+* :mod:`~apps.kernel.retry`: the retry policy of outbound calls (tenacity);
+* :mod:`~apps.kernel.clock`: the injectable ``Clock`` and ``Sleep``;
+* :mod:`~apps.kernel.jose` and :mod:`~apps.kernel.jwk`: JWS algorithms, the one
+  JWK parser, the key -> algorithm binding, RFC 7638 thumbprints;
+* :mod:`~apps.kernel.gunicorn` and :mod:`~apps.kernel.workers`: the gunicorn
+  hooks (metrics listener, worker count, shutdown) and per-process stores;
+* :mod:`~apps.kernel.limits_storage`: ``limits`` storages from a URL.
+"""

@@ -1,4 +1,4 @@
-"""Gunicorn hooks both services use: metrics on a private listener, the worker count.
+"""Gunicorn hooks both services use: metrics on a private listener, worker count, shutdown.
 
 A service's gunicorn configuration file (``apps/api/gunicorn_conf.py``,
 ``apps/auth_service/gunicorn_conf.py``) assigns these functions to gunicorn's
@@ -15,7 +15,9 @@ hook names. Together they:
 * mark a worker dead when it exits (``mark_process_dead``), so gauges of
   live processes drop it; ``gunicorn_workers`` counts the live workers;
 * tell each worker how many workers there are (``SERVICE_WORKERS``), so the
-  app can refuse per-process (``memory://``) stores when there are several.
+  app can refuse per-process (``memory://``) stores when there are several;
+* run the app's shutdown hooks (:mod:`apps.kernel.lifecycle`) in a worker that
+  exits, so it closes its connections and clients instead of dropping them.
 
 prometheus_client chooses multiprocess mode when it is first imported, so the
 master must not have imported it before :func:`on_starting` sets the
@@ -33,6 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+
+from apps.kernel.lifecycle import shut_down
 from apps.kernel.workers import WORKERS_ENV
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -111,6 +116,21 @@ def post_fork(server: Any, worker: Any) -> None:
         "gunicorn_workers", "Live gunicorn workers.", multiprocess_mode="livesum", registry=None
     )
     _State.worker_gauge.set(1)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """In a worker that is exiting: run its app's shutdown hooks.
+
+    A failing hook is logged by type (its message may hold a secret); the
+    worker exits either way. A worker whose app never loaded has nothing to run.
+    """
+    app = getattr(worker, "wsgi", None)
+    if not isinstance(app, Flask):
+        return
+    try:
+        shut_down(app)
+    except Exception as exc:  # noqa: BLE001 - the worker exits whatever failed
+        server.log.warning("A shutdown hook of the app failed: %s", type(exc).__name__)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -10,7 +10,7 @@ application, access-log file) is given on the command line.
   worker served a request.
 * The services' own gunicorn hooks (apps/kernel/gunicorn.py): metrics of
   every worker on the listener named by ``METRICS_BIND``, the worker count
-  for the apps.
+  for the apps, the apps' shutdown hooks when a worker exits.
 """
 
 from __future__ import annotations
@@ -34,5 +34,6 @@ access_log_format = (
 on_starting = kernel.on_starting
 when_ready = kernel.serve_metrics_on("127.0.0.1:0")  # the stack always sets METRICS_BIND
 post_fork = kernel.post_fork
+worker_exit = kernel.worker_exit
 child_exit = kernel.child_exit
 on_exit = kernel.on_exit

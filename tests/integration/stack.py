@@ -334,7 +334,7 @@ class Stack:
             # wait; the cool-down itself is unit-tested in the api layer.
             "API_JWKS_REFETCH_COOLDOWN_SECONDS": str(JWKS_REFETCH_COOLDOWN),
         }
-        return self._start_service(name, free_port(), "apps.api.main:create_app()", env, command)
+        return self._start_service(name, free_port(), "apps.api.app:create_app()", env, command)
 
     def _start_service(
         self, name: str, port: int, app: str, env: dict[str, str], command: list[str]

@@ -76,5 +76,11 @@ def test_metrics__a_dead_worker_is_marked_and_its_counts_are_kept(stack, http, p
     api.wait_ready(timeout=20)
 
     assert sample(http, api.metrics_url, name, reason="malformed") - before == 2
-    assert sample(http, api.metrics_url, "gunicorn_workers") == 2
+    # /readyz may have been answered by the surviving worker before the new one
+    # ran post_fork (which sets its gauge): wait for it instead of racing it.
+    wait_for(
+        lambda: sample(http, api.metrics_url, "gunicorn_workers") == 2,
+        timeout=10,
+        what="the new API worker to count itself live",
+    )
     assert api.worker_pids() != old_workers

@@ -1,13 +1,14 @@
 """Build Flask apps and test clients from any app factory.
 
-    with make_client(create_app, config_path=path, token_ttl=60) as client:
+    with make_client(create_app, settings, clock=clock.time) as client:
         assert client.get("/healthz").status_code == 200
 
-The factory is called with the given arguments and overrides, so each test
-states the settings it depends on. On exit the client's pushed contexts are
-closed and the app is shut down: every callable the app lists in
-``app.extensions["shutdown_hooks"]`` runs (close database pools, stop
-dispatchers, close HTTP clients), in reverse order, even if the test failed.
+The factory is called with the given arguments, so each test states the
+settings and collaborators it depends on. On exit the client's pushed contexts
+are closed and the app is shut down the way gunicorn's ``worker_exit`` does it
+in production: every shutdown hook the app registered
+(:func:`apps.kernel.lifecycle.add_shutdown_hook`: database connections, HTTP
+clients, Redis clients) runs, last registered first, even if the test failed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-SHUTDOWN_HOOKS = "shutdown_hooks"
+from apps.kernel.lifecycle import shut_down
 
 
 def build_app(factory: Callable[..., Flask], /, *args: Any, **overrides: Any) -> Flask:
@@ -33,16 +34,7 @@ def build_app(factory: Callable[..., Flask], /, *args: Any, **overrides: Any) ->
 
 def shutdown_app(app: Flask) -> None:
     """Run the app's shutdown hooks (last registered first); each runs once."""
-    hooks: list[Callable[[], object]] = app.extensions.get(SHUTDOWN_HOOKS, [])
-    errors: list[BaseException] = []
-    while hooks:
-        hook = hooks.pop()
-        try:
-            hook()
-        except Exception as exc:  # noqa: BLE001 - every hook must get its turn
-            errors.append(exc)
-    if errors:
-        raise errors[0]
+    shut_down(app)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from apps.api.clock import Clock
+from apps.kernel.clock import Clock
 
 IdFactory = Callable[[], str]
 

@@ -1,7 +1,8 @@
 """Fixtures of the api layer: apps/api through the Flask test client, no sockets.
 
-Composition: ``clock`` -> ``signing_key`` -> ``token_factory`` -> callers of two
-tenants (``acme``, ``acme_other_client``, ``globex``); ``temp_db_file`` ->
+Composition: ``clock`` (the unit layers' FakeClock) -> ``signing_key`` ->
+``token_factory`` -> callers of two tenants (``acme``, ``acme_other_client``,
+``globex``); ``temp_db_file`` (where the app creates its SQLite database) ->
 ``settings``. ``rate_limit_storage`` is an in-memory fixed-window storage that
 follows ``clock``; ``make_limiter`` builds a limiter on it.
 ``make_client(**overrides)`` builds the app with a static key set (never
@@ -17,8 +18,8 @@ from contextlib import ExitStack
 import pytest
 from prometheus_client import CollectorRegistry
 
+from apps.api.app import create_app
 from apps.api.jwks import StaticKeySet
-from apps.api.main import create_app
 from apps.api.metrics import ApiMetrics
 from apps.api.rate_limit import RateLimiter
 from apps.api.settings import Settings
@@ -31,13 +32,7 @@ from tests.unit.api.support import (
     SigningKey,
     TokenFactory,
 )
-from tests.utils.clock import FakeClock
 from tests.utils.flask_client_factory import make_client as client_for
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +99,7 @@ def make_limiter(rate_limit_storage, clock, api_metrics):
 
 @pytest.fixture
 def temp_db_file(tmp_path):
+    """Where the app's SQLite database lives; the app creates it."""
     return tmp_path / "api.sqlite3"
 
 

@@ -6,7 +6,6 @@ Kept out of conftest.py so tests and the benchmark can import them by name.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 
 from apps.api.jwks import VerificationKey
+from apps.kernel.jwk import thumbprint
 from tests.utils.limits_storage import (  # noqa: F401 - re-exported for the api layer
     ClockedMemoryStorage,
     StorageDown,
@@ -28,14 +28,6 @@ AUDIENCE = "projects-api"
 JWKS_URL = "https://auth.test/.well-known/jwks.json"
 ALL_SCOPES = "projects:read projects:write"
 TOKEN_LIFETIME = 300
-
-
-def thumbprint(public_jwk: dict[str, Any]) -> str:
-    """The RFC 7638 thumbprint of a public JWK (its required members, sorted)."""
-    required = {"OKP": ("crv", "kty", "x"), "EC": ("crv", "kty", "x", "y")}[public_jwk["kty"]]
-    canonical = json.dumps({k: public_jwk[k] for k in required}, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+from types import SimpleNamespace
+
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
 import logging_lib
+from apps.api.app import create_app
 from apps.api.jwks import StaticKeySet
-from apps.api.main import create_app
 from apps.api.problems import PROBLEM_MEDIA_TYPE
 from apps.api.storage.projects import new_project_id
+from apps.kernel.gunicorn import worker_exit
+from apps.kernel.lifecycle import shutdown_hooks
 from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL
 from tests.utils.flask_client_factory import app_from_factory
 from tests.utils.healthcheck import assert_healthy
@@ -70,10 +75,22 @@ class TestCreateApp:
     def test_create_app__owns_http_client__closed_on_shutdown(self, settings, rate_limit_storage):
         """A JWKS client the app created is closed by its shutdown hook."""
         with app_from_factory(create_app, settings, rate_limit_storage=rate_limit_storage) as app:
-            owners = [hook.__self__ for hook in app.extensions["shutdown_hooks"]]
+            owners = [hook.__self__ for hook in shutdown_hooks(app)]
             (http_client,) = [owner for owner in owners if isinstance(owner, httpx.Client)]
             assert http_client.is_closed is False
         assert http_client.is_closed is True
+
+    def test_worker_exit__runs_the_apps_shutdown_hooks(self, settings, rate_limit_storage):
+        """Under gunicorn the hooks run when the worker exits, not only in tests."""
+        app = create_app(settings, rate_limit_storage=rate_limit_storage)
+        database = app.extensions["apps.api"].database
+        connection = database.connection()
+        with capture_logs() as events:
+            worker_exit(server=None, worker=SimpleNamespace(wsgi=app))
+        assert shutdown_hooks(app) == ()
+        with pytest.raises(sqlite3.ProgrammingError):
+            connection.execute("SELECT 1")
+        assert [(e["event"], e["hooks"]) for e in events] == [("app.shutdown", 2)]
 
     def test_create_app__default_storage_and_registry(self, settings, key_source, clock, acme):
         """Without injected storage the memory:// limiter from settings is used."""
@@ -88,10 +105,9 @@ class TestProbes:
         """With a database and keys the service is healthy and ready."""
         assert_healthy(client)
         assert client.get("/healthz").json == {"status": "ok"}
-        assert client.get("/readyz").json == {
-            "status": "ok",
-            "checks": {"database": "ok", "keys": "ok"},
-        }
+        ready = client.get("/readyz")
+        assert ready.json == {"status": "ok", "checks": {"database": "ok", "keys": "ok"}}
+        assert ready.headers["Cache-Control"] == "no-store"
 
     def test_readyz__no_keys__503(self, make_client):
         """Without verification keys the service is not ready."""
@@ -115,6 +131,34 @@ class TestProbes:
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json["checks"] == {"database": "failing", "keys": "ok"}
+
+    def test_readyz__check_raises__failing_and_logged_by_type(self, make_client):
+        """A check that crashes makes the service not ready (fail closed), without detail."""
+
+        class Unreachable:
+            def verify(self, token):
+                raise AssertionError("not called")
+
+            def ready(self):
+                raise ConnectionError("token service at 10.0.0.5 refused")
+
+        client = make_client(token_verifier=Unreachable())
+        with capture_logs() as events:
+            response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json["checks"] == {"database": "ok", "keys": "failing"}
+        (failed,) = [e for e in events if e["event"] == "health.check_failed"]
+        assert (failed["check"], failed["error_type"]) == ("keys", "ConnectionError")
+        assert "10.0.0.5" not in repr(events)
+
+    def test_init_health__without_checks__refused(self):
+        """A readiness probe that checks nothing would always say ready."""
+        import flask
+
+        from apps.kernel.health import init_health
+
+        with pytest.raises(ValueError, match="at least one check"):
+            init_health(flask.Flask("no_checks"), {})
 
     def test_readyz__jwks__fetched_through_injected_client(
         self, make_client, signing_key, registry, acme
@@ -188,8 +232,10 @@ class TestErrors:
         assert response.status_code == 500
         assert response.json["type"].endswith(":internal")
         assert "hunter2" not in response.get_data(as_text=True)
-        crash = [e for e in events if e["event"] == "request.unhandled_exception"]
-        assert crash[0]["error_type"] == "RuntimeError"
+        (crash,) = [e for e in events if e["event"] == "request.unhandled_exception"]
+        assert crash["error_type"] == "RuntimeError"
+        assert crash["raised_at"].endswith(" in verify")
+        assert "hunter2" not in repr(events)
 
     def test_request_id__echoed(self, client):
         """logging_lib's integration keeps a well-formed X-Request-ID."""

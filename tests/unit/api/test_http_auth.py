@@ -107,7 +107,7 @@ def test_route__read_scope_only__can_read(client, acme):
 
 def test_route__token_verifier_injected__used(make_client, acme):
     """A whole verifier can replace the JWT one (the provider is an interface)."""
-    from apps.api.auth import InvalidToken, Principal
+    from apps.api.access_tokens import InvalidToken, Principal
 
     class AllowList:
         def verify(self, token):

@@ -64,11 +64,14 @@ def test_from_environ__empty__one_error_naming_every_required_variable():
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({"API_ISSUER": "  "})
     assert caught.value.problems == [
-        "API_JWKS_URL is required",
-        "API_ISSUER is required",
-        "API_AUDIENCE is required",
+        "API_JWKS_URL: is required",
+        "API_ISSUER: is required",
+        "API_AUDIENCE: is required",
     ]
-    assert str(caught.value).startswith("invalid API settings: API_JWKS_URL is required; ")
+    assert str(caught.value) == (
+        "invalid API settings: API_JWKS_URL: is required; API_ISSUER: is required;"
+        " API_AUDIENCE: is required"
+    )
 
 
 def test_from_environ__invalid_values__all_listed_without_secrets():
@@ -87,7 +90,7 @@ def test_from_environ__invalid_values__all_listed_without_secrets():
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ(environ)
     problems = caught.value.problems
-    assert [p.split(" ", 1)[0] for p in problems] == [
+    assert [p.split(": ", 1)[0] for p in problems] == [
         "API_JWKS_URL",
         "API_RATE_LIMIT",
         "API_RATE_LIMIT_STORAGE_URL",
@@ -98,6 +101,14 @@ def test_from_environ__invalid_values__all_listed_without_secrets():
         "API_JWKS_TIMEOUT_SECONDS",
     ]
     assert "topsecret" not in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert problems[1:5] == [
+        "API_RATE_LIMIT: must look like '100/minute' or '10 per second'",
+        "API_RATE_LIMIT_STORAGE_URL: must be memory:// or a URL starting with redis://,"
+        " redis+unix://, rediss://",
+        "API_MAX_BODY_BYTES: must be greater than 0",
+        "API_TOKEN_LEEWAY_SECONDS: must be at most 300",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -127,7 +138,7 @@ def test_from_environ__plain_http_jwks_url_off_loopback__refused(url):
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "API_JWKS_URL": url})
     assert caught.value.problems == [
-        "API_JWKS_URL must use https (plain http only for loopback hosts)"
+        "API_JWKS_URL: must use https (plain http only for loopback hosts)"
     ]
 
 
@@ -138,3 +149,34 @@ def test_from_environ__plain_http_jwks_url_off_loopback__refused(url):
 def test_from_environ__plain_http_jwks_url_on_loopback__accepted(url):
     """A token service on the same host may be reached over plain http."""
     assert Settings.from_environ({**REQUIRED, "API_JWKS_URL": url}).jwks_url == url
+
+
+def test_from_environ__unknown_api_variable__refused_with_the_closest_name():
+    """A typo would otherwise leave the default in force without a word."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "API_RATE_LIMT": "5/minute", "API_COLOUR": "blue"})
+    assert caught.value.problems == [
+        "API_RATE_LIMT: is not a known setting (did you mean API_RATE_LIMIT?)",
+        "API_COLOUR: is not a known setting",
+    ]
+    assert "5/minute" not in str(caught.value)
+
+
+def test_from_environ__other_prefixes__ignored():
+    """Only API_* variables belong to the API; LOG_* and the rest are left alone."""
+    settings = Settings.from_environ({**REQUIRED, "LOG_LEVEL": "debug", "APIARY": "x"})
+    assert settings.rate_limit == "100/minute"
+
+
+@pytest.mark.parametrize("raw", ["inf", "-inf", "nan"])
+def test_from_environ__non_finite_seconds__refused(raw):
+    """A JWKS cache that never expires (inf) is a misconfiguration, not a setting."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "API_JWKS_CACHE_TTL_SECONDS": raw})
+    assert caught.value.problems == ["API_JWKS_CACHE_TTL_SECONDS: must be a finite number"]
+
+
+def test_settings__frozen():
+    settings = Settings.from_environ(REQUIRED)
+    with pytest.raises(ValueError, match="frozen"):
+        settings.rate_limit = "1/second"

@@ -9,7 +9,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from apps.api.auth import InvalidToken, JwtAccessTokenVerifier, Principal
+from apps.api.access_tokens import InvalidToken, JwtAccessTokenVerifier, Principal
 from apps.api.jwks import StaticKeySet
 from tests.unit.api.support import AUDIENCE, ISSUER, TOKEN_LIFETIME, SigningKey, forge_token
 

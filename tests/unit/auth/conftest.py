@@ -1,8 +1,10 @@
 """Fixtures of the auth layer: a token service built from a generated config.
 
 Every app comes from ``create_app`` with a temp TOML file and freshly
-generated key files (mode 600). Collaborators are swapped through fixtures:
-``clock`` (a FakeClock), ``replay_cache`` (in-memory on that clock),
+generated key files (mode 600); ``make_settings(**changes)`` validates that
+configuration with top-level fields changed, for tests that need other
+settings. Collaborators are swapped through fixtures: ``clock`` (the unit
+layers' FakeClock), ``replay_cache`` (in-memory on that clock),
 ``throttle_storage`` (failed-attempt counters in memory on that clock),
 ``static_key_loader`` (keys without files), ``directory_http`` (an
 ``httpx.Client`` on a ``MockTransport``). Argon2 costs are the minimum so the
@@ -25,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from prometheus_client import CollectorRegistry
 
 from apps.auth_service import create_app
+from apps.auth_service.config import Settings, settings_from_mapping
 from apps.auth_service.keys import KeySet, SigningKey
 from apps.auth_service.replay_cache import MemoryReplayCache
 from logging_lib.testing import capture_events
@@ -54,11 +57,6 @@ from tests.utils.limits_storage import ClockedMemoryStorage
 def basic_secret_hash() -> str:
     """An argon2id hash of BASIC_SECRET at the cheapest costs."""
     return argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(BASIC_SECRET)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -141,6 +139,16 @@ def config_path(config_data: dict[str, Any], write_config: Callable[..., Path]) 
 
 
 @pytest.fixture
+def make_settings(config_data: dict[str, Any], tmp_path: Path) -> Callable[..., Settings]:
+    """Factory: the test configuration with top-level fields changed, validated."""
+
+    def make(**changes: Any) -> Settings:
+        return settings_from_mapping({**config_data, **changes}, base_dir=tmp_path)
+
+    return make
+
+
+@pytest.fixture
 def replay_cache(clock: FakeClock) -> MemoryReplayCache:
     """The in-memory replay cache on the test clock."""
     return MemoryReplayCache(max_entries=1_000, clock=clock.time)
@@ -179,17 +187,21 @@ def make_app(
     throttle_storage: ClockedMemoryStorage,
     metrics_registry: CollectorRegistry,
 ) -> Iterator[Callable[..., Any]]:
-    """Factory: ``make_app(**overrides)`` builds the service on the test collaborators."""
+    """Factory: ``make_app(settings_or_path, **collaborators)`` builds the service.
+
+    Without settings it reads the test configuration file; every collaborator
+    not given is the test one (clock, replay cache, throttle storage, registry).
+    """
     apps: list[Any] = []
 
-    def make(path: Path | None = None, **overrides: Any) -> Any:
+    def make(settings: Settings | Path | None = None, **collaborators: Any) -> Any:
         defaults: dict[str, Any] = {
             "clock": clock.time,
             "replay_cache": replay_cache,
             "throttle_storage": throttle_storage,
-            "metrics_registry": metrics_registry,
+            "registry": metrics_registry,
         }
-        app = build_app(create_app, path or config_path, **{**defaults, **overrides})
+        app = build_app(create_app, settings or config_path, **{**defaults, **collaborators})
         apps.append(app)
         return app
 

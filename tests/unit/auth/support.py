@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from prometheus_client import CollectorRegistry
 
 from apps.auth_service.client_auth import JWT_BEARER
+from apps.kernel.jwk import public_jwk
 
 ISSUER = "https://auth.example.test"
 TOKEN_ENDPOINT = "https://auth.example.test/oauth/token"
@@ -106,14 +107,7 @@ def b64url(data: bytes) -> str:
 
 
 def ec_public_jwk(key: ec.EllipticCurvePrivateKey, **extra: str) -> dict[str, str]:
-    numbers = key.public_key().public_numbers()
-    return {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": b64url(numbers.x.to_bytes(32, "big")),
-        "y": b64url(numbers.y.to_bytes(32, "big")),
-        **extra,
-    }
+    return {**public_jwk(key), **extra}
 
 
 def basic_auth(client_id: str, secret: str) -> dict[str, str]:

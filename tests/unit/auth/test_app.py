@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
+from structlog.testing import capture_logs
 
 import logging_lib
 from apps.auth_service import ConfigError, KeyFileError, create_app
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
 from apps.auth_service.views import EXTENSION
-from tests.utils.flask_client_factory import SHUTDOWN_HOOKS, make_client, shutdown_app
+from apps.kernel.gunicorn import worker_exit
+from apps.kernel.lifecycle import add_shutdown_hook, shutdown_hooks
+from tests.utils.flask_client_factory import make_client, shutdown_app
 
 
 def test_create_app__reads_config_from_environment(config_path, monkeypatch):
@@ -46,25 +51,70 @@ def test_create_app__builds_memory_replay_cache_by_default(config_path):
     app = create_app(config_path)
     try:
         assert isinstance(app.extensions[EXTENSION].replay_cache, MemoryReplayCache)
-        assert len(app.extensions[SHUTDOWN_HOOKS]) == 1
+        assert len(shutdown_hooks(app)) == 1
     finally:
         shutdown_app(app)
 
 
-def test_create_app__redis_url_builds_redis_cache(config_path):
-    app = create_app(config_path, replay_cache_url="redis://127.0.0.1:6399/0")
+def test_create_app__takes_settings_instead_of_a_path(make_settings):
+    """Settings built in code (tests, embedders) need no file."""
+    app = create_app(make_settings(token_lifetime_seconds=60))
+    try:
+        assert app.extensions[EXTENSION].settings.token_lifetime_seconds == 60
+    finally:
+        shutdown_app(app)
+
+
+def test_create_app__redis_url_builds_redis_cache(make_settings):
+    app = create_app(make_settings(replay_cache_url="redis://127.0.0.1:6399/0"))
     try:
         assert isinstance(app.extensions[EXTENSION].replay_cache, RedisReplayCache)
     finally:
         shutdown_app(app)
 
 
-def test_create_app__directory_registry_owns_its_http_client(config_path):
+def test_worker_exit__runs_the_apps_shutdown_hooks(make_settings):
+    """Under gunicorn the hooks run when the worker exits: the Redis client is closed."""
+    app = create_app(make_settings(replay_cache_url="redis://127.0.0.1:6399/0"))
+    redis_client = app.extensions[EXTENSION].replay_cache._client
+    closed = []
+    redis_client.close = lambda: closed.append(True)
+    with capture_logs() as events:
+        worker_exit(server=None, worker=SimpleNamespace(wsgi=app))
+    assert closed == [True]
+    assert shutdown_hooks(app) == ()
+    assert [(e["event"], e["hooks"]) for e in events] == [("app.shutdown", 1)]
+
+
+def test_worker_exit__failing_hook_logged_by_type_and_the_worker_still_exits(make_settings):
+    app = create_app(make_settings())
+    warnings = []
+    server = SimpleNamespace(log=SimpleNamespace(warning=lambda *args: warnings.append(args)))
+
+    def failing():
+        raise OSError("redis://:hunter2@cache refused")
+
+    add_shutdown_hook(app, failing)
+    worker_exit(server=server, worker=SimpleNamespace(wsgi=app))
+    assert warnings == [("A shutdown hook of the app failed: %s", "OSError")]
+    assert shutdown_hooks(app) == ()
+
+
+def test_worker_exit__app_never_loaded__nothing_to_run():
+    worker_exit(server=None, worker=SimpleNamespace())
+
+
+def test_create_app__directory_registry_owns_its_http_client(make_settings):
     app = create_app(
-        config_path,
-        registry={"source": "directory", "url": "https://dir.example.test", "timeout_seconds": 0.5},
+        make_settings(
+            registry={
+                "source": "directory",
+                "url": "https://dir.example.test",
+                "timeout_seconds": 0.5,
+            }
+        )
     )
-    hooks = list(app.extensions[SHUTDOWN_HOOKS])
+    hooks = shutdown_hooks(app)
     registry = app.extensions[EXTENSION].authenticator._registry
     shutdown_app(app)
     assert isinstance(registry, DirectoryClientRegistry)
@@ -77,7 +127,7 @@ def test_create_app__injected_collaborators_are_not_closed(
     make_app, replay_cache, static_key_loader
 ):
     app = make_app(key_loader=static_key_loader(), client_registry=_NoClients())
-    assert app.extensions[SHUTDOWN_HOOKS] == []
+    assert shutdown_hooks(app) == ()
     with app.test_client() as client:
         response = client.post(
             "/oauth/token",
@@ -87,14 +137,22 @@ def test_create_app__injected_collaborators_are_not_closed(
     assert response.status_code == 401
 
 
-def test_create_app__unknown_override_is_a_config_error(config_path):
-    with pytest.raises(ConfigError, match="token_ttl: unknown field"):
-        create_app(config_path, token_ttl=60)
+def test_create_app__unknown_config_field_is_a_config_error(config_data, write_config):
+    config_data["token_ttl"] = 60
+    with pytest.raises(ConfigError, match="token_ttl: is not a known setting"):
+        create_app(write_config(config_data))
 
 
-def test_create_app__invalid_override_is_a_config_error(config_path):
-    with pytest.raises(ConfigError, match="token_lifetime_seconds: must be between"):
-        create_app(config_path, token_lifetime_seconds=0)
+def test_create_app__invalid_config_value_is_a_config_error(config_data, write_config):
+    config_data["token_lifetime_seconds"] = 0
+    with pytest.raises(ConfigError, match="token_lifetime_seconds: must be at least 1"):
+        create_app(write_config(config_data))
+
+
+def test_create_app__collaborators_are_keyword_only(config_path):
+    """A collaborator passed by position would be taken for something else."""
+    with pytest.raises(TypeError):
+        create_app(config_path, lambda: 0.0)  # type: ignore[misc]
 
 
 def test_create_app__world_readable_key_refused_at_startup(config_path, tmp_path):
@@ -114,8 +172,8 @@ def test_create_app__no_config_at_all():
         create_app()
 
 
-def test_create_app__request_body_limit_from_config(make_app):
-    app = make_app(max_request_bytes=2048)
+def test_create_app__request_body_limit_from_config(make_app, make_settings):
+    app = make_app(make_settings(max_request_bytes=2048))
     # One byte above the limit, so an oversized chunked body is detected, not cut.
     assert app.config["MAX_CONTENT_LENGTH"] == 2049
 
@@ -144,7 +202,7 @@ def test_create_app__memory_stores_with_several_workers_refuse_to_start(
 
 
 @pytest.mark.parametrize(
-    ("environ", "overrides"),
+    ("environ", "changes"),
     [
         ({"SERVICE_WORKERS": "1"}, {}),
         ({"SERVICE_WORKERS": "2"}, {"allow_per_process_storage": True}),
@@ -153,9 +211,10 @@ def test_create_app__memory_stores_with_several_workers_refuse_to_start(
     ids=["one-worker", "explicitly-allowed", "redis"],
 )
 def test_create_app__per_process_stores_accepted_when_safe_or_allowed(
-    config_path, monkeypatch, environ, overrides
+    make_settings, monkeypatch, environ, changes
 ):
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    app = create_app(config_path, **overrides)
+    app = create_app(make_settings(**changes))
+    assert app.test_client().get("/healthz").status_code == 200
     shutdown_app(app)

@@ -1,4 +1,4 @@
-"""Settings: TOML file, overrides, one error listing every problem, no secret in reprs."""
+"""Settings: TOML file, one error listing every problem on one line, no secret in reprs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import argon2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from apps.auth_service.clients import parse_jwk
-from apps.auth_service.config import load_settings, settings_from_mapping
+from apps.auth_service.clients import parse_jwks
+from apps.auth_service.config import load_argon2_settings, load_settings, settings_from_mapping
 from apps.auth_service.errors import ConfigError
 from tests.unit.auth.support import ec_public_jwk, pem_public
 
@@ -27,7 +27,11 @@ def test_load_settings__reads_the_file_and_resolves_key_paths(config_path, tmp_p
     assert settings.token_lifetime_seconds == 600
     assert settings.replay_cache_url == "memory://"
     assert settings.argon2.memory_cost_kib == 8
-    assert set(settings.clients) == {"svc-basic", "svc-jwt", "svc-es256"}
+    assert [client.client_id for client in settings.clients] == [
+        "svc-basic",
+        "svc-jwt",
+        "svc-es256",
+    ]
 
 
 def test_load_settings__path_from_environment(config_path):
@@ -35,9 +39,24 @@ def test_load_settings__path_from_environment(config_path):
     assert settings.issuer == "https://auth.example.test"
 
 
-def test_load_settings__overrides_replace_top_level_fields(config_path):
-    settings = load_settings(config_path, {}, {"token_lifetime_seconds": 60})
-    assert settings.token_lifetime_seconds == 60
+def test_load_settings__error_is_one_line_naming_every_field(config_data, write_config):
+    config_data.update(token_lifetime_seconds=0, replay_cache_url="redis:/oops")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_config(config_data), {})
+    assert str(caught.value) == (
+        "invalid auth_service configuration: token_lifetime_seconds: must be at least 1;"
+        " replay_cache_url: must be memory:// or a URL starting with redis://, rediss://"
+    )
+
+
+def test_load_argon2_settings__problems_named_under_the_table(config_data, write_config):
+    config_data["argon2"] = {"time_cost": 0, "parallelism": 2, "memory_cost_kib": 8}
+    with pytest.raises(ConfigError) as caught:
+        load_argon2_settings(write_config(config_data), {})
+    assert caught.value.problems == [
+        "argon2.time_cost: must be at least 1",
+        "argon2.memory_cost_kib: must be at least 8 KiB per lane (8 * parallelism)",
+    ]
 
 
 def test_load_settings__without_path_names_the_variable():
@@ -71,30 +90,31 @@ def test_settings__one_error_lists_every_problem():
             "registry": {"source": "ldap", "retries": 99},
         }
     )
-    joined = "\n".join(problems)
-    for expected in [
-        "issuer: must be an absolute",
-        "token_endpoint: plain http is only allowed for loopback",
+    assert problems == [
+        "issuer: must be an http:// or https:// URL with a host",
+        "token_endpoint: must use https (plain http only for loopback hosts)",
         "access_token_audience: is required",
         "token_lifetime_seconds: must be an integer",
-        "clock_leeway_seconds: must be between 0 and 300",
-        "replay_cache_url: must match",
-        "surprise: unknown field",
+        "clock_leeway_seconds: must be at most 300",
+        "replay_cache_url: must be memory:// or a URL starting with redis://, rediss://",
         "keys.active: is required",
         "keys.retired[0].retired_at: must be a date-time",
-        "keys.upcoming: must be an array",
+        "keys.upcoming[0]: must be a key file path",
         "argon2.time_cost: must be an integer",
-        "registry.source: must be",
-        "registry.retries: must be between 0 and 5",
-    ]:
-        assert expected in joined
+        "argon2.memory_cost_kib: must be at least 8 KiB per lane (8 * parallelism)",
+        "registry.source: must be one of config or directory",
+        "registry.retries: must be at most 5",
+        "surprise: is not a known setting",
+    ]
 
 
 @pytest.mark.parametrize(
     ("timeout", "expected"),
     [
         ("slow", "must be a number"),
-        (0, "must be between 0.05 and 60.0"),
+        ("2.0", "must be a number"),
+        (0, "must be at least 0.05"),
+        (61, "must be at most 60.0"),
         (True, "must be a number"),
     ],
 )
@@ -112,19 +132,24 @@ def test_settings__argon2_memory_must_cover_lanes(config_data):
 
 def test_settings__wrong_shapes_are_reported(config_data):
     config_data.update(keys="active.pem", argon2=[1], registry=3, clients={"a": 1})
-    problems = _problems(config_data)
-    assert "keys: must be a table" in problems
-    assert "clients: must be an array of tables" in problems
+    assert _problems(config_data) == [
+        "keys: must be a table",
+        "argon2: must be a table",
+        "registry: must be a table",
+        "clients: must be an array",
+    ]
 
 
 def test_settings__directory_registry_needs_a_url(config_data):
     config_data["registry"] = {"source": "directory"}
-    assert _problems(config_data) == ["registry.url: is required"]
+    assert _problems(config_data) == ["registry.url: is required when registry.source is directory"]
 
 
 def test_settings__config_registry_needs_clients(config_data):
     config_data["clients"] = []
-    assert "clients: at least one client is required" in _problems(config_data)[0]
+    assert _problems(config_data) == [
+        "clients: at least one client is required when registry.source is config"
+    ]
 
 
 def test_settings__loopback_http_issuer_is_allowed(config_data):
@@ -149,7 +174,10 @@ def test_settings__retired_keys_accept_toml_datetimes(config_data):
 
 def test_settings__naive_datetime_is_refused(config_data):
     config_data["keys"]["retired"] = [{"path": "old.pem", "retired_at": "2026-01-01T00:00:00"}]
-    assert "keys.retired[0].retired_at" in _problems(config_data)[0]
+    assert _problems(config_data) == [
+        "keys.retired[0].retired_at: must be a date-time with a UTC offset,"
+        " e.g. 2026-01-01T00:00:00Z"
+    ]
 
 
 def test_settings__repr_hides_secrets(config_data):
@@ -181,24 +209,28 @@ class TestClientParsing:
     def test_duplicate_client_ids(self, config_data):
         """Two clients with the same id are refused."""
         config_data["clients"].append(dict(config_data["clients"][0]))
-        assert _problems(config_data) == ["clients[3].client_id: is a duplicate"]
+        assert _problems(config_data) == ["clients: entry 3 repeats the client_id of entry 0"]
 
     @pytest.mark.parametrize(
         ("changes", "expected"),
         [
             ({"client_id": "has space"}, "clients[0].client_id: must match"),
-            ({"tenant": ""}, "clients[0].tenant: must be a non-empty string"),
-            ({"allowed_scopes": ["ok", 'bad"scope']}, "clients[0].allowed_scopes"),
+            ({"tenant": ""}, "clients[0].tenant: must match"),
+            ({"tenant": 7}, "clients[0].tenant: must be a string"),
+            ({"allowed_scopes": ["ok", 'bad"scope']}, "clients[0].allowed_scopes[1]: must match"),
             ({"allowed_scopes": None}, "clients[0].allowed_scopes: is required"),
-            ({"allowed_scopes": []}, "clients[0].allowed_scopes: must be a non-empty array"),
+            ({"allowed_scopes": []}, "clients[0].allowed_scopes: must have at least 1 item(s)"),
             ({"auth_method": "tls_client_auth"}, "clients[0].auth_method: must be one of"),
             ({"secret_hash": "$argon2id$x"}, "private_key_jwt clients take no secret"),
-            ({"public_key_pem": None}, "give exactly one of public_key_pem or jwks"),
-            ({"jwks": '{"keys": []}'}, "give exactly one of"),
+            (
+                {"public_key_pem": None},
+                "clients[0].jwks: give exactly one of public_key_pem or jwks",
+            ),
+            ({"jwks": '{"keys": []}'}, "clients[0].jwks: give exactly one of"),
             ({"public_key_pem": "garbage"}, "is not a PEM public key"),
-            ({"public_key_pem": 5}, "public_key_pem: must be a string"),
+            ({"public_key_pem": 5}, "clients[0].public_key_pem: must be a string"),
             ({"public_key_pem": "caf\u00e9"}, "is not a PEM public key"),
-            ({"color": "blue"}, "clients[0].color: unknown field"),
+            ({"color": "blue"}, "clients[0].color: is not a known setting"),
         ],
     )
     def test_invalid_client_fields(self, config_data, changes, expected):
@@ -218,11 +250,18 @@ class TestClientParsing:
         config_data["clients"] = [client]
         assert _problems(config_data) == ["clients[0].secret_hash: is required"]
 
+    def test_basic_client_repeated_scopes_kept_once(self, config_data):
+        config_data["clients"][0]["allowed_scopes"] = ["a", "b", "a"]
+        settings = settings_from_mapping(config_data, base_dir=Path())
+        assert settings.clients[0].allowed_scopes == ("a", "b")
+
     def test_basic_client_with_public_key(self, config_data):
         """A secret client may not also register a key."""
         client = {**config_data["clients"][0], "public_key_pem": "x"}
         config_data["clients"] = [client]
-        assert "client_secret_basic clients take no public key" in _problems(config_data)[0]
+        assert _problems(config_data) == [
+            "clients[0].public_key_pem: client_secret_basic clients take no public key"
+        ]
 
     @pytest.mark.parametrize(
         "secret_hash",
@@ -242,11 +281,13 @@ class TestClientParsing:
             ("{not json", "is not valid JSON"),
             ({"keys": []}, 'non-empty "keys"'),
             ({"keys": ["x"]}, "each key must be an object"),
-            ({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "public OKP (Ed25519) or EC"),
-            ({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}, "public OKP"),
+            ({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "private members"),
+            ({"keys": [{"kty": "oct", "x": "c2VjcmV0"}]}, "Ed25519 (OKP) or P-256 (EC)"),
+            ({"keys": [{"kty": "RSA", "n": "AQAB", "e": "AQAB"}]}, "Ed25519 (OKP) or P-256 (EC)"),
             ({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "!!"}]}, "malformed"),
-            ({"keys": [{"kty": "OKP", "crv": "X25519", "x": "AAAA"}]}, "malformed"),
+            ({"keys": [{"kty": "OKP", "crv": "X25519", "x": "AAAA"}]}, "P-256 (EC)"),
             ({"keys": [{"kty": "EC", "crv": "P-256", "kid": 3}]}, "kid must be a string"),
+            ({"keys": [{"kty": "OKP", "crv": "Ed25519", "use": "enc"}]}, 'use "sig"'),
         ],
     )
     def test_invalid_jwks(self, config_data, jwks, expected):
@@ -259,13 +300,13 @@ class TestClientParsing:
         """A registered JWK must not carry the private scalar."""
         jwk = {**ec_public_jwk(ec.generate_private_key(ec.SECP256R1())), "d": "AAAA"}
         problems = self._client_problems(config_data, public_key_pem=None, jwks={"keys": [jwk]})
-        assert "public OKP" in problems[0]
+        assert problems == ["clients[0].jwks: each key must be public (it has private members)"]
 
     def test_jwks_alg_must_match_key(self, config_data):
         """A P-256 key labelled EdDSA is refused."""
         jwk = ec_public_jwk(ec.generate_private_key(ec.SECP256R1()), alg="EdDSA")
         problems = self._client_problems(config_data, public_key_pem=None, jwks={"keys": [jwk]})
-        assert "ES256" in problems[0]
+        assert problems == ["clients[0].jwks: alg does not fit the key: a P-256 (alg ES256) key"]
 
     def test_jwks_as_table_and_ed25519_jwk(self):
         """An Ed25519 JWK parses to an EdDSA key."""
@@ -273,8 +314,8 @@ class TestClientParsing:
 
         raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes_raw()
         x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-        key = parse_jwk({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k"})
-        assert (key.alg, key.kid) == ("EdDSA", "k")
+        (key,) = parse_jwks({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k"}]})
+        assert (key.algorithm, key.kid) == ("EdDSA", "k")
 
 
 def test_settings__basic_client_hashed_at_other_costs_is_refused(config_data):

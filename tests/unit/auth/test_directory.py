@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.directory import DirectoryClientRegistry, directory_retry_policy
 from apps.auth_service.errors import RegistryUnavailable
 from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth
 
@@ -19,9 +19,14 @@ def basic_record(config_data):
     return dict(config_data["clients"][0])
 
 
-def _registry(directory_http, clock, handler, retries=2):
+def _registry(directory_http, clock, handler, retries=2, budget=5.0, timeout=2.0):
     return DirectoryClientRegistry(
-        directory_http(handler), BASE + "/", retries=retries, sleep=clock.sleep
+        directory_http(handler),
+        BASE + "/",
+        retry=directory_retry_policy(retries=retries, budget_seconds=budget),
+        timeout=timeout,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
     )
 
 
@@ -64,7 +69,71 @@ def test_directory__retries_transport_errors_then_succeeds(directory_http, clock
 
     assert _registry(directory_http, clock, handler).get(BASIC_CLIENT) is not None
     assert len(attempts) == 3
-    assert clock.sleeps == [0.05, 0.1]
+    first, second = clock.sleeps
+    assert 0 <= first <= 0.05
+    assert 0 <= second <= 0.1
+
+
+def test_directory__waits_are_jittered_full_range(directory_http, clock):
+    """Workers that failed together must not retry together: waits are random in [0, cap]."""
+    registry = _registry(directory_http, clock, lambda r: httpx.Response(503), retries=5)
+    for _ in range(30):
+        with pytest.raises(RegistryUnavailable):
+            registry.get(BASIC_CLIENT)
+    caps = [0.05, 0.1, 0.2, 0.4, 0.8]
+    runs = [clock.sleeps[i : i + 5] for i in range(0, len(clock.sleeps), 5)]
+    assert len(runs) == 30
+    assert all(0 <= wait <= cap for run in runs for wait, cap in zip(run, caps, strict=True))
+    assert len({run[0] for run in runs}) > 20  # not one fixed backoff
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"attempts": 0}, "attempts must be at least 1"),
+        ({"first_wait": 0}, "0 < first_wait <= max_wait"),
+        ({"first_wait": 2, "max_wait": 1}, "0 < first_wait <= max_wait"),
+        ({"total_seconds": 0}, "total_seconds must be positive"),
+    ],
+)
+def test_retry_policy__rejects_bounds_that_allow_no_sensible_retry(values, message):
+    from apps.kernel.retry import RetryPolicy
+
+    defaults = {"attempts": 3, "first_wait": 0.05, "max_wait": 1.0, "total_seconds": 5.0}
+    with pytest.raises(ValueError, match=message):
+        RetryPolicy(**{**defaults, **values})
+
+
+def test_directory__later_waits_are_capped(directory_http, clock):
+    registry = _registry(directory_http, clock, lambda r: httpx.Response(503), retries=5)
+    with pytest.raises(RegistryUnavailable):
+        registry.get(BASIC_CLIENT)
+    assert len(clock.sleeps) == 5
+    assert all(wait <= 1.0 for wait in clock.sleeps)
+
+
+def test_directory__total_time_is_bounded(directory_http, clock):
+    """Slow failures stop the retries once the budget is spent, whatever the attempts left."""
+    timeouts = []
+
+    def slow_failure(request):
+        # The directory takes 0.9 s to fail; a shorter timeout cuts the wait short.
+        timeout = request.extensions["timeout"]["read"]
+        timeouts.append(timeout)
+        if timeout < 0.9:
+            clock.advance(timeout)
+            raise httpx.ReadTimeout("timed out", request=request)
+        clock.advance(0.9)
+        return httpx.Response(503)
+
+    with pytest.raises(RegistryUnavailable):
+        _registry(directory_http, clock, slow_failure, retries=5, budget=2.0).get(BASIC_CLIENT)
+    assert clock.monotonic() <= 2.0 + 1e-9  # (float rounding of the last timeout)
+    assert len(timeouts) == 3  # far fewer than the 6 attempts allowed
+    assert timeouts[0] == 2.0
+    # Each later attempt may only wait for what is left of the budget.
+    assert timeouts[1] == pytest.approx(2.0 - 0.9 - clock.sleeps[0])
+    assert timeouts[2] < 2.0 - 1.8
 
 
 def test_directory__gives_up_after_bounded_retries(directory_http, clock):
@@ -77,6 +146,7 @@ def test_directory__gives_up_after_bounded_retries(directory_http, clock):
     with pytest.raises(RegistryUnavailable, match="502"):
         _registry(directory_http, clock, handler, retries=2).get(BASIC_CLIENT)
     assert len(attempts) == 3
+    assert len(clock.sleeps) == 2
 
 
 def test_directory__transport_error_after_retries(directory_http, clock):

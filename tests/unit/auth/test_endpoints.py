@@ -115,10 +115,14 @@ def test_healthz__ok(client):
 def test_readyz__ready_with_keys_and_replay_cache(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {
-        "status": "ready",
-        "checks": {"keys": True, "replay_cache": True},
-    }
+    assert response.get_json() == {"status": "ok", "checks": {"keys": "ok", "replay_cache": "ok"}}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz__same_shape_as_the_api(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_readyz__503_when_replay_cache_unreachable(make_app):
@@ -126,7 +130,10 @@ def test_readyz__503_when_replay_cache_unreachable(make_app):
     with app.test_client() as client:
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["checks"]["replay_cache"] is False
+    assert response.get_json() == {
+        "status": "unavailable",
+        "checks": {"keys": "ok", "replay_cache": "failing"},
+    }
 
 
 def test_metrics__token_counters_on_the_injected_registry(client, metrics_registry):

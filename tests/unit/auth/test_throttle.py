@@ -29,10 +29,12 @@ class CountingRegistry:
 
 
 @pytest.fixture
-def throttled_app(make_app):
+def throttled_app(make_app, make_settings):
     """Three failures per client and five per address a minute."""
     return make_app(
-        throttle={"failures_per_client": "3/minute", "failures_per_address": "5/minute"}
+        make_settings(
+            throttle={"failures_per_client": "3/minute", "failures_per_address": "5/minute"}
+        )
     )
 
 
@@ -116,8 +118,10 @@ def test_throttle__forwarded_for_is_ignored_unless_proxies_are_trusted(throttled
         _refused_429(_post(client, "svc-new", "x", **{"X-Forwarded-For": "203.0.113.99"}))
 
 
-def test_throttle__one_trusted_proxy__its_forwarded_address_is_used(make_app):
-    app = make_app(throttle={"failures_per_address": "2/minute", "trusted_proxy_hops": 1})
+def test_throttle__one_trusted_proxy__its_forwarded_address_is_used(make_app, make_settings):
+    app = make_app(
+        make_settings(throttle={"failures_per_address": "2/minute", "trusted_proxy_hops": 1})
+    )
     with app.test_client() as client:
         for n in range(2):
             _post(client, f"svc-guess-{n}", "x", **{"X-Forwarded-For": "203.0.113.5"})
@@ -154,13 +158,13 @@ def test_throttle__storage_down__fails_closed_logged_and_counted(
     assert failed[0]["dependency"] == "throttle"
 
 
-def test_throttle__configuration_is_validated(make_app):
+def test_throttle__configuration_is_validated(make_settings):
     from apps.auth_service import ConfigError
 
     with pytest.raises(ConfigError) as caught:
-        make_app(throttle={"failures_per_client": "lots", "trusted_proxy_hops": -1, "x": 1})
+        make_settings(throttle={"failures_per_client": "lots", "trusted_proxy_hops": -1, "x": 1})
     assert caught.value.problems == [
-        "throttle.x: unknown field",
-        "throttle.failures_per_client: must look like '10/minute'",
-        "throttle.trusted_proxy_hops: must be between 0 and 5",
+        "throttle.failures_per_client: must look like '100/minute' or '10 per second'",
+        "throttle.trusted_proxy_hops: must be at least 0",
+        "throttle.x: is not a known setting",
     ]

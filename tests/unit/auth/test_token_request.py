@@ -111,9 +111,9 @@ def _chunked(client, body: bytes):
     )
 
 
-def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, events):
+def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, make_settings, events):
     """A trailing scope past the limit must not be cut off (granting every scope instead)."""
-    app = make_app(max_request_bytes=1024)
+    app = make_app(make_settings(max_request_bytes=1024))
     padding = "grant_type=client_credentials&pad=" + "x" * 1000
     body = f"{padding}&scope=orders:read".encode()
     assert len(body) > 1024
@@ -124,8 +124,8 @@ def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, events
     assert not [e for e in events if e["event"] == "auth.token_issued"]
 
 
-def test_token__chunked_body_of_exactly_the_limit_is_read_whole(make_app):
-    app = make_app(max_request_bytes=1024)
+def test_token__chunked_body_of_exactly_the_limit_is_read_whole(make_app, make_settings):
+    app = make_app(make_settings(max_request_bytes=1024))
     head = "grant_type=client_credentials&scope=orders:read&pad="
     body = (head + "x" * (1024 - len(head))).encode()
     assert len(body) == 1024

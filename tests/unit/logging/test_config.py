@@ -23,20 +23,30 @@ class TestValidation:
             )
         problems = caught.value.problems
         assert problems == [
-            "level 'LOUD' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
-            "format 'xml' is not one of json, console",
-            "unknown sink(s) pigeon; known: file, http, memory, stderr, stdout",
-            "the file sink needs file_path",
-            "the http sink needs http_url",
-            "queue_size must be positive, got 0",
-            "http_max_retries must not be negative, got -1",
-            "http_timeout must be positive, got 0",
+            "level: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            "format: Input should be 'json' or 'console'",
+            "sinks: unknown sink(s); known: file, http, memory, stderr, stdout",
+            "http_timeout: Input should be greater than 0",
+            "http_max_retries: Input should be greater than or equal to 0",
+            "queue_size: Input should be greater than 0",
         ]
-        assert str(caught.value).startswith("invalid logging configuration: level 'LOUD'")
+        message = str(caught.value)
+        assert message.startswith("invalid logging configuration: level: must be one of")
+        assert "LOUD" not in message
+        assert "pigeon" not in message
+        assert "\n" not in message
+
+    def test_logging_config__sinks_need_their_settings(self):
+        with pytest.raises(LoggingConfigError) as caught:
+            LoggingConfig(sinks=("file", "http"))
+        assert caught.value.problems == [
+            "file_path: is required by the file sink",
+            "http_url: is required by the http sink",
+        ]
 
     @pytest.mark.parametrize("url", ["ftp://host/x", "http://", "not a url", "https:///path"])
     def test_logging_config__rejects_a_bad_url(self, url):
-        with pytest.raises(LoggingConfigError, match="is not an http\\(s\\) URL"):
+        with pytest.raises(LoggingConfigError, match="http_url: must be an http\\(s\\) URL"):
             LoggingConfig(sinks=("http",), http_url=url)
 
     def test_logging_config__repr_hides_the_collector_url(self):
@@ -61,10 +71,12 @@ class TestFromEnviron:
                 "LOG_HTTP_TIMEOUT": "1.5",
                 "LOG_HTTP_BATCH_SIZE": "10",
                 "LOG_HTTP_MAX_RETRIES": "0",
+                "LOG_HTTP_RETRY_BUDGET_SECONDS": "12.5",
                 "LOG_QUEUE_SIZE": "100",
                 "LOG_SYNCHRONOUS": "yes",
                 "LOG_REDACT_KEYS": "pin,otp",
                 "LEVEL": "ignored",
+                "LOGGER": "ignored too: not LOG_",
             }
         )
         assert config == LoggingConfig(
@@ -78,6 +90,7 @@ class TestFromEnviron:
             http_timeout=1.5,
             http_batch_size=10,
             http_max_retries=0,
+            http_retry_budget_seconds=12.5,
             queue_size=100,
             synchronous=True,
             redact_keys=("pin", "otp"),
@@ -101,8 +114,28 @@ class TestFromEnviron:
                 }
             )
         assert caught.value.problems == [
-            "LOG_HTTP_TIMEOUT='soon': not a number",
-            "LOG_QUEUE_SIZE='many': not an integer",
-            "LOG_SYNCHRONOUS='maybe': not a boolean (true/false)",
-            "level 'chatty' is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            "LOG_LEVEL: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+            "LOG_HTTP_TIMEOUT: Input should be a valid number, unable to parse string as a number",
+            "LOG_QUEUE_SIZE: Input should be a valid integer, unable to parse string as an integer",
+            "LOG_SYNCHRONOUS: Input should be a valid boolean, unable to interpret input",
         ]
+        for value in ("many", "soon", "maybe", "chatty"):
+            assert value not in str(caught.value)
+
+    def test_from_environ__unknown_log_variable_is_refused(self):
+        """A typo such as LOG_REDACT_KEY would silently leave a secret unredacted."""
+        with pytest.raises(LoggingConfigError) as caught:
+            LoggingConfig.from_environ({"LOG_REDACT_KEY": "pin", "LOG_LEVEL": "debug"})
+        assert caught.value.problems == ["LOG_REDACT_KEY: is not a known setting"]
+
+    def test_from_environ__non_finite_budget_is_refused(self):
+        with pytest.raises(LoggingConfigError) as caught:
+            LoggingConfig.from_environ({"LOG_HTTP_RETRY_BUDGET_SECONDS": "inf"})
+        assert caught.value.problems == [
+            "LOG_HTTP_RETRY_BUDGET_SECONDS: Input should be a finite number"
+        ]
+
+    def test_logging_config__frozen(self):
+        config = LoggingConfig()
+        with pytest.raises(ValueError, match="frozen"):
+            config.level = "DEBUG"

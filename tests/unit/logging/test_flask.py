@@ -1,18 +1,15 @@
 import flask
 import pytest
 import structlog
-from prometheus_client import CollectorRegistry, Counter
 
-import logging_lib
 from logging_lib.flask import (
     ACCESS_EVENT,
     REQUEST_ID_HEADER,
     init_app,
     is_well_formed_request_id,
-    register_metrics_route,
 )
 from logging_lib.testing import capture_events
-from tests.utils.logging import assert_event, metric_value
+from tests.utils.logging import assert_event
 
 
 class FakeClock:
@@ -153,22 +150,3 @@ class TestAccessEvent:
         access = assert_event(logging_setup.events(), event=ACCESS_EVENT)
         assert access["request_id"] == "req-7"
         assert access["logger"] == "http"
-
-
-class TestMetricsRoute:
-    def test_register_metrics_route__serves_the_given_registry(self, app):
-        registry = CollectorRegistry()
-        Counter("widgets", "Widgets made.", registry=registry).inc(3)
-        register_metrics_route(app, registry)
-        response = app.test_client().get("/metrics")
-        assert response.status_code == 200
-        assert response.content_type.startswith("text/plain")
-        assert "widgets_total 3.0" in response.get_data(as_text=True)
-
-    def test_register_metrics_route__exposes_logging_metrics(self, app, registry, make_logging):
-        make_logging()
-        register_metrics_route(app, registry, path="/internal/metrics")
-        logging_lib.get_logger().warning("counted")
-        body = app.test_client().get("/internal/metrics").get_data(as_text=True)
-        assert 'log_events_total{level="warning"} 1.0' in body
-        assert metric_value(registry, "log_events_total", level="warning") == 1

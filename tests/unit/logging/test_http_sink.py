@@ -2,6 +2,9 @@ import httpx
 import pytest
 
 from logging_lib import HttpSink, HttpSinkError
+from logging_lib.http_sink import http_retry_policy
+from logging_lib.retry import RetryPolicy
+from tests.utils.clock import FakeClock
 
 URL = "https://collector.example/ingest"
 
@@ -21,17 +24,24 @@ class Collector:
         return httpx.Response(outcome)
 
 
+def policy(max_retries=3, budget=30.0):
+    return http_retry_policy(max_retries=max_retries, budget_seconds=budget)
+
+
 @pytest.fixture
 def make_sink():
-    """Factory: ``make_sink(collector, **overrides)`` -> (sink, recorded sleeps)."""
+    """Factory: ``make_sink(collector, **overrides)`` -> (sink, recorded sleeps).
+
+    The sink waits on a FakeClock: its waits are recorded and advance the clock.
+    """
     clients = []
 
-    def make(collector, **overrides):
-        sleeps = []
+    def make(collector, clock=None, **overrides):
+        clock = clock or FakeClock()
         client = httpx.Client(transport=httpx.MockTransport(collector))
         clients.append(client)
-        sink = HttpSink(client, URL, sleep=sleeps.append, **overrides)
-        return sink, sleeps
+        sink = HttpSink(client, URL, sleep=clock.sleep, clock=clock.monotonic, **overrides)
+        return sink, clock.sleeps
 
     yield make
     for client in clients:
@@ -48,20 +58,62 @@ class TestHttpSink:
         assert str(collector.requests[0].url) == URL
         assert sleeps == []
 
-    def test_http_sink__retries_with_exponential_backoff(self, make_sink):
+    def test_http_sink__retries_with_jittered_exponential_backoff(self, make_sink):
         collector = Collector(503, httpx.ConnectError("refused"), 429, 200)
-        sink, sleeps = make_sink(collector, max_retries=3, backoff=0.5)
+        sink, sleeps = make_sink(collector, retry=policy(max_retries=3))
         sink.write(["a"])
         assert len(collector.requests) == 4
-        assert sleeps == [0.5, 1.0, 2.0]
+        assert len(sleeps) == 3
+        assert all(0 <= wait <= cap for wait, cap in zip(sleeps, [0.2, 0.4, 0.8], strict=True))
+
+    def test_http_sink__waits_are_jittered_not_in_step(self, make_sink):
+        """Workers that lost the collector together must not retry together."""
+        first_waits = set()
+        for _ in range(30):
+            sink, sleeps = make_sink(Collector(503, 200), retry=policy(max_retries=1))
+            sink.write(["a"])
+            (wait,) = sleeps
+            assert 0 <= wait <= 0.2
+            first_waits.add(wait)
+        assert len(first_waits) > 20
+
+    def test_http_sink__waits_are_capped(self, make_sink):
+        collector = Collector(*[503] * 8)
+        sink, sleeps = make_sink(collector, retry=policy(max_retries=7, budget=1000))
+        with pytest.raises(HttpSinkError):
+            sink.write(["a"])
+        assert len(sleeps) == 7
+        assert all(wait <= 5.0 for wait in sleeps)
 
     def test_http_sink__gives_up_after_max_retries(self, make_sink):
         collector = Collector(500, 500, 500, 500)
-        sink, sleeps = make_sink(collector, max_retries=2, backoff=1)
+        sink, sleeps = make_sink(collector, retry=policy(max_retries=2))
         with pytest.raises(HttpSinkError, match=r"1 batch\(es\) not delivered .* status 500"):
             sink.write(["a"])
         assert len(collector.requests) == 3
-        assert sleeps == [1, 2]
+        assert len(sleeps) == 2
+
+    def test_http_sink__one_batch_never_takes_longer_than_the_budget(self, make_sink):
+        """A collector that fails slowly stops the retries once the budget is spent."""
+        clock = FakeClock()
+        timeouts = []
+
+        def slow_failure(request):
+            timeout = request.extensions["timeout"]["read"]
+            timeouts.append(timeout)
+            if timeout < 4.0:
+                clock.advance(timeout)
+                raise httpx.ReadTimeout("timed out", request=request)
+            clock.advance(4.0)  # the collector takes 4 s to answer 503
+            return httpx.Response(503)
+
+        sink, _ = make_sink(slow_failure, clock, timeout=5.0, retry=policy(10, budget=10.0))
+        with pytest.raises(HttpSinkError):
+            sink.write(["a"])
+        assert clock.monotonic() <= 10.0 + 1e-9  # (float rounding of the last timeout)
+        assert len(timeouts) < 11
+        assert timeouts[0] == 5.0
+        assert all(timeout <= 10.0 - 4.0 for timeout in timeouts[2:])
 
     def test_http_sink__does_not_retry_a_client_error(self, make_sink):
         collector = Collector(400, 200)
@@ -73,7 +125,7 @@ class TestHttpSink:
 
     def test_http_sink__reports_transport_errors(self, make_sink):
         collector = Collector(httpx.ReadTimeout("slow"))
-        sink, _ = make_sink(collector, max_retries=0)
+        sink, _ = make_sink(collector, retry=policy(max_retries=0))
         with pytest.raises(HttpSinkError, match="ReadTimeout: slow"):
             sink.write(["a"])
 
@@ -93,13 +145,20 @@ class TestHttpSink:
         assert owned.is_closed
         borrowed.close()
 
+    def test_http_sink__rejects_bad_settings(self):
+        with httpx.Client() as client, pytest.raises(ValueError, match="batch_size"):
+            HttpSink(client, URL, batch_size=0)
+
     @pytest.mark.parametrize(
-        ("kwargs", "message"),
+        ("values", "message"),
         [
-            ({"batch_size": 0}, "batch_size must be positive"),
-            ({"max_retries": -1}, "max_retries must not be negative"),
+            ({"attempts": 0}, "attempts must be at least 1"),
+            ({"first_wait": 0}, "0 < first_wait <= max_wait"),
+            ({"first_wait": 2, "max_wait": 1}, "0 < first_wait <= max_wait"),
+            ({"total_seconds": 0}, "total_seconds must be positive"),
         ],
     )
-    def test_http_sink__rejects_bad_settings(self, kwargs, message):
-        with httpx.Client() as client, pytest.raises(ValueError, match=message):
-            HttpSink(client, URL, **kwargs)
+    def test_retry_policy__rejects_bad_bounds(self, values, message):
+        defaults = {"attempts": 3, "first_wait": 0.2, "max_wait": 5.0, "total_seconds": 30.0}
+        with pytest.raises(ValueError, match=message):
+            RetryPolicy(**{**defaults, **values})

@@ -1,8 +1,8 @@
 import flask
 import pytest
 
+from apps.kernel.lifecycle import add_shutdown_hook, shutdown_hooks
 from tests.utils.flask_client_factory import (
-    SHUTDOWN_HOOKS,
     app_from_factory,
     build_app,
     make_client,
@@ -19,10 +19,8 @@ def create_app(greeting="hello", calls=None):
         return {"greeting": app.config["GREETING"], "testing": app.testing}
 
     if calls is not None:
-        app.extensions[SHUTDOWN_HOOKS] = [
-            lambda: calls.append("first"),
-            lambda: calls.append("second"),
-        ]
+        add_shutdown_hook(app, lambda: calls.append("first"))
+        add_shutdown_hook(app, lambda: calls.append("second"))
     return app
 
 
@@ -60,10 +58,12 @@ def test_shutdown_app__runs_every_hook_and_reraises_the_first_error():
         ran.append("failing")
         raise OSError("close failed")
 
-    app.extensions[SHUTDOWN_HOOKS] = [lambda: ran.append("ok"), failing]
+    add_shutdown_hook(app, lambda: ran.append("ok"))
+    add_shutdown_hook(app, failing)
     with pytest.raises(OSError, match="close failed"):
         shutdown_app(app)
     assert ran == ["failing", "ok"]
+    assert shutdown_hooks(app) == ()
     shutdown_app(app)  # hooks run once: nothing left to run
     assert ran == ["failing", "ok"]
 

@@ -31,11 +31,12 @@ from typing import Any, Protocol
 
 import jwt
 
-from apps.api.clock import Clock
-from apps.api.jwks import KeySource, VerificationKey
-from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA, jws_codec
+from apps.api.jwks import KeySource
+from apps.kernel.clock import Clock
+from apps.kernel.jose import ED25519_ALGORITHMS, jws_codec
+from apps.kernel.jwk import ES256, algorithm_allowed
 
-ALLOWED_ALGORITHMS = frozenset({*ED25519_ALGORITHMS, "ES256"})
+ALLOWED_ALGORITHMS = frozenset({*ED25519_ALGORITHMS, ES256})
 ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 _COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "tenant")
@@ -114,7 +115,7 @@ class JwtAccessTokenVerifier:
         key = self._keys.get_key(kid)
         if key is None:
             raise InvalidToken("unknown_key", "the token was signed with an unknown key")
-        if not _binds(key, algorithm):
+        if not algorithm_allowed(key.algorithm, algorithm):
             raise InvalidToken("algorithm", "the token's algorithm does not match its key")
         try:
             self._jws.decode(token, key.key, algorithms=[algorithm])
@@ -166,13 +167,6 @@ class JwtAccessTokenVerifier:
             raise InvalidToken("not_yet_valid", "the token is not valid yet")
         if now + self._leeway < times["iat"]:
             raise InvalidToken("not_yet_valid", "the token was issued in the future")
-
-
-def _binds(key: VerificationKey, algorithm: str) -> bool:
-    """Whether ``key`` may verify a token whose header names ``algorithm``."""
-    if key.algorithm == EDDSA:
-        return algorithm in ED25519_ALGORITHMS
-    return key.algorithm == algorithm
 
 
 def _principal_from(claims: dict[str, Any]) -> Principal:

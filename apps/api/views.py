@@ -77,7 +77,7 @@ def not_found(project_id: str) -> Problem:
     return Problem(ProblemType.NOT_FOUND, f"there is no project with id {project_id!r}")
 
 
-@blueprint.post("", provide_automatic_options=False)
+@blueprint.post("")
 @guarded(WRITE_SCOPE)
 def create_project() -> Response:
     body = read_json_object(request, current_services().settings.max_body_bytes)
@@ -89,7 +89,7 @@ def create_project() -> Response:
     return response
 
 
-@blueprint.get("", provide_automatic_options=False)
+@blueprint.get("")
 @guarded(READ_SCOPE)
 def list_projects() -> Response:
     limit = parse_page_limit(request.args.get("limit"))
@@ -99,7 +99,7 @@ def list_projects() -> Response:
     return jsonify({"items": [p.to_json() for p in page.items], "next_cursor": next_cursor})
 
 
-@blueprint.get("/<project_id>", provide_automatic_options=False)
+@blueprint.get("/<project_id>")
 @guarded(READ_SCOPE)
 def get_project(project_id: str) -> Response:
     project = project_store().get(g.tenant, project_id)
@@ -108,7 +108,7 @@ def get_project(project_id: str) -> Response:
     return jsonify(project.to_json())
 
 
-@blueprint.patch("/<project_id>", provide_automatic_options=False)
+@blueprint.patch("/<project_id>")
 @guarded(WRITE_SCOPE)
 def update_project(project_id: str) -> Response:
     body = read_json_object(request, current_services().settings.max_body_bytes)
@@ -121,7 +121,7 @@ def update_project(project_id: str) -> Response:
     return jsonify(project.to_json())
 
 
-@blueprint.delete("/<project_id>", provide_automatic_options=False)
+@blueprint.delete("/<project_id>")
 @guarded(WRITE_SCOPE)
 def delete_project(project_id: str) -> Response:
     if not project_store().delete(g.tenant, project_id):

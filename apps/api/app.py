@@ -2,7 +2,7 @@
 
 Production (gunicorn)::
 
-    gunicorn 'apps.api.main:create_app()'
+    gunicorn -c apps/api/gunicorn_conf.py 'apps.api.app:create_app()'
 
 reads ``API_*`` settings (and ``LOG_*`` through logging_lib) from the
 environment. Tests pass a :class:`~apps.api.settings.Settings` and swap any
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 
 import httpx
 from flask import Flask
@@ -26,9 +25,8 @@ from prometheus_client import CollectorRegistry
 
 import logging_lib
 import logging_lib.flask
-from apps.api import health, openapi, project_views
-from apps.api.auth import AccessTokenVerifier, JwtAccessTokenVerifier
-from apps.api.clock import Clock
+from apps.api import openapi, views
+from apps.api.access_tokens import AccessTokenVerifier, JwtAccessTokenVerifier
 from apps.api.jwks import JwksKeySet, KeySource
 from apps.api.metrics import ApiMetrics
 from apps.api.problems import register_error_handlers
@@ -37,9 +35,10 @@ from apps.api.services import ApiServices
 from apps.api.settings import Settings, SettingsError
 from apps.api.storage.database import Database
 from apps.api.storage.projects import IdFactory, new_project_id
+from apps.kernel.clock import Clock
+from apps.kernel.health import init_health
+from apps.kernel.lifecycle import add_shutdown_hook
 from apps.kernel.workers import per_process_storage_problem
-
-SHUTDOWN_HOOKS = "shutdown_hooks"
 
 
 def create_app(
@@ -65,7 +64,7 @@ def create_app(
         rate_limit_storage: a ``limits`` storage; by default built from
             ``settings.rate_limit_storage_url``.
         http_client: client for JWKS fetches; if omitted the app creates one
-            and closes it on shutdown.
+            and closes it on shutdown (:mod:`apps.kernel.lifecycle`).
         registry: Prometheus registry the app's counters are registered on; a
             new one if omitted. It is not served by the app: under gunicorn the
             metrics listener of :mod:`apps.kernel.gunicorn` collects every worker.
@@ -91,7 +90,8 @@ def create_app(
     # limit instead of failing, so reading limit + 1 bytes is how an oversized
     # stream is told apart from one of exactly the allowed size.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
-    shutdown_hooks: list[Callable[[], object]] = app.extensions.setdefault(SHUTDOWN_HOOKS, [])
+    # Every method a path answers is in the OpenAPI document; OPTIONS is not.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
 
     metrics = ApiMetrics.create(registry if registry is not None else CollectorRegistry())
     if token_verifier is None:
@@ -100,7 +100,7 @@ def create_app(
                 http_client = httpx.Client(
                     timeout=settings.jwks_timeout_seconds, follow_redirects=False
                 )
-                shutdown_hooks.append(http_client.close)
+                add_shutdown_hook(app, http_client.close)
             key_source = JwksKeySet(
                 settings.jwks_url,
                 http_client,
@@ -128,7 +128,7 @@ def create_app(
         rate_limit_storage = create_storage(settings.rate_limit_storage_url)
     database = Database(settings.database_path)
     database.create_schema()
-    shutdown_hooks.append(database.close)
+    add_shutdown_hook(app, database.close)
 
     ApiServices(
         settings=settings,
@@ -142,8 +142,8 @@ def create_app(
 
     logging_lib.flask.init_app(app)
     register_error_handlers(app)
-    app.register_blueprint(project_views.blueprint)
-    app.register_blueprint(health.blueprint)
+    app.register_blueprint(views.blueprint)
+    init_health(app, {"database": database.ping, "keys": token_verifier.ready})
     app.register_blueprint(openapi.blueprint)
     # No /metrics route: token-rejection reasons are not for the public port.
     # gunicorn serves them on a separate listener (apps/kernel/gunicorn.py).
