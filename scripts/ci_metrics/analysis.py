@@ -10,9 +10,10 @@ from typing import Any
 
 from scripts.ci_metrics.baseline import TestHistory, layer_band, test_histories
 from scripts.ci_metrics.diffcov import DiffCoverage, diff_coverage
-from scripts.ci_metrics.gates import GateResult, evaluate_gates
+from scripts.ci_metrics.gates import GateResult, Measure, evaluate_gates
 from scripts.ci_metrics.gitdiff import Diff
 from scripts.ci_metrics.metrics import (
+    Totals,
     layer_duration,
     layer_line_coverage,
     layer_ran,
@@ -195,6 +196,55 @@ def _tests_vs_baseline(
     report.slow = report.slow[:10]
 
 
+UNMEASURED_CAUSES = (
+    "likely a path mismatch between the coverage data and the work tree (see [paths] in "
+    "the coverage configuration), a layer's data missing from the combined file, or a "
+    "file never imported by any test (list its package in `source`)"
+)
+
+
+def unmeasured_problem(paths: list[str]) -> str:
+    """Why diff coverage cannot be trusted when changed owned files have no data."""
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"no coverage data for {len(paths)} changed file(s): {shown}; {UNMEASURED_CAUSES}"
+
+
+def _project_lines(totals: Totals) -> Measure:
+    if totals.statements == 0:
+        return Measure(None, "no statements measured")
+    return Measure(totals.lines_percent)
+
+
+def _project_branches(totals: Totals, branch_data: bool) -> Measure:
+    if not branch_data:
+        return Measure(
+            None,
+            "no branch data: measure with `branch = True`, or set "
+            "thresholds.project_branches = false",
+        )
+    return Measure(totals.branches_percent, nothing="no branches")
+
+
+def _diff_measure(dcov: DiffCoverage | None, no_diff: str, settings: Settings) -> Measure:
+    if dcov is None:
+        return Measure(None, f"no diff: {no_diff}")
+    if dcov.unmeasured and not settings.allow_unmeasured:
+        return Measure(dcov.lines_percent, unmeasured_problem(dcov.unmeasured))
+    return Measure(dcov.lines_percent, nothing="no owned Python statement changed")
+
+
+def _layer_measure(layer: str, ran: bool, value: float | None, settings: Settings) -> Measure:
+    if not ran:
+        return Measure(
+            None,
+            f"no data: the {layer} tests did not run, or recorded no `{layer}` coverage context",
+        )
+    if value is None:
+        owned = ", ".join(settings.layers.get(layer, ())) or "none"
+        return Measure(None, f"no measured file under the layer's owned paths ({owned})")
+    return Measure(value)
+
+
 def build_report(
     *,
     snapshot: Snapshot,
@@ -204,8 +254,14 @@ def build_report(
     register: list[ExceptionEntry],
     pr: PullRequest,
     now: datetime,
+    no_diff: str = "no base ref was available",
+    diff_skipped: bool = False,
 ) -> Report:
-    """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates."""
+    """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates.
+
+    Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
+    coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
+    """
     runs = list(baseline["runs"]) if baseline else []
     newest = runs[-1] if runs else None
     totals = project_totals(snapshot.files)
@@ -245,13 +301,18 @@ def build_report(
         gated_diff = diff_coverage(snapshot.files, changed, settings, kept)
     gates = evaluate_gates(
         settings.thresholds,
-        project_lines=gated_totals.lines_percent,
-        project_branches=gated_totals.branches_percent,
-        diff=gated_diff.lines_percent if gated_diff else None,
+        project_lines=_project_lines(gated_totals),
+        project_branches=_project_branches(gated_totals, snapshot.branch_data),
+        diff=None if diff_skipped else _diff_measure(gated_diff, no_diff, settings),
         layers={
-            layer: layer_line_coverage(snapshot.files, settings, layer, kept)
-            if register and ran[layer]
-            else next(row.coverage for row in rows if row.name == layer)
+            layer: _layer_measure(
+                layer,
+                ran[layer],
+                layer_line_coverage(snapshot.files, settings, layer, kept)
+                if register and ran[layer]
+                else next(row.coverage for row in rows if row.name == layer),
+                settings,
+            )
             for layer in settings.layers
         },
     )
@@ -274,7 +335,7 @@ def build_report(
         baseline_lines=(newest or {}).get("totals", {}).get("lines"),
         baseline_branches=(newest or {}).get("totals", {}).get("branches"),
         diff=dcov,
-        diff_base=diff.base if diff else "",
+        diff_base=diff.base if diff else no_diff,
         layers=rows,
         gates=gates,
         exceptions=list(register),

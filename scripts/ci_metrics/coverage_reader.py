@@ -1,29 +1,42 @@
-"""Read combined coverage data through coverage.py's API.
+"""Read combined coverage data exactly as ``coverage report`` does, through coverage.py's API.
 
-For every measured file: statements, missing lines, multi-line statement spans,
-branch exits, and the layer (static context) that executed each line. A context
-may carry a dynamic part (``api|tests/...::test_x``); the layer is the part before
-``|``, and data recorded without a context is attributed to ``local``.
+coverage.py itself finds and reads its configuration (``--rcfile``, ``COVERAGE_RCFILE``,
+``.coveragerc``, ``setup.cfg``, ``tox.ini``, ``pyproject.toml``, in its own order), applies
+``[paths]``, ``omit``, ``include`` and the exclusion rules, and chooses the files to report
+(with ``source``/``source_pkgs``, the never-imported ones it recorded during the run).
+Its public JSON report (``show_contexts``) is the one analysis of every file; this module
+maps each reported file name onto the git work tree and condenses the report into the
+snapshot's shape: statements, missing lines, branch exits, multi-line statement spans and
+the layer that ran each statement.
+
+A layer is the static part of a context (``api`` or ``api|tests/x.py::test_y|run``); a
+context that names no configured layer (no static context, or pytest-cov's test ids
+alone) goes to ``default_layer`` when one is configured, and is reported otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from fnmatch import fnmatch
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import coverage
-from coverage.exceptions import CoverageException
-from coverage.python import PythonFileReporter
-from coverage.results import Analysis
+from coverage.exceptions import CoverageException, NoDataError, NoSource
 
 from scripts.ci_metrics.errors import InputError
 from scripts.ci_metrics.lineranges import to_ranges
+from scripts.ci_metrics.multiline import SourceError, statement_spans
 
-UNLABELLED_LAYER = "local"
-PROGRESS_EVERY = 250
+DIFFERENT_TREE_HINT = (
+    "the data names files that are not here: if it was recorded in another checkout, "
+    "container or site-packages, map its paths with a [paths] section in the coverage "
+    "configuration (https://coverage.readthedocs.io/en/latest/config.html#paths)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,133 +61,194 @@ class FileCoverage:
         }
 
 
-def layer_of_context(context: str) -> str:
-    """The layer named by a coverage context (``api`` or ``api|<test id>``)."""
-    return context.split("|", 1)[0] or UNLABELLED_LAYER
+@dataclass(frozen=True)
+class LayerRules:
+    """How contexts become layers: the configured layer names and the default layer."""
+
+    layers: frozenset[str]
+    default: str | None = None
+
+    def layer_of(self, context: str) -> str | None:
+        """The layer a context belongs to, or ``None`` when it names none."""
+        static = context.split("|", 1)[0]
+        if static in self.layers:
+            return static
+        return self.default
 
 
-def _relative(path: str, root: Path) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute():
+@dataclass
+class CoverageReading:
+    """What ``read_coverage`` found: the files, and what it could not attribute."""
+
+    files: list[FileCoverage]
+    branch_data: bool
+    unattributed: dict[str, int] = field(default_factory=dict)  # context -> statements
+    outside_worktree: list[str] = field(default_factory=list)
+
+
+def coverage_version() -> str:
+    """The coverage.py version doing the analysis (for messages and the snapshot)."""
+    return coverage.__version__
+
+
+def default_data_file(project: Path, rcfile: Path | None) -> Path:
+    """The data file coverage.py would read in ``project`` (``COVERAGE_FILE``, ``data_file``)."""
+    config = _config(rcfile)
+    try:
+        with contextlib.chdir(project):
+            option = coverage.Coverage(config_file=config).get_option("run:data_file")
+    except CoverageException as exc:
+        raise InputError(f"invalid coverage configuration: {exc}") from None
+    return project / str(option)
+
+
+def combine_data(
+    data_file: Path, inputs: Iterable[Path], project: Path, rcfile: Path | None
+) -> None:
+    """``coverage combine --keep``: merge ``inputs`` (files or folders) into ``data_file``."""
+    paths = [str(p.resolve()) for p in inputs]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise InputError(f"coverage data to combine not found: {', '.join(missing)}")
+    target, config = str(data_file.resolve()), _config(rcfile)
+    try:
+        with contextlib.chdir(project):
+            cov = coverage.Coverage(data_file=target, config_file=config)
+            cov.combine(paths, strict=True, keep=True)
+            cov.save()
+    except NoDataError:
+        raise InputError(
+            f"no coverage data files in {', '.join(paths)}: did the layers run with coverage?"
+        ) from None
+    except (CoverageException, OSError) as exc:
+        raise InputError(f"cannot combine coverage data: {exc}") from None
+
+
+def _config(rcfile: Path | None) -> str | bool:
+    # True is coverage.py's own search: COVERAGE_RCFILE, .coveragerc, setup.cfg, tox.ini,
+    # pyproject.toml in the current directory.
+    return str(rcfile.resolve()) if rcfile is not None else True
+
+
+def json_report(data_file: Path, project: Path, rcfile: Path | None) -> dict[str, Any]:
+    """coverage.py's JSON report (with contexts) of ``data_file``, run in ``project``."""
+    if not data_file.is_file():
+        raise InputError(f"coverage data not found: {data_file}")
+    source, config = str(data_file.resolve()), _config(rcfile)
+    with tempfile.TemporaryDirectory(prefix="ci-metrics-") as tmp:
+        out = Path(tmp) / "coverage.json"
         try:
-            candidate = candidate.relative_to(root)
-        except ValueError:
-            return candidate.as_posix()
-    return candidate.as_posix()
+            with contextlib.chdir(project):
+                cov = coverage.Coverage(data_file=source, config_file=config)
+                cov.load()
+                if not cov.get_data().measured_files():
+                    raise InputError(f"coverage data {data_file} holds no measured files")
+                cov.json_report(outfile=str(out), show_contexts=True, pretty_print=False)
+        except NoSource as exc:
+            raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
+        except NoDataError as exc:
+            raise InputError(f"coverage data {data_file}: {exc}") from None
+        except CoverageException as exc:
+            raise InputError(f"cannot report coverage data {data_file}: {exc}") from None
+        except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot analyse the sources of {data_file}: {exc}") from None
+        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return report
 
 
 def read_coverage(
     data_file: Path,
-    root: Path,
+    *,
+    project: Path,
+    worktree: Path,
+    rules: LayerRules,
     rcfile: Path | None = None,
-    progress: Callable[[int, int], None] = lambda _done, _total: None,
-) -> list[FileCoverage]:
-    """Analyse every Python file measured in ``data_file``; sources are read below ``root``.
+) -> CoverageReading:
+    """Every file ``coverage report`` reports for ``data_file``, keyed by work-tree path.
 
-    ``progress(done, total)`` is called every 250 files and at the end.
+    coverage.py runs in ``project`` (where it finds its configuration and resolves
+    relative paths); reported names are resolved (symlinks too) and made relative to
+    ``worktree``, the top of the git work tree, so that they match ``git diff``.
     """
-    if not data_file.is_file():
-        raise InputError(f"coverage data not found: {data_file}")
-    try:
-        cov = coverage.Coverage(
-            data_file=str(data_file),
-            config_file=str(rcfile) if rcfile and rcfile.is_file() else False,
-        )
-        cov.load()
-        data = cov.get_data()
-        measured = sorted(data.measured_files())
-    except (CoverageException, OSError) as exc:
-        raise InputError(f"cannot read coverage data {data_file}: {exc}") from None
-    if not measured:
-        raise InputError(f"coverage data {data_file} holds no measured files")
-    results = []
-    names = {_relative(name, root): name for name in measured}
-    for rel in unexecuted_sources(cov, root, set(names)):
-        names[rel] = rel  # never imported: analysed with no executed lines
-    for done, (rel, name) in enumerate(sorted(names.items()), start=1):
-        if rel.endswith(".py"):
-            results.append(_analyse_file(cov, data, name, root / rel, rel))
-        if done % PROGRESS_EVERY == 0 or done == len(names):
-            progress(done, len(names))
-    return results
+    report = json_report(data_file, project, rcfile)
+    reading = CoverageReading(files=[], branch_data=bool(report["meta"]["branch_coverage"]))
+    top = worktree.resolve()
+    seen: dict[str, str] = {}
+    for name, reported in report["files"].items():
+        source = (project / name).resolve()
+        try:
+            path = source.relative_to(top).as_posix()
+        except ValueError:
+            path = source.as_posix()
+            reading.outside_worktree.append(path)
+        if path in seen:
+            raise InputError(f"coverage.py reports {seen[path]} and {name} as one file {path}")
+        seen[path] = name
+        reading.files.append(_condense(path, name, source, reported, rules, reading.unattributed))
+    reading.files.sort(key=lambda f: f.path)
+    return reading
 
 
-def unexecuted_sources(cov: coverage.Coverage, root: Path, measured: set[str]) -> list[str]:
-    """Python files under ``[run] source`` directories that no test imported.
-
-    ``coverage report`` counts them as 0% covered, so the snapshot does too.
-    ``[run] omit`` patterns apply, matched against relative and absolute paths.
-    """
-    sources = cov.get_option("run:source")
-    omit_option = cov.get_option("run:omit")
-    omit = [str(p) for p in omit_option] if isinstance(omit_option, list) else []
-    found = []
-    for source in sources if isinstance(sources, list) else []:
-        base = root / str(source)
-        for path in sorted(base.rglob("*.py")) if base.is_dir() else []:
-            rel = path.relative_to(root).as_posix()
-            absolute = path.resolve().as_posix()
-            skipped = any(fnmatch(rel, p) or fnmatch(absolute, p) for p in omit)
-            if rel not in measured and not skipped:
-                found.append(rel)
-    return found
-
-
-def _analyse_file(
-    cov: coverage.Coverage, data: coverage.CoverageData, name: str, source: Path, rel: str
+def _condense(
+    path: str,
+    name: str,
+    source: Path,
+    reported: Mapping[str, Any],
+    rules: LayerRules,
+    unattributed: dict[str, int],
 ) -> FileCoverage:
-    if not source.is_file():
-        raise InputError(f"source of measured file {rel} not found under {source.parent}")
-    try:
-        reporter = PythonFileReporter(str(source), coverage=cov)
-        statements = reporter.lines()
-        excluded = reporter.excluded_lines()
-        multiline_map = reporter.multiline_map()
-        has_arcs = data.has_arcs()
-        executed = reporter.translate_lines(data.lines(name) or [])
-        analysis = Analysis(
-            precision=2,
-            filename=rel,
-            has_arcs=has_arcs,
-            statements=statements,
-            excluded=excluded,
-            executed=executed,
-            arc_possibilities_set=reporter.arcs() if has_arcs else set(),
-            arcs_executed_set=reporter.translate_arcs(data.arcs(name) or []) if has_arcs else set(),
-            exit_counts=reporter.exit_counts() if has_arcs else {},
-            no_branch=reporter.no_branch_lines() if has_arcs else set(),
+    executed = set(reported["executed_lines"])
+    missing = set(reported["missing_lines"])
+    statements = executed | missing
+    branches = _branches(reported)
+    summary = reported["summary"]
+    exits = sum(count for count, _dests in branches.values())
+    if exits != summary.get("num_branches", 0) or sum(
+        len(dests) for _count, dests in branches.values()
+    ) != summary.get("missing_branches", 0):
+        raise InputError(
+            f"coverage.py {coverage_version()} reports branches of {name} that do not add up; "
+            "this version is not supported"
         )
-        by_line = data.contexts_by_lineno(name)
-    except (CoverageException, SyntaxError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot analyse {rel}: {exc}") from None
-    spans: dict[int, int] = {}
-    for line, first in multiline_map.items():
-        # Multi-line docstrings and excluded code map lines too; keep statements only.
-        if line != first and first in statements:
-            spans[first] = max(spans.get(first, first), line)
-    missing_arcs = analysis.missing_branch_arcs()
-    branches = {
-        str(line): [exits, sorted(missing_arcs.get(line, []))]
-        for line, (exits, _taken) in sorted(analysis.branch_stats().items())
-    }
+    spans = _spans(source, name) if statements else {}
+    first_line = {line: first for first, last in spans.items() for line in range(first, last + 1)}
     per_layer: dict[str, set[int]] = {}
-    for line, contexts in by_line.items():
-        first = multiline_map.get(line, line)
+    for line_text, contexts in (reported.get("contexts") or {}).items():
+        first = first_line.get(int(line_text), int(line_text))
         if first not in statements:
             continue
         for context in contexts:
-            per_layer.setdefault(layer_of_context(context), set()).add(first)
+            layer = rules.layer_of(context)
+            if layer is None:
+                unattributed[context] = unattributed.get(context, 0) + 1
+            else:
+                per_layer.setdefault(layer, set()).add(first)
     return FileCoverage(
-        path=rel,
+        path=path,
         statements=to_ranges(statements),
-        missing=to_ranges(analysis.missing),
-        multiline=[[first, last] for first, last in sorted(spans.items())],
-        branches=branches,
+        missing=to_ranges(missing),
+        multiline=[[first, last] for first, last in sorted(spans.items()) if first in statements],
+        branches={str(line): [count, dests] for line, (count, dests) in sorted(branches.items())},
         layers={layer: to_ranges(lines) for layer, lines in sorted(per_layer.items())},
     )
 
 
-def default_rcfile(root: Path) -> Path | None:
-    """``.coveragerc`` in ``root`` when present (exclusion rules must match the run's)."""
-    candidate = root / ".coveragerc"
-    return candidate if candidate.is_file() else None
+def _branches(reported: Mapping[str, Any]) -> dict[int, tuple[int, list[int]]]:
+    """Per branch line: the number of exits and the destinations never taken."""
+    exits: dict[int, int] = {}
+    never: dict[int, list[int]] = {}
+    for start, _end in reported.get("executed_branches", []):
+        exits[start] = exits.get(start, 0) + 1
+    for start, end in reported.get("missing_branches", []):
+        exits[start] = exits.get(start, 0) + 1
+        never.setdefault(start, []).append(end)
+    return {line: (count, sorted(never.get(line, []))) for line, count in exits.items()}
+
+
+def _spans(source: Path, name: str) -> dict[int, int]:
+    try:
+        return statement_spans(source.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    except SourceError as exc:
+        raise InputError(f"cannot tokenize {name}: {exc}") from None

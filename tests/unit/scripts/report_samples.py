@@ -154,4 +154,6 @@ def bare_report():
         register=[],
         pr=PullRequest(),
         now=NOW,
+        no_diff="skipped with --no-diff",
+        diff_skipped=True,
     )

@@ -134,7 +134,7 @@ def test_collect__writes_snapshot_with_coverage_tests_and_timing(workspace, make
     assert snap["timing"] == {"api": {"setup": 2.0, "test": 5.0}}
     assert snap["created_at"] == NOW.isoformat(timespec="seconds")
     assert "layer api: 3 tests" in err
-    assert "analysed 6/6 source files" in err
+    assert "6 files reported" in err
     assert "wrote" in err
 
 
@@ -249,7 +249,7 @@ def test_report__diff_file_and_no_diff(workspace, make_context, tmp_path):
     diff = tmp_path / "pr.diff"
     diff.write_text(
         "diff --git a/apps/api/views.py b/apps/api/views.py\n--- a/apps/api/views.py\n"
-        "+++ b/apps/api/views.py\n@@ -1 +14,4 @@\n",
+        "+++ b/apps/api/views.py\n@@ -1 +14,4 @@\n-x\n+a\n+b\n+c\n+d\n",
         encoding="utf-8",
     )
     args = ("--snapshot", str(workspace / "out/snapshot.json"), "--output-dir", str(tmp_path / "r"))
@@ -434,3 +434,75 @@ def test_context__default_clock_is_timezone_aware_utc():
     from scripts.ci_metrics.context import Context
 
     assert Context(environ={}).now().utcoffset().total_seconds() == 0
+
+
+def _gate_with_diff(workspace, make_context, tmp_path, diff_text):
+    assert _collect(make_context(), workspace)[0] == 0
+    diff = tmp_path / "pr.diff"
+    diff.write_text(diff_text, encoding="utf-8")
+    return cli(
+        make_context(),
+        workspace,
+        "gate",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--diff-file",
+        str(diff),
+    )
+
+
+NEW_MODULE_DIFF = (
+    "diff --git a/apps/api/new_module.py b/apps/api/new_module.py\nnew file mode 100644\n"
+    "--- /dev/null\n+++ b/apps/api/new_module.py\n@@ -0,0 +1,2 @@\n+A = 1\n+B = 2\n"
+)
+VIEWS_DIFF = (
+    "diff --git a/apps/api/views.py b/apps/api/views.py\n--- a/apps/api/views.py\n"
+    "+++ b/apps/api/views.py\n@@ -1 +1 @@\n-def handler(x):\n+def handler(x):\n"
+)
+
+
+def test_gate__changed_owned_file_without_coverage_data_fails(workspace, make_context, tmp_path):
+    code, out, _err = _gate_with_diff(workspace, make_context, tmp_path, NEW_MODULE_DIFF)
+    assert code == 1
+    expected = "FAIL diff coverage: no coverage data for 1 changed file(s): apps/api/new_module.py"
+    assert expected in out
+    assert "path mismatch" in out
+    assert "never imported" in out
+
+
+def test_gate__unmeasured_file_fails_even_beside_covered_changes(workspace, make_context, tmp_path):
+    code, out, _err = _gate_with_diff(
+        workspace, make_context, tmp_path, VIEWS_DIFF + NEW_MODULE_DIFF
+    )
+    assert code == 1
+    assert "apps/api/new_module.py" in out
+
+
+def test_gate__changed_test_file_outside_owned_paths_is_not_required(
+    workspace, make_context, tmp_path
+):
+    diff = NEW_MODULE_DIFF.replace("apps/api/new_module.py", "tests/test_new.py")
+    code, out, _err = _gate_with_diff(workspace, make_context, tmp_path, diff)
+    assert code == 0, out
+    assert "ok   diff coverage: nothing to measure (no owned Python statement changed)" in out
+
+
+def test_gate__layer_with_a_threshold_but_no_data_fails(workspace, make_context):
+    write(workspace, "pyproject.toml", PYPROJECT.replace("api = 50", "integration = 50"))
+    assert _collect(make_context(), workspace)[0] == 0
+    snapshot = str(workspace / "out/snapshot.json")
+    code, out, _err = cli(make_context(), workspace, "gate", "--snapshot", snapshot, "--no-diff")
+    assert code == 1
+    assert "FAIL integration layer coverage: no data" in out
+
+
+def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    from tests.unit.scripts.conftest import git
+
+    git(workspace, "branch", "-q", "-m", "main", "trunk")
+    code, out, _err = cli(
+        make_context(), workspace, "gate", "--snapshot", str(workspace / "out/snapshot.json")
+    )
+    assert code == 1
+    assert "FAIL diff coverage: no diff" in out

@@ -164,7 +164,7 @@ def test_human_age(then, expected):
     assert human_age(then, NOW) == expected
 
 
-def test_build_report__layer_that_did_not_run_is_not_measured(make_snapshot, settings):
+def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
     from scripts.ci_metrics.analysis import build_report
@@ -191,4 +191,8 @@ def test_build_report__layer_that_did_not_run_is_not_measured(make_snapshot, set
         rows = {row.name: row for row in report.layers}
         assert rows["api"].coverage == 100.0
         assert rows["auth"].coverage is None
-        assert report.gates[0].describe() == "auth layer coverage: nothing to measure"
+        assert not report.gates[0].passed
+        assert report.gates[0].describe() == (
+            "auth layer coverage: no data: the auth tests did not run, "
+            "or recorded no `auth` coverage context"
+        )
