@@ -14,9 +14,9 @@ from scripts.ci_metrics.gates import GateResult, Measure, evaluate_gates
 from scripts.ci_metrics.gitdiff import Diff
 from scripts.ci_metrics.metrics import (
     Totals,
-    layer_duration,
     layer_line_coverage,
     layer_ran,
+    layer_runtime,
     project_totals,
 )
 from scripts.ci_metrics.register import ExceptionEntry, is_excepted
@@ -25,6 +25,7 @@ from scripts.ci_metrics.snapshot import Snapshot
 from scripts.ci_metrics.test_results import count_outcomes
 
 SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
+MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -43,6 +44,11 @@ class PullRequest:
             return None
         anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
         return f"{self.server_url}/{self.repository}/pull/{self.number}/files#diff-{anchor}"
+
+    def line_link(self, path: str, line: int) -> str | None:
+        """Link to a line (new side) of a file in the "Files changed" view."""
+        link = self.diff_link(path)
+        return f"{link}R{line}" if link else None
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,10 @@ class LayerRow:
     passed: int
     failed: int
     skipped: int
+    xfailed: int
+    xpassed: int
     duration: float | None
+    duration_kind: str | None  # metrics.WALL or metrics.TEST_SUM
     band: tuple[float, float, int] | None
     coverage: float | None
     baseline_coverage: float | None
@@ -73,10 +82,17 @@ class LayerRow:
 
     @property
     def runtime_status(self) -> str:
-        """``above p95``, ``within band`` or ``no baseline``."""
+        """``above p95``, ``within band``, ``too few samples`` or ``no baseline``.
+
+        A regression needs a band (at least five baseline runs) and an excess over its
+        p95 larger than timer noise.
+        """
         if self.band is None or self.duration is None:
             return "no baseline"
-        return "above p95" if self.duration > self.band[1] else "within band"
+        if self.band[2] < MIN_BAND_SAMPLES:
+            return "too few samples"
+        beyond = self.duration > self.band[1] + SLOW_NOISE_FLOOR
+        return "above p95" if beyond else "within band"
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,7 @@ class Report:
     slow: list[TestChange] = field(default_factory=list)
     exceptions: list[ExceptionEntry] = field(default_factory=list)
     expired: list[ExceptionEntry] = field(default_factory=list)
+    register_applies: bool = False  # an exception covers a measured or changed file
     trend: list[float] = field(default_factory=list)
 
     @property
@@ -276,14 +293,20 @@ def build_report(
     for layer in settings.layers:
         counts = count_outcomes(snapshot.tests.get(layer, {}))
         base_layer = (newest or {}).get("layers", {}).get(layer, {})
+        runtime = layer_runtime(snapshot, layer)
         rows.append(
             LayerRow(
                 name=layer,
                 passed=counts["passed"],
                 failed=counts["failed"],
                 skipped=counts["skipped"],
-                duration=layer_duration(snapshot, layer),
-                band=layer_band(baseline, layer) if baseline else None,
+                xfailed=counts["xfailed"],
+                xpassed=counts["xpassed"],
+                duration=runtime.seconds if runtime else None,
+                duration_kind=runtime.kind if runtime else None,
+                band=layer_band(baseline, layer, runtime.kind if runtime else None)
+                if baseline
+                else None,
                 coverage=layer_line_coverage(snapshot.files, settings, layer)
                 if ran[layer]
                 else None,
@@ -340,6 +363,7 @@ def build_report(
         gates=gates,
         exceptions=list(register),
         expired=[e for e in register if e.expired(today)],
+        register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
         trend=[
             float(r["totals"]["lines"])
             for r in runs

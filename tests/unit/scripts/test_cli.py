@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -202,7 +203,11 @@ def test_report__full_flow_against_baseline_and_git_diff(workspace, make_context
     assert "2 samples" in comment
     assert "| Diff lines (5 changed statements) | 80.00% |" in comment
     assert "[apps/api/views.py](https://github.com/octo/repo/pull/5/files#diff-" in comment
-    assert "| 17 | 15→17 | 4 (auth) |" in comment
+    views = "https://github.com/octo/repo/pull/5/files#diff-" + (
+        hashlib.sha256(b"apps/api/views.py").hexdigest()
+    )
+    assert f"| [17]({views}R17) | [15→17]({views}R15) |" in comment
+    assert "- `apps/api/views.py` (api): 1 line in 1 range (auth): 4" in comment
     assert "tests/api/test_v.py::test_slow" in comment
     assert "Removed: 1" in comment
     assert "Newly skipped: 1" in comment
