@@ -1,13 +1,19 @@
-"""Read combined coverage data exactly as ``coverage report`` does, through coverage.py's API.
+"""Read combined coverage data exactly as ``coverage report`` does, through coverage.py.
 
 coverage.py itself finds and reads its configuration (``--rcfile``, ``COVERAGE_RCFILE``,
 ``.coveragerc``, ``setup.cfg``, ``tox.ini``, ``pyproject.toml``, in its own order), applies
-``[paths]``, ``omit``, ``include`` and the exclusion rules, and chooses the files to report
-(with ``source``/``source_pkgs``, the never-imported ones it recorded during the run).
-Its public JSON report (``show_contexts``) is the one analysis of every file; this module
-maps each reported file name onto the git work tree and condenses the report into the
-snapshot's shape: statements, missing lines, branch exits, multi-line statement spans and
-the layer that ran each statement.
+``[paths]``, ``omit``, ``include`` and the exclusion rules, chooses the files to report
+(with ``source``/``source_pkgs``, the never-imported ones it recorded during the run) and
+analyses each of them: this module takes the analyses from the very function its text,
+XML and JSON reports iterate over (``coverage.report_core.get_analysis_to_report``), maps
+each reported file onto the git work tree and condenses it into the snapshot's shape:
+statements, missing lines, branch exits, multi-line statement spans and the layer that
+ran each statement. Nothing of coverage.py's analysis is rebuilt here.
+
+Those are internals of coverage.py (its public JSON report gives the same figures, but
+costs regions, a JSON round trip and a second tokenization of every file), so
+``pyproject.toml`` caps coverage.py at the versions this was tested with; the tooling
+tests and the corpus check compare the result with coverage.py's own JSON report.
 
 A layer is the static part of a context (``api`` or ``api|tests/x.py::test_y|run``); a
 context that names no configured layer (no static context, or pytest-cov's test ids
@@ -17,20 +23,20 @@ alone) goes to ``default_layer`` when one is configured, and is reported otherwi
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import coverage
-from coverage.exceptions import CoverageException, NoDataError, NoSource
+from coverage.exceptions import CoverageException, NoDataError, NoSource, NotPython
+from coverage.plugin import FileReporter
+from coverage.report_core import get_analysis_to_report
+from coverage.results import Analysis
 
 from scripts.ci_metrics.errors import InputError
 from scripts.ci_metrics.lineranges import to_ranges
-from scripts.ci_metrics.multiline import SourceError, statement_spans
 
 DIFFERENT_TREE_HINT = (
     "the data names files that are not here: if it was recorded in another checkout, "
@@ -130,30 +136,34 @@ def _config(rcfile: Path | None) -> str | bool:
     return str(rcfile.resolve()) if rcfile is not None else True
 
 
-def json_report(data_file: Path, project: Path, rcfile: Path | None) -> dict[str, Any]:
-    """coverage.py's JSON report (with contexts) of ``data_file``, run in ``project``."""
+def _analyses(
+    data_file: Path, project: Path, rcfile: Path | None
+) -> Iterator[tuple[FileReporter, Analysis, dict[int, list[str]]]]:
+    """Each file ``coverage report`` reports: its reporter, analysis and contexts by line."""
     if not data_file.is_file():
         raise InputError(f"coverage data not found: {data_file}")
     source, config = str(data_file.resolve()), _config(rcfile)
-    with tempfile.TemporaryDirectory(prefix="ci-metrics-") as tmp:
-        out = Path(tmp) / "coverage.json"
-        try:
-            with contextlib.chdir(project):
-                cov = coverage.Coverage(data_file=source, config_file=config)
-                cov.load()
-                if not cov.get_data().measured_files():
-                    raise InputError(f"coverage data {data_file} holds no measured files")
-                cov.json_report(outfile=str(out), show_contexts=True, pretty_print=False)
-        except NoSource as exc:
-            raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
-        except NoDataError as exc:
-            raise InputError(f"coverage data {data_file}: {exc}") from None
-        except CoverageException as exc:
-            raise InputError(f"cannot report coverage data {data_file}: {exc}") from None
-        except (OSError, SyntaxError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot analyse the sources of {data_file}: {exc}") from None
-        report: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
-    return report
+    try:
+        with contextlib.chdir(project):
+            cov = coverage.Coverage(data_file=source, config_file=config)
+            cov.load()
+            if not cov.get_data().measured_files():
+                raise InputError(f"coverage data {data_file} holds no measured files")
+            # What every report command does first: apply [paths] to the data.
+            cov._prepare_data_for_reporting()
+            data = cov.get_data()
+            for reporter, analysis in get_analysis_to_report(cov, None):
+                yield reporter, analysis, data.contexts_by_lineno(analysis.filename)
+    except NoSource as exc:
+        raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
+    except NotPython as exc:
+        raise InputError(f"cannot analyse {exc}") from None
+    except NoDataError as exc:
+        raise InputError(f"coverage data {data_file}: {exc}") from None
+    except CoverageException as exc:
+        raise InputError(f"cannot report coverage data {data_file}: {exc}") from None
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot analyse the sources of {data_file}: {exc}") from None
 
 
 def read_coverage(
@@ -170,12 +180,13 @@ def read_coverage(
     relative paths); reported names are resolved (symlinks too) and made relative to
     ``worktree``, the top of the git work tree, so that they match ``git diff``.
     """
-    report = json_report(data_file, project, rcfile)
-    reading = CoverageReading(files=[], branch_data=bool(report["meta"]["branch_coverage"]))
+    reading = CoverageReading(files=[], branch_data=False)
     top = worktree.resolve()
     seen: dict[str, str] = {}
-    for name, reported in report["files"].items():
-        source = (project / name).resolve()
+    for reporter, analysis, contexts in _analyses(data_file, project, rcfile):
+        name = reporter.relative_filename()
+        reading.branch_data = reading.branch_data or analysis.has_arcs
+        source = (project / reporter.filename).resolve()
         try:
             path = source.relative_to(top).as_posix()
         except ValueError:
@@ -184,71 +195,48 @@ def read_coverage(
         if path in seen:
             raise InputError(f"coverage.py reports {seen[path]} and {name} as one file {path}")
         seen[path] = name
-        reading.files.append(_condense(path, name, source, reported, rules, reading.unattributed))
+        reading.files.append(_condense(path, reporter, analysis, contexts, rules, reading))
     reading.files.sort(key=lambda f: f.path)
     return reading
 
 
 def _condense(
     path: str,
-    name: str,
-    source: Path,
-    reported: Mapping[str, Any],
+    reporter: FileReporter,
+    analysis: Analysis,
+    contexts: dict[int, list[str]],
     rules: LayerRules,
-    unattributed: dict[str, int],
+    reading: CoverageReading,
 ) -> FileCoverage:
-    executed = set(reported["executed_lines"])
-    missing = set(reported["missing_lines"])
-    statements = executed | missing
-    branches = _branches(reported)
-    summary = reported["summary"]
-    exits = sum(count for count, _dests in branches.values())
-    if exits != summary.get("num_branches", 0) or sum(
-        len(dests) for _count, dests in branches.values()
-    ) != summary.get("missing_branches", 0):
-        raise InputError(
-            f"coverage.py {coverage_version()} reports branches of {name} that do not add up; "
-            "this version is not supported"
-        )
-    spans = _spans(source, name) if statements else {}
-    first_line = {line: first for first, last in spans.items() for line in range(first, last + 1)}
+    statements = analysis.statements
+    # Python files know their multi-line statements; other reporters (plugins) have none.
+    multiline: dict[int, int] = getattr(reporter, "multiline_map", dict)()
+    spans: dict[int, int] = {}
+    for line, first in multiline.items():
+        # Docstrings and excluded code map lines too: keep statements only.
+        if first in statements:
+            spans[first] = max(spans.get(first, first), line)
+    branches: dict[str, list[Any]] = {}
+    if analysis.has_arcs:
+        never = analysis.missing_branch_arcs()
+        for line, (exits, _taken) in sorted(analysis.branch_stats().items()):
+            branches[str(line)] = [exits, sorted(never.get(line, []))]
     per_layer: dict[str, set[int]] = {}
-    for line_text, contexts in (reported.get("contexts") or {}).items():
-        first = first_line.get(int(line_text), int(line_text))
+    for line, names in contexts.items():
+        first = multiline.get(line, line)
         if first not in statements:
             continue
-        for context in contexts:
+        for context in names:
             layer = rules.layer_of(context)
             if layer is None:
-                unattributed[context] = unattributed.get(context, 0) + 1
+                reading.unattributed[context] = reading.unattributed.get(context, 0) + 1
             else:
                 per_layer.setdefault(layer, set()).add(first)
     return FileCoverage(
         path=path,
         statements=to_ranges(statements),
-        missing=to_ranges(missing),
-        multiline=[[first, last] for first, last in sorted(spans.items()) if first in statements],
-        branches={str(line): [count, dests] for line, (count, dests) in sorted(branches.items())},
+        missing=to_ranges(analysis.missing),
+        multiline=[[first, last] for first, last in sorted(spans.items())],
+        branches=branches,
         layers={layer: to_ranges(lines) for layer, lines in sorted(per_layer.items())},
     )
-
-
-def _branches(reported: Mapping[str, Any]) -> dict[int, tuple[int, list[int]]]:
-    """Per branch line: the number of exits and the destinations never taken."""
-    exits: dict[int, int] = {}
-    never: dict[int, list[int]] = {}
-    for start, _end in reported.get("executed_branches", []):
-        exits[start] = exits.get(start, 0) + 1
-    for start, end in reported.get("missing_branches", []):
-        exits[start] = exits.get(start, 0) + 1
-        never.setdefault(start, []).append(end)
-    return {line: (count, sorted(never.get(line, []))) for line, count in exits.items()}
-
-
-def _spans(source: Path, name: str) -> dict[int, int]:
-    try:
-        return statement_spans(source.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror}") from None
-    except SourceError as exc:
-        raise InputError(f"cannot tokenize {name}: {exc}") from None
