@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="coverage configuration file (default: coverage.py's own search: "
         "$COVERAGE_RCFILE, .coveragerc, setup.cfg, tox.ini, pyproject.toml)",
     )
+    collect.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes sharing the analysis of large projects (default: one per CPU)",
+    )
     collect.add_argument("--sha", help="commit measured (default: $GITHUB_SHA)")
     collect.add_argument("--run-id", help="CI run id (default: $GITHUB_RUN_ID, else 'local')")
     collect.add_argument("--output", type=Path, default=SNAPSHOT, help=f"default: {SNAPSHOT}")

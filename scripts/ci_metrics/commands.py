@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
         worktree=workspace.worktree,
         rules=LayerRules(frozenset(settings.layers), settings.default_layer),
         rcfile=args.rcfile,
+        jobs=args.jobs or len(os.sched_getaffinity(0)),
     )
     ctx.say(f"  {len(reading.files)} files reported")
     if reading.outside_worktree:

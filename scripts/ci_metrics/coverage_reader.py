@@ -23,9 +23,11 @@ alone) goes to ``default_layer`` when one is configured, and is reported otherwi
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ from coverage.results import Analysis
 from scripts.ci_metrics.errors import InputError
 from scripts.ci_metrics.lineranges import to_ranges
 
+# Below this many files, starting processes costs more than sharing the work saves.
+PARALLEL_MIN_FILES = 200
 DIFFERENT_TREE_HINT = (
     "the data names files that are not here: if it was recorded in another checkout, "
     "container or site-packages, map its paths with a [paths] section in the coverage "
@@ -90,6 +94,7 @@ class CoverageReading:
     branch_data: bool
     unattributed: dict[str, int] = field(default_factory=dict)  # context -> statements
     outside_worktree: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # work-tree path -> coverage's name
 
 
 def coverage_version() -> str:
@@ -136,12 +141,13 @@ def _config(rcfile: Path | None) -> str | bool:
     return str(rcfile.resolve()) if rcfile is not None else True
 
 
-def _analyses(
-    data_file: Path, project: Path, rcfile: Path | None
-) -> Iterator[tuple[FileReporter, Analysis, dict[int, list[str]]]]:
-    """Each file ``coverage report`` reports: its reporter, analysis and contexts by line."""
+@contextlib.contextmanager
+def _loaded(data_file: Path, project: Path, rcfile: Path | None) -> Iterator[coverage.Coverage]:
+    """coverage.py in ``project`` with ``data_file`` loaded and ``[paths]`` applied."""
     if not data_file.is_file():
-        raise InputError(f"coverage data not found: {data_file}")
+        parallel = sorted(data_file.parent.glob(f"{data_file.name}.*"))
+        hint = f" (combine {parallel[0].name} and the others first: --combine)" if parallel else ""
+        raise InputError(f"coverage data not found: {data_file}{hint}")
     source, config = str(data_file.resolve()), _config(rcfile)
     try:
         with contextlib.chdir(project):
@@ -151,19 +157,56 @@ def _analyses(
                 raise InputError(f"coverage data {data_file} holds no measured files")
             # What every report command does first: apply [paths] to the data.
             cov._prepare_data_for_reporting()
-            data = cov.get_data()
-            for reporter, analysis in get_analysis_to_report(cov, None):
-                yield reporter, analysis, data.contexts_by_lineno(analysis.filename)
+            yield cov
     except NoSource as exc:
         raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
     except NotPython as exc:
         raise InputError(f"cannot analyse {exc}") from None
-    except NoDataError as exc:
-        raise InputError(f"coverage data {data_file}: {exc}") from None
     except CoverageException as exc:
         raise InputError(f"cannot report coverage data {data_file}: {exc}") from None
     except (OSError, SyntaxError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot analyse the sources of {data_file}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Share:
+    """The part of the files one process analyses (``names=None``: all of them)."""
+
+    data_file: Path
+    project: Path
+    worktree: Path
+    rules: LayerRules
+    rcfile: Path | None
+    names: list[str] | None
+
+
+def _read_share(share: _Share) -> CoverageReading:
+    reading = CoverageReading(files=[], branch_data=False)
+    top = share.worktree.resolve()
+    with _loaded(share.data_file, share.project, share.rcfile) as cov:
+        data = cov.get_data()
+        try:
+            for reporter, analysis in get_analysis_to_report(cov, share.names):
+                contexts = data.contexts_by_lineno(analysis.filename)
+                name = reporter.relative_filename()
+                reading.branch_data = reading.branch_data or analysis.has_arcs
+                source = (share.project / reporter.filename).resolve()
+                try:
+                    path = source.relative_to(top).as_posix()
+                except ValueError:
+                    path = source.as_posix()
+                    reading.outside_worktree.append(path)
+                if path in reading.names:
+                    raise InputError(
+                        f"coverage.py reports {reading.names[path]} and {name} as one file {path}"
+                    )
+                reading.names[path] = name
+                reading.files.append(
+                    _condense(path, reporter, analysis, contexts, share.rules, reading)
+                )
+        except NoDataError:
+            pass  # nothing of this share is reported (omit, include): the caller decides
+    return reading
 
 
 def read_coverage(
@@ -173,29 +216,43 @@ def read_coverage(
     worktree: Path,
     rules: LayerRules,
     rcfile: Path | None = None,
+    jobs: int = 1,
 ) -> CoverageReading:
     """Every file ``coverage report`` reports for ``data_file``, keyed by work-tree path.
 
     coverage.py runs in ``project`` (where it finds its configuration and resolves
     relative paths); reported names are resolved (symlinks too) and made relative to
     ``worktree``, the top of the git work tree, so that they match ``git diff``.
+    With ``jobs`` > 1 and enough files, that many processes share the analysis.
     """
-    reading = CoverageReading(files=[], branch_data=False)
-    top = worktree.resolve()
-    seen: dict[str, str] = {}
-    for reporter, analysis, contexts in _analyses(data_file, project, rcfile):
-        name = reporter.relative_filename()
-        reading.branch_data = reading.branch_data or analysis.has_arcs
-        source = (project / reporter.filename).resolve()
-        try:
-            path = source.relative_to(top).as_posix()
-        except ValueError:
-            path = source.as_posix()
-            reading.outside_worktree.append(path)
-        if path in seen:
-            raise InputError(f"coverage.py reports {seen[path]} and {name} as one file {path}")
-        seen[path] = name
-        reading.files.append(_condense(path, reporter, analysis, contexts, rules, reading))
+    whole = _Share(data_file, project, worktree, rules, rcfile, None)
+    parts: list[CoverageReading]
+    names: list[str] = []
+    if jobs > 1:
+        with _loaded(data_file, project, rcfile) as cov:
+            names = sorted(cov.get_data().measured_files())
+    if len(names) >= max(PARALLEL_MIN_FILES, 2):
+        shares = [replace(whole, names=names[index::jobs]) for index in range(jobs)]
+        # spawn: a fresh interpreter per worker, never a fork of a traced process.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+            parts = list(pool.map(_read_share, shares))
+    else:
+        parts = [_read_share(whole)]
+    reading = CoverageReading(files=[], branch_data=any(p.branch_data for p in parts))
+    for part in parts:
+        for path, name in part.names.items():
+            if path in reading.names:
+                raise InputError(
+                    f"coverage.py reports {reading.names[path]} and {name} as one file {path}"
+                )
+            reading.names[path] = name
+        reading.files.extend(part.files)
+        reading.outside_worktree.extend(part.outside_worktree)
+        for context, count in part.unattributed.items():
+            reading.unattributed[context] = reading.unattributed.get(context, 0) + count
+    if not reading.files:
+        raise InputError(f"coverage data {data_file}: No data to report.")
     reading.files.sort(key=lambda f: f.path)
     return reading
 

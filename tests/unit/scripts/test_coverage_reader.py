@@ -103,3 +103,34 @@ def test_read_coverage__unparsable_source_is_input_error(project):
     (project / "apps/auth_service/tokens.py").write_text("def broken(:\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"cannot analyse .*tokens\.py"):
         _read(project)
+
+
+def test_read_coverage__processes_sharing_the_work_read_the_same(project, monkeypatch):
+    import scripts.ci_metrics.coverage_reader as reader
+
+    alone = _read(project)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_FILES", 2)
+    shared = read_coverage(
+        project / "results/coverage/.coverage",
+        project=project,
+        worktree=project,
+        rules=RULES,
+        jobs=2,
+    )
+    assert [f.to_json() for f in shared.files] == [f.to_json() for f in alone.files]
+    assert [f.path for f in shared.files] == [f.path for f in alone.files]
+    assert shared.unattributed == alone.unattributed
+
+
+def test_read_coverage__everything_omitted_is_input_error(project):
+    (project / ".coveragerc").write_text(
+        (project / ".coveragerc").read_text() + "\n[report]\nomit = apps/*\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="No data to report"):
+        _read(project)
+
+
+def test_read_coverage__uncombined_data_says_to_combine(tmp_path):
+    (tmp_path / ".coverage.unit.1234").write_bytes(b"")
+    with pytest.raises(InputError, match=r"combine \.coverage\.unit\.1234 .*--combine"):
+        _read(tmp_path, data=tmp_path / ".coverage")
