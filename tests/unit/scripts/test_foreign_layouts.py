@@ -8,6 +8,7 @@ folder. The figures are checked against coverage.py's own JSON report of the sam
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -24,9 +25,10 @@ def _strangers_environment(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-def _collect(make_context, *args):
+def _collect(make_context, *args, data=".coverage"):
     ctx = make_context()
-    code = run(["collect", "--output", "snapshot.json", *args], ctx)
+    data_args = ["--coverage-file", data] if data else []
+    code = run(["collect", "--output", "snapshot.json", *data_args, *args], ctx)
     return code, ctx.stderr.getvalue()
 
 
@@ -79,7 +81,7 @@ def test_collect__reports_what_coverage_report_reports(
     monkeypatch.chdir(repo.project)
     if repo.rcfile is not None:
         monkeypatch.setenv("COVERAGE_RCFILE", str(repo.rcfile))
-    code, err = _collect(make_context, "--coverage-file", ".coverage")
+    code, err = _collect(make_context)
     assert code == 0, err
     files = _snapshot(repo)
     # The type-checking-only folder has no __init__.py: coverage.py never reports it.
@@ -130,9 +132,7 @@ def test_collect__symlinked_checkout_from_another_directory(tmp_path, monkeypatc
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    code, err = _collect(
-        make_context, "--root", str(link), "--coverage-file", str(link / ".coverage")
-    )
+    code, err = _collect(make_context, "--root", str(link), data=str(link / ".coverage"))
     assert code == 0, err
     files = json.loads((elsewhere / "snapshot.json").read_text(encoding="utf-8"))["files"]
     assert set(files) == {"src/pkg/__init__.py", "src/pkg/core.py"}
@@ -179,3 +179,36 @@ def test_collect__contexts_naming_no_layer_are_reported(tmp_path, monkeypatch, m
     assert "no configured layer" in err
     assert "tests/test_unit.py::test_grade|run" in err
     assert "default_layer" in err
+
+
+def test_collect__data_from_another_checkout_is_remapped_by_paths(
+    tmp_path, monkeypatch, make_context
+):
+    recorded = build_foreign_repo(tmp_path / "runner" / "checkout")
+    here = tmp_path / "here"
+    shutil.copytree(recorded.worktree, here, symlinks=True)
+    shutil.rmtree(recorded.worktree)  # the data names files that no longer exist
+    monkeypatch.chdir(here)
+    code, err = _collect(make_context)
+    assert code == 2
+    assert "No source for code" in err
+    assert "[paths]" in err
+    with (here / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write(f'\n[tool.coverage.paths]\nsource = ["src/", "{recorded.worktree}/src/"]\n')
+    code, err = _collect(make_context)
+    assert code == 0, err
+    files = json.loads((here / "snapshot.json").read_text(encoding="utf-8"))["files"]
+    assert set(files) == {"src/pkg/__init__.py", "src/pkg/core.py"}
+    code, out, err = _gate(make_context)
+    assert "FAIL diff coverage 42.86% < 90.00%" in out, out + err
+
+
+def test_collect__reads_the_data_file_coverage_py_would_read(tmp_path, monkeypatch, make_context):
+    repo = build_foreign_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo.project)
+    assert _collect(make_context, data=None)[0] == 0  # .coverage, coverage.py's default
+    (repo.project / ".coverage").rename(repo.project / "elsewhere.db")
+    monkeypatch.setenv("COVERAGE_FILE", "elsewhere.db")
+    code, err = _collect(make_context, data=None)
+    assert code == 0, err
+    assert "elsewhere.db" in err
