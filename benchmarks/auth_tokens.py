@@ -58,7 +58,14 @@ def pem_public(key: Any) -> str:
     )
 
 
-def write_config(directory: Path, secret: str, ed_key: Any, ec_key: Any) -> Path:
+def write_config(
+    directory: Path, secret: str, ed_key: Any, ec_key: Any, costs: Argon2Settings
+) -> Path:
+    """A config whose Basic client's hash has ``costs``, the config's [argon2] costs.
+
+    The service refuses hashes of other costs, so production and test costs
+    need one config each.
+    """
     signing = directory / "active.pem"
     signing.write_bytes(
         ed25519.Ed25519PrivateKey.generate().private_bytes(
@@ -70,14 +77,9 @@ def write_config(directory: Path, secret: str, ed_key: Any, ec_key: Any) -> Path
     signing.chmod(0o600)
     clients = [
         (
-            "basic-prod",
+            "basic",
             "client_secret_basic",
-            f'secret_hash = "{make_hasher(PRODUCTION).hash(secret)}"',
-        ),
-        (
-            "basic-cheap",
-            "client_secret_basic",
-            f'secret_hash = "{make_hasher(CHEAP).hash(secret)}"',
+            f'secret_hash = "{make_hasher(costs).hash(secret)}"',
         ),
         ("jwt-eddsa", "private_key_jwt", f"public_key_pem = {json.dumps(pem_public(ed_key))}"),
         ("jwt-es256", "private_key_jwt", f"public_key_pem = {json.dumps(pem_public(ec_key))}"),
@@ -88,6 +90,11 @@ def write_config(directory: Path, secret: str, ed_key: Any, ec_key: Any) -> Path
         'access_token_audience = "https://api.bench.test"',
         "replay_cache_max_entries = 10000000",
         '[keys]\nactive = "active.pem"',
+        f"[argon2]\ntime_cost = {costs.time_cost}\nmemory_cost_kib = {costs.memory_cost_kib}"
+        f"\nparallelism = {costs.parallelism}",
+        # Throttling failed attempts is not what this benchmark measures.
+        '[throttle]\nfailures_per_client = "1000000/minute"',
+        'failures_per_address = "1000000/minute"',
     ]
     for client_id, method, credential in clients:
         text.append(
@@ -122,18 +129,19 @@ def kdf_figures(budget: float) -> list[tuple[str, float]]:
 def token_figures(budget: float) -> list[tuple[str, float, float]]:
     ed_key, ec_key = ed25519.Ed25519PrivateKey.generate(), ec.generate_private_key(ec.SECP256R1())
     secret = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(write_config(Path(tmp), secret, ed_key, ec_key))
-    client = app.test_client()
+    apps = {}
+    for label, costs in (("production", PRODUCTION), ("test", CHEAP)):
+        with tempfile.TemporaryDirectory() as tmp:
+            apps[label] = create_app(write_config(Path(tmp), secret, ed_key, ec_key, costs))
+    client = apps["production"].test_client()
     form = {"grant_type": "client_credentials"}
 
-    def basic(client_id: str) -> Callable[[], None]:
-        header = {
-            "Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-        }
+    def basic(costs: str) -> Callable[[], None]:
+        header = {"Authorization": "Basic " + base64.b64encode(f"basic:{secret}".encode()).decode()}
+        app_client = apps[costs].test_client()
 
         def call() -> None:
-            response = client.post("/oauth/token", data=form, headers=header)
+            response = app_client.post("/oauth/token", data=form, headers=header)
             if response.status_code != 200:
                 raise RuntimeError(response.get_json())
 
@@ -158,8 +166,8 @@ def token_figures(budget: float) -> list[tuple[str, float, float]]:
         return call
 
     cases = [
-        ("client_secret_basic, production argon2id", basic("basic-prod")),
-        ("client_secret_basic, test argon2id", basic("basic-cheap")),
+        ("client_secret_basic, production argon2id", basic("production")),
+        ("client_secret_basic, test argon2id", basic("test")),
         ("private_key_jwt, EdDSA assertion", assertion("jwt-eddsa", ed_key, "EdDSA")),
         ("private_key_jwt, ES256 assertion", assertion("jwt-es256", ec_key, "ES256")),
     ]

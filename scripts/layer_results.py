@@ -10,7 +10,15 @@ Before that, the shared configuration is checked: a missing ``pytest.ini`` or
 a missing or unreadable ``.coveragerc`` stops the layer with one line saying
 so, instead of a traceback from deep inside pytest-cov.
 
+After a layer ran, ``measured`` checks that its coverage data really holds
+what the layer is meant to measure: the integration layer's data must show the
+servers' request handlers run under the ``integration`` context, which is only
+true when coverage followed the gunicorn processes it started.
+
     python -m scripts.layer_results prepare api
+    python -m scripts.layer_results measured integration \
+        --data-file results/coverage/layers/.coverage.integration \
+        --require apps/api/project_views.py=60
 """
 
 from __future__ import annotations
@@ -70,6 +78,51 @@ def prepare(results_dir: Path, layer: str) -> list[Path]:
     return removed
 
 
+def measured_problems(
+    data_file: Path, layer: str, required: Sequence[tuple[str, float]], rcfile: Path | None = None
+) -> list[str]:
+    """Files of ``required`` whose statements the layer's context covers less than asked.
+
+    Only lines recorded under the layer's static context count (``layer`` or
+    ``layer|<test id>``), so lines another layer's data contributed never do.
+    """
+    import coverage  # only here: the CLI must start without the test dependencies
+
+    if not data_file.is_file():
+        return [f"no coverage data at {data_file}"]
+    cov = coverage.Coverage(
+        data_file=str(data_file), config_file=str(rcfile) if rcfile is not None else True
+    )
+    cov.load()
+    data = cov.get_data()
+    data.set_query_contexts([rf"^{re.escape(layer)}(\|.*)?$"])
+    measured = {Path(name).resolve() for name in data.measured_files()}
+    problems = []
+    for path, minimum in required:
+        if Path(path).resolve() not in measured:
+            problems.append(f"{path}: not measured at all under the {layer!r} context")
+            continue
+        _name, statements, _excluded, missing, _text = cov.analysis2(path)
+        covered = 100.0 * (len(statements) - len(missing)) / len(statements) if statements else 0
+        if covered < minimum:
+            problems.append(
+                f"{path}: {covered:.1f}% of {len(statements)} statements run under the "
+                f"{layer!r} context, below {minimum:g}%"
+            )
+    return problems
+
+
+def _requirement(text: str) -> tuple[str, float]:
+    path, sep, percent = text.rpartition("=")
+    try:
+        value = float(percent)
+    except ValueError:
+        value = -1.0
+    if not sep or not path or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected PATH=PERCENT (0-100), got {text!r}")
+    return path, value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.layer_results",
@@ -90,7 +143,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path("."),
         help="where pytest.ini and .coveragerc live (default: current directory)",
     )
+    check = sub.add_parser(
+        "measured", help="fail unless the layer's coverage data covers the given files enough"
+    )
+    check.add_argument("layer", help="the layer (static coverage context), e.g. integration")
+    check.add_argument("--data-file", type=Path, required=True, help="the layer's coverage data")
+    check.add_argument(
+        "--require",
+        type=_requirement,
+        action="append",
+        required=True,
+        metavar="PATH=PERCENT",
+        help="a source file and the share of its statements the layer must run (repeatable)",
+    )
+    check.add_argument(
+        "--pytest-args",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="(last) the layer's extra pytest arguments; with any, the run may be partial "
+        "and is not checked",
+    )
     args = parser.parse_args(argv)
+    if args.command == "measured" and args.pytest_args:
+        print(
+            f"layer_results: {args.layer}: not checked: pytest arguments were given "
+            f"({' '.join(args.pytest_args)}), so the run may be partial"
+        )
+        return 0
+    if args.command == "measured":
+        problems = measured_problems(args.data_file, args.layer, args.require)
+        for problem in problems:
+            print(f"layer_results: {args.layer}: {problem}", file=sys.stderr)
+        if not problems:
+            print(f"layer_results: {args.layer}: measured {len(args.require)} required file(s)")
+        return 1 if problems else 0
     problems = config_problems(args.root)
     for problem in problems:
         print(f"layer_results: {args.layer}: {problem}", file=sys.stderr)

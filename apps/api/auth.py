@@ -5,10 +5,12 @@
 :class:`~apps.api.jwks.KeySource`. A token is accepted only if all of these hold:
 
 * the header has ``typ`` ``at+jwt``, a ``kid``, and an ``alg`` on the
-  allow-list (``EdDSA``, ``ES256``). ``none`` and every HMAC algorithm are
-  refused before any key is looked up, so a token "signed" with the public key
-  as an HMAC secret never reaches a verifier;
-* the key for ``kid`` exists and is bound to that same algorithm;
+  allow-list (``Ed25519``, ``EdDSA``, ``ES256``). ``none`` and every HMAC
+  algorithm are refused before any key is looked up, so a token "signed" with
+  the public key as an HMAC secret never reaches a verifier;
+* the key for ``kid`` exists and is bound to that algorithm (an Ed25519 key
+  verifies ``Ed25519``, RFC 9864's name, and the deprecated ``EdDSA``; the
+  token service still signs with ``EdDSA`` while verifiers catch up);
 * the signature verifies;
 * ``iss`` and ``aud`` equal the configured values;
 * ``exp``, ``nbf`` and ``iat`` are numbers and hold at the injected clock's
@@ -23,16 +25,19 @@ the caller and to log; the token itself is never logged.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
 
 from apps.api.clock import Clock
-from apps.api.jwks import KeySource
+from apps.api.jwks import KeySource, VerificationKey
+from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA, jws_codec
 
-ALLOWED_ALGORITHMS = frozenset({"EdDSA", "ES256"})
+ALLOWED_ALGORITHMS = frozenset({*ED25519_ALGORITHMS, "ES256"})
 ACCEPTED_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "tenant")
 
 
@@ -83,11 +88,16 @@ class JwtAccessTokenVerifier:
         self._audience = audience
         self._clock = clock
         self._leeway = leeway
+        self._jws = jws_codec()
 
     def ready(self) -> bool:
         return self._keys.ensure_loaded()
 
     def verify(self, token: str) -> Principal:
+        # PyJWT's base64url decoding grew stricter across versions; checking the
+        # alphabet here makes a corrupt segment "malformed" whatever the version.
+        if _COMPACT_JWS.fullmatch(token) is None:
+            raise InvalidToken("malformed", "the token is not a well-formed JWT")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
@@ -104,16 +114,25 @@ class JwtAccessTokenVerifier:
         key = self._keys.get_key(kid)
         if key is None:
             raise InvalidToken("unknown_key", "the token was signed with an unknown key")
-        if key.algorithm != algorithm:
+        if not _binds(key, algorithm):
             raise InvalidToken("algorithm", "the token's algorithm does not match its key")
         try:
+            self._jws.decode(token, key.key, algorithms=[algorithm])
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("signature", "the token signature is invalid") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("malformed", "the token is not a well-formed JWT") from None
+        try:
+            # The signature was verified just above (PyJWT's own decode does not
+            # know RFC 9864's Ed25519 name); this checks the claims only.
             claims: dict[str, Any] = jwt.decode(
                 token,
-                key.key,
-                algorithms=[key.algorithm],
                 audience=self._audience,
                 issuer=self._issuer,
                 options={
+                    "verify_signature": False,
+                    "verify_aud": True,
+                    "verify_iss": True,
                     "require": list(REQUIRED_CLAIMS),
                     # Time claims are checked below against the injected clock.
                     "verify_exp": False,
@@ -121,8 +140,6 @@ class JwtAccessTokenVerifier:
                     "verify_iat": False,
                 },
             )
-        except jwt.InvalidSignatureError:
-            raise InvalidToken("signature", "the token signature is invalid") from None
         except jwt.MissingRequiredClaimError as exc:
             raise InvalidToken("claims", f"the token has no '{exc.claim}' claim") from None
         except jwt.InvalidAudienceError:
@@ -149,6 +166,13 @@ class JwtAccessTokenVerifier:
             raise InvalidToken("not_yet_valid", "the token is not valid yet")
         if now + self._leeway < times["iat"]:
             raise InvalidToken("not_yet_valid", "the token was issued in the future")
+
+
+def _binds(key: VerificationKey, algorithm: str) -> bool:
+    """Whether ``key`` may verify a token whose header names ``algorithm``."""
+    if key.algorithm == EDDSA:
+        return algorithm in ED25519_ALGORITHMS
+    return key.algorithm == algorithm
 
 
 def _principal_from(claims: dict[str, Any]) -> Principal:

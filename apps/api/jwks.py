@@ -12,9 +12,9 @@
   service being briefly down must not lock every client out); with no keys at
   all, every token is rejected (auth fails closed).
 
-Only asymmetric signing keys are accepted: Ed25519 (``EdDSA``) and P-256
-(``ES256``). Each key is bound to its one algorithm, so a token cannot pick a
-different algorithm for a known key.
+Only asymmetric signing keys are accepted: Ed25519 (``EdDSA``, also named
+``Ed25519`` since RFC 9864) and P-256 (``ES256``). Each key is bound to its
+kind's algorithm, so a token cannot pick a different algorithm for a known key.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from jwt.exceptions import InvalidKeyError
 
 from apps.api.clock import Clock
 from apps.api.metrics import ApiMetrics
+from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA
 
 PublicKey = Ed25519PublicKey | EllipticCurvePublicKey
 
@@ -74,7 +75,10 @@ def parse_jwk(jwk: Mapping[str, Any]) -> VerificationKey | None:
     algorithm = SUPPORTED_KEY_KINDS.get((str(jwk.get("kty")), str(jwk.get("crv"))))
     if not isinstance(kid, str) or not kid or algorithm is None:
         return None
-    if jwk.get("use", "sig") != "sig" or jwk.get("alg", algorithm) != algorithm:
+    declared = jwk.get("alg", algorithm)
+    if jwk.get("use", "sig") != "sig":
+        return None
+    if declared != algorithm and not (algorithm == EDDSA and declared in ED25519_ALGORITHMS):
         return None
     if "d" in jwk:
         # A private key published by mistake is still only used to verify.

@@ -34,9 +34,10 @@ from apps.api.metrics import ApiMetrics
 from apps.api.problems import register_error_handlers
 from apps.api.rate_limit import RateLimiter, create_storage
 from apps.api.services import ApiServices
-from apps.api.settings import Settings
+from apps.api.settings import Settings, SettingsError
 from apps.api.storage.database import Database
 from apps.api.storage.projects import IdFactory, new_project_id
+from apps.kernel.workers import per_process_storage_problem
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
 
@@ -65,14 +66,19 @@ def create_app(
             ``settings.rate_limit_storage_url``.
         http_client: client for JWKS fetches; if omitted the app creates one
             and closes it on shutdown.
-        registry: Prometheus registry served on ``/metrics``; a new one if omitted.
+        registry: Prometheus registry the app's counters are registered on; a
+            new one if omitted. It is not served by the app: under gunicorn the
+            metrics listener of :mod:`apps.kernel.gunicorn` collects every worker.
         clock: wall-clock seconds, for tokens, rate-limit windows and timestamps.
         new_id: makes project ids.
         configure_logging: configure logging_lib from ``LOG_*`` variables;
             defaults to True exactly when ``settings`` is read from the environment.
 
     Raises:
-        SettingsError: the environment's ``API_*`` variables are invalid.
+        SettingsError: the environment's ``API_*`` variables are invalid, or the
+            ``memory://`` rate-limit storage would be split across several
+            worker processes (counted by ``SERVICE_WORKERS``, see
+            ``apps.kernel.workers``) without ``API_ALLOW_PER_PROCESS_STORAGE``.
     """
     from_environment = settings is None
     if settings is None:
@@ -112,6 +118,13 @@ def create_app(
             leeway=settings.token_leeway_seconds,
         )
     if rate_limit_storage is None:
+        problem = per_process_storage_problem(
+            {"API_RATE_LIMIT_STORAGE_URL": settings.rate_limit_storage_url},
+            os.environ,
+            allow_setting="API_ALLOW_PER_PROCESS_STORAGE=true",
+        )
+        if problem is not None and not settings.allow_per_process_storage:
+            raise SettingsError([problem])
         rate_limit_storage = create_storage(settings.rate_limit_storage_url)
     database = Database(settings.database_path)
     database.create_schema()
@@ -132,5 +145,6 @@ def create_app(
     app.register_blueprint(project_views.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(openapi.blueprint)
-    logging_lib.flask.register_metrics_route(app, metrics.registry)
+    # No /metrics route: token-rejection reasons are not for the public port.
+    # gunicorn serves them on a separate listener (apps/kernel/gunicorn.py).
     return app

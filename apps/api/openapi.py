@@ -161,19 +161,6 @@ def build_document() -> Doc:
                     },
                 }
             },
-            "/metrics": {
-                "get": {
-                    "operationId": "metrics",
-                    "summary": "Prometheus metrics",
-                    "security": [],
-                    "responses": {
-                        "200": {
-                            "description": "Prometheus text exposition format.",
-                            "content": {"text/plain": {"schema": {"type": "string"}}},
-                        }
-                    },
-                }
-            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -30,14 +30,14 @@ from urllib.parse import quote
 import structlog
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
-from limits.storage import Storage, storage_from_string
+from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from apps.api.clock import Clock
 from apps.api.metrics import ApiMetrics
+from apps.kernel.limits_storage import create_storage
 
-#: Redis calls on the request path must not hang a worker when Redis does.
-REDIS_SOCKET_TIMEOUT_SECONDS = 0.5
+__all__ = ["RateLimitDecision", "RateLimiter", "create_storage"]
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,6 @@ class RateLimitDecision:
         if not self.allowed:
             headers["Retry-After"] = str(max(self.reset_after, 1))
         return headers
-
-
-def create_storage(url: str) -> Storage:
-    """A ``limits`` storage for ``memory://`` or ``redis://`` URLs; errors are wrapped."""
-    options: dict[str, float | str | bool] = {"wrap_exceptions": True}
-    if url.startswith(("redis://", "rediss://", "redis+unix://")):
-        options["socket_timeout"] = REDIS_SOCKET_TIMEOUT_SECONDS
-        options["socket_connect_timeout"] = REDIS_SOCKET_TIMEOUT_SECONDS
-    storage = storage_from_string(url, **options)
-    if not isinstance(storage, Storage):  # pragma: no cover - only async+ URLs differ
-        raise ValueError("the rate-limit storage must be a synchronous storage")
-    return storage
 
 
 class RateLimiter:

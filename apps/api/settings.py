@@ -7,13 +7,16 @@ variable, so a misconfigured deployment is fixed in one round trip.
 ========================================  ==============================  ==========
 variable                                  meaning                         default
 ========================================  ==============================  ==========
-``API_JWKS_URL``                          http(s) URL of the token        required
-                                          service's JWKS
+``API_JWKS_URL``                          https URL of the token          required
+                                          service's JWKS (plain http
+                                          only for loopback hosts)
 ``API_ISSUER``                            expected ``iss`` claim          required
 ``API_AUDIENCE``                          expected ``aud`` value          required
 ``API_DATABASE_PATH``                     SQLite file                     ``api.sqlite3``
 ``API_RATE_LIMIT``                        per (tenant, client) limit      ``100/minute``
 ``API_RATE_LIMIT_STORAGE_URL``            ``memory://`` or ``redis://``   ``memory://``
+``API_ALLOW_PER_PROCESS_STORAGE``         ``true`` lets ``memory://``      ``false``
+                                          run in several workers
 ``API_MAX_BODY_BYTES``                    largest accepted request body   ``65536``
 ``API_TOKEN_LEEWAY_SECONDS``              clock skew allowed on exp/nbf   ``30``
 ``API_JWKS_CACHE_TTL_SECONDS``            how long fetched keys are used  ``300``
@@ -36,6 +39,8 @@ from limits import parse as parse_rate_limit
 
 PREFIX = "API_"
 RATE_LIMIT_STORAGE_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix"})
+#: Hosts whose traffic never leaves the machine, so plain http cannot be tampered with.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 T = TypeVar("T")
 
@@ -59,6 +64,7 @@ class Settings:
     rate_limit: str = "100/minute"
     # A Redis URL may carry a password: keep it out of every repr.
     rate_limit_storage_url: str = field(default="memory://", repr=False)
+    allow_per_process_storage: bool = False
     max_body_bytes: int = 65536
     token_leeway_seconds: int = 30
     jwks_cache_ttl_seconds: float = 300.0
@@ -89,6 +95,7 @@ class Settings:
         database_path = read("DATABASE_PATH", Path, cls.database_path)
         rate_limit = read("RATE_LIMIT", _parse_rate_limit, cls.rate_limit)
         storage_url = read("RATE_LIMIT_STORAGE_URL", _parse_storage_url, "memory://")
+        allow_local = read("ALLOW_PER_PROCESS_STORAGE", _boolean, "false")
         max_body = read("MAX_BODY_BYTES", _positive_int, cls.max_body_bytes)
         leeway = read("TOKEN_LEEWAY_SECONDS", _leeway, cls.token_leeway_seconds)
         ttl = read("JWKS_CACHE_TTL_SECONDS", _positive_float, cls.jwks_cache_ttl_seconds)
@@ -107,6 +114,7 @@ class Settings:
             database_path=_present(database_path),
             rate_limit=_present(rate_limit),
             rate_limit_storage_url=_present(storage_url),
+            allow_per_process_storage=allow_local == "true",
             max_body_bytes=_present(max_body),
             token_leeway_seconds=_present(leeway),
             jwks_cache_ttl_seconds=_present(ttl),
@@ -123,8 +131,12 @@ def _present(value: T | None) -> T:
 
 def _parse_http_url(raw: str) -> str:
     parts = urlsplit(raw)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ValueError("must be an http:// or https:// URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        # The keys decide which tokens are genuine: fetched in clear text from
+        # another host, anyone on the path could substitute their own.
+        raise ValueError("must use https (plain http only for loopback hosts)")
     return raw
 
 
@@ -143,6 +155,12 @@ def _parse_storage_url(raw: str) -> str:
         allowed = ", ".join(sorted(RATE_LIMIT_STORAGE_SCHEMES))
         raise ValueError(f"must use one of the schemes {allowed}")
     return raw
+
+
+def _boolean(raw: str) -> str:
+    if raw.lower() not in {"true", "false"}:
+        raise ValueError(f"must be true or false, got {raw!r}")
+    return raw.lower()
 
 
 def _positive_int(raw: str) -> int:

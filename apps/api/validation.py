@@ -25,6 +25,8 @@ DESCRIPTION_MAX_LENGTH = 2000
 PAGE_LIMIT_DEFAULT = 20
 PAGE_LIMIT_MAX = 100
 CURSOR_MAX_LENGTH = 200
+#: The largest position a cursor may name: SQLite integers are signed 64-bit.
+CURSOR_MAX_POSITION = 2**63 - 1
 PROJECT_FIELDS = frozenset({"name", "description"})
 
 _DIGITS = re.compile(r"[0-9]{1,6}")
@@ -107,7 +109,9 @@ def decode_cursor(raw: str | None) -> int:
     except (UnicodeError, binascii.Error, ValueError):
         raise invalid from None
     after = decoded.get("after") if isinstance(decoded, dict) else None
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+    if isinstance(after, bool) or not isinstance(after, int):
+        raise invalid
+    if not 0 <= after <= CURSOR_MAX_POSITION:
         raise invalid
     return after
 

@@ -49,6 +49,13 @@ class Reader:
             return None
         return value
 
+    def boolean(self, key: str, default: bool) -> bool | None:
+        value = self.table.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(key, "must be true or false")
+            return None
+        return value
+
     def integer(self, key: str, default: int, *, low: int, high: int) -> int | None:
         value = self.table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):

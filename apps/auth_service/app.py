@@ -9,8 +9,9 @@ from typing import Any
 
 import flask
 import httpx
+from limits.storage import Storage
 from prometheus_client import CollectorRegistry
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
@@ -18,12 +19,16 @@ from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
 from apps.auth_service.config import Settings, load_settings
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.errors import ConfigError
+from apps.auth_service.http_errors import register_error_handlers
 from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
+from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
-from apps.auth_service.views import EXTENSION, Services, blueprint, too_large
+from apps.auth_service.views import EXTENSION, Services, blueprint
+from apps.kernel.limits_storage import create_storage
+from apps.kernel.workers import per_process_storage_problem
 from logging_lib import flask as logging_flask
 
 SHUTDOWN_HOOKS = "shutdown_hooks"
@@ -37,6 +42,7 @@ COLLABORATORS = frozenset(
         "client_registry",
         "http_client",
         "metrics_registry",
+        "throttle_storage",
         "sleep",
     }
 )
@@ -50,18 +56,30 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     named in ``COLLABORATORS`` replace a collaborator (``clock``: epoch seconds;
     ``key_loader``: ``KeySettings -> KeySet``; ``replay_cache``;
     ``client_registry``; ``http_client`` for the directory service;
-    ``metrics_registry``; ``sleep`` for retry backoff); ``configure_logging``
+    ``metrics_registry``; ``throttle_storage``, a ``limits`` storage for the
+    failed-authentication counters (default: built from ``replay_cache_url``);
+    ``sleep`` for retry backoff); ``configure_logging``
     sets up logging_lib from the ``LOG_*`` variables and defaults to True
     exactly when the configuration is found through the environment (the
     gunicorn entry point); any other keyword overrides the config field of
     that name. Raises ``ConfigError`` or ``KeyFileError`` before serving
-    anything if the configuration or a key is bad.
+    anything if the configuration or a key is bad, or if a ``memory://``
+    store would be split across several worker processes (the worker count
+    comes from ``SERVICE_WORKERS``, see ``apps.kernel.workers``).
     """
     configure_logging: bool | None = overrides.pop("configure_logging", None)
     injected = {name: overrides.pop(name) for name in list(overrides) if name in COLLABORATORS}
     settings = load_settings(config_path, os.environ, overrides)
     if configure_logging if configure_logging is not None else config_path is None:
         logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
+    builds_stores = injected.get("replay_cache") is None or injected.get("throttle_storage") is None
+    problem = per_process_storage_problem(
+        {"replay_cache_url": settings.replay_cache_url},
+        os.environ,
+        allow_setting="allow_per_process_storage = true",
+    )
+    if builds_stores and problem is not None and not settings.allow_per_process_storage:
+        raise ConfigError([problem])
     clock: Callable[[], float] = injected.get("clock", time.time)
     key_loader: KeyLoader = injected.get("key_loader", load_key_set)
     key_set = key_loader(settings.keys)
@@ -78,13 +96,18 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     if client_registry is None:
         client_registry = _build_registry(settings, injected, shutdown_hooks)
 
+    throttle_storage: Storage | None = injected.get("throttle_storage")
+    if throttle_storage is None:
+        throttle_storage = create_storage(settings.replay_cache_url)
+    throttle = FailureThrottle(throttle_storage, settings.throttle, clock=clock)
+
     metrics = AuthMetrics(injected.get("metrics_registry") or CollectorRegistry())
     authenticator = ClientAuthenticator(
         registry=client_registry,
         verifier=SecretVerifier(settings.argon2),
         replay_cache=replay_cache,
         policy=AssertionPolicy(
-            audience=settings.token_endpoint,
+            audiences=frozenset({settings.token_endpoint, settings.issuer}),
             max_lifetime_seconds=settings.assertion_max_lifetime_seconds,
             leeway_seconds=settings.clock_leeway_seconds,
         ),
@@ -99,15 +122,23 @@ def create_app(config_path: str | os.PathLike[str] | None = None, **overrides: A
     )
 
     app = flask.Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    # One byte of headroom: see views._read_form for how a chunked body over
+    # the limit is told apart from one of exactly the allowed size.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
     app.extensions[EXTENSION] = Services(
-        settings, key_set, authenticator, issuer, replay_cache, metrics, clock
+        settings, key_set, authenticator, issuer, replay_cache, throttle, metrics, clock
     )
+    if settings.throttle.trusted_proxy_hops:
+        # Only the proxies the operator runs may say where a request came from.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.throttle.trusted_proxy_hops, x_proto=0, x_host=0
+        )
     app.extensions[SHUTDOWN_HOOKS] = shutdown_hooks
     logging_flask.init_app(app)
     app.register_blueprint(blueprint)
-    app.register_error_handler(RequestEntityTooLarge, too_large)
-    logging_flask.register_metrics_route(app, metrics.registry)
+    register_error_handlers(app)
+    # No /metrics route: failure reasons would tell which client ids exist.
+    # gunicorn serves the metrics on a separate listener (apps/kernel/gunicorn.py).
     return app
 
 

@@ -15,6 +15,7 @@ AUTHENTICATION_FAILED = "auth.client_authentication_failed"
 REPLAY_DETECTED = "auth.replay_detected"
 REQUEST_REJECTED = "auth.token_request_rejected"
 DEPENDENCY_FAILED = "auth.dependency_failed"
+REQUEST_THROTTLED = "auth.token_request_throttled"
 
 
 def _logger() -> Any:
@@ -46,3 +47,7 @@ def request_rejected(*, error: str, client_id: str | None) -> None:
 
 def dependency_failed(*, dependency: str, detail: str) -> None:
     _logger().error(DEPENDENCY_FAILED, dependency=dependency, detail=detail)
+
+
+def request_throttled(*, limit: str, client_id: str | None) -> None:
+    _logger().warning(REQUEST_THROTTLED, limit=limit, client_id=client_id)

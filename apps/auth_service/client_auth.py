@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,23 +32,13 @@ from apps.auth_service.clients import (
 from apps.auth_service.errors import InvalidClient, InvalidRequest
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache
+from apps.kernel.jose import jws_codec
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_CHARS = 8_192
 MAX_AUTHORIZATION_CHARS = 4_096
 MAX_JTI_CHARS = 256
 _FAILED = "client authentication failed"
-# PyJWT checks the signature only; every claim is checked below with the injected clock.
-_SIGNATURE_ONLY: jwt.types.Options = {
-    "verify_signature": True,
-    "verify_exp": False,
-    "verify_nbf": False,
-    "verify_iat": False,
-    "verify_aud": False,
-    "verify_iss": False,
-    "verify_sub": False,
-    "verify_jti": False,
-}
 
 
 @dataclass(frozen=True)
@@ -59,9 +51,22 @@ class AuthenticatedClient:
 
 @dataclass(frozen=True)
 class AssertionPolicy:
-    """What a client assertion must satisfy."""
+    """What a client assertion must satisfy.
 
-    audience: str
+    ``audiences``: the identifiers of this server an assertion's ``aud`` may be
+    (the token endpoint URL and the issuer identifier); ``aud`` must be one of
+    them as a single JSON string, never an array (RFC 7523bis, after the 2025
+    audience-injection findings).
+
+    ``max_lifetime_seconds``: how long after its ``iat`` an assertion is
+    accepted, whatever its ``exp`` says (RFC 7523 lets a server refuse an
+    ``iat`` unreasonably far in the past). A client library that signs
+    assertions valid for an hour therefore works as long as it uses them at
+    once, and the replay cache keeps an id no longer than this window. An
+    assertion without ``iat`` must instead expire within the window.
+    """
+
+    audiences: frozenset[str]
     max_lifetime_seconds: int
     leeway_seconds: int
 
@@ -83,6 +88,7 @@ class ClientAuthenticator:
         self._replay_cache = replay_cache
         self._policy = policy
         self._clock = clock
+        self._jws = jws_codec()
 
     def authenticate(
         self, authorization: str | None, form: Mapping[str, str]
@@ -112,13 +118,18 @@ class ClientAuthenticator:
         if form_client_id is not None and form_client_id != client_id:
             raise InvalidRequest("client_id does not match the authenticated client")
         record = self._registry.get(client_id)
-        usable = record is not None and record.auth_method == "client_secret_basic"
-        # Unknown and wrong-method clients spend one decoy verification too.
-        matched = self._verifier.verify(record.secret_hash if record and usable else None, secret)
+        stored = (
+            record.secret_hash if record and record.auth_method == "client_secret_basic" else None
+        )
+        # One verification at the configured costs whatever the record: unknown
+        # clients, wrong-method clients and hashes of other costs spend a decoy.
+        matched = self._verifier.verify(stored, secret)
         if record is None:
             raise InvalidClient(_FAILED, reason="unknown_client")
-        if not usable:
+        if stored is None:
             raise InvalidClient(_FAILED, reason="wrong_auth_method")
+        if not self._verifier.uses_configured_costs(stored):
+            raise InvalidClient(_FAILED, reason="hash_costs_differ")
         if not matched:
             raise InvalidClient(_FAILED, reason="wrong_secret")
         return AuthenticatedClient(record, "client_secret_basic")
@@ -157,25 +168,31 @@ class ClientAuthenticator:
         if record.auth_method != "private_key_jwt":
             raise InvalidClient(_FAILED, reason="wrong_auth_method")
         claims = self._verify_signature(assertion, alg, header.get("kid"), record.keys)
-        exp = self._check_claims(claims)
-        self._check_replay(client_id, claims["jti"], exp)
+        accepted_until = self._check_claims(claims)
+        self._check_replay(client_id, claims["jti"], accepted_until)
         return AuthenticatedClient(record, "private_key_jwt")
 
     def _verify_signature(
         self, assertion: str, alg: str, kid: object, keys: tuple[ClientKey, ...]
     ) -> dict[str, Any]:
-        candidates = [k for k in keys if k.alg == alg and (kid is None or k.kid in (None, kid))]
+        candidates = [k for k in keys if k.verifies(alg) and (kid is None or k.kid in (None, kid))]
         for key in candidates:
             try:
-                claims: dict[str, Any] = jwt.decode(
-                    assertion, key=key.key, algorithms=[key.alg], options=_SIGNATURE_ONLY
-                )
+                # Signature only: every claim is checked below with the injected clock.
+                payload = self._jws.decode(assertion, key=key.key, algorithms=[alg])
             except jwt.PyJWTError:
                 continue
-            return claims
+            try:
+                claims = json.loads(payload)
+            except ValueError:
+                break
+            if isinstance(claims, dict):
+                return claims
+            break
         raise InvalidClient(_FAILED, reason="bad_signature")
 
-    def _check_claims(self, claims: Mapping[str, Any]) -> int:
+    def _check_claims(self, claims: Mapping[str, Any]) -> float:
+        """Check every claim; return until when the assertion is acceptable."""
         now, policy = self._clock(), self._policy
         leeway = policy.leeway_seconds
         if not all(_is_time(claims.get(name), optional=name != "exp") for name in _TIMES):
@@ -187,26 +204,67 @@ class ClientAuthenticator:
             raise InvalidClient(_FAILED, reason="expired")
         if (nbf is not None and now + leeway < nbf) or (iat is not None and now + leeway < iat):
             raise InvalidClient(_FAILED, reason="not_yet_valid")
-        start = iat if iat is not None else now
-        if exp - start > policy.max_lifetime_seconds + (leeway if iat is None else 0):
-            raise InvalidClient(_FAILED, reason="lifetime_too_long")
+        if iat is None:
+            if exp - now > policy.max_lifetime_seconds + leeway:
+                raise InvalidClient(_FAILED, reason="lifetime_too_long")
+            accepted_until = exp
+        else:
+            if now > iat + policy.max_lifetime_seconds + leeway:
+                raise InvalidClient(_FAILED, reason="too_old")
+            accepted_until = min(exp, iat + policy.max_lifetime_seconds)
         aud = claims.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud
-        if not isinstance(audiences, list) or policy.audience not in audiences:
+        # An array is refused even when it names this server: an assertion also
+        # meant for another party could have been replayed from there.
+        if not isinstance(aud, str) or aud not in policy.audiences:
             raise InvalidClient(_FAILED, reason="wrong_audience")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI_CHARS:
             raise InvalidClient(_FAILED, reason="missing_jti")
-        return int(exp)
+        return accepted_until
 
-    def _check_replay(self, client_id: str, jti: str, exp: int) -> None:
+    def _check_replay(self, client_id: str, jti: str, accepted_until: float) -> None:
         # Keep the id for as long as the assertion could still be accepted.
-        ttl = max(1, int(exp + self._policy.leeway_seconds - self._clock()) + 1)
-        if not self._replay_cache.add_if_absent(f"{client_id}:{jti}", ttl):
+        ttl = max(1, int(accepted_until + self._policy.leeway_seconds - self._clock()) + 1)
+        if not self._replay_cache.add_if_absent(replay_key(client_id, jti), ttl):
             raise InvalidClient(_FAILED, reason="replayed_assertion")
 
 
 _TIMES = ("exp", "nbf", "iat")
+
+
+def claimed_client_id(authorization: str | None, form: Mapping[str, str]) -> str | None:
+    """The client id a token request names, read without any cryptography.
+
+    From the Basic credentials, else the assertion's unverified ``iss``, else
+    the ``client_id`` parameter; None if none is readable. Used to throttle
+    before the expensive checks, never to authenticate.
+    """
+    if authorization is not None:
+        try:
+            return parse_basic(authorization)[0]
+        except InvalidClient:
+            return None
+    assertion = form.get("client_assertion")
+    if assertion and len(assertion) <= MAX_ASSERTION_CHARS:
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            issuer = None
+        if isinstance(issuer, str):
+            return issuer
+    return form.get("client_id")
+
+
+def replay_key(client_id: str, jti: str) -> str:
+    """The replay-cache key of one client's assertion id.
+
+    A JSON array keeps the two strings apart whatever characters they hold
+    (joining with ``:`` let client ``a`` with jti ``b:X`` burn client ``a:b``'s
+    jti ``X``); hashing it gives every entry the same small size, whatever the
+    length of the jti.
+    """
+    encoded = json.dumps([client_id, jti], ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
 
 
 @contextmanager

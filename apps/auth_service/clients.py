@@ -19,11 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from apps.auth_service._fields import Reader
+from apps.kernel.jose import ED25519, ED25519_ALGORITHMS, EDDSA
 
 AuthMethod = Literal["client_secret_basic", "private_key_jwt"]
 AUTH_METHODS: tuple[AuthMethod, ...] = ("client_secret_basic", "private_key_jwt")
-#: Only asymmetric algorithms; never ``none`` and never an HMAC family.
-ASSERTION_ALGORITHMS = ("EdDSA", "ES256")
+#: Only asymmetric algorithms; never ``none`` and never an HMAC family. ``Ed25519``
+#: (RFC 9864) and the deprecated ``EdDSA`` both name signatures by an Ed25519 key.
+ASSERTION_ALGORITHMS = (ED25519, EDDSA, "ES256")
 
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -35,11 +37,19 @@ PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 
 @dataclass(frozen=True)
 class ClientKey:
-    """One public key a client signs its assertions with."""
+    """One public key a client signs its assertions with.
+
+    ``alg`` names the key's family: ``EdDSA`` for Ed25519 keys (which verify
+    ``Ed25519`` and ``EdDSA`` assertions), ``ES256`` for P-256 keys.
+    """
 
     alg: str
     key: PublicKey
     kid: str | None = None
+
+    def verifies(self, alg: str) -> bool:
+        """Whether an assertion whose header names ``alg`` may be checked with this key."""
+        return alg in ED25519_ALGORITHMS if self.alg == EDDSA else alg == self.alg
 
 
 @dataclass(frozen=True)
@@ -106,8 +116,9 @@ def parse_jwk(jwk: object) -> ClientKey:
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
         raise ValueError("a key is malformed") from exc
     alg = algorithm_for(key)
-    if alg is None or jwk.get("alg", alg) != alg:
-        raise ValueError("each key must be Ed25519 (EdDSA) or P-256 (ES256)")
+    declared = jwk.get("alg", alg)
+    if alg is None or not ClientKey(alg, key).verifies(declared):
+        raise ValueError("each key must be Ed25519 (Ed25519/EdDSA) or P-256 (ES256)")
     return ClientKey(alg=alg, key=key, kid=kid)
 
 

@@ -19,6 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+import argon2
+from limits import parse as parse_rate_limit
+
 from apps.auth_service._fields import Reader
 from apps.auth_service.clients import ClientRecord, parse_client
 from apps.auth_service.errors import ConfigError
@@ -46,15 +49,44 @@ class KeySettings:
 
 @dataclass(frozen=True)
 class Argon2Settings:
-    """Cost of new argon2id hashes (RFC 9106 second recommended option by default).
+    """Costs of argon2id hashes (RFC 9106 second recommended option by default).
 
-    Stored hashes carry their own parameters; these drive the decoy hash spent on
-    unknown clients and ``hash_secret``.
+    Every stored secret hash must have exactly these costs (the configuration
+    is refused otherwise): they are also the costs of the decoy verification
+    spent on unknown clients, and ``hash-secret`` makes hashes with them.
     """
 
     time_cost: int = 3
     memory_cost_kib: int = 65536
     parallelism: int = 4
+
+    @classmethod
+    def of_hash(cls, secret_hash: str) -> Argon2Settings | None:
+        """The costs an argon2id hash was made with, or None if it is not one."""
+        try:
+            found = argon2.extract_parameters(secret_hash)
+        except argon2.exceptions.InvalidHashError:
+            return None
+        if found.type is not argon2.Type.ID:
+            return None
+        return cls(found.time_cost, found.memory_cost, found.parallelism)
+
+    def describe(self) -> str:
+        return f"t={self.time_cost}, m={self.memory_cost_kib} KiB, p={self.parallelism}"
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    """Failed client authentications allowed per claimed client id and per address.
+
+    Counted in the store of ``replay_cache_url``. ``trusted_proxy_hops``: how
+    many reverse proxies you run in front of the service append to
+    ``X-Forwarded-For``; 0 (the default) ignores that header entirely.
+    """
+
+    failures_per_client: str = "10/minute"
+    failures_per_address: str = "30/minute"
+    trusted_proxy_hops: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,8 +114,10 @@ class Settings:
     jwks_max_age_seconds: int = 300
     replay_cache_url: str = field(default="memory://", repr=False)
     replay_cache_max_entries: int = 100_000
+    allow_per_process_storage: bool = False
     max_request_bytes: int = 16_384
     argon2: Argon2Settings = Argon2Settings()
+    throttle: ThrottleSettings = ThrottleSettings()
     registry: RegistrySettings = RegistrySettings()
 
     @property
@@ -101,9 +135,11 @@ _TOP_LEVEL = {
     "jwks_max_age_seconds",
     "replay_cache_url",
     "replay_cache_max_entries",
+    "allow_per_process_storage",
     "max_request_bytes",
     "keys",
     "argon2",
+    "throttle",
     "registry",
     "clients",
 }
@@ -115,19 +151,38 @@ def load_settings(
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Read, merge and validate the configuration; raise ``ConfigError`` on any problem."""
+    path, data = _read_file(config_path, environ)
+    data.update(overrides or {})
+    return settings_from_mapping(data, base_dir=path.parent)
+
+
+def load_argon2_settings(
+    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> Argon2Settings:
+    """Only the ``[argon2]`` costs of the configuration (the rest may still be incomplete)."""
+    _, data = _read_file(config_path, environ)
+    problems: list[str] = []
+    table = Reader(data, "", problems).table_of("argon2")
+    costs = _read_argon2(Reader(table, "argon2.", problems))
+    if problems or costs is None:
+        raise ConfigError(problems)
+    return costs
+
+
+def _read_file(
+    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> tuple[Path, dict[str, Any]]:
     raw_path = os.fspath(config_path) if config_path is not None else environ.get(CONFIG_ENV)
     if not raw_path:
         raise ConfigError([f"no configuration file: pass config_path or set {CONFIG_ENV}"])
     path = Path(raw_path)
     try:
         with path.open("rb") as handle:
-            data = tomllib.load(handle)
+            return path, tomllib.load(handle)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
-    data.update(overrides or {})
-    return settings_from_mapping(data, base_dir=path.parent)
 
 
 def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Settings:
@@ -149,12 +204,14 @@ def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Setting
         "replay_cache_max_entries": top.integer(
             "replay_cache_max_entries", 100_000, low=1, high=100_000_000
         ),
+        "allow_per_process_storage": top.boolean("allow_per_process_storage", False),
         "max_request_bytes": top.integer("max_request_bytes", 16_384, low=1_024, high=1_048_576),
         "keys": _read_keys(Reader(top.table_of("keys"), "keys.", problems), base_dir),
         "argon2": _read_argon2(Reader(top.table_of("argon2"), "argon2.", problems)),
+        "throttle": _read_throttle(Reader(top.table_of("throttle"), "throttle.", problems)),
         "registry": _read_registry(Reader(top.table_of("registry"), "registry.", problems)),
     }
-    values["clients"] = MappingProxyType(_read_clients(top, values["registry"]))
+    values["clients"] = MappingProxyType(_read_clients(top, values["registry"], values["argon2"]))
     if problems:
         raise ConfigError(problems)
     return Settings(**values)
@@ -215,6 +272,29 @@ def _read_argon2(reader: Reader) -> Argon2Settings | None:
     return Argon2Settings(time_cost, memory, parallelism)
 
 
+def _read_throttle(reader: Reader) -> ThrottleSettings | None:
+    reader.reject_unknown({"failures_per_client", "failures_per_address", "trusted_proxy_hops"})
+    defaults = ThrottleSettings()
+    per_client = _rate_limit(reader, "failures_per_client", defaults.failures_per_client)
+    per_address = _rate_limit(reader, "failures_per_address", defaults.failures_per_address)
+    hops = reader.integer("trusted_proxy_hops", defaults.trusted_proxy_hops, low=0, high=5)
+    if per_client is None or per_address is None or hops is None:
+        return None
+    return ThrottleSettings(per_client, per_address, hops)
+
+
+def _rate_limit(reader: Reader, key: str, default: str) -> str | None:
+    value = reader.string(key, default)
+    if value is None:
+        return None
+    try:
+        parse_rate_limit(value)
+    except ValueError:
+        reader.fail(key, "must look like '10/minute'")
+        return None
+    return value
+
+
 def _read_registry(reader: Reader) -> RegistrySettings | None:
     reader.reject_unknown({"source", "url", "timeout_seconds", "retries"})
     source = reader.string("source", "config")
@@ -230,11 +310,23 @@ def _read_registry(reader: Reader) -> RegistrySettings | None:
     return RegistrySettings(source, url, timeout, retries)  # type: ignore[arg-type]
 
 
-def _read_clients(top: Reader, registry: RegistrySettings | None) -> dict[str, ClientRecord]:
+def _read_clients(
+    top: Reader, registry: RegistrySettings | None, argon2_costs: Argon2Settings | None
+) -> dict[str, ClientRecord]:
     clients: dict[str, ClientRecord] = {}
     tables = top.list_of_tables("clients")
     for index, table in enumerate(tables):
         record = parse_client(table, f"clients[{index}].", top.problems)
+        if record is not None and record.secret_hash is not None and argon2_costs is not None:
+            costs = Argon2Settings.of_hash(record.secret_hash)
+            # Verifying such a hash would take another time than the decoy an
+            # unknown client costs: the response time would tell ids apart.
+            if costs is not None and costs != argon2_costs:
+                top.fail(
+                    f"clients[{index}].secret_hash",
+                    f"hashed with {costs.describe()} but [argon2] is {argon2_costs.describe()};"
+                    " hash it again with `python -m apps.auth_service hash-secret`",
+                )
         if record is not None and record.client_id in clients:
             top.fail(f"clients[{index}].client_id", "is a duplicate")
         elif record is not None:

@@ -73,6 +73,21 @@ class UnsupportedGrantType(OAuthError):
     error = "unsupported_grant_type"
 
 
+class SlowDown(OAuthError):
+    """Too many failed authentications for this client id or address (429).
+
+    ``slow_down`` is the token-endpoint error code RFC 8628 registered for a
+    client that must wait before trying again.
+    """
+
+    error = "slow_down"
+    status = 429
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
 class TemporarilyUnavailable(OAuthError):
     """A dependency (replay cache, client directory) failed; the request is refused."""
 

@@ -1,4 +1,9 @@
-"""Prometheus metrics of the token service, on an app-owned registry."""
+"""Prometheus metrics of the token service, on an app-owned registry.
+
+The app never serves them: the reasons of failed authentications would tell
+which client ids exist. Under gunicorn the metrics listener of
+``apps.kernel.gunicorn`` serves every worker's figures on a private port.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +36,13 @@ class AuthMetrics:
         self.replays_detected = Counter(
             "auth_replay_detected",
             "Client assertions refused because their jti was already used.",
+            registry=registry,
+        )
+        self.throttled = Counter(
+            "auth_throttled_requests",
+            "Token requests refused with 429 before authentication, by spent budget"
+            " (client, address).",
+            ["limit"],
             registry=registry,
         )
         self.dependency_failures = Counter(

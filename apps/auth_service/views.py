@@ -11,7 +11,7 @@ import structlog
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from apps.auth_service import audit
-from apps.auth_service.client_auth import ClientAuthenticator
+from apps.auth_service.client_auth import ClientAuthenticator, claimed_client_id
 from apps.auth_service.clients import ASSERTION_ALGORITHMS, AUTH_METHODS, CLIENT_ID
 from apps.auth_service.config import Settings
 from apps.auth_service.errors import (
@@ -20,13 +20,16 @@ from apps.auth_service.errors import (
     OAuthError,
     RegistryUnavailable,
     ReplayCacheUnavailable,
+    SlowDown,
     TemporarilyUnavailable,
     UnsupportedGrantType,
 )
+from apps.auth_service.http_errors import NO_STORE, error_response
 from apps.auth_service.keys import KeySet
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.replay_cache import ReplayCache
 from apps.auth_service.scopes import grant_scopes
+from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
 from apps.auth_service.tokens import TokenIssuer
 
 EXTENSION = "auth_service"
@@ -41,7 +44,6 @@ _PARAMETERS = frozenset(
         "client_assertion_type",
     }
 )
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 blueprint = flask.Blueprint("auth_service", __name__)
 
@@ -55,6 +57,7 @@ class Services:
     authenticator: ClientAuthenticator
     issuer: TokenIssuer
     replay_cache: ReplayCache
+    throttle: FailureThrottle
     metrics: AuthMetrics
     clock: Callable[[], float]
 
@@ -64,19 +67,15 @@ def _services() -> Services:
     return services
 
 
-def error_response(error: OAuthError) -> flask.Response:
-    """An RFC 6749 section 5.2 JSON error; ``invalid_client`` adds ``WWW-Authenticate``."""
-    body = {"error": error.error, "error_description": error.description}
-    response = flask.jsonify(body)
-    response.status_code = error.status
-    response.headers.update(_NO_STORE)
-    if isinstance(error, InvalidClient):
-        response.headers["WWW-Authenticate"] = 'Basic realm="token", error="invalid_client"'
-    return response
-
-
-def _read_form() -> dict[str, str]:
+def _read_form(max_bytes: int) -> dict[str, str]:
     request = flask.request
+    # A streamed (chunked) body carries no Content-Length, and Werkzeug stops
+    # reading it at MAX_CONTENT_LENGTH instead of failing: a parameter past the
+    # limit would silently vanish. The app sets that limit one byte higher, so
+    # reading more than ``max_bytes`` is how an oversized stream shows itself.
+    # The form below is parsed from these cached bytes.
+    if len(request.get_data(cache=True)) > max_bytes:
+        raise RequestEntityTooLarge()
     if request.mimetype != "application/x-www-form-urlencoded":
         raise InvalidRequest("the body must be application/x-www-form-urlencoded")
     if request.args:
@@ -92,24 +91,26 @@ def _read_form() -> dict[str, str]:
 
 def _claimed_client_id(form: dict[str, str]) -> str | None:
     """A client id safe to log, if the request named a well-formed one."""
-    value = form.get("client_id")
-    return value if value is not None and CLIENT_ID.fullmatch(value) else None
+    return _loggable(form.get("client_id"))
 
 
 @blueprint.post("/oauth/token")
 def token() -> flask.Response:
     services = _services()
     form: dict[str, str] = {}
+    authorization = flask.request.headers.get("Authorization")
+    address = address_key(flask.request.remote_addr)
+    claimed: str | None = None
     try:
-        form = _read_form()
+        form = _read_form(services.settings.max_request_bytes)
         grant_type = form.get("grant_type")
         if grant_type is None:
             raise InvalidRequest("grant_type is required")
         if grant_type != GRANT_TYPE:
             raise UnsupportedGrantType("only grant_type=client_credentials is supported")
-        client = services.authenticator.authenticate(
-            flask.request.headers.get("Authorization"), form
-        )
+        claimed = claimed_client_id(authorization, form)
+        _check_throttle(services, claimed, address)
+        client = services.authenticator.authenticate(authorization, form)
         record = client.record
         structlog.contextvars.bind_contextvars(client_id=record.client_id, tenant=record.tenant)
         scopes = grant_scopes(form.get("scope"), record.allowed_scopes)
@@ -118,16 +119,18 @@ def token() -> flask.Response:
         services.metrics.authentication_failures.labels(exc.reason).inc()
         if exc.reason == "replayed_assertion":
             services.metrics.replays_detected.inc()
-        claimed = exc.client_id or _claimed_client_id(form)
-        audit.authentication_failed(reason=exc.reason, client_id=claimed)
+        audit.authentication_failed(
+            reason=exc.reason, client_id=exc.client_id or _loggable(claimed)
+        )
+        _record_failure(services, claimed, address)
+        return _refuse(services, exc)
+    except SlowDown as exc:
         return _refuse(services, exc)
     except OAuthError as exc:
         audit.request_rejected(error=exc.error, client_id=_claimed_client_id(form))
         return _refuse(services, exc)
-    except (ReplayCacheUnavailable, RegistryUnavailable) as exc:
-        dependency = "replay_cache" if isinstance(exc, ReplayCacheUnavailable) else "registry"
-        services.metrics.dependency_failures.labels(dependency).inc()
-        audit.dependency_failed(dependency=dependency, detail=str(exc))
+    except (ReplayCacheUnavailable, RegistryUnavailable, ThrottleUnavailable) as exc:
+        _dependency_failed(services, exc)
         return _refuse(services, TemporarilyUnavailable("try again later"))
     services.metrics.tokens_issued.labels(client.method).inc()
     audit.token_issued(
@@ -145,20 +148,47 @@ def token() -> flask.Response:
         "scope": issued.scope,
     }
     response = flask.jsonify(body)
-    response.headers.update(_NO_STORE)
+    response.headers.update(NO_STORE)
     return response
+
+
+def _check_throttle(services: Services, claimed: str | None, address: str) -> None:
+    """Raise ``SlowDown`` if the client's or the address's failure budget is spent."""
+    refusal = services.throttle.check(claimed, address)
+    if refusal is not None:
+        services.metrics.throttled.labels(refusal.limit).inc()
+        audit.request_throttled(limit=refusal.limit, client_id=_loggable(claimed))
+        raise SlowDown("too many failed attempts; retry later", retry_after=refusal.retry_after)
+
+
+def _record_failure(services: Services, claimed: str | None, address: str) -> None:
+    try:
+        services.throttle.record_failure(claimed, address)
+    except ThrottleUnavailable as exc:
+        # The request is refused anyway; the lost count is logged and counted,
+        # and the next request fails closed at the check if the store is down.
+        _dependency_failed(services, exc)
+
+
+def _dependency_failed(
+    services: Services, exc: ReplayCacheUnavailable | RegistryUnavailable | ThrottleUnavailable
+) -> None:
+    dependency = {
+        ReplayCacheUnavailable: "replay_cache",
+        RegistryUnavailable: "registry",
+        ThrottleUnavailable: "throttle",
+    }[type(exc)]
+    services.metrics.dependency_failures.labels(dependency).inc()
+    audit.dependency_failed(dependency=dependency, detail=str(exc))
+
+
+def _loggable(client_id: str | None) -> str | None:
+    return client_id if client_id is not None and CLIENT_ID.fullmatch(client_id) else None
 
 
 def _refuse(services: Services, error: OAuthError) -> flask.Response:
     services.metrics.token_errors.labels(error.error).inc()
     return error_response(error)
-
-
-def too_large(_: RequestEntityTooLarge) -> flask.Response:
-    """Oversized bodies get an OAuth error, not an HTML page."""
-    response = error_response(InvalidRequest("the request body is too large"))
-    response.status_code = 413
-    return response
 
 
 @blueprint.get("/.well-known/jwks.json")

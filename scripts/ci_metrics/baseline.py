@@ -86,14 +86,19 @@ def empty_baseline(window: int) -> dict[str, Any]:
 
 def load_baseline(path: Path) -> dict[str, Any]:
     """Read and validate ``baseline.json``."""
-    doc = read_json(path, "baseline")
+    return validate_baseline(read_json(path, "baseline"), f"baseline {path}")
+
+
+def validate_baseline(doc: Any, source: str) -> dict[str, Any]:
+    """``doc`` if it is a baseline this version reads; else an :class:`InputError`
+    that starts with ``source`` and says what is wrong."""
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        raise InputError(f"baseline {path} is invalid: not a ci-metrics baseline")
+        raise InputError(f"{source} is invalid: not a ci-metrics baseline")
     if doc.get("version") != VERSION:
-        raise InputError(f"baseline {path} is invalid: unsupported version {doc.get('version')!r}")
+        raise InputError(f"{source} is invalid: unsupported version {doc.get('version')!r}")
     for key, kind in (("runs", list), ("files", dict), ("tests", dict)):
         if not isinstance(doc.get(key), kind):
-            raise InputError(f"baseline {path} is invalid: {key!r} must be a {kind.__name__}")
+            raise InputError(f"{source} is invalid: {key!r} must be a {kind.__name__}")
     return doc
 
 

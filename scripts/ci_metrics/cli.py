@@ -1,7 +1,10 @@
 """Command line: ``python -m scripts.ci_metrics <verb>`` or the ``ci-metrics`` script.
 
-Exit codes: 0 ok, 1 a gate failed (or an exception's review date passed),
-2 bad usage or input, 3 GitHub unreachable or refused.
+Exit codes: 0 ok (including "nothing to do": no baseline yet, a stale run's
+comment skipped); 1 a gate failed (or an exception's review date passed), and
+nothing else; 2 bad usage or input (flags, settings, files, a corrupt artifact,
+a malformed token or GITHUB_API_URL, a comment artifact not bound to its run);
+3 GitHub unreachable, refusing, or still failing at the time limit.
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ def parse_day(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _positive_int(value: str) -> int:
+    """argparse type for a positive integer."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"not a positive integer: {value!r}")
+    return number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -200,10 +214,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--from-artifact",
         type=Path,
         metavar="FILE",
-        help="post a comment artifact (untrusted input, from a workflow_run)",
+        help="post a comment artifact (untrusted input, from a workflow_run); needs the "
+        "triggering run's CI_METRICS_RUN_HEAD_SHA, CI_METRICS_RUN_HEAD_BRANCH, "
+        "CI_METRICS_RUN_HEAD_REPOSITORY and CI_METRICS_RUN_PULL_REQUESTS in the environment",
     )
-    post.add_argument("--expected-head-sha", help="with --from-artifact: the workflow run's head")
     post.set_defaults(handler="commands:cmd_post")
+
+    find = verbs.add_parser(
+        "find-artifact",
+        help="say whether a workflow run has an artifact (found=true|false in GITHUB_OUTPUT)",
+    )
+    _common(find)
+    find.add_argument("--run-id", type=_positive_int, required=True, help="workflow run id")
+    find.add_argument("--name", required=True, help="artifact name")
+    find.add_argument("--repository", help="owner/name (default: $GITHUB_REPOSITORY)")
+    find.set_defaults(handler="commands:cmd_find_artifact")
 
     exceptions = verbs.add_parser("exceptions", help="validate the coverage exception register")
     _common(exceptions)

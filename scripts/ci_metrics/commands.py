@@ -11,6 +11,7 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scripts.ci_metrics.analysis import PullRequest, Report, build_report
 from scripts.ci_metrics.baseline import (
@@ -39,6 +40,10 @@ from scripts.ci_metrics.render import (
 from scripts.ci_metrics.settings import Settings, Thresholds, load_settings
 from scripts.ci_metrics.snapshot import build_snapshot, load_snapshot
 from scripts.ci_metrics.test_results import read_layer_results, read_tox_results
+
+if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
+    from scripts.ci_metrics.github import GitHubClient
+    from scripts.ci_metrics.post import CommentPayload
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,15 @@ def settings_for(args: argparse.Namespace, workspace: Workspace | None = None) -
     if getattr(args, "register", None):
         settings = replace(settings, register_path=str(args.register))
     return settings
+
+
+def github_client(args: argparse.Namespace, ctx: Context, settings: Settings) -> GitHubClient:
+    """The GitHub client of a verb: its repository, time limit and request timeout."""
+    return ctx.github(
+        ctx.repository(args.repository),
+        time_limit=settings.github_time_limit,
+        request_timeout=settings.github_request_timeout,
+    )
 
 
 def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
@@ -166,24 +180,37 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
     if args.action == "fetch":
-        settings = settings_for(args)
-        from scripts.ci_metrics.baseline_fetch import fetch_baseline
+        from scripts.ci_metrics.baseline_fetch import MAX_RUNS, fetch_baseline
 
-        client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
+        settings = settings_for(args)
+
+        workflow = args.workflow or settings.baseline_workflow
+        artifact = args.artifact_name or settings.baseline_artifact
+        client = github_client(args, ctx, settings)
         with client.http:
-            found = fetch_baseline(
+            search = fetch_baseline(
                 client,
-                workflow=args.workflow or settings.baseline_workflow,
-                artifact=args.artifact_name or settings.baseline_artifact,
+                workflow=workflow,
+                artifact=artifact,
                 dest=args.baseline.parent,
                 durations=args.durations,
                 branch=args.branch,
                 event=args.event,
             )
-        if found is None:
-            ctx.say("no baseline yet: the baseline workflow has not published one")
+        if search.path is not None:
+            ctx.say(f"wrote {search.path} from run {search.run_id}")
+        elif search.bounded:
+            ctx.say(
+                f"no baseline: none of the newest {MAX_RUNS} successful runs of {workflow} has "
+                f"an unexpired {artifact} artifact (older runs were not searched)"
+            )
+        elif search.runs_seen == 0:
+            ctx.say(f"no baseline yet: {workflow} has no successful {args.event} run here")
         else:
-            ctx.say(f"wrote {found}")
+            ctx.say(
+                f"no baseline yet: none of the {search.runs_seen} successful runs of {workflow} "
+                f"has an unexpired {artifact} artifact"
+            )
         return EXIT_OK
     settings = settings_for(args, locate(args.root, ctx))
     snapshot = load_snapshot(args.snapshot)
@@ -300,31 +327,22 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
     """Post or update the sticky comment; fall back to an artifact with a read-only token."""
-    from scripts.ci_metrics.post import (
-        CommentPayload,
-        head_moved,
-        load_artifact,
-        post_sticky,
-        write_artifact,
-    )
+    from scripts.ci_metrics.post import CommentPayload, fit_body, write_artifact
 
     settings = settings_for(args)
-    author = args.author or settings.comment_author
     marker = settings.marker_html
     if args.from_artifact:
-        payload = load_artifact(args.from_artifact, marker, settings.max_comment_chars)
-        if args.expected_head_sha and args.expected_head_sha != payload.head_sha:
-            raise InputError("comment artifact is for another head commit than the workflow run")
-        client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
-        with client.http:
-            moved = head_moved(client, payload)
-            if moved:
-                ctx.say(f"skipped: PR #{payload.pr_number} head moved to {moved[:10]}")
-                return EXIT_OK
-            action, cid = post_sticky(client, payload.pr_number, payload.body, marker, author)
-        ctx.say(f"{action} comment {cid} on PR #{payload.pr_number}")
-        return EXIT_OK
+        return _post_artifact(args, ctx, settings)
     body = _read_comment(args.comment)
+    if not body.startswith(marker):
+        raise InputError(f"comment file {args.comment} does not start with the marker {marker}")
+    body, oversize = fit_body(body, marker, settings.max_comment_chars)
+    if oversize is not None:
+        ctx.say(
+            f"{args.comment} is {oversize} characters, over the limit of "
+            f"{settings.max_comment_chars}: posting a short notice instead (the full report "
+            "is in the job summary)"
+        )
     pr_event = ctx.pull_request()
     number = args.pr or pr_event.get("number")
     if not number:
@@ -339,15 +357,68 @@ def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
         write_artifact(args.artifact, payload)
         ctx.say(f"wrote {args.artifact} for the comment workflow")
         return EXIT_OK
-    client = ctx.github(ctx.repository(args.repository), settings.retry_budget_seconds)
+    client = github_client(args, ctx, settings)
     try:
         with client.http:
-            action, cid = post_sticky(client, payload.pr_number, body, marker, author)
+            _post_and_say(args, ctx, settings, client, payload)
     except ReadOnlyToken:
         write_artifact(args.artifact, payload)
         ctx.say(f"read-only token: wrote {args.artifact} for the comment workflow instead")
-        return EXIT_OK
-    ctx.say(f"{action} comment {cid} on PR #{payload.pr_number}")
+    return EXIT_OK
+
+
+def _post_artifact(args: argparse.Namespace, ctx: Context, settings: Settings) -> int:
+    """``post --from-artifact``: bind the untrusted artifact to the triggering run, then post."""
+    from scripts.ci_metrics.binding import TriggeringRun, check_binding
+    from scripts.ci_metrics.post import load_artifact
+
+    run = TriggeringRun.from_environ(ctx.environ)
+    payload = load_artifact(args.from_artifact, settings.marker_html, settings.max_comment_chars)
+    client = github_client(args, ctx, settings)
+    with client.http:
+        skipped = check_binding(client, payload, run)
+        if skipped is not None:
+            ctx.say(f"skipped: {skipped}")
+            return EXIT_OK
+        _post_and_say(args, ctx, settings, client, payload)
+    return EXIT_OK
+
+
+def _post_and_say(
+    args: argparse.Namespace,
+    ctx: Context,
+    settings: Settings,
+    client: GitHubClient,
+    payload: CommentPayload,
+) -> None:
+    """Post the sticky comment as the token's identity and log what was done.
+
+    The author is ``--author``, else the login GitHub gives for the token
+    (``GET /user``), else ``comment.author``: installation tokens such as
+    ``GITHUB_TOKEN`` cannot read ``/user``, and act as ``github-actions[bot]``.
+    """
+    from scripts.ci_metrics.post import describe, post_sticky
+
+    author = args.author or client.token_login() or settings.comment_author
+    ctx.say(f"sticky comment: the one by {author} that starts with {settings.marker_html}")
+    posted = post_sticky(client, payload.pr_number, payload.body, settings.marker_html, author)
+    for line in describe(posted, payload.pr_number):
+        ctx.say(line)
+
+
+def cmd_find_artifact(args: argparse.Namespace, ctx: Context) -> int:
+    """Say in ``$GITHUB_OUTPUT`` whether a workflow run has an unexpired artifact."""
+    settings = settings_for(args)
+    client = github_client(args, ctx, settings)
+    with client.http:
+        found = [a for a in client.run_artifacts(args.run_id, args.name) if not a.get("expired")]
+    if found:
+        ctx.say(f"run {args.run_id} has the artifact {args.name}")
+    else:
+        ctx.say(f"run {args.run_id} has no unexpired artifact {args.name}: nothing to do")
+    text = github_output({"found": "true" if found else "false"})
+    print(text, end="", file=ctx.stdout)
+    _append(ctx, "GITHUB_OUTPUT", text)
     return EXIT_OK
 
 

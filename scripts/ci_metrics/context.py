@@ -24,10 +24,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _http_client(token: str | None, api_url: str) -> httpx.Client:
+def _http_client(token: str | None, api_url: str, timeout: float) -> httpx.Client:
     from scripts.ci_metrics.github import make_http_client
 
-    return make_http_client(token, api_url)
+    return make_http_client(token, api_url, timeout)
 
 
 @dataclass
@@ -40,8 +40,9 @@ class Context:
     now: Callable[[], datetime] = _utcnow
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
     git: GitRunner = run_git
-    http_factory: Callable[[str | None, str], httpx.Client] = _http_client
+    http_factory: Callable[[str | None, str, float], httpx.Client] = _http_client
 
     @property
     def token(self) -> str | None:
@@ -63,19 +64,25 @@ class Context:
             raise InputError("no repository: set GITHUB_REPOSITORY or pass --repository")
         return repo
 
-    def github(self, repository: str, budget: float) -> GitHubClient:
-        """A client for ``repository``; refuses to start without a token."""
+    def github(self, repository: str, *, time_limit: float, request_timeout: float) -> GitHubClient:
+        """A client for ``repository`` whose calls all end within ``time_limit`` seconds.
+
+        The token and ``GITHUB_API_URL`` are checked first: a malformed value is bad
+        input (exit 2) at once, not a network failure retried until the limit.
+        """
         if not self.token:
             raise InputError("GITHUB_TOKEN is not set")
-        from scripts.ci_metrics.github import GitHubClient
+        from scripts.ci_metrics.github import GitHubClient, check_api_url, check_token
 
-        api = self.environ.get("GITHUB_API_URL", "https://api.github.com")
+        check_token(self.token)
+        api = check_api_url(self.environ.get("GITHUB_API_URL") or "https://api.github.com")
         return GitHubClient(
-            self.http_factory(self.token, api),
+            self.http_factory(self.token, api, request_timeout),
             repository,
-            budget=budget,
+            time_limit=time_limit,
             sleep=self.sleep,
             clock=self.clock,
+            monotonic=self.monotonic,
             log=self.say,
         )
 

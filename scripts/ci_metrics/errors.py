@@ -31,14 +31,22 @@ class RegisterError(InputError):
 
 
 class GitHubError(CiMetricsError):
-    """GitHub could not be reached, or refused the request."""
+    """GitHub could not be reached, or refused the request (``status``: its HTTP status)."""
 
     exit_code = EXIT_GITHUB
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class ReadOnlyToken(GitHubError):
-    """The token may read but not write (for example on a pull request from a fork)."""
+    """A 403 that is not a rate limit: the token may not do this (e.g. write from a fork)."""
 
 
-class RetryBudgetExceeded(GitHubError):
-    """GitHub kept answering with rate limits or server errors past the time budget."""
+class RetriesExhausted(GitHubError):
+    """GitHub kept failing transiently until the attempts or the time limit ran out."""
+
+
+class WriteOutcomeUnknown(GitHubError):
+    """A write was sent but its answer was lost or a 5xx: it may or may not have happened."""

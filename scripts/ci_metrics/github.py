@@ -1,32 +1,96 @@
-"""A small GitHub REST client: retries that honour rate limits, pagination, no token leaks.
+"""A small GitHub REST client: bounded retries, pagination, no token leaks.
 
-The ``httpx.Client`` is injected (base URL, auth header and timeouts are set by the
-caller), and so are ``sleep`` and ``clock``, so retries are testable without waiting.
+The ``httpx.Client`` is injected (base URL, auth header and timeouts are set by
+the caller), and so are ``sleep`` and the clocks, so retries and the time limit
+are testable without waiting.
 
-Retry policy: 429, 5xx, transport errors and rate-limit 403s are retried. The wait
-is ``Retry-After`` when given; else, with the primary limit exhausted, until
-``x-ratelimit-reset``; else at least a minute doubling per attempt for rate limits
-(GitHub's guidance for secondary limits) and a short doubling backoff for server
-errors. The total wait is bounded by ``budget`` seconds. A 403 that is not a rate
-limit means the token may not do this (:class:`ReadOnlyToken`).
+Retry only what can succeed on a retry:
+
+* transient, retried: connect errors and timeouts, a connection dropped before
+  the answer, 5xx, and rate limits (429, or a 403 that GitHub marks as a
+  primary or secondary limit);
+* permanent, raised at once: any other 4xx, and protocol, URL or header errors
+  (an unsupported scheme, an illegal header value, a proxy refusing);
+* a POST that may have taken effect (a 5xx, or its answer lost) is never sent
+  again blindly: :class:`WriteOutcomeUnknown` lets the caller look first. GET,
+  PATCH and DELETE are repeatable, and so is any request that never left.
+
+The wait is ``Retry-After`` when given; else, with the primary limit exhausted,
+until ``x-ratelimit-reset``; else at least a minute, doubling per attempt, for
+rate limits (GitHub's guidance for secondary limits), and a short doubling
+backoff for server and network errors.
+
+All calls of one client share one deadline, ``time_limit`` seconds after the
+client was made: each request's timeouts are cut to the time left, and a retry
+whose wait would end past the deadline is not made. So the tool stops with its
+own message before the calling job's ``timeout-minutes`` would kill it.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import httpx
 
-from scripts.ci_metrics.errors import GitHubError, ReadOnlyToken, RetryBudgetExceeded
+from scripts.ci_metrics.errors import (
+    GitHubError,
+    InputError,
+    ReadOnlyToken,
+    RetriesExhausted,
+    WriteOutcomeUnknown,
+)
 
 API_VERSION = "2022-11-28"
 MAX_ATTEMPTS = 8
+MAX_PAGES = 100
+RATE_LIMIT_WAIT = 60.0  # GitHub: wait at least a minute after a secondary rate limit
+# Methods GitHub applies at most once however often they are sent.
+REPEATABLE = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
+# The request never reached GitHub: safe to send again, whatever the method.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The request may have reached GitHub, the answer did not come back.
+_NO_ANSWER = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what an HTTP header can carry
 
 
-class CommentTooLarge(GitHubError):
-    """GitHub answered 422: the comment body is too long."""
+def _is_http_url(url: str) -> bool:
+    if not url.isprintable() or any(c.isspace() for c in url):
+        return False
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (parsing the port is the check)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def check_api_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL, else an :class:`InputError` naming it."""
+    if not _is_http_url(url):
+        raise InputError(
+            f"GITHUB_API_URL must be an http(s) URL such as https://api.github.com, got {url!r}"
+        )
+    return url
+
+
+def check_token(token: str) -> str:
+    """``token`` if it can go into a header as is; the error never shows the token."""
+    if not _TOKEN.fullmatch(token):
+        raise InputError(
+            "GITHUB_TOKEN contains whitespace or control characters (a trailing newline "
+            "from the file or secret it was read from?); remove them where it is set"
+        )
+    return token
 
 
 def make_http_client(token: str | None, api_url: str, timeout: float = 30.0) -> httpx.Client:
@@ -37,8 +101,10 @@ def make_http_client(token: str | None, api_url: str, timeout: float = 30.0) -> 
         "User-Agent": "ci-metrics",
     }
     if token:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=api_url, headers=headers, timeout=timeout, follow_redirects=True)
+        headers["Authorization"] = f"Bearer {check_token(token)}"
+    return httpx.Client(
+        base_url=check_api_url(api_url), headers=headers, timeout=timeout, follow_redirects=True
+    )
 
 
 def _message(response: httpx.Response) -> str:
@@ -56,6 +122,21 @@ def _message(response: httpx.Response) -> str:
     return "; ".join([str(payload["message"]), *details])
 
 
+def _path(url: str) -> str:
+    try:
+        return httpx.URL(url).path
+    except httpx.InvalidURL:
+        return "<invalid URL>"
+
+
+def _describe(exc: httpx.RequestError | httpx.InvalidURL) -> str:
+    # Only this message is safe to show as is: others (a header error in
+    # particular) may quote a header value, which can be the token.
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return str(exc).rstrip(".")
+    return type(exc).__name__
+
+
 def is_rate_limited(response: httpx.Response) -> bool:
     """A 429, or a 403 that GitHub marks as a primary or secondary rate limit."""
     if response.status_code == 429:
@@ -68,26 +149,57 @@ def is_rate_limited(response: httpx.Response) -> bool:
     return "rate limit" in _message(response).lower()
 
 
+def json_body(response: httpx.Response) -> Any:
+    """The answer's JSON; a clear :class:`GitHubError` when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        method = response.request.method
+        raise GitHubError(f"{method} {response.url.path}: the answer is not JSON") from None
+
+
 class GitHubClient:
-    """Calls to one repository's REST API."""
+    """Calls to one repository's REST API, all within one time limit."""
 
     def __init__(
         self,
         http: httpx.Client,
         repository: str,
         *,
-        budget: float = 900.0,
+        time_limit: float = 300.0,
+        rate_limit_wait: float = RATE_LIMIT_WAIT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] = lambda _msg: None,
     ) -> None:
         self.http = http
         self.repository = repository
-        self.budget = budget
+        self.time_limit = time_limit
+        self.rate_limit_wait = rate_limit_wait
         self.sleep = sleep
         self.clock = clock
+        self.monotonic = monotonic
         self.log = log
-        self.waited = 0.0
+        self._started = monotonic()
+
+    def time_left(self) -> float:
+        """Seconds left before the time limit."""
+        return self.time_limit - (self.monotonic() - self._started)
+
+    def _timeout(self, method: str, url: str) -> httpx.Timeout:
+        left = self.time_left()
+        if left <= 0:
+            raise RetriesExhausted(
+                f"{method} {_path(url)}: the time limit of {self.time_limit:.0f}s is used up"
+            )
+        configured = self.http.timeout
+        return httpx.Timeout(
+            connect=min(configured.connect or left, left),
+            read=min(configured.read or left, left),
+            write=min(configured.write or left, left),
+            pool=min(configured.pool or left, left),
+        )
 
     def _wait_for(self, response: httpx.Response | None, attempt: int) -> float:
         if response is None or response.status_code >= 500:
@@ -105,87 +217,159 @@ class GitHubClient:
                 return max(0.0, float(reset) - float(self.clock())) + 1.0
             except ValueError:
                 pass
-        return 60.0 * float(2**attempt)
+        return self.rate_limit_wait * float(2**attempt)
+
+    def pause(self, failure: str, wait: float) -> None:
+        """Sleep ``wait`` seconds before a retry, or give up if that passes the time limit."""
+        if wait >= self.time_left():
+            raise RetriesExhausted(
+                f"{failure}; gave up: a retry in {wait:.0f}s would end past the time limit "
+                f"of {self.time_limit:.0f}s ([tool.ci_metrics.github] time_limit_seconds)"
+            )
+        self.log(f"{failure}; retrying in {wait:.0f}s")
+        self.sleep(wait)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send a request, retrying within the budget; errors never include headers."""
+        """Send a request, retrying what is transient; errors never include headers."""
         attempt = 0
         while True:
-            response: httpx.Response | None
+            response: httpx.Response | None = None
             try:
-                response = self.http.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
-                response, failure = None, f"cannot reach GitHub ({type(exc).__name__})"
-            else:
-                if response.status_code < 400:
-                    return response
-                failure = (
-                    f"{method} {response.url.path} -> {response.status_code}: {_message(response)}"
+                response = self.http.request(
+                    method, url, timeout=self._timeout(method, url), **kwargs
                 )
-            if (
-                response is not None
-                and response.status_code < 500
-                and not is_rate_limited(response)
-            ):
-                self._raise_final(response, failure)
+            except _NOT_SENT as exc:
+                failure, may_have_happened = f"cannot reach GitHub ({type(exc).__name__})", False
+            except _NO_ANSWER as exc:
+                failure = f"{method} {_path(url)}: no answer ({type(exc).__name__})"
+                may_have_happened = True
+            except (httpx.RequestError, httpx.InvalidURL) as exc:
+                raise GitHubError(
+                    f"{method} {_path(url)}: {_describe(exc)} (not retried)"
+                ) from None
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                failure = f"{method} {response.url.path} -> {status}: {_message(response)}"
+                if status < 500 and not is_rate_limited(response):
+                    self._raise_final(response, failure)
+                may_have_happened = status >= 500
+            if may_have_happened and method not in REPEATABLE:
+                raise WriteOutcomeUnknown(
+                    f"{failure}; it may have been written all the same",
+                    None if response is None else response.status_code,
+                )
             if attempt == MAX_ATTEMPTS - 1:
-                raise RetryBudgetExceeded(f"{failure}; gave up after {MAX_ATTEMPTS} attempts")
-            wait = self._wait_for(response, attempt)
-            if self.waited + wait > self.budget:
-                raise RetryBudgetExceeded(f"{failure}; gave up after waiting {self.waited:.0f}s")
-            self.log(f"{failure}; retrying in {wait:.0f}s")
-            self.sleep(wait)
-            self.waited += wait
+                raise RetriesExhausted(f"{failure}; gave up after {MAX_ATTEMPTS} attempts")
+            self.pause(failure, self._wait_for(response, attempt))
             attempt += 1
 
     @staticmethod
     def _raise_final(response: httpx.Response, failure: str) -> NoReturn:
         if response.status_code == 403:
-            raise ReadOnlyToken(f"{failure} (the token may not write here)")
-        if response.status_code == 422 and "too long" in failure.lower():
-            raise CommentTooLarge(failure)
-        raise GitHubError(failure)
+            raise ReadOnlyToken(f"{failure} (the token may not do this)", 403)
+        raise GitHubError(failure, response.status_code)
 
-    def paginate(self, url: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
-        """Every item of a list endpoint, following ``Link: rel="next"`` (100 per page)."""
+    def paginate(
+        self,
+        url: str,
+        params: dict[str, Any] | None = None,
+        *,
+        key: str | None = None,
+        max_pages: int = MAX_PAGES,
+    ) -> Iterator[Any]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` (100 per page).
+
+        ``key`` names the list inside the object that the Actions endpoints answer
+        with (``{"total_count": n, "workflow_runs": [...]}``). More than ``max_pages``
+        pages is an error, not a silent cut.
+        """
         next_url: str | None = url
         query: dict[str, Any] | None = {"per_page": 100, **(params or {})}
+        pages = 0
         while next_url:
+            if pages == max_pages:
+                raise GitHubError(f"GET {_path(url)}: more than {max_pages} pages; stopped there")
             response = self.request("GET", next_url, params=query)
-            items = response.json()
+            payload = json_body(response)
+            items = payload.get(key) if key is not None and isinstance(payload, dict) else payload
             if not isinstance(items, list):
-                raise GitHubError(f"GET {response.url.path}: expected a list")
+                expected = "a list" if key is None else f"an object with a {key!r} list"
+                raise GitHubError(f"GET {response.url.path}: expected {expected}")
             yield from items
+            pages += 1
             next_url = response.links.get("next", {}).get("url")
             query = None  # the next link carries its own query
 
+    def token_login(self) -> str | None:
+        """The login the token acts as, or ``None`` when GitHub does not say.
+
+        ``GET /user`` answers for personal tokens; installation tokens (such as
+        ``GITHUB_TOKEN``) get a 403 there, and the caller falls back to the
+        configured author.
+        """
+        try:
+            user = self.get_json("/user")
+        except GitHubError as exc:
+            if exc.status in (403, 404):
+                return None
+            raise
+        login = user.get("login") if isinstance(user, dict) else None
+        return login if isinstance(login, str) and login else None
+
     def issue_comments(self, number: int) -> Iterator[dict[str, Any]]:
-        """All comments of an issue or pull request."""
+        """All comments of an issue or pull request, oldest first."""
         yield from self.paginate(f"/repos/{self.repository}/issues/{number}/comments")
 
     def create_comment(self, number: int, body: str) -> dict[str, Any]:
-        """Add a comment to a pull request."""
+        """Add a comment to a pull request (may raise :class:`WriteOutcomeUnknown`)."""
         url = f"/repos/{self.repository}/issues/{number}/comments"
-        result: dict[str, Any] = self.request("POST", url, json={"body": body}).json()
-        return result
+        return _object(self.request("POST", url, json={"body": body}))
 
     def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
         """Replace a comment's body."""
         url = f"/repos/{self.repository}/issues/comments/{comment_id}"
-        result: dict[str, Any] = self.request("PATCH", url, json={"body": body}).json()
-        return result
+        return _object(self.request("PATCH", url, json={"body": body}))
+
+    def delete_comment(self, comment_id: int) -> bool:
+        """Delete a comment; ``False`` if it was already gone."""
+        try:
+            self.request("DELETE", f"/repos/{self.repository}/issues/comments/{comment_id}")
+        except GitHubError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def pull_request(self, number: int) -> dict[str, Any]:
-        """A pull request (its ``head.sha`` in particular)."""
-        result: dict[str, Any] = self.request(
-            "GET", f"/repos/{self.repository}/pulls/{number}"
-        ).json()
-        return result
+        """A pull request: its state and head (SHA, branch, repository)."""
+        return _object(self.request("GET", f"/repos/{self.repository}/pulls/{number}"))
+
+    def workflow_runs(self, workflow: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Runs of a workflow (file name or id), newest first, filtered by ``params``."""
+        url = f"/repos/{self.repository}/actions/workflows/{workflow}/runs"
+        yield from self.paginate(url, params, key="workflow_runs")
+
+    def run_artifacts(self, run_id: int, name: str) -> Iterator[dict[str, Any]]:
+        """The artifacts of a workflow run called ``name``."""
+        url = f"/repos/{self.repository}/actions/runs/{run_id}/artifacts"
+        for item in self.paginate(url, {"name": name}, key="artifacts"):
+            if isinstance(item, dict) and item.get("name") == name:
+                yield item
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         """GET a JSON document."""
-        return self.request("GET", url, params=params).json()
+        return json_body(self.request("GET", url, params=params))
 
     def download(self, url: str) -> bytes:
-        """GET raw bytes (redirects followed; httpx drops the token on cross-origin hops)."""
-        return self.request("GET", url).content
+        """GET raw bytes, following GitHub's redirect to its storage host (httpx drops the
+        token on a cross-origin hop, which the signed storage URL does not need)."""
+        return self.request("GET", url, follow_redirects=True).content
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    payload = json_body(response)
+    if not isinstance(payload, dict):
+        raise GitHubError(f"{response.request.method} {response.url.path}: expected an object")
+    return payload

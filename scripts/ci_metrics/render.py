@@ -11,6 +11,7 @@ import jinja2
 from scripts.ci_metrics.analysis import PullRequest, Report
 from scripts.ci_metrics.lineranges import format_ranges, to_ranges
 from scripts.ci_metrics.metrics import TEST_SUM
+from scripts.ci_metrics.settings import comment_size
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects step summaries above 1 MiB
@@ -150,14 +151,17 @@ def _fit(
         return text
     notice = "\n\n_Truncated to fit the size limit._\n"
     budget = limit - size(notice)
+    # A cut at ``budget`` UTF-8 bytes also bounds UTF-16 units (comment_size): no
+    # character takes fewer bytes than units.
     encoded = text.encode("utf-8")[: max(budget, 0)] if size is not len else None
     cut = encoded.decode("utf-8", "ignore") if encoded is not None else text[: max(budget, 0)]
     return cut + notice
 
 
 def render_comment(report: Report, marker: str, limit: int) -> str:
-    """The pull-request comment: at most ``limit`` characters, detail dropped in order."""
-    return _fit(make_environment(), report, marker, limit, full=False)
+    """The pull-request comment: at most ``limit`` characters as ``post`` counts them
+    (:func:`comment_size`), detail dropped in order."""
+    return _fit(make_environment(), report, marker, limit, full=False, size=comment_size)
 
 
 def render_summary(report: Report) -> str:

@@ -20,6 +20,17 @@ T = TypeVar("T")
 GITHUB_COMMENT_LIMIT = 65536
 
 
+def comment_size(text: str) -> int:
+    """The length of a comment body in the unit its limit is checked in: UTF-16 code units.
+
+    GitHub says "maximum is 65536 characters" without saying how it counts, and
+    reports disagree (code points; 4 bytes per character). UTF-16 code units are
+    at least the code points, and 65,536 of them are at most 196,608 UTF-8 bytes,
+    so a body within the limit by this count is within it by each reading.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Minimum percentages; ``None`` disables a gate."""
@@ -50,7 +61,10 @@ class Settings:
     max_annotations: int = 10
     baseline_workflow: str = "baseline.yml"
     baseline_artifact: str = "ci-metrics-baseline"
-    retry_budget_seconds: float = 900.0
+    # Every GitHub call of one command ends within this many seconds, timeouts and
+    # retries included: below the timeout-minutes of the jobs that run it.
+    github_time_limit: float = 300.0
+    github_request_timeout: float = 30.0
 
     def owning_layer(self, path: str) -> str | None:
         """The layer whose owned paths contain ``path`` (longest prefix wins)."""
@@ -174,7 +188,6 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
         "exception_register",
         "comment",
         "github",
-        "retry_budget_seconds",
     }
     parser.problems.extend(f"{key}: unknown setting" for key in sorted(set(table) - known))
     layers = parser.get("layers", _layers, dict(base.layers))
@@ -208,14 +221,24 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
         max_annotations=comment.get("max_annotations", _positive_int, base.max_annotations),
         baseline_workflow=github.get("baseline_workflow", _text, base.baseline_workflow),
         baseline_artifact=github.get("baseline_artifact", _text, base.baseline_artifact),
-        retry_budget_seconds=parser.get(
-            "retry_budget_seconds", _positive_number, base.retry_budget_seconds
+        github_time_limit=github.get(
+            "time_limit_seconds", _positive_number, base.github_time_limit
+        ),
+        github_request_timeout=github.get(
+            "request_timeout_seconds", _positive_number, base.github_request_timeout
         ),
     )
     if settings.default_layer is not None and settings.default_layer not in layers:
         parser.problems.append(
             f"default_layer: {settings.default_layer!r} is not a configured layer"
         )
+    github_keys = {
+        "baseline_workflow",
+        "baseline_artifact",
+        "time_limit_seconds",
+        "request_timeout_seconds",
+    }
+    github.problems.extend(f"{k}: unknown setting" for k in sorted(set(github.table) - github_keys))
     parser.problems.extend(f"comment.{p}" for p in comment.problems)
     parser.problems.extend(f"github.{p}" for p in github.problems)
     if parser.problems:

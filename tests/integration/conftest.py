@@ -32,7 +32,11 @@ CLIENTS = (
     "it-redis",
     "it-schema",
     "it-logs",
+    "it-metrics",
+    "it-authlib-jwt",
 )
+#: Clients that authenticate with client_secret_basic.
+BASIC_CLIENTS = ("it-authlib-basic", "it-throttle")
 #: Requests per (tenant, client) and minute: above what schemathesis sends,
 #: small enough for the rate-limit scenario to exhaust in about a second.
 RATE_LIMIT = 300
@@ -41,7 +45,12 @@ RATE_LIMIT = 300
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Redis, the token service and the API, running for the whole session."""
-    services = Stack(tmp_path_factory.mktemp("stack"), CLIENTS, rate_limit=f"{RATE_LIMIT}/minute")
+    services = Stack(
+        tmp_path_factory.mktemp("stack"),
+        CLIENTS,
+        rate_limit=f"{RATE_LIMIT}/minute",
+        basic_client_ids=BASIC_CLIENTS,
+    )
     missing = None
     try:
         services.start()

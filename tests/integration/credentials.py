@@ -1,8 +1,10 @@
 """Keys and client credentials for the integration stack, and the token service's TOML.
 
 Signing keys are Ed25519 PEM files written with mode 600 (the token service
-refuses anything looser). Clients authenticate with ``private_key_jwt``: each
-has its own Ed25519 key pair, the public half registered in the config.
+refuses anything looser). Most clients authenticate with ``private_key_jwt``:
+each has its own Ed25519 key pair, the public half registered in the config.
+``BasicCredentials`` clients use ``client_secret_basic``, their secrets
+hashed with the config's (cheapest) argon2id costs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import argon2
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -24,6 +27,12 @@ from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.keys import SigningKey
 
 SCOPES = ("projects:read", "projects:write")
+#: The [argon2] costs of the stack's config; every secret hash must have them.
+ARGON2_COSTS = {"time_cost": 1, "memory_cost_kib": 8, "parallelism": 1}
+#: Failed authentications one client id may make per minute in the stack. All
+#: requests come from 127.0.0.1, so the per-address budget is set far above
+#: what the whole layer sends.
+FAILURES_PER_CLIENT = 4
 
 
 def write_signing_key(path: Path) -> str:
@@ -124,6 +133,28 @@ class ClientCredentials:
         }
 
 
+@dataclass(frozen=True)
+class BasicCredentials:
+    """A ``client_secret_basic`` client of the token service."""
+
+    client_id: str
+    tenant: str
+    secret: str = field(repr=False)
+    scopes: tuple[str, ...] = SCOPES
+
+    @classmethod
+    def generate(cls, client_id: str, tenant: str) -> BasicCredentials:
+        return cls(client_id, tenant, secrets.token_urlsafe(24))
+
+    def secret_hash(self) -> str:
+        hasher = argon2.PasswordHasher(
+            time_cost=ARGON2_COSTS["time_cost"],
+            memory_cost=ARGON2_COSTS["memory_cost_kib"],
+            parallelism=ARGON2_COSTS["parallelism"],
+        )
+        return hasher.hash(self.secret)
+
+
 def _toml_string(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
@@ -136,6 +167,7 @@ def render_auth_config(
     redis_url: str,
     keys: SigningKeys,
     clients: Iterable[ClientCredentials],
+    basic_clients: Iterable[BasicCredentials] = (),
 ) -> str:
     """The token service's TOML configuration (see apps/auth_service/README.md)."""
     lines = [
@@ -158,8 +190,25 @@ def render_auth_config(
             f"path = {_toml_string(str(path))}",
             f"retired_at = {retired_at.isoformat()}",
         ]
-    # The cheapest argon2 costs: no client uses a secret, only the decoy check would.
-    lines += ["", "[argon2]", "time_cost = 1", "memory_cost_kib = 8", "parallelism = 1"]
+    # The cheapest argon2 costs: the suite measures behaviour, not the KDF.
+    lines += ["", "[argon2]", *(f"{name} = {value}" for name, value in ARGON2_COSTS.items())]
+    lines += [
+        "",
+        "[throttle]",
+        f'failures_per_client = "{FAILURES_PER_CLIENT}/minute"',
+        'failures_per_address = "10000/minute"',
+    ]
+    for basic in basic_clients:
+        scopes = ", ".join(_toml_string(scope) for scope in basic.scopes)
+        lines += [
+            "",
+            "[[clients]]",
+            f"client_id = {_toml_string(basic.client_id)}",
+            f"tenant = {_toml_string(basic.tenant)}",
+            f"allowed_scopes = [{scopes}]",
+            'auth_method = "client_secret_basic"',
+            f"secret_hash = {_toml_string(basic.secret_hash())}",
+        ]
     for client in clients:
         scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
         lines += [

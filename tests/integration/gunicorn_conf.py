@@ -8,9 +8,14 @@ application, access-log file) is given on the command line.
 * An access log in which every line is one JSON object naming the worker pid
   and the request id the response carried: it is how a test proves which
   worker served a request.
+* The services' own gunicorn hooks (apps/kernel/gunicorn.py): metrics of
+  every worker on the listener named by ``METRICS_BIND``, the worker count
+  for the apps.
 """
 
 from __future__ import annotations
+
+from apps.kernel import gunicorn as kernel
 
 workers = 2
 worker_class = "sync"
@@ -25,3 +30,9 @@ control_socket_disable = True
 access_log_format = (
     '{"pid": "%(p)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", "status": %(s)s}'
 )
+
+on_starting = kernel.on_starting
+when_ready = kernel.serve_metrics_on("127.0.0.1:0")  # the stack always sets METRICS_BIND
+post_fork = kernel.post_fork
+child_exit = kernel.child_exit
+on_exit = kernel.on_exit

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tests.integration.credentials import (
+    BasicCredentials,
     ClientCredentials,
     SigningKeys,
     render_auth_config,
@@ -118,10 +119,16 @@ class Service:
     port: int
     process: ManagedProcess
     access_log: Path
+    metrics_port: int
 
     @property
     def base_url(self) -> str:
         return f"http://{LOOPBACK}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        """The private metrics listener of the gunicorn master (every worker's figures)."""
+        return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
 
     def events(self) -> list[dict[str, Any]]:
         """The JSON log events the service wrote to stdout so far."""
@@ -158,11 +165,32 @@ class Service:
             raise ServiceNotReady(f"{exc}\n--- {self.name} log ---\n{log}") from None
 
 
+def server_coverage_env() -> dict[str, str]:
+    """Environment that makes a service process measure itself, when this one is measured.
+
+    coverage.py's ``.pth`` hook starts coverage in any Python process that finds
+    ``COVERAGE_PROCESS_START`` naming a config file; ``patch = fork`` in that file
+    restarts it in each forked gunicorn worker. The context (the layer) and the
+    data file come from ``COVERAGE_LAYER`` and ``COVERAGE_FILE``, inherited from
+    the layer's environment, so the servers' data combine with the test
+    process's. Unmeasured runs (a benchmark, production) set nothing.
+    """
+    import coverage
+
+    current = coverage.Coverage.current()
+    if current is None:
+        return {}
+    rcfile = current.config.config_file
+    return {"COVERAGE_PROCESS_START": str(rcfile)} if rcfile else {}
+
+
 def _base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SERVICE_PREFIXES)}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("COVERAGE_PROCESS_START", None)
+    env.update(server_coverage_env())
     return env
 
 
@@ -173,11 +201,13 @@ class Stack:
     workdir: Path
     client_ids: Sequence[str]
     rate_limit: str = "300/minute"
+    basic_client_ids: Sequence[str] = ()
     processes: ProcessGroup = field(default_factory=ProcessGroup)
     redis: RedisServer | None = None
     auth: Service | None = None
     api: Service | None = None
     clients: dict[str, ClientCredentials] = field(default_factory=dict)
+    basic_clients: dict[str, BasicCredentials] = field(default_factory=dict)
     signing_keys: SigningKeys | None = None
 
     @property
@@ -228,6 +258,10 @@ class Stack:
             client_id: ClientCredentials.generate(client_id, tenant=f"tenant-{client_id}")
             for client_id in self.client_ids
         }
+        self.basic_clients = {
+            client_id: BasicCredentials.generate(client_id, tenant=f"tenant-{client_id}")
+            for client_id in self.basic_client_ids
+        }
         port = free_port()
         self._write_auth_config(port)
         env = {**_base_env(), **_LOG_ENV, "AUTH_SERVICE_CONFIG": str(self.auth_config_path)}
@@ -244,6 +278,7 @@ class Stack:
             redis_url=self.redis.url,
             keys=self.signing_keys,
             clients=self.clients.values(),
+            basic_clients=self.basic_clients.values(),
         )
         temporary = self.auth_config_path.with_suffix(".tmp")
         temporary.write_text(text)
@@ -306,6 +341,13 @@ class Stack:
     ) -> Service:
         logs = self.workdir / "logs"
         access_log = logs / f"{name}.access.log"
+        metrics_port = free_port()
+        env = {
+            **env,
+            # The metrics listener of the gunicorn hooks (apps/kernel/gunicorn.py).
+            "METRICS_BIND": f"{LOOPBACK}:{metrics_port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / name / "metrics"),
+        }
         argv = [
             *command,
             "--config",
@@ -318,4 +360,4 @@ class Stack:
         ]
         process = ManagedProcess(name, argv, logs / f"{name}.log", env=env, cwd=REPO_ROOT)
         self.processes.start(process)
-        return Service(name, port, process, access_log)
+        return Service(name, port, process, access_log, metrics_port)

@@ -41,7 +41,8 @@ def test_redis_outage__auth_fails_closed_api_fails_open_and_both_recover(
     assert auth_ready.status_code == 503
     assert auth_ready.json()["checks"]["replay_cache"] is False
     failed = events_of(stack.auth, "auth.dependency_failed", auth_id)
-    assert failed[0]["dependency"] == "replay_cache"
+    # The failed-authentication throttle, in the same Redis, is asked first.
+    assert failed[0]["dependency"] == "throttle"
 
     served = http.get(projects_url, headers={**auth, "X-Request-ID": api_id})
     assert served.status_code == 200  # the documented decision: fail open

@@ -34,7 +34,11 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: Variables the services, the logging library and the tooling read. A
 #: developer's shell (or CI) must not change what a test sees.
 SERVICE_ENV_PREFIXES = ("API_", "AUTH_SERVICE_", "LOG_", "CI_METRICS_", "GITHUB_")
-SERVICE_ENV_NAMES = frozenset({"REDIS_URL"})
+SERVICE_ENV_NAMES = frozenset(
+    # Set by gunicorn and the services' gunicorn hooks; a shell that has them
+    # must not make the apps believe they run under gunicorn.
+    {"REDIS_URL", "SERVICE_WORKERS", "SERVER_SOFTWARE", "PROMETHEUS_MULTIPROC_DIR", "METRICS_BIND"}
+)
 
 
 def layer_for(path: Path, tests_root: Path) -> str | None:

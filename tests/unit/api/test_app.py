@@ -133,15 +133,14 @@ class TestProbes:
         assert requests == [JWKS_URL]
         assert registry.get_sample_value("api_jwks_fetches_total", {"outcome": "ok"}) == 1
 
-    def test_metrics__served_from_app_registry(self, client, acme, registry):
-        """/metrics exposes the app's own registry in Prometheus text format."""
+    def test_metrics__not_served_by_the_public_app(self, client, acme, registry):
+        """Token-rejection reasons stay off the public port; the app's registry counts them."""
         client.get("/v1/projects", headers=acme.headers(aud="other"))
         response = client.get("/metrics")
-        assert response.status_code == 200
-        assert response.mimetype == "text/plain"
-        assert 'api_token_rejections_total{reason="audience"} 1.0' in response.get_data(
-            as_text=True
-        )
+        assert response.status_code == 404
+        assert response.mimetype == PROBLEM_MEDIA_TYPE
+        assert response.json["type"].endswith(":not-found")
+        assert registry.get_sample_value("api_token_rejections_total", {"reason": "audience"}) == 1
 
 
 class TestErrors:
@@ -254,3 +253,40 @@ class TestStorage:
         ]
         assert ids[0] != ids[1]
         assert all(uuid.UUID(value).version == 4 for value in ids)
+
+
+class TestPerProcessStorage:
+    @pytest.mark.parametrize(
+        "environ",
+        [{"SERVICE_WORKERS": "3"}, {"SERVER_SOFTWARE": "gunicorn/27.0.1"}],
+        ids=["three-workers", "gunicorn-without-the-service-config"],
+    )
+    def test_create_app__memory_rate_limit_with_several_workers__refused(
+        self, settings, key_source, monkeypatch, environ
+    ):
+        """Each worker would count on its own: the limit would be multiplied."""
+        from apps.api.settings import SettingsError
+
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(SettingsError) as caught:
+            create_app(settings, key_source=key_source)
+        (problem,) = caught.value.problems
+        assert problem.startswith("API_RATE_LIMIT_STORAGE_URL is memory:// (one per process)")
+        assert "API_ALLOW_PER_PROCESS_STORAGE=true" in problem
+
+    def test_create_app__memory_rate_limit_explicitly_allowed__starts(
+        self, make_settings, key_source, monkeypatch
+    ):
+        monkeypatch.setenv("SERVICE_WORKERS", "3")
+        settings = make_settings(allow_per_process_storage=True)
+        with app_from_factory(create_app, settings, key_source=key_source) as app:
+            assert app.test_client().get("/healthz").status_code == 200
+
+    def test_from_environ__allow_per_process_storage__parsed(self):
+        from apps.api.settings import Settings
+
+        environ = {"API_JWKS_URL": JWKS_URL, "API_ISSUER": ISSUER, "API_AUDIENCE": AUDIENCE}
+        assert Settings.from_environ(environ).allow_per_process_storage is False
+        allowed = Settings.from_environ({**environ, "API_ALLOW_PER_PROCESS_STORAGE": "true"})
+        assert allowed.allow_per_process_storage is True

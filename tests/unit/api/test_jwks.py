@@ -66,6 +66,12 @@ class TestParseJwks:
             ec_signing_key.kid: "ES256",
         }
 
+    def test_parse_jwk__ed25519_alg_member__accepted(self, signing_key):
+        """A JWKS may already label an Ed25519 key with RFC 9864's identifier."""
+        key = parse_jwk({**signing_key.public_jwk, "alg": "Ed25519"})
+        assert key is not None
+        assert key.kid == signing_key.kid
+
     @pytest.mark.parametrize(
         "change",
         [

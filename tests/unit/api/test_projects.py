@@ -167,7 +167,18 @@ class TestPagination:
 
     @pytest.mark.parametrize(
         "cursor",
-        ["", "!!!", "bm90IGpzb24", "eyJhZnRlciI6LTF9", "eyJhZnRlciI6dHJ1ZX0", "WzFd", "x" * 201],
+        [
+            "",
+            "!!!",
+            "bm90IGpzb24",
+            "eyJhZnRlciI6LTF9",
+            "eyJhZnRlciI6dHJ1ZX0",
+            "WzFd",
+            "x" * 201,
+            # {"after": 2**70} and {"after": 2**63}: past SQLite's 64-bit integers
+            "eyJhZnRlciI6MTE4MDU5MTYyMDcxNzQxMTMwMzQyNH0",
+            "eyJhZnRlciI6OTIyMzM3MjAzNjg1NDc3NTgwOH0",
+        ],
     )
     def test_list__bad_cursor__422(self, client, acme, cursor):
         """Cursors that were not issued by the API are rejected."""
@@ -176,6 +187,16 @@ class TestPagination:
         )
         assert response.status_code == 422
         assert response.json["errors"][0]["parameter"] == "cursor"
+
+    def test_list__largest_cursor__empty_page(self, client, acme, five_projects):
+        """The largest position SQLite can store is a valid (past-the-end) cursor."""
+        response = client.get(
+            "/v1/projects",
+            query_string={"cursor": "eyJhZnRlciI6OTIyMzM3MjAzNjg1NDc3NTgwN30"},
+            headers=acme.headers(),
+        )
+        assert response.status_code == 200
+        assert response.json == {"items": [], "next_cursor": None}
 
 
 class TestBodies:

@@ -112,3 +112,29 @@ def test_from_environ__unparseable__reported(name, value):
     """Non-numeric numbers and host-less URLs are reported by name."""
     with pytest.raises(SettingsError, match=name):
         Settings.from_environ({**REQUIRED, name: value})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://auth.example.test/.well-known/jwks.json",
+        "http://10.0.0.5:8001/jwks",
+        "http://localhost.evil.test/jwks",
+    ],
+)
+def test_from_environ__plain_http_jwks_url_off_loopback__refused(url):
+    """Keys fetched over plain http from another host could be swapped in transit."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "API_JWKS_URL": url})
+    assert caught.value.problems == [
+        "API_JWKS_URL must use https (plain http only for loopback hosts)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8001/jwks", "http://localhost/jwks", "http://[::1]:9/jwks"],
+)
+def test_from_environ__plain_http_jwks_url_on_loopback__accepted(url):
+    """A token service on the same host may be reached over plain http."""
+    assert Settings.from_environ({**REQUIRED, "API_JWKS_URL": url}).jwks_url == url

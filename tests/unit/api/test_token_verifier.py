@@ -209,3 +209,29 @@ def _sign_hs256(claims, secret: bytes, kid: str) -> str:
     """HS256 built by hand: PyJWT itself refuses asymmetric keys as HMAC secrets."""
     header = {"alg": "HS256", "typ": "at+jwt", "kid": kid}
     return forge_token(header, claims, lambda data: hmac.new(secret, data, hashlib.sha256).digest())
+
+
+class TestFullySpecifiedAlgorithms:
+    """RFC 9864: ``Ed25519`` names the algorithm that ``EdDSA`` named polymorphically."""
+
+    def test_verify__ed25519_identifier__accepted(self, verifier, token_factory, signing_key):
+        claims = token_factory.claims("acme", "acme-ci")
+        header = {"alg": "Ed25519", "typ": "at+jwt", "kid": signing_key.kid}
+        principal = verifier.verify(forge_token(header, claims, signing_key.private_key.sign))
+        assert principal.client_id == "acme-ci"
+
+    def test_verify__ed25519_identifier_with_bad_signature__rejected(
+        self, verifier, token_factory, signing_key
+    ):
+        claims = token_factory.claims("acme", "acme-ci")
+        header = {"alg": "Ed25519", "typ": "at+jwt", "kid": signing_key.kid}
+        impostor = SigningKey.ed25519().private_key
+        assert rejection(verifier, forge_token(header, claims, impostor.sign)).reason == "signature"
+
+    def test_verify__ed25519_identifier_for_an_ec_key__rejected(
+        self, verifier, token_factory, ec_signing_key, signing_key
+    ):
+        claims = token_factory.claims("acme", "acme-ci")
+        header = {"alg": "Ed25519", "typ": "at+jwt", "kid": ec_signing_key.kid}
+        token = forge_token(header, claims, signing_key.private_key.sign)
+        assert rejection(verifier, token).reason == "algorithm"

@@ -3,6 +3,7 @@
 Every app comes from ``create_app`` with a temp TOML file and freshly
 generated key files (mode 600). Collaborators are swapped through fixtures:
 ``clock`` (a FakeClock), ``replay_cache`` (in-memory on that clock),
+``throttle_storage`` (failed-attempt counters in memory on that clock),
 ``static_key_loader`` (keys without files), ``directory_http`` (an
 ``httpx.Client`` on a ``MockTransport``). Argon2 costs are the minimum so the
 suite stays fast; production defaults are exercised by the benchmark.
@@ -44,6 +45,7 @@ from tests.unit.auth.support import (
 )
 from tests.utils.clock import FakeClock
 from tests.utils.flask_client_factory import build_app, shutdown_app
+from tests.utils.limits_storage import ClockedMemoryStorage
 
 # -- fixtures -----------------------------------------------------------------
 
@@ -145,6 +147,12 @@ def replay_cache(clock: FakeClock) -> MemoryReplayCache:
 
 
 @pytest.fixture
+def throttle_storage(clock: FakeClock) -> ClockedMemoryStorage:
+    """The throttle's counters, in memory, expiring on the test clock."""
+    return ClockedMemoryStorage(clock)
+
+
+@pytest.fixture
 def metrics_registry() -> CollectorRegistry:
     return CollectorRegistry()
 
@@ -168,6 +176,7 @@ def make_app(
     config_path: Path,
     clock: FakeClock,
     replay_cache: MemoryReplayCache,
+    throttle_storage: ClockedMemoryStorage,
     metrics_registry: CollectorRegistry,
 ) -> Iterator[Callable[..., Any]]:
     """Factory: ``make_app(**overrides)`` builds the service on the test collaborators."""
@@ -177,6 +186,7 @@ def make_app(
         defaults: dict[str, Any] = {
             "clock": clock.time,
             "replay_cache": replay_cache,
+            "throttle_storage": throttle_storage,
             "metrics_registry": metrics_registry,
         }
         app = build_app(create_app, path or config_path, **{**defaults, **overrides})

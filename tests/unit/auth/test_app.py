@@ -116,9 +116,46 @@ def test_create_app__no_config_at_all():
 
 def test_create_app__request_body_limit_from_config(make_app):
     app = make_app(max_request_bytes=2048)
-    assert app.config["MAX_CONTENT_LENGTH"] == 2048
+    # One byte above the limit, so an oversized chunked body is detected, not cut.
+    assert app.config["MAX_CONTENT_LENGTH"] == 2049
 
 
 class _NoClients:
     def get(self, client_id):
         return None
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"SERVICE_WORKERS": "2"}, {"SERVER_SOFTWARE": "gunicorn/27.0.1"}],
+    ids=["two-workers", "gunicorn-without-the-service-config"],
+)
+def test_create_app__memory_stores_with_several_workers_refuse_to_start(
+    config_path, monkeypatch, environ
+):
+    """Per-process replay caches would accept a replay on another worker."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        create_app(config_path)
+    (problem,) = caught.value.problems
+    assert problem.startswith("replay_cache_url is memory:// (one per process) but the service")
+    assert "allow_per_process_storage = true" in problem
+
+
+@pytest.mark.parametrize(
+    ("environ", "overrides"),
+    [
+        ({"SERVICE_WORKERS": "1"}, {}),
+        ({"SERVICE_WORKERS": "2"}, {"allow_per_process_storage": True}),
+        ({"SERVICE_WORKERS": "2"}, {"replay_cache_url": "redis://127.0.0.1:6399/0"}),
+    ],
+    ids=["one-worker", "explicitly-allowed", "redis"],
+)
+def test_create_app__per_process_stores_accepted_when_safe_or_allowed(
+    config_path, monkeypatch, environ, overrides
+):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(config_path, **overrides)
+    shutdown_app(app)

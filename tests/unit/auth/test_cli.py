@@ -3,16 +3,14 @@
 import io
 import os
 
-import pytest
 from argon2 import PasswordHasher
 
 from apps.auth_service.cli import main
 
-CHEAP = ["--time-cost", "1", "--memory-cost-kib", "8", "--parallelism", "1"]
 
-
-def test_hash_secret__prints_an_argon2id_hash_of_stdin(capsys):
-    assert main(["hash-secret", *CHEAP], stdin=io.StringIO("s3cret-value\n")) == 0
+def test_hash_secret__uses_the_configured_argon2_costs(config_path, capsys):
+    """The hash must have the costs the service verifies with, or the service refuses it."""
+    assert main(["hash-secret", str(config_path)], stdin=io.StringIO("s3cret-value\n")) == 0
     out, err = capsys.readouterr()
     stored = out.strip()
     assert stored.startswith("$argon2id$v=19$m=8,t=1,p=1$")
@@ -20,25 +18,41 @@ def test_hash_secret__prints_an_argon2id_hash_of_stdin(capsys):
     assert "s3cret-value" not in out + err
 
 
-def test_hash_secret__refuses_an_empty_secret(capsys):
-    assert main(["hash-secret", *CHEAP], stdin=io.StringIO("\n")) == 2
+def test_hash_secret__reads_the_config_path_from_the_environment(config_path, monkeypatch, capsys):
+    monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(config_path))
+    assert main(["hash-secret"], stdin=io.StringIO("s3cret-value\n")) == 0
+    assert capsys.readouterr().out.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+
+
+def test_hash_secret__hash_is_accepted_by_check_config(
+    config_path, config_data, write_config, capsys
+):
+    """The documented workflow: hash with the config's costs, paste, check."""
+    assert main(["hash-secret", str(config_path)], stdin=io.StringIO("new-secret\n")) == 0
+    config_data["clients"][0]["secret_hash"] = capsys.readouterr().out.strip()
+    assert main(["check-config", str(write_config(config_data, "rehashed.toml"))]) == 0
+    assert capsys.readouterr().out.startswith("ok: issuer ")
+
+
+def test_hash_secret__without_a_config_is_an_error(capsys):
+    assert main(["hash-secret"], stdin=io.StringIO("x\n")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "no configuration file: pass config_path or set AUTH_SERVICE_CONFIG" in err
+    assert "Traceback" not in err
+
+
+def test_hash_secret__refuses_an_empty_secret(config_path, capsys):
+    assert main(["hash-secret", str(config_path)], stdin=io.StringIO("\n")) == 2
     assert capsys.readouterr().err.strip() == "error: empty secret"
 
 
-@pytest.mark.parametrize("flag", ["--time-cost", "--memory-cost-kib", "--parallelism"])
-@pytest.mark.parametrize("value", ["0", "-1", "many"])
-def test_hash_secret__rejects_non_positive_costs(capsys, flag, value):
-    with pytest.raises(SystemExit) as exited:
-        main(["hash-secret", flag, value], stdin=io.StringIO("x\n"))
-    assert exited.value.code == 2
-    assert f"must be a positive integer, got '{value}'" in capsys.readouterr().err
-
-
-def test_hash_secret__costs_argon2_cannot_use_are_one_error_line(capsys):
-    args = ["hash-secret", "--time-cost", "1", "--memory-cost-kib", "1", "--parallelism", "4"]
-    assert main(args, stdin=io.StringIO("x\n")) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["error: Memory cost is too small"]
+def test_hash_secret__invalid_argon2_table_is_reported(write_config, capsys):
+    path = write_config({"argon2": {"memory_cost_kib": 8, "parallelism": 4}}, "costs.toml")
+    assert main(["hash-secret", str(path)], stdin=io.StringIO("x\n")) == 1
+    err = capsys.readouterr().err
+    assert "argon2.memory_cost_kib: must be at least 8 KiB per lane" in err
+    assert "Traceback" not in err
 
 
 def test_check_config__summarises_a_valid_config(config_path, capsys):
@@ -68,3 +82,12 @@ def test_check_config__refuses_a_world_readable_key(config_path, config_data, ca
     os.chmod(key_file, 0o644)
     assert main(["check-config", str(config_path)]) == 1
     assert "error: " in capsys.readouterr().err
+
+
+def test_check_config__refuses_a_hash_of_other_costs(config_data, write_config, capsys):
+    config_data["clients"][0]["secret_hash"] = PasswordHasher(
+        time_cost=1, memory_cost=16, parallelism=1
+    ).hash("x")
+    assert main(["check-config", str(write_config(config_data))]) == 1
+    err = capsys.readouterr().err
+    assert "clients[0].secret_hash: hashed with t=1, m=16 KiB, p=1 but [argon2] is" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import argon2
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -274,3 +275,15 @@ class TestClientParsing:
         x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
         key = parse_jwk({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k"})
         assert (key.alg, key.kid) == ("EdDSA", "k")
+
+
+def test_settings__basic_client_hashed_at_other_costs_is_refused(config_data):
+    """Its response time would differ from an unknown client's, which spends the configured cost."""
+    other = argon2.PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    config_data["clients"][0]["secret_hash"] = other.hash("x")
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping(config_data, base_dir=Path("."))
+    assert caught.value.problems == [
+        "clients[0].secret_hash: hashed with t=2, m=16 KiB, p=1 but [argon2] is"
+        " t=1, m=8 KiB, p=1; hash it again with `python -m apps.auth_service hash-secret`"
+    ]

@@ -100,7 +100,7 @@ def test_metadata__describes_the_server(client):
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
-        "token_endpoint_auth_signing_alg_values_supported": ["EdDSA", "ES256"],
+        "token_endpoint_auth_signing_alg_values_supported": ["Ed25519", "EdDSA", "ES256"],
         "scopes_supported": ["orders:read", "orders:write", "reports:read", "reports:write"],
     }
     assert "max-age" in response.headers["Cache-Control"]
@@ -129,16 +129,18 @@ def test_readyz__503_when_replay_cache_unreachable(make_app):
     assert response.get_json()["checks"]["replay_cache"] is False
 
 
-def test_metrics__exposes_token_counters(client):
+def test_metrics__token_counters_on_the_injected_registry(client, metrics_registry):
     client.post(
         "/oauth/token",
         data={"grant_type": "client_credentials"},
         headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
     )
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    text = response.get_data(as_text=True)
-    assert 'auth_tokens_issued_total{auth_method="client_secret_basic"} 1.0' in text
+    assert (
+        metrics_registry.get_sample_value(
+            "auth_tokens_issued_total", {"auth_method": "client_secret_basic"}
+        )
+        == 1
+    )
 
 
 def test_responses__carry_a_request_id(client):

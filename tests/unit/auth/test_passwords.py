@@ -39,3 +39,45 @@ def test_verifier__corrupt_hash_is_a_mismatch():
 def test_default_costs_follow_rfc9106_second_recommendation():
     params = Argon2Settings()
     assert (params.time_cost, params.memory_cost_kib, params.parallelism) == (3, 65536, 4)
+
+
+class RecordingHasher(argon2.PasswordHasher):
+    """A real argon2id hasher that records the parameters of every hash it verifies."""
+
+    def __init__(self, params: Argon2Settings) -> None:
+        super().__init__(
+            time_cost=params.time_cost,
+            memory_cost=params.memory_cost_kib,
+            parallelism=params.parallelism,
+            type=argon2.Type.ID,
+        )
+        self.verified: list[tuple[int, int, int]] = []
+
+    def verify(self, hash, password):
+        found = argon2.extract_parameters(hash)
+        self.verified.append((found.time_cost, found.memory_cost, found.parallelism))
+        return super().verify(hash, password)
+
+
+OTHER = Argon2Settings(time_cost=2, memory_cost_kib=16, parallelism=1)
+CONFIGURED = (CHEAP.time_cost, CHEAP.memory_cost_kib, CHEAP.parallelism)
+
+
+def test_verifier__every_check_is_one_verification_at_the_configured_costs():
+    """Known, unknown and other-cost hashes all cost the same: the response time cannot tell."""
+    hasher = RecordingHasher(CHEAP)
+    verifier = SecretVerifier(CHEAP, hasher=hasher)
+    verifier.verify(hash_secret("s3cret", CHEAP), "s3cret")
+    verifier.verify(hash_secret("s3cret", CHEAP), "wrong")
+    verifier.verify(None, "s3cret")
+    verifier.verify(hash_secret("s3cret", OTHER), "s3cret")
+    assert hasher.verified == [CONFIGURED] * 4
+
+
+def test_verifier__hash_of_other_costs_is_never_accepted():
+    """Verifying it would take another time than the decoy of an unknown client."""
+    verifier = SecretVerifier(CHEAP)
+    stored = hash_secret("s3cret", OTHER)
+    assert verifier.uses_configured_costs(stored) is False
+    assert verifier.verify(stored, "s3cret") is False
+    assert verifier.uses_configured_costs(hash_secret("s3cret", CHEAP)) is True

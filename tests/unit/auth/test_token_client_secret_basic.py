@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import argon2
+import httpx
 import jwt
 import pytest
 
@@ -196,3 +197,29 @@ def test_token__access_event_carries_client_and_tenant(client, events):
     assert (access[0]["client_id"], access[0]["tenant"]) == (BASIC_CLIENT, "acme")
     assert access[0]["status"] == 200
     assert access[0]["request_id"]
+
+
+def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknown_client(
+    make_app, config_data, write_config, directory_http, metrics_registry, events
+):
+    """Its verification would take another time than the decoy: it is not attempted."""
+    record = dict(config_data["clients"][0])
+    record["secret_hash"] = argon2.PasswordHasher(time_cost=2, memory_cost=16, parallelism=1).hash(
+        BASIC_SECRET
+    )
+    config_data["registry"] = {"source": "directory", "url": "https://directory.internal/v1"}
+    del config_data["clients"]
+    http = directory_http(lambda request: httpx.Response(200, json=record))
+    app = make_app(write_config(config_data), http_client=http)
+    with app.test_client() as client:
+        response = client.post("/oauth/token", data=FORM,
+                               headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))  # fmt: skip
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    reason = "hash_costs_differ"
+    assert (
+        sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
+        == 1
+    )
+    failures = [e for e in events if e["event"] == "auth.client_authentication_failed"]
+    assert [(e["reason"], e["client_id"]) for e in failures] == [(reason, BASIC_CLIENT)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 
 import jwt
 import pytest
@@ -13,6 +14,7 @@ from tests.unit.auth.support import (
     BASIC_CLIENT,
     ES256_CLIENT,
     ES256_KID,
+    ISSUER,
     JWT_CLIENT,
     TOKEN_ENDPOINT,
     assertion_form,
@@ -57,7 +59,6 @@ def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es2
         headers={"kid": ES256_KID},
         iss=ES256_CLIENT,
         sub=ES256_CLIENT,
-        aud=[TOKEN_ENDPOINT, "https://other.example.test"],
     )
     response = client.post(
         "/oauth/token",
@@ -141,10 +142,18 @@ def test_token__algorithm_not_matching_the_key_type_is_refused(
         ({}, 200, "expired"),
         ({"nbf": 1_767_225_600 + 120}, 0, "not_yet_valid"),
         ({"iat": 1_767_225_600 + 120, "exp": 1_767_225_600 + 180}, 0, "not_yet_valid"),
-        ({"exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
         ({"iat": None, "exp": 1_767_225_600 + 3600}, 0, "lifetime_too_long"),
+        # However long it says it lives, an assertion is only accepted while young.
+        ({"exp": 1_767_225_600 + 3600}, 300 + 30 + 1, "too_old"),
+        ({"iat": 1_767_225_600 - 400, "exp": 1_767_225_600 + 60}, 0, "too_old"),
         ({"aud": "https://evil.example.test/oauth/token"}, 0, "wrong_audience"),
         ({"aud": ["https://evil.example.test"]}, 0, "wrong_audience"),
+        # RFC 7523bis: one string, never an array, not even one naming this server
+        ({"aud": ["https://evil.example.test", TOKEN_ENDPOINT]}, 0, "wrong_audience"),
+        ({"aud": [TOKEN_ENDPOINT, "https://evil.example.test"]}, 0, "wrong_audience"),
+        ({"aud": [TOKEN_ENDPOINT]}, 0, "wrong_audience"),
+        ({"aud": [ISSUER]}, 0, "wrong_audience"),
+        ({"aud": TOKEN_ENDPOINT + "/"}, 0, "wrong_audience"),
         ({"aud": None}, 0, "wrong_audience"),
         ({"aud": 7}, 0, "wrong_audience"),
         ({"iss": "svc-other"}, 0, "issuer_subject_mismatch"),
@@ -168,6 +177,13 @@ def test_token__invalid_assertion_claims_are_refused(
     clock.advance(advance)
     _refused(client, assertion)
     assert _reason(metrics_registry, reason) == 1
+
+
+@pytest.mark.parametrize("audience", [TOKEN_ENDPOINT, ISSUER])
+def test_token__audience_is_the_token_endpoint_or_the_issuer(client, make_assertion, audience):
+    """Either single string names this server; RFC 7523bis prefers the issuer."""
+    response = client.post("/oauth/token", data=assertion_form(make_assertion(aud=audience)))
+    assert response.status_code == 200, response.get_json()
 
 
 def test_token__assertion_within_leeway_is_accepted(client, make_assertion, clock):
@@ -257,3 +273,107 @@ def test_token__assertion_signed_with_hs256_library_call_is_refused(client, cloc
         algorithm="HS256",
     )
     _refused(client, token)
+
+
+def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
+    make_app, config_data, write_config, clock
+):
+    """Client "a" with jti "b:X" and client "a:b" with jti "X" are different assertions."""
+    keys = {name: ed25519.Ed25519PrivateKey.generate() for name in ("a", "a:b")}
+    config_data["clients"] += [
+        {
+            "client_id": name,
+            "tenant": "colliding",
+            "allowed_scopes": ["reports:read"],
+            "auth_method": "private_key_jwt",
+            "public_key_pem": pem_public(key),
+        }
+        for name, key in keys.items()
+    ]
+    app = make_app(write_config(config_data, "colliding.toml"))
+
+    def assertion(client_id, jti):
+        now = int(clock.time())
+        claims = {"iss": client_id, "sub": client_id, "aud": TOKEN_ENDPOINT,
+                  "iat": now, "exp": now + 60, "jti": jti}  # fmt: skip
+        return jwt.encode(claims, keys[client_id], algorithm="EdDSA")
+
+    with app.test_client() as client:
+        first = client.post("/oauth/token", data=assertion_form(assertion("a", "b:X")))
+        second = client.post("/oauth/token", data=assertion_form(assertion("a:b", "X")))
+    assert first.status_code == 200, first.get_json()
+    assert second.status_code == 200, second.get_json()
+
+
+def _forge(header, claims, key):
+    """A JWS signed with ``key`` whatever ``header["alg"]`` says (PyJWT lacks RFC 9864 names)."""
+    signing_input = f"{_b64(header)}.{_b64(claims)}"
+    signature = base64.urlsafe_b64encode(key.sign(signing_input.encode())).rstrip(b"=").decode()
+    return f"{signing_input}.{signature}"
+
+
+def _claims(clock, **extra):
+    now = int(clock.time())
+    return {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "iat": now,
+            "exp": now + 60, "jti": uuid.uuid4().hex, **extra}  # fmt: skip
+
+
+def test_token__ed25519_algorithm_identifier_is_accepted(client, clock, jwt_client_key):
+    """RFC 9864's fully specified name for what EdDSA names polymorphically."""
+    assertion = _forge({"alg": "Ed25519", "typ": "JWT"}, _claims(clock), jwt_client_key)
+    response = client.post("/oauth/token", data=assertion_form(assertion))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_token__ed25519_identifier_with_a_bad_signature_is_refused(client, clock, metrics_registry):
+    other = ed25519.Ed25519PrivateKey.generate()
+    _refused(client, _forge({"alg": "Ed25519"}, _claims(clock), other))
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__ed25519_identifier_for_an_es256_client_is_refused(
+    client, clock, es256_client_key, metrics_registry
+):
+    claims = _claims(clock, iss=ES256_CLIENT, sub=ES256_CLIENT)
+    forged = _forge(
+        {"alg": "Ed25519", "kid": ES256_KID}, claims, ed25519.Ed25519PrivateKey.generate()
+    )
+    _refused(client, forged)
+    assert _reason(metrics_registry, "bad_signature") == 1
+
+
+def test_token__authlib_style_hour_long_assertion_is_accepted_when_fresh(
+    client, make_assertion, clock
+):
+    """authlib signs assertions valid for 3600 s by default; used at once, they are fine."""
+    assertion = make_assertion(exp=int(clock.time()) + 3600)
+    clock.advance(5)
+    response = client.post("/oauth/token", data=assertion_form(assertion))
+    assert response.status_code == 200, response.get_json()
+
+
+def test_token__replay_cache_keeps_a_long_assertion_only_while_it_is_acceptable(
+    make_app, make_assertion, clock
+):
+    """The entry lives until iat + max lifetime + leeway, not until a far-away exp."""
+
+    class RecordingCache:
+        def __init__(self):
+            self.ttls = []
+
+        def add_if_absent(self, key, ttl_seconds):
+            self.ttls.append(ttl_seconds)
+            return True
+
+        def ping(self):
+            return True
+
+        def close(self):
+            pass
+
+    cache = RecordingCache()
+    app = make_app(replay_cache=cache)
+    with app.test_client() as client:
+        assertion = make_assertion(exp=int(clock.time()) + 3600)
+        assert client.post("/oauth/token", data=assertion_form(assertion)).status_code == 200
+    assert cache.ttls == [300 + 30 + 1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
@@ -95,6 +97,44 @@ def test_token__oversized_body_is_refused_with_413(client):
     _error(response, 413, "invalid_request")
 
 
+def _chunked(client, body: bytes):
+    """POST ``body`` as a stream without Content-Length, as a chunked request arrives."""
+    return client.post(
+        "/oauth/token",
+        input_stream=io.BytesIO(body),
+        environ_overrides={"wsgi.input_terminated": True},
+        headers={
+            **AUTH,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Transfer-Encoding": "chunked",
+        },
+    )
+
+
+def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, events):
+    """A trailing scope past the limit must not be cut off (granting every scope instead)."""
+    app = make_app(max_request_bytes=1024)
+    padding = "grant_type=client_credentials&pad=" + "x" * 1000
+    body = f"{padding}&scope=orders:read".encode()
+    assert len(body) > 1024
+    with app.test_client() as client:
+        response = _chunked(client, body)
+    body_json = _error(response, 413, "invalid_request")
+    assert "too large" in body_json["error_description"]
+    assert not [e for e in events if e["event"] == "auth.token_issued"]
+
+
+def test_token__chunked_body_of_exactly_the_limit_is_read_whole(make_app):
+    app = make_app(max_request_bytes=1024)
+    head = "grant_type=client_credentials&scope=orders:read&pad="
+    body = (head + "x" * (1024 - len(head))).encode()
+    assert len(body) == 1024
+    with app.test_client() as client:
+        response = _chunked(client, body)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["scope"] == "orders:read"
+
+
 @pytest.mark.parametrize(
     "scope",
     ["orders:admin", "orders:read orders:admin", "reports:read"],
@@ -127,7 +167,10 @@ def test_token__empty_scope_grants_all_allowed_scopes(client):
 
 
 def test_token__get_is_not_allowed(client):
-    assert client.get("/oauth/token").status_code == 405
+    response = client.get("/oauth/token")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "OPTIONS, POST"
+    assert response.get_json()["error"] == "method_not_allowed"
 
 
 def test_token__rejected_request_logs_well_formed_client_id_only(client, events):

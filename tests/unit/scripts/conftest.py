@@ -185,22 +185,42 @@ def settings():
     )
 
 
+class FakeClock:
+    """Wall and monotonic time that move only when the code under test sleeps."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def make_context():
-    """Factory: a Context with captured streams, a fixed clock and recorded sleeps."""
+    """Factory: a Context with captured streams and a fake clock that records sleeps."""
 
     def make(environ=None, **overrides):
-        sleeps = []
+        clock = FakeClock(NOW.timestamp())
         ctx = Context(
             environ=dict(environ or {}),
             stdout=io.StringIO(),
             stderr=io.StringIO(),
             now=lambda: NOW,
-            sleep=sleeps.append,
-            clock=lambda: NOW.timestamp(),
+            sleep=clock.sleep,
+            clock=clock.time,
+            monotonic=clock.monotonic,
             **overrides,
         )
-        ctx.sleeps = sleeps  # type: ignore[attr-defined]
+        ctx.sleeps = clock.sleeps  # type: ignore[attr-defined]
+        ctx.fake_clock = clock  # type: ignore[attr-defined]
         return ctx
 
     return make
@@ -261,5 +281,41 @@ def make_snapshot():
             },
             timing={k: EnvTiming(*v) for k, v in (timing or {}).items()},
         )
+
+    return make
+
+
+@pytest.fixture
+def comment_file(tmp_path):
+    """A rendered comment: the marker, then the report."""
+    from tests.unit.scripts.github_cli import MARKER
+
+    path = tmp_path / "comment.md"
+    path.write_text(f"{MARKER}\n## report\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def gh_context(make_context, fake_github, tmp_path):
+    """Factory: a Context aimed at the fake GitHub, with a token, PR 7's event and its run.
+
+    Keyword arguments override environment variables; ``None`` removes one.
+    """
+    from tests.unit.scripts.fake_github import REPO
+    from tests.unit.scripts.github_cli import HEAD, RUN_ENV, TOKEN
+
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": HEAD}}}))
+
+    def make(**extra):
+        env = {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": fake_github.url,
+            "GITHUB_EVENT_PATH": str(event),
+            **RUN_ENV,
+            **extra,
+        }
+        return make_context({k: v for k, v in env.items() if v is not None})
 
     return make

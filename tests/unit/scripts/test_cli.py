@@ -411,7 +411,9 @@ def test_baseline__merge_writes_history_and_durations(workspace, make_context):
     assert len(json.loads((workspace / "base/baseline.json").read_text())["runs"]) == 2
 
 
-@pytest.mark.parametrize("verb", ["collect", "baseline", "report", "gate", "post", "exceptions"])
+@pytest.mark.parametrize(
+    "verb", ["collect", "baseline", "report", "gate", "post", "find-artifact", "exceptions"]
+)
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args([verb, "--help"])

@@ -1,62 +1,25 @@
-"""Posting and fetching against a fake GitHub API on loopback."""
+"""Posting the sticky comment against a fake GitHub API on loopback."""
 
 from __future__ import annotations
 
-import io
 import json
 import socket
-import zipfile
 
+import httpx
 import pytest
 
 from scripts.ci_metrics.cli import run
-from tests.unit.scripts.fake_github import BOT
-
-TOKEN = "ghs_s3cr3tT0ken"
-MARKER = "<!-- ci-metrics:sticky -->"
-HEAD = "c" * 40
-
-
-@pytest.fixture
-def comment_file(tmp_path):
-    path = tmp_path / "comment.md"
-    path.write_text(f"{MARKER}\n## report\n", encoding="utf-8")
-    return path
+from scripts.ci_metrics.github import GitHubClient
+from scripts.ci_metrics.post import fit_body, post_sticky
+from scripts.ci_metrics.render import render_comment
+from scripts.ci_metrics.settings import comment_size
+from tests.unit.scripts.conftest import NOW
+from tests.unit.scripts.fake_github import BOT, REPO
+from tests.unit.scripts.github_cli import MARKER, TOKEN, post, write_comment_artifact
 
 
-@pytest.fixture
-def gh_context(make_context, fake_github, tmp_path):
-    """Factory: a Context pointing at the fake GitHub, with a token and a PR event."""
-    event = tmp_path / "event.json"
-    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": HEAD}}}))
-
-    def make(**extra):
-        env = {
-            "GITHUB_TOKEN": TOKEN,
-            "GITHUB_REPOSITORY": "octo/repo",
-            "GITHUB_API_URL": fake_github.url,
-            "GITHUB_EVENT_PATH": str(event),
-            **extra,
-        }
-        return make_context({k: v for k, v in env.items() if v is not None})
-
-    return make
-
-
-def post(ctx, tmp_path, *args):
-    code = run(["post", "--root", str(tmp_path), *args], ctx)
-    output = ctx.stdout.getvalue() + ctx.stderr.getvalue()
-    assert TOKEN not in output
-    return code, output
-
-
-def write_comment_artifact(ctx, tmp_path, comment_file):
-    """What a fork PR's run uploads: ``post --artifact-only``; returns the file."""
-    artifact = tmp_path / "artifact.json"
-    args = ["--comment", str(comment_file), "--artifact", str(artifact), "--artifact-only"]
-    code, out = post(ctx, tmp_path, *args)
-    assert code == 0, out
-    return artifact
+def methods(fake_github, method):
+    return [p for m, p, _q, _a in fake_github.requests if m == method]
 
 
 def test_post__creates_when_absent(gh_context, fake_github, comment_file, tmp_path):
@@ -80,8 +43,16 @@ def test_post__updates_in_place_found_on_a_later_page(
     assert f"updated comment {cid}" in out
     assert len(fake_github.comments[7]) == 231
     assert fake_github.comments[7][-1]["body"] == comment_file.read_text()
-    pages = [q for m, p, q, _a in fake_github.requests if m == "GET"]
+    pages = [q for m, p, q, _a in fake_github.requests if m == "GET" and p.endswith("/comments")]
     assert len(pages) == 3
+
+
+def test_post__same_body_is_not_written_again(gh_context, fake_github, comment_file, tmp_path):
+    cid = fake_github.add_comment(7, comment_file.read_text())
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert f"comment {cid} on PR #7 is already up to date" in out
+    assert methods(fake_github, "PATCH") == []
 
 
 @pytest.mark.parametrize(
@@ -90,10 +61,9 @@ def test_post__updates_in_place_found_on_a_later_page(
         (403, {"retry-after": "3"}, "You have exceeded a secondary rate limit", [3.0]),
         (403, {}, "You have exceeded a secondary rate limit", [60.0]),
         (429, {}, "Too many requests", [60.0]),
-        (502, {}, "Bad gateway", [1.0]),
     ],
 )
-def test_post__retries_rate_limits_and_server_errors(
+def test_post__rate_limited_write_is_retried(
     gh_context, fake_github, comment_file, tmp_path, status, headers, message, expected_sleeps
 ):
     fake_github.fail_next("POST", status, headers, message)
@@ -104,26 +74,158 @@ def test_post__retries_rate_limits_and_server_errors(
     assert len(fake_github.comments[7]) == 1
 
 
-def test_post__body_too_long_posts_short_notice(gh_context, fake_github, comment_file, tmp_path):
-    fake_github.max_body = 200
-    comment_file.write_text(MARKER + "\n" + "x" * 500, encoding="utf-8")
-    code, _out = post(gh_context(), tmp_path, "--comment", str(comment_file))
-    assert code == 0
-    assert "too large for a comment" in fake_github.comments[7][0]["body"]
+def test_post__write_answered_502_is_looked_up_not_repeated(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    """GitHub created the comment, then answered 502: one comment, found by listing."""
+    fake_github.fail_next("POST", 502, message="Server Error", after_write=True)
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert len(fake_github.own_comments(7, MARKER)) == 1
+    assert len(methods(fake_github, "POST")) == 1
+    assert "may have been written" in out
+    assert "is already up to date" in out
 
 
-def test_post__body_too_long_even_when_short_exits_3(
+def test_post__write_that_failed_with_502_is_made_after_a_look(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    """GitHub answered 502 without creating: the look finds nothing, so it is created."""
+    fake_github.fail_next("POST", 502, message="Server Error")
+    ctx = gh_context()
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert len(fake_github.own_comments(7, MARKER)) == 1
+    assert len(methods(fake_github, "POST")) == 2
+    assert ctx.sleeps == [1.0]
+
+
+def test_post_sticky__write_whose_answer_times_out_is_not_repeated(fake_github):
+    """The comment was created but the answer came after the read timeout."""
+    fake_github.stall_next("POST", 2.0)
+    with httpx.Client(base_url=fake_github.url, timeout=0.3) as http:
+        client = GitHubClient(http, REPO, sleep=lambda _s: None)
+        post_sticky(client, 7, f"{MARKER}\nbody", MARKER, BOT)
+    assert len(fake_github.own_comments(7, MARKER)) == 1
+    assert len(methods(fake_github, "POST")) == 1
+
+
+def test_post_sticky__created_comment_not_listed_yet_is_not_created_again(fake_github):
+    """GitHub may list a new comment a moment late: the answer's id counts all the same."""
+    fake_github.hide_from_next_listing = True
+    with httpx.Client(base_url=fake_github.url) as http:
+        client = GitHubClient(http, REPO, sleep=lambda _s: None)
+        posted = post_sticky(client, 7, f"{MARKER}\nbody", MARKER, BOT)
+    assert posted.action == "created"
+    assert len(methods(fake_github, "POST")) == 1
+
+
+def test_post__writes_that_never_confirm_give_up_with_exit_3(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    fake_github.fail_next("POST", 502, message="Server Error", times=10)
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 3
+    assert "could not confirm" in out
+    assert 7 not in fake_github.comments
+
+
+def test_post__duplicate_sticky_comments_are_reduced_to_one(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    first = fake_github.add_comment(7, f"{MARKER}\nold report 1")
+    quoted = fake_github.add_comment(7, f"> {MARKER}\n> old report 1\n\nwhy?", author="mallory")
+    second = fake_github.add_comment(7, f"{MARKER}\nold report 2")
+    third = fake_github.add_comment(7, f"{MARKER}\nold report 3")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    ours = fake_github.own_comments(7, MARKER)
+    assert [c["id"] for c in ours] == [first]
+    assert ours[0]["body"] == comment_file.read_text()
+    assert f"deleted 2 older duplicate sticky comment(s): {second}, {third}" in out
+    assert any(c["id"] == quoted for c in fake_github.comments[7])
+
+
+def test_post__duplicate_already_deleted_elsewhere_is_fine(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    fake_github.add_comment(7, f"{MARKER}\nold 1")
+    fake_github.add_comment(7, f"{MARKER}\nold 2")
+    fake_github.fail_next("DELETE", 404, message="Not Found")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert "already gone" in out
+
+
+def test_post__comment_of_the_same_bot_quoting_the_marker_is_not_ours(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    """Another workflow's bot comment that mentions the marker is left alone."""
+    other = fake_github.add_comment(7, f"Deploy preview ready.\n> {MARKER}\n")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert "created comment" in out
+    assert fake_github.comments[7][0] == {
+        "id": other,
+        "body": f"Deploy preview ready.\n> {MARKER}\n",
+        "user": {"login": BOT, "type": "Bot"},
+    }
+
+
+def test_post__author_is_the_tokens_login_when_github_says_it(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    """A personal token: its user, not github-actions[bot], owns the sticky comment."""
+    fake_github.token_login = "release-bot"
+    fake_github.add_comment(7, f"{MARKER}\nforged", author=BOT)
+    mine = fake_github.add_comment(7, f"{MARKER}\nold", author="release-bot")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert f"updated comment {mine}" in out
+    assert fake_github.own_comments(7, MARKER, "release-bot")[0]["body"] == comment_file.read_text()
+    assert fake_github.own_comments(7, MARKER, BOT)[0]["body"] == f"{MARKER}\nforged"
+
+
+def test_post__oversized_comment_is_replaced_locally_by_a_notice(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    comment_file.write_text(MARKER + "\n" + "x" * 70_000, encoding="utf-8")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 0, out
+    assert "70027 characters, over the limit of 65536" in out
+    [comment] = fake_github.comments[7]
+    assert comment["body"].startswith(MARKER)
+    assert "too large for a comment" in comment["body"]
+    assert len(methods(fake_github, "POST")) == 1
+
+
+def test_post__oversized_comment_artifact_carries_the_notice(gh_context, comment_file, tmp_path):
+    comment_file.write_text(MARKER + "\n" + "🔺" * 40_000, encoding="utf-8")
+    artifact = write_comment_artifact(gh_context(), tmp_path, comment_file)
+    assert "too large for a comment" in json.loads(artifact.read_text())["body"]
+
+
+def test_post__github_still_refusing_the_size_exits_3_with_its_message(
     gh_context, fake_github, comment_file, tmp_path
 ):
     fake_github.max_body = 10
     code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
     assert code == 3
-    assert "Body is too long" in out
+    assert "422: Validation Failed; Body is too long (maximum is 10 characters)" in out
+    assert len(methods(fake_github, "POST")) == 1
 
 
-def test_post__read_only_token_writes_artifact_then_workflow_run_posts_it(
+def test_post__comment_without_the_marker_is_refused(
     gh_context, fake_github, comment_file, tmp_path
 ):
+    comment_file.write_text("## report\n", encoding="utf-8")
+    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    assert code == 2
+    assert "does not start with the marker" in out
+    assert fake_github.requests == []
+
+
+def test_post__read_only_token_writes_artifact(gh_context, fake_github, comment_file, tmp_path):
     fake_github.read_only = True
     artifact = tmp_path / "artifact.json"
     code, out = post(
@@ -133,87 +235,6 @@ def test_post__read_only_token_writes_artifact_then_workflow_run_posts_it(
     assert "read-only token" in out
     assert json.loads(artifact.read_text())["pr_number"] == 7
     assert 7 not in fake_github.comments
-    fake_github.read_only = False
-    fake_github.pulls[7] = {"number": 7, "head": {"sha": HEAD}}
-    code, out = post(
-        gh_context(GITHUB_EVENT_PATH=None),
-        tmp_path,
-        "--from-artifact",
-        str(artifact),
-        "--expected-head-sha",
-        HEAD,
-    )
-    assert code == 0, out
-    assert fake_github.comments[7][0]["body"] == comment_file.read_text()
-
-
-def test_post__from_artifact_skips_when_head_moved(gh_context, fake_github, comment_file, tmp_path):
-    artifact = write_comment_artifact(gh_context(), tmp_path, comment_file)
-    fake_github.pulls[7] = {"number": 7, "head": {"sha": "d" * 40}}
-    code, out = post(gh_context(), tmp_path, "--from-artifact", str(artifact))
-    assert code == 0
-    assert "head moved to dddddddddd" in out
-    assert 7 not in fake_github.comments
-
-
-@pytest.mark.parametrize(
-    ("payload", "message"),
-    [
-        ("not json", "not valid JSON"),
-        ({"schema": "other"}, "not a ci-metrics comment"),
-        (
-            {"schema": "ci-metrics-comment", "pr_number": True, "head_sha": HEAD, "body": MARKER},
-            "pr_number must be a positive integer",
-        ),
-        (
-            {"schema": "ci-metrics-comment", "pr_number": 7, "head_sha": "../x", "body": MARKER},
-            "head_sha must be 40 hex digits",
-        ),
-        (
-            {"schema": "ci-metrics-comment", "pr_number": 7, "head_sha": HEAD, "body": "no marker"},
-            "does not start with the marker",
-        ),
-        (
-            {
-                "schema": "ci-metrics-comment",
-                "pr_number": 7,
-                "head_sha": HEAD,
-                "body": MARKER + "x" * 70000,
-            },
-            "over 65536 characters",
-        ),
-        (
-            {
-                "schema": "ci-metrics-comment",
-                "pr_number": 7,
-                "head_sha": HEAD,
-                "body": MARKER,
-                "pad": "x" * 300000,
-            },
-            "is too large",
-        ),
-    ],
-)
-def test_post__from_artifact_rejects_untrusted_input(gh_context, tmp_path, payload, message):
-    artifact = tmp_path / "artifact.json"
-    artifact.write_text(
-        payload if isinstance(payload, str) else json.dumps(payload), encoding="utf-8"
-    )
-    code, out = post(gh_context(), tmp_path, "--from-artifact", str(artifact))
-    assert code == 2
-    assert message in out
-
-
-def test_post__from_artifact_missing_or_for_another_head(gh_context, comment_file, tmp_path):
-    code, out = post(gh_context(), tmp_path, "--from-artifact", str(tmp_path / "none.json"))
-    assert code == 2
-    assert "comment artifact not found" in out
-    artifact = write_comment_artifact(gh_context(), tmp_path, comment_file)
-    code, out = post(
-        gh_context(), tmp_path, "--from-artifact", str(artifact), "--expected-head-sha", "e" * 40
-    )
-    assert code == 2
-    assert "another head commit" in out
 
 
 def test_post__github_unreachable_exits_3(gh_context, comment_file, tmp_path):
@@ -230,10 +251,59 @@ def test_post__github_unreachable_exits_3(gh_context, comment_file, tmp_path):
 def test_post__refused_with_an_error_naming_status_never_the_token(
     gh_context, fake_github, comment_file, tmp_path
 ):
-    fake_github.fail_next("GET", 404, message=f"Not Found for {TOKEN}")
+    fake_github.fail_next("GET", 404, message=f"Not Found for {TOKEN}", path="/comments$")
     code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
     assert code == 3
     assert "-> 404: Not Found for ***" in out
+
+
+@pytest.mark.parametrize(
+    ("api_url", "message"),
+    [
+        ("htps://api.github.com", "GITHUB_API_URL must be an http(s) URL"),
+        ("https://", "GITHUB_API_URL must be an http(s) URL"),
+        ("https://api.github.com /x", "GITHUB_API_URL must be an http(s) URL"),
+    ],
+)
+def test_post__malformed_api_url_fails_at_once_with_exit_2(
+    gh_context, comment_file, tmp_path, api_url, message
+):
+    ctx = gh_context(GITHUB_API_URL=api_url)
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
+    assert code == 2
+    assert message in out
+    assert ctx.sleeps == []
+
+
+@pytest.mark.parametrize("token", [TOKEN + "\n", " " + TOKEN, "ghs_a b"])
+def test_post__token_with_whitespace_fails_at_once_without_showing_it(
+    gh_context, fake_github, comment_file, tmp_path, token
+):
+    ctx = gh_context(GITHUB_TOKEN=token)
+    code = run(["post", "--root", str(tmp_path), "--comment", str(comment_file)], ctx)
+    out = ctx.stderr.getvalue()
+    assert code == 2
+    assert "GITHUB_TOKEN contains whitespace or control characters" in out
+    assert token.strip() not in out
+    assert fake_github.requests == []
+    assert ctx.sleeps == []
+
+
+def test_post__secondary_limit_without_retry_after_stops_by_the_time_limit(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    """The worst case, default settings: GitHub keeps answering with a secondary limit."""
+    fake_github.fail_next(
+        "GET", 403, message="You have exceeded a secondary rate limit", times=1000
+    )
+    ctx = gh_context()
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
+    elapsed = ctx.fake_clock.now - NOW.timestamp()
+    assert code == 3
+    assert ctx.sleeps == [60.0, 120.0]
+    assert elapsed == 180.0
+    assert "a retry in 240s would end past the time limit of 300s" in out
+    print(f"worst case (secondary limit without retry-after, defaults): {elapsed:.0f}s")
 
 
 @pytest.mark.parametrize(
@@ -263,129 +333,6 @@ def test_post__unreadable_event_payload_exits_2(gh_context, comment_file, tmp_pa
     assert "cannot read the event payload" in out
 
 
-def _zip(files):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-def fetch(ctx, tmp_path):
-    code = run(
-        [
-            "baseline",
-            "fetch",
-            "--root",
-            str(tmp_path),
-            "--baseline",
-            str(tmp_path / "got/baseline.json"),
-            "--durations",
-            str(tmp_path / ".test_durations"),
-        ],
-        ctx,
-    )
-    return code, ctx.stderr.getvalue()
-
-
-def test_baseline_fetch__newest_unexpired_artifact(gh_context, fake_github, tmp_path):
-    fake_github.runs = [{"id": 1}, {"id": 2}]
-    fake_github.artifacts = {
-        1: [{"name": "ci-metrics-baseline", "expired": True, "archive_download_url": "x"}],
-        2: [
-            {"name": "other", "expired": False, "archive_download_url": "y"},
-            {
-                "name": "ci-metrics-baseline",
-                "expired": False,
-                "archive_download_url": f"{fake_github.url}/download/b2",
-            },
-        ],
-    }
-    fake_github.downloads["b2"] = _zip(
-        {
-            "results/baseline/baseline.json": '{"schema": 1}',
-            ".test_durations": "{}",
-            "../evil.py": "x",
-        }
-    )
-    code, err = fetch(gh_context(), tmp_path)
-    assert code == 0, err
-    assert (tmp_path / "got/baseline.json").read_text() == '{"schema": 1}'
-    assert (tmp_path / ".test_durations").read_text() == "{}"
-    assert not (tmp_path / "evil.py").exists()
-    queries = [q for _m, p, q, _a in fake_github.requests if p.endswith("/runs")]
-    assert "branch=main" in queries[0]
-    assert "event=schedule" in queries[0]
-
-
-def test_baseline_fetch__none_yet_is_a_normal_state(gh_context, tmp_path):
-    code, err = fetch(gh_context(), tmp_path)
-    assert code == 0
-    assert "no baseline yet" in err
-
-
-@pytest.mark.parametrize(
-    ("content", "code", "message"),
-    [(b"not a zip", 3, "not a zip archive"), (_zip({"x.txt": "1"}), 2, "holds no baseline.json")],
-)
-def test_baseline_fetch__bad_archives(gh_context, fake_github, tmp_path, content, code, message):
-    fake_github.runs = [{"id": 1}]
-    fake_github.artifacts = {
-        1: [
-            {
-                "name": "ci-metrics-baseline",
-                "expired": False,
-                "archive_download_url": f"{fake_github.url}/download/z",
-            }
-        ]
-    }
-    fake_github.downloads["z"] = content
-    got, err = fetch(gh_context(), tmp_path)
-    assert got == code
-    assert message in err
-
-
-def test_fetch_baseline__explicit_branch_and_oversized_member(fake_github, tmp_path):
-    import httpx
-
-    from scripts.ci_metrics.baseline_fetch import fetch_baseline
-    from scripts.ci_metrics.errors import InputError
-    from scripts.ci_metrics.github import GitHubClient
-
-    fake_github.runs = [{"id": 1}]
-    fake_github.artifacts = {
-        1: [
-            {"name": "b", "expired": False, "archive_download_url": f"{fake_github.url}/download/z"}
-        ]
-    }
-    fake_github.downloads["z"] = _zip({"baseline.json": "x" * 100})
-    with httpx.Client(base_url=fake_github.url) as http:
-        client = GitHubClient(http, "octo/repo")
-        with pytest.raises(InputError, match=r"baseline\.json is too large"):
-            fetch_baseline(
-                client,
-                workflow="w.yml",
-                artifact="b",
-                dest=tmp_path,
-                durations=tmp_path / ".test_durations",
-                branch="dev",
-                max_member_bytes=10,
-            )
-        assert (
-            fetch_baseline(
-                client,
-                workflow="w.yml",
-                artifact="b",
-                dest=tmp_path,
-                durations=tmp_path / ".test_durations",
-                branch="dev",
-            )
-            == tmp_path / "baseline.json"
-        )
-    assert not (tmp_path / ".test_durations").exists()
-    assert [p for _m, p, _q, _a in fake_github.requests].count("/repos/octo/repo") == 0
-
-
 def test_post__artifact_without_head_sha_is_refused(gh_context, comment_file, tmp_path):
     code, out = post(
         gh_context(GITHUB_EVENT_PATH=None),
@@ -401,3 +348,24 @@ def test_post__artifact_without_head_sha_is_refused(gh_context, comment_file, tm
     assert code == 2
     assert "pass --head-sha" in out
     assert not (tmp_path / "a.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("abc", 3), ("é", 1), ("日本", 2), ("🔺", 2), ("⚠️", 2), (MARKER + "🔻x", 29)],
+)
+def test_comment_size__counts_utf16_code_units(text, size):
+    assert comment_size(text) == size
+
+
+def test_render_comment__fits_the_limit_as_post_counts_it():
+    """The renderer and post share one budget and one way of counting it."""
+    from tests.unit.scripts.report_samples import rich_report
+
+    full = render_comment(rich_report(), MARKER, 65536)
+    astral = comment_size(full) - len(full)
+    assert astral > 0  # the report has emoji outside the BMP (🔺🔻)
+    limit = len(full)  # fits by code points, not by UTF-16 units
+    fitted = render_comment(rich_report(), MARKER, limit)
+    assert comment_size(fitted) <= limit
+    assert fit_body(fitted, MARKER, limit) == (fitted, None)

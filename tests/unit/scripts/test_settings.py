@@ -22,15 +22,20 @@ def test_parse_settings__full_table():
             },
             "baseline_window": 10,
             "exception_register": "docs/reg.md",
-            "retry_budget_seconds": 30,
             "comment": {"marker": "m", "author": "bot", "max_chars": 1000, "max_annotations": 3},
-            "github": {"baseline_workflow": "b.yml", "baseline_artifact": "art"},
+            "github": {
+                "baseline_workflow": "b.yml",
+                "baseline_artifact": "art",
+                "time_limit_seconds": 240,
+                "request_timeout_seconds": 10,
+            },
         }
     )
     assert s.layers == {"api": ("apps/api",), "integration": ()}
     assert (s.thresholds.project_lines, s.thresholds.project_branches) == (80.0, None)
     assert s.thresholds.layers == {"api": 95.0}
-    assert (s.baseline_window, s.register_path, s.retry_budget_seconds) == (10, "docs/reg.md", 30.0)
+    assert (s.baseline_window, s.register_path) == (10, "docs/reg.md")
+    assert (s.github_time_limit, s.github_request_timeout) == (240.0, 10.0)
     assert (s.marker_html, s.comment_author, s.max_comment_chars) == (
         "<!-- m:sticky -->",
         "bot",
@@ -49,7 +54,7 @@ def test_parse_settings__one_error_lists_every_problem():
                 "comment": {"max_chars": 70000, "marker": ""},
                 "github": "x",
                 "colour": "blue",
-                "retry_budget_seconds": -1,
+                "retry_budget_seconds": 900,
             }
         )
     message = str(info.value)
@@ -62,9 +67,17 @@ def test_parse_settings__one_error_lists_every_problem():
         "comment.max_chars",
         "comment.marker",
         "github: expected a table",
-        "retry_budget_seconds",
+        "retry_budget_seconds: unknown setting",
     ):
         assert fragment in message
+
+
+def test_parse_settings__github_table_is_checked_key_by_key():
+    with pytest.raises(SettingsError) as info:
+        parse_settings({"github": {"time_limit_seconds": 0, "timeout": 5}})
+    message = str(info.value)
+    assert "github.time_limit_seconds: expected a positive number, got 0" in message
+    assert "github.timeout: unknown setting" in message
 
 
 def test_parse_settings__threshold_for_unknown_layer_is_reported():

@@ -142,12 +142,13 @@ def test_workflows__every_ci_metrics_verb_exists():
     for workflow, argv in commands("ci-metrics"):
         assert argv[1] in verbs, f"{workflow}: unknown verb {argv[1]}"
         used.add(argv[1])
-        verbs[argv[1]].parse_args(argv[2:])  # the flags parse too
+        # The flags parse too ("$VAR" stands for a value from the environment).
+        verbs[argv[1]].parse_args(["1" if a.startswith("$") else a for a in argv[2:]])
     for workflow, argv in commands("python"):
         verb = argv[3]
         assert verb in verbs, f"{workflow}: unknown verb {verb}"
         used.add(verb)
-    assert {"collect", "report", "gate", "post", "baseline"} <= used
+    assert {"collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
 
 
 def layer_calls(workflow):
@@ -191,11 +192,99 @@ def test_pr_comment__never_checks_out_the_pull_request():
     workflow = load(WORKFLOWS / "pr-comment.yml")
     assert list(workflow[True]) == ["workflow_run"]  # YAML 1.1 reads `on` as True
     job = workflow["jobs"]["comment"]
-    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert job["permissions"] == {
+        "actions": "read",
+        "contents": "read",
+        "pull-requests": "write",
+    }
     for step in job["steps"]:
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["ref"] == "${{ github.event.repository.default_branch }}"
         assert "head_sha" not in str(step.get("with", {}).get("ref", ""))
+
+
+def test_pr_comment__runs_for_fork_and_same_repository_runs_but_not_cancelled_ones():
+    condition = " ".join(jobs("pr-comment.yml")["comment"]["if"].split())
+    assert condition == (
+        "github.event.workflow_run.event == 'pull_request' "
+        "&& github.event.workflow_run.conclusion != 'cancelled'"
+    )
+
+
+def step_named(workflow, job, name):
+    return next(s for s in jobs(workflow)[job]["steps"] if s.get("name") == name)
+
+
+def test_pr_comment__skips_cleanly_without_a_comment_artifact():
+    steps = jobs("pr-comment.yml")["comment"]["steps"]
+    find = step_named("pr-comment.yml", "comment", "look for the comment artifact")
+    argv = shlex.split(find["run"])
+    assert argv[:2] == ["ci-metrics", "find-artifact"]
+    assert find["env"]["RUN_ID"] == "${{ github.event.workflow_run.id }}"
+    after = steps[steps.index(find) + 1 :]
+    assert [s["name"] for s in after] == ["download comment artifact", "post comment"]
+    for step in after:
+        assert step["if"] == f"steps.{find['id']}.outputs.found == 'true'"
+
+
+def test_pr_comment__binds_the_artifact_to_the_triggering_run():
+    post = step_named("pr-comment.yml", "comment", "post comment")
+    assert shlex.split(post["run"])[:3] == ["ci-metrics", "post", "--from-artifact"]
+    run = "github.event.workflow_run"
+    assert post["env"] | {"GITHUB_TOKEN": "", "ARTIFACT": ""} == {
+        "GITHUB_TOKEN": "",
+        "ARTIFACT": "",
+        "CI_METRICS_RUN_HEAD_SHA": f"${{{{ {run}.head_sha }}}}",
+        "CI_METRICS_RUN_HEAD_BRANCH": f"${{{{ {run}.head_branch }}}}",
+        "CI_METRICS_RUN_HEAD_REPOSITORY": f"${{{{ {run}.head_repository.full_name }}}}",
+        "CI_METRICS_RUN_PULL_REQUESTS": f"${{{{ toJSON({run}.pull_requests) }}}}",
+    }
+
+
+def test_comment_artifact__one_name_from_upload_to_download():
+    upload = step_named("ci.yml", "report", "upload comment artifact")
+    find = step_named("pr-comment.yml", "comment", "look for the comment artifact")
+    download = step_named("pr-comment.yml", "comment", "download comment artifact")
+    argv = shlex.split(find["run"])
+    name = argv[argv.index("--name") + 1]
+    assert upload["with"]["name"] == download["with"]["name"] == name
+    post = step_named("pr-comment.yml", "comment", "post comment")
+    uploaded = Path(upload["with"]["path"]).name
+    assert post["env"]["ARTIFACT"].endswith("/" + uploaded)
+
+
+def test_ci__comment_artifact_is_uploaded_whenever_post_wrote_it():
+    """Forks and same-repository PRs with a read-only token (Dependabot) alike."""
+    upload = step_named("ci.yml", "report", "upload comment artifact")
+    path = upload["with"]["path"]
+    assert upload["if"] == (f"github.event_name == 'pull_request' && hashFiles('{path}') != ''")
+    assert upload["with"]["if-no-files-found"] == "error"
+    assert path == "results/report/comment-artifact.json"
+
+
+GITHUB_VERBS = {("post",), ("baseline", "fetch"), ("find-artifact",)}
+SETUP_SECONDS = 180  # checkout, Python, uv, installing ci-metrics
+
+
+def test_workflows__github_calls_end_before_their_jobs_time_out():
+    """Each ci-metrics call to GitHub ends within the time limit: the job's
+    timeout-minutes must leave room for all of them plus the setup."""
+    from scripts.ci_metrics.settings import load_settings
+
+    limit = load_settings(ROOT / "pyproject.toml").github_time_limit
+    checked = 0
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            calls = 0
+            for step in job.get("steps", []):
+                argv = shlex.split(step.get("run", ""))
+                if argv[:1] == ["ci-metrics"] and "--artifact-only" not in argv:
+                    calls += any(tuple(argv[1 : 1 + len(v)]) == v for v in GITHUB_VERBS)
+            if calls:
+                checked += 1
+                budget = calls * limit + SETUP_SECONDS
+                assert budget <= job["timeout-minutes"] * 60, f"{path.name}/{name}"
+    assert checked == 4
 
 
 def test_tox_layer__inputs_are_typed():

@@ -41,6 +41,8 @@ def test_service_env_names__selects_only_service_variables():
         "GITHUB_TOKEN",
         "CI_METRICS_X",
         "REDIS_URL",
+        "SERVICE_WORKERS",
+        "SERVER_SOFTWARE",
         "PATH",
         "HOME",
         "APIX",
@@ -52,6 +54,8 @@ def test_service_env_names__selects_only_service_variables():
         "GITHUB_TOKEN",
         "LOG_LEVEL",
         "REDIS_URL",
+        "SERVER_SOFTWARE",
+        "SERVICE_WORKERS",
     ]
 
 

@@ -1,0 +1,1 @@
+"""Pieces both services share: JWS algorithms, the gunicorn configuration, worker counts."""

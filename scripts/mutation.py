@@ -1,0 +1,291 @@
+"""Mutation testing of the security-critical modules, each against its own layer only.
+
+For every layer named in ``[tool.mutation.layers]`` of ``pyproject.toml``, mutmut
+mutates the listed modules and runs only that layer's tests against each mutant:
+a module counts as tested only by the tests of the layer that owns it, as the
+layer contract says. mutmut reads its settings from the ``pyproject.toml`` of the
+folder it runs in, so each layer runs in a scratch copy of the repository with
+its own ``[tool.mutmut]`` table (and ``pytest.ini``, which the copy needs).
+
+    python -m scripts.mutation                 every layer
+    python -m scripts.mutation --layer logging one layer
+
+Writes ``results/mutation/scores.json`` (per module: mutants, killed, survived,
+timed out, no tests, score) and ``results/mutation/survivors.md`` (the diff of
+every surviving mutant), prints one row per module and exits 1 when a module
+scores below ``goal``, 2 on bad input or when mutmut itself fails. Equivalent
+mutants are marked where they arise with ``# pragma: no mutate`` and a reason;
+mutmut then does not generate them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: What mutmut's ``results --all true`` prints per mutant: ``    <name>: <status>``.
+_RESULT_LINE = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
+#: A mutant's name starts with its module: ``logging_lib.redaction.x_redact_text__mutmut_3``
+#: or, for a method, ``logging_lib.redaction.xǁRedactorǁ__call____mutmut_2``.
+_MODULE_OF = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
+#: Statuses that mean a test noticed the mutant. A time-out counts: the mutant
+#: made a test hang, which the layer's time limit turns into a failure.
+DETECTED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
+#: Files a layer's tests need in the scratch copy beside the mutated sources.
+ALSO_COPY = ("pytest.ini", ".coveragerc", "apps", "logging_lib", "scripts")
+
+Runner = Callable[[Sequence[str], Path, Path | None], int | str]
+
+
+class MutationError(Exception):
+    """Bad configuration, or mutmut failed: one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class LayerTarget:
+    """The modules one layer's tests are measured against."""
+
+    layer: str
+    tests: tuple[str, ...]
+    modules: tuple[str, ...]
+
+
+@dataclass
+class ModuleScore:
+    """Mutant outcomes of one module."""
+
+    module: str
+    layer: str
+    counts: dict[str, int] = field(default_factory=dict)
+    survivors: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def detected(self) -> int:
+        return sum(n for status, n in self.counts.items() if status in DETECTED)
+
+    @property
+    def score(self) -> float | None:
+        """Detected mutants as a percentage of all; ``None`` when none were generated."""
+        return round(100.0 * self.detected / self.total, 1) if self.total else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "mutants": self.total,
+            "detected": self.detected,
+            "score": self.score,
+            "counts": dict(sorted(self.counts.items())),
+        }
+
+
+def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
+    """``goal`` and the layer targets from ``[tool.mutation]``."""
+    try:
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mutation"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise MutationError(f"cannot read [tool.mutation] from {pyproject}: {exc}") from None
+    goal = table.get("goal", 90)
+    if isinstance(goal, bool) or not isinstance(goal, int | float) or not 0 <= goal <= 100:
+        raise MutationError(f"[tool.mutation] goal: expected 0-100, got {goal!r}")
+    targets = []
+    for layer, entry in (table.get("layers") or {}).items():
+        tests, modules = entry.get("tests"), entry.get("modules")
+        for key, value in (("tests", tests), ("modules", modules)):
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) for v in value)
+            ):
+                raise MutationError(f"[tool.mutation.layers.{layer}] {key}: expected paths")
+        targets.append(LayerTarget(layer, tuple(tests), tuple(modules)))
+    if not targets:
+        raise MutationError("[tool.mutation.layers] names no layer")
+    return float(goal), targets
+
+
+def module_name(path: str) -> str:
+    """``apps/api/jwks.py`` -> ``apps.api.jwks``."""
+    return path.removesuffix(".py").replace("/", ".")
+
+
+def mutmut_table(target: LayerTarget) -> str:
+    """The ``[tool.mutmut]`` table of a layer's scratch copy."""
+    roots = sorted({path.split("/", 1)[0] for path in target.modules})
+    settings = {
+        "source_paths": roots,
+        "only_mutate": list(target.modules),
+        "pytest_add_cli_args_test_selection": list(target.tests),
+        # Results and plugin caches of the real layer runs stay out of the copy.
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+        "also_copy": [p for p in ALSO_COPY if p not in roots],
+    }
+    lines = ["", "[tool.mutmut]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+def parse_results(text: str, target: LayerTarget) -> dict[str, ModuleScore]:
+    """Per-module outcomes from ``mutmut results --all true``; every listed module is present."""
+    scores = {
+        module_name(path): ModuleScore(module_name(path), target.layer) for path in target.modules
+    }
+    for line in text.splitlines():
+        match = _RESULT_LINE.match(line)
+        module = _MODULE_OF.match(match.group("name")) if match else None
+        if match is None or module is None or module.group("module") not in scores:
+            continue
+        score = scores[module.group("module")]
+        status = match.group("status").strip()
+        score.counts[status] = score.counts.get(status, 0) + 1
+        if status not in DETECTED:
+            score.survivors.append(match.group("name"))
+    return scores
+
+
+def _run(argv: Sequence[str], cwd: Path, log: Path | None) -> int | str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE_"))}
+    if log is None:
+        proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+        return proc.stdout if proc.returncode == 0 else proc.returncode
+    with log.open("a", encoding="utf-8") as handle:
+        return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+            argv, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, check=False
+        ).returncode
+
+
+def prepare_copy(root: Path, work: Path, target: LayerTarget) -> None:
+    """A fresh scratch copy of the repository's tracked files plus the layer's mutmut table."""
+    if work.exists():
+        shutil.rmtree(work)
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    if listing.returncode != 0:
+        raise MutationError(
+            f"cannot list the repository's files in {root} (is it a git work tree?)"
+        )
+    for rel in filter(None, listing.stdout.decode("utf-8", "surrogateescape").split("\0")):
+        source = root / rel
+        if source.is_file():
+            (work / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, work / rel)
+    for module in target.modules:
+        if not (work / module).is_file():
+            raise MutationError(f"[tool.mutation.layers.{target.layer}] no such module: {module}")
+    with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write(mutmut_table(target))
+
+
+def run_layer(
+    root: Path, out: Path, target: LayerTarget, *, children: int, runner: Runner = _run
+) -> dict[str, ModuleScore]:
+    """Mutate the layer's modules in a scratch copy and score them."""
+    work = out / target.layer
+    prepare_copy(root, work, target)
+    log = out / f"{target.layer}.log"
+    log.unlink(missing_ok=True)
+    mutmut = [sys.executable, "-m", "mutmut"]
+    code = runner([*mutmut, "run", "--max-children", str(children)], work, log)
+    if code != 0:
+        raise MutationError(
+            f"mutmut run failed for the {target.layer} layer (exit {code}); see {log}"
+        )
+    listing = runner([*mutmut, "results", "--all", "true"], work, None)
+    if not isinstance(listing, str):
+        raise MutationError(f"mutmut results failed for the {target.layer} layer (exit {listing})")
+    scores = parse_results(listing, target)
+    empty = [name for name, score in scores.items() if score.total == 0]
+    if empty:
+        raise MutationError(f"no mutants were generated for {', '.join(empty)}: check the paths")
+    for score in scores.values():
+        for name in score.survivors:
+            shown = runner([*mutmut, "show", name], work, None)
+            score.diffs[name] = shown if isinstance(shown, str) else f"# {name}: no diff\n"
+    return scores
+
+
+def render_table(scores: Mapping[str, ModuleScore], goal: float) -> str:
+    """One row per module, worst first."""
+    rows = sorted(scores.values(), key=lambda s: (s.score if s.score is not None else -1, s.module))
+    width = max(len(s.module) for s in rows)
+    out = [f"{'module':<{width}}  layer     mutants  detected  survived  score"]
+    for s in rows:
+        flag = "" if s.score is not None and s.score >= goal else f"  < {goal:g}"
+        out.append(
+            f"{s.module:<{width}}  {s.layer:<8}  {s.total:>7}  {s.detected:>8}  "
+            f"{s.total - s.detected:>8}  {s.score:>5.1f}%{flag}"
+        )
+    return "\n".join(out)
+
+
+def render_survivors(scores: Mapping[str, ModuleScore]) -> str:
+    """Markdown: each surviving mutant's diff, grouped by module."""
+    parts = ["# Surviving mutants", ""]
+    for module, score in sorted(scores.items()):
+        if not score.survivors:
+            continue
+        parts += [f"## {module} ({len(score.survivors)})", ""]
+        for name in score.survivors:
+            parts += ["```diff", score.diffs.get(name, f"# {name}").rstrip("\n"), "```", ""]
+    return "\n".join(parts)
+
+
+def main(argv: Sequence[str] | None = None, runner: Runner = _run) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.mutation", description=__doc__)
+    parser.add_argument("--layer", action="append", help="only this layer (repeatable)")
+    parser.add_argument("--root", type=Path, default=Path("."), help="repository root")
+    parser.add_argument(
+        "--output", type=Path, default=Path("results/mutation"), help="results folder"
+    )
+    parser.add_argument(
+        "--children", type=int, default=os.cpu_count() or 2, help="parallel mutant runs"
+    )
+    args = parser.parse_args(argv)
+    root, out = args.root.resolve(), args.output.resolve()
+    try:
+        goal, targets = load_targets(root / "pyproject.toml")
+        unknown = sorted(set(args.layer or ()) - {t.layer for t in targets})
+        if unknown:
+            raise MutationError(f"not in [tool.mutation.layers]: {', '.join(unknown)}")
+        scores: dict[str, ModuleScore] = {}
+        out.mkdir(parents=True, exist_ok=True)
+        for target in targets:
+            if args.layer and target.layer not in args.layer:
+                continue
+            print(f"mutation: {target.layer}: {len(target.modules)} module(s) ...", flush=True)
+            scores.update(run_layer(root, out, target, children=args.children, runner=runner))
+    except MutationError as exc:
+        print(f"mutation: {exc}", file=sys.stderr)
+        return 2
+    report = {"goal": goal, "modules": {name: s.to_json() for name, s in sorted(scores.items())}}
+    (out / "scores.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (out / "survivors.md").write_text(render_survivors(scores), encoding="utf-8")
+    print(render_table(scores, goal))
+    below = [s.module for s in scores.values() if s.score is None or s.score < goal]
+    print(f"wrote {out / 'scores.json'} and {out / 'survivors.md'}")
+    if below:
+        print(f"mutation: below the {goal:g}% goal: {', '.join(sorted(below))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through the CLI
+    raise SystemExit(main())

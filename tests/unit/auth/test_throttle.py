@@ -1,0 +1,166 @@
+"""Failed client authentications are throttled per client id and per address, before argon2."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.auth.support import (
+    BASIC_CLIENT,
+    BASIC_SECRET,
+    assertion_form,
+    basic_auth,
+    sample_value,
+)
+from tests.utils.limits_storage import ClockedMemoryStorage
+
+FORM = {"grant_type": "client_credentials"}
+
+
+class CountingRegistry:
+    """The configured clients, counting look-ups (each one precedes the argon2 check)."""
+
+    def __init__(self, app):
+        self._inner = app.extensions["auth_service"].authenticator._registry
+        self.lookups = 0
+
+    def get(self, client_id):
+        self.lookups += 1
+        return self._inner.get(client_id)
+
+
+@pytest.fixture
+def throttled_app(make_app):
+    """Three failures per client and five per address a minute."""
+    return make_app(
+        throttle={"failures_per_client": "3/minute", "failures_per_address": "5/minute"}
+    )
+
+
+def _post(client, client_id, secret, address="192.0.2.10", **headers):
+    return client.post(
+        "/oauth/token",
+        data=FORM,
+        headers={**basic_auth(client_id, secret), **headers},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def _refused_429(response):
+    assert response.status_code == 429
+    assert response.get_json()["error"] == "slow_down"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    return response
+
+
+@pytest.mark.parametrize("client_id", [BASIC_CLIENT, "svc-nobody"])
+def test_throttle__client_id_over_its_failures_is_refused_before_any_lookup(
+    throttled_app, metrics_registry, events, client_id
+):
+    """Known or unknown, the answers are the same: the throttle tells no client ids apart."""
+    with throttled_app.test_client() as client:
+        statuses = [_post(client, client_id, "wrong").status_code for _ in range(3)]
+        counting = CountingRegistry(throttled_app)
+        throttled_app.extensions["auth_service"].authenticator._registry = counting
+        refused = _refused_429(_post(client, client_id, BASIC_SECRET))
+    assert statuses == [401, 401, 401]
+    assert counting.lookups == 0  # no registry look-up, so no argon2 verification
+    assert sample_value(metrics_registry, "auth_throttled_requests_total", limit="client") == 1
+    throttled = [e for e in events if e["event"] == "auth.token_request_throttled"]
+    assert [(e["limit"], e["client_id"]) for e in throttled] == [("client", client_id)]
+    assert refused.get_json()["error_description"] == "too many failed attempts; retry later"
+
+
+def test_throttle__window_over__attempts_allowed_again(throttled_app, clock):
+    with throttled_app.test_client() as client:
+        for _ in range(3):
+            _post(client, BASIC_CLIENT, "wrong")
+        _refused_429(_post(client, BASIC_CLIENT, BASIC_SECRET))
+        clock.advance(60)
+        assert _post(client, BASIC_CLIENT, BASIC_SECRET).status_code == 200
+
+
+def test_throttle__successes_are_not_counted(throttled_app):
+    """A busy client that authenticates correctly is never throttled."""
+    with throttled_app.test_client() as client:
+        statuses = {_post(client, BASIC_CLIENT, BASIC_SECRET).status_code for _ in range(8)}
+    assert statuses == {200}
+
+
+def test_throttle__address_over_its_failures_is_refused_for_every_client_id(
+    throttled_app, metrics_registry
+):
+    with throttled_app.test_client() as client:
+        statuses = [_post(client, f"svc-guess-{n}", "x").status_code for n in range(5)]
+        _refused_429(_post(client, "svc-guess-new", "x"))
+        elsewhere = _post(client, "svc-guess-new", "x", address="198.51.100.7")
+    assert statuses == [401] * 5
+    assert elsewhere.status_code == 401
+    assert sample_value(metrics_registry, "auth_throttled_requests_total", limit="address") == 1
+
+
+def test_throttle__ipv6_addresses_of_one_slash_64_share_a_budget(throttled_app):
+    """Rotating through one /64 (what one host usually gets) does not escape the limit."""
+    with throttled_app.test_client() as client:
+        for n in range(5):
+            _post(client, f"svc-guess-{n}", "x", address=f"2001:db8:1:2::{n + 1}")
+        _refused_429(_post(client, "svc-guess-new", "x", address="2001:db8:1:2:ffff::9"))
+        assert _post(client, "svc-guess-new", "x", address="2001:db8:1:3::1").status_code == 401
+
+
+def test_throttle__forwarded_for_is_ignored_unless_proxies_are_trusted(throttled_app):
+    """A client cannot pick a fresh address per attempt by sending X-Forwarded-For."""
+    with throttled_app.test_client() as client:
+        for n in range(5):
+            _post(client, f"svc-guess-{n}", "x", **{"X-Forwarded-For": f"203.0.113.{n}"})
+        _refused_429(_post(client, "svc-new", "x", **{"X-Forwarded-For": "203.0.113.99"}))
+
+
+def test_throttle__one_trusted_proxy__its_forwarded_address_is_used(make_app):
+    app = make_app(throttle={"failures_per_address": "2/minute", "trusted_proxy_hops": 1})
+    with app.test_client() as client:
+        for n in range(2):
+            _post(client, f"svc-guess-{n}", "x", **{"X-Forwarded-For": "203.0.113.5"})
+        _refused_429(_post(client, "svc-new", "x", **{"X-Forwarded-For": "203.0.113.5"}))
+        other = _post(client, "svc-new", "x", **{"X-Forwarded-For": "203.0.113.6"})
+    assert other.status_code == 401
+
+
+def test_throttle__failed_assertions_count_too(throttled_app, make_assertion):
+    with throttled_app.test_client() as client:
+        bad = [
+            client.post("/oauth/token", data=assertion_form(make_assertion(aud="https://x.test")))
+            for _ in range(3)
+        ]
+        good = client.post("/oauth/token", data=assertion_form(make_assertion()))
+    assert [r.status_code for r in bad] == [401] * 3
+    _refused_429(good)
+
+
+def test_throttle__storage_down__fails_closed_logged_and_counted(
+    make_app, clock, metrics_registry, events
+):
+    """Unthrottled guessing during an outage is worse than a short refusal."""
+    storage = ClockedMemoryStorage(clock, failing=True)
+    app = make_app(throttle_storage=storage)
+    with app.test_client() as client:
+        response = _post(client, BASIC_CLIENT, BASIC_SECRET)
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "temporarily_unavailable"
+    assert (
+        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="throttle") == 1
+    )
+    failed = [e for e in events if e["event"] == "auth.dependency_failed"]
+    assert failed[0]["dependency"] == "throttle"
+
+
+def test_throttle__configuration_is_validated(make_app):
+    from apps.auth_service import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        make_app(throttle={"failures_per_client": "lots", "trusted_proxy_hops": -1, "x": 1})
+    assert caught.value.problems == [
+        "throttle.x: unknown field",
+        "throttle.failures_per_client: must look like '10/minute'",
+        "throttle.trusted_proxy_hops: must be between 0 and 5",
+    ]

@@ -1,0 +1,161 @@
+import json
+import subprocess
+import tomllib
+
+import pytest
+
+from scripts.mutation import (
+    LayerTarget,
+    MutationError,
+    load_targets,
+    main,
+    mutmut_table,
+    parse_results,
+    render_table,
+)
+
+TARGET = LayerTarget("logging", ("tests/unit/logging",), ("logging_lib/redaction.py",))
+
+RESULTS = """\
+    logging_lib.redaction.x_redact_text__mutmut_1: killed
+    logging_lib.redaction.x_redact_text__mutmut_2: survived
+    logging_lib.redaction.xǁRedactorǁ__call____mutmut_1: timeout
+    logging_lib.redaction.xǁRedactorǁ__call____mutmut_2: no tests
+    logging_lib.other.x_f__mutmut_1: survived
+not a result line
+"""
+
+
+def test_parse_results__counts_per_module_and_keeps_survivor_names():
+    scores = parse_results(RESULTS, TARGET)
+    score = scores["logging_lib.redaction"]
+    assert score.counts == {"killed": 1, "survived": 1, "timeout": 1, "no tests": 1}
+    assert score.detected == 2  # a time-out is a test noticing the mutant
+    assert score.score == 50.0
+    assert score.survivors == [
+        "logging_lib.redaction.x_redact_text__mutmut_2",
+        "logging_lib.redaction.xǁRedactorǁ__call____mutmut_2",
+    ]
+    assert list(scores) == ["logging_lib.redaction"]  # modules outside the target are ignored
+
+
+def test_parse_results__a_module_without_mutants_has_no_score():
+    assert parse_results("", TARGET)["logging_lib.redaction"].score is None
+
+
+def test_mutmut_table__selects_the_module_and_only_the_layers_tests():
+    table = tomllib.loads(mutmut_table(TARGET))["tool"]["mutmut"]
+    assert table["source_paths"] == ["logging_lib"]
+    assert table["only_mutate"] == ["logging_lib/redaction.py"]
+    assert table["pytest_add_cli_args_test_selection"] == ["tests/unit/logging"]
+    assert "pytest.ini" in table["also_copy"]  # the copy runs the layer's own config
+    assert "logging_lib" not in table["also_copy"]
+
+
+def test_render_table__worst_first_and_flags_what_is_below_the_goal():
+    scores = parse_results(RESULTS, TARGET)
+    table = render_table(scores, 90).splitlines()
+    assert table[0].split() == ["module", "layer", "mutants", "detected", "survived", "score"]
+    assert table[1].split() == [
+        "logging_lib.redaction",
+        "logging",
+        "4",
+        "2",
+        "2",
+        "50.0%",
+        "<",
+        "90",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[tool.other]\n", "cannot read [tool.mutation]"),
+        ("[tool.mutation]\ngoal = 120\n", "goal: expected 0-100"),
+        ("[tool.mutation]\n", "names no layer"),
+        ("[tool.mutation.layers.api]\ntests = []\nmodules = ['a.py']\n", "api] tests"),
+    ],
+)
+def test_load_targets__rejects_bad_configuration(tmp_path, text, message):
+    path = tmp_path / "pyproject.toml"
+    path.write_text(text)
+    with pytest.raises(MutationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_targets(path)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A git work tree with one module, its test, and a [tool.mutation] table."""
+    root = tmp_path / "repo"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_mod.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        "[tool.mutation]\ngoal = 80\n"
+        "[tool.mutation.layers.unit]\ntests = ['tests']\nmodules = ['pkg/mod.py']\n"
+    )
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    return root
+
+
+class FakeMutmut:
+    """Answers mutmut's commands the way the real CLI does, and records them."""
+
+    def __init__(self, results, run_code=0):
+        self.results = results
+        self.run_code = run_code
+        self.calls = []
+
+    def __call__(self, argv, cwd, log):
+        verb = argv[3]
+        self.calls.append((verb, cwd))
+        if verb == "run":
+            assert "[tool.mutmut]" in (cwd / "pyproject.toml").read_text()
+            assert (cwd / "pkg" / "mod.py").is_file()
+            return self.run_code
+        if verb == "results":
+            return self.results
+        return f"# {argv[4]}: survived\n-    return 1\n+    return 2\n"
+
+
+def test_main__writes_scores_and_survivors_and_fails_under_the_goal(repo, tmp_path, capsys):
+    fake = FakeMutmut("    pkg.mod.x_f__mutmut_1: killed\n    pkg.mod.x_f__mutmut_2: survived\n")
+    out = tmp_path / "out"
+    code = main(["--root", str(repo), "--output", str(out)], runner=fake)
+    assert code == 1
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["modules"]["pkg.mod"]["score"] == 50.0
+    assert "+    return 2" in (out / "survivors.md").read_text()
+    assert "below the 80% goal: pkg.mod" in capsys.readouterr().err
+    assert [verb for verb, _ in fake.calls] == ["run", "results", "show"]
+
+
+def test_main__passes_when_every_module_meets_the_goal(repo, tmp_path):
+    fake = FakeMutmut("    pkg.mod.x_f__mutmut_1: killed\n")
+    assert main(["--root", str(repo), "--output", str(tmp_path / "out")], runner=fake) == 0
+
+
+@pytest.mark.parametrize(
+    ("fake", "message"),
+    [
+        (FakeMutmut("", run_code=3), "mutmut run failed for the unit layer (exit 3)"),
+        (FakeMutmut(""), "no mutants were generated for pkg.mod"),
+    ],
+)
+def test_main__mutmut_failures_and_empty_results_are_errors(repo, tmp_path, capsys, fake, message):
+    assert main(["--root", str(repo), "--output", str(tmp_path / "out")], runner=fake) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_main__unknown_layer_is_an_error(repo, tmp_path, capsys):
+    code = main(["--root", str(repo), "--output", str(tmp_path), "--layer", "nope"], runner=None)
+    assert code == 2
+    assert "not in [tool.mutation.layers]: nope" in capsys.readouterr().err
+
+
+def test_main__a_listed_module_that_does_not_exist_is_an_error(repo, tmp_path, capsys):
+    (repo / "pkg" / "mod.py").unlink()
+    assert main(["--root", str(repo), "--output", str(tmp_path)], runner=FakeMutmut("")) == 2
+    assert "no such module: pkg/mod.py" in capsys.readouterr().err
