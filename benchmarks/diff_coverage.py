@@ -18,6 +18,13 @@ statement (ours: a changed continuation line counts as its statement).
     python benchmarks/diff_coverage.py [--runs 5] [--files 2000] [--changed-lines 20000]
                                        [--keep DIR]
 
+The same pipelines run on a real project measured by the corpus check
+(``python -m tests.corpus check --keep DIR`` keeps, per project, the repository, its
+``layers/`` data and the ``ci-metrics.toml`` settings):
+
+    python benchmarks/diff_coverage.py --project DIR/idna/idna --layers DIR/idna/layers \
+        --pyproject DIR/idna/ci-metrics.toml
+
 Needs diff-cover (the ``bench`` dependency group). The machine's load average is printed
 before and after: re-measure on a quiet machine for figures to compare.
 """
@@ -49,6 +56,16 @@ from scripts.ci_metrics.snapshot import load_snapshot  # noqa: E402
 
 COMBINED = "results/coverage/.coverage"
 LAYERS = "results/coverage/layers"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The measured repository, its layers' data files and its ci-metrics settings."""
+
+    root: Path
+    layers: Path
+    combined: Path
+    pyproject: Path
 
 
 @dataclass
@@ -84,16 +101,19 @@ CI_METRICS = (
 )
 
 
-def pipelines(root: Path, out: Path) -> dict[str, list[Step]]:
+def pipelines(target: Target, out: Path) -> dict[str, list[Step]]:
     py = sys.executable
     diff_cover = shutil.which("diff-cover", path=str(Path(py).parent)) or "diff-cover"
-    combine = [py, "-m", "coverage", "combine", "--keep", "-q", LAYERS]
+    combine = [py, "-m", "coverage", "combine", "--keep", "-q", str(target.layers)]
     ci_metrics = [py, "-c", CI_METRICS]
+    settings = ["--pyproject", str(target.pyproject)]
     return {
         "ci-metrics": [
-            Step("collect --combine", [*ci_metrics, "collect", "--combine",
-                 LAYERS, "--coverage-file", COMBINED, "--output", str(out / "snapshot.json")]),
-            Step("report", [*ci_metrics, "report", "--snapshot",
+            Step("collect --combine", [*ci_metrics, "collect", *settings, "--combine",
+                 str(target.layers), "--coverage-file", str(target.combined),
+                 "--results-dir", str(out / "no-results"),
+                 "--output", str(out / "snapshot.json")]),
+            Step("report", [*ci_metrics, "report", *settings, "--snapshot",
                  str(out / "snapshot.json"), "--base", "main", "--baseline",
                  str(out / "none.json"), "--output-dir", str(out / "report")]),
         ],
@@ -111,17 +131,16 @@ def pipelines(root: Path, out: Path) -> dict[str, list[Step]]:
     }  # fmt: skip
 
 
-def measure(root: Path, runs: int) -> tuple[dict[str, list[Step]], Path]:
-    out = root / "out"
+def measure(target: Target, out: Path, runs: int) -> dict[str, list[Step]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
-    env["COVERAGE_FILE"] = str(root / COMBINED)
-    plan = pipelines(root, out)
+    env["COVERAGE_FILE"] = str(target.combined)
+    plan = pipelines(target, out)
     for _ in range(runs):
         for steps in plan.values():  # interleaved, so load changes hit every pipeline
-            (root / COMBINED).unlink(missing_ok=True)
+            target.combined.unlink(missing_ok=True)
             for step in steps:
-                run_step(step, root, env)
-    return plan, out
+                run_step(step, target.root, env)
+    return plan
 
 
 def _median(values: Sequence[float]) -> float:
@@ -143,10 +162,11 @@ def print_table(plan: dict[str, list[Step]]) -> dict[str, float]:
     return totals
 
 
-def check_figures(root: Path, out: Path) -> bool:
+def check_figures(target: Target, out: Path) -> bool:
     """Our figures against coverage report's total and diff-cover's line counts."""
+    root = target.root
     snapshot = load_snapshot(out / "snapshot.json")
-    settings = load_settings(root / "pyproject.toml")
+    settings = load_settings(target.pyproject)
     changed = diff_from_git(root, "main").python_files()
     ours = diff_coverage(snapshot.files, changed, settings)
     line_only = diff_coverage(
@@ -155,7 +175,7 @@ def check_figures(root: Path, out: Path) -> bool:
     dc = json.loads((out / "diff-cover.json").read_text(encoding="utf-8"))
     subprocess.run(
         [sys.executable, "-m", "coverage", "json", "-q", "-o", str(out / "truth.json")],
-        cwd=root, env={**os.environ, "COVERAGE_FILE": str(root / COMBINED)}, check=True,
+        cwd=root, env={**os.environ, "COVERAGE_FILE": str(target.combined)}, check=True,
     )  # fmt: skip
     truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))["totals"]
     statements = sum(_count(e["statements"]) for e in snapshot.files.values())
@@ -192,18 +212,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--changed-lines", type=int, default=20000)
     parser.add_argument("--keep", type=Path, help="generate here (or reuse) and keep it")
+    parser.add_argument("--project", type=Path, help="a measured repository instead")
+    parser.add_argument("--layers", type=Path, help="with --project: the layers' data files")
+    parser.add_argument("--pyproject", type=Path, help="with --project: ci-metrics settings")
     args = parser.parse_args(argv)
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="diffcov-bench-"))
     root = workdir / "project"
+    if args.project:
+        target = Target(args.project.resolve(), args.layers.resolve(),
+                        args.project.resolve() / ".coverage", args.pyproject.resolve())  # fmt: skip
+    else:
+        target = Target(root, root / LAYERS, root / COMBINED, root / "pyproject.toml")
+    out = workdir / "out"
     try:
-        if not root.exists():
+        if not args.project and not root.exists():
             project = generate(root, files=args.files, changed_lines=args.changed_lines)
             print(f"generated {len(project.files)} files, {project.statements} statements, "
                   f"{project.changed_lines} changed lines")  # fmt: skip
         print(f"python {sys.version.split()[0]}, coverage {version('coverage')}, diff-cover "
               f"{version('diff-cover')}; {os.cpu_count()} cores; load average before "
               f"{os.getloadavg()[0]:.2f}; {args.runs} runs per pipeline, interleaved")  # fmt: skip
-        plan, out = measure(root, args.runs)
+        plan = measure(target, out, args.runs)
         print(f"load average after {os.getloadavg()[0]:.2f}")
         print()
         totals = print_table(plan)
@@ -221,7 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"vs coverage xml + diff-cover {xml_dc:.2f}s: {xml_dc / (ours - combine):.2f}x; "
               f"report alone {steps['ci-metrics']['report']:.2f}s vs diff-cover alone "
               f"{after_combine['diff-cover']:.2f}s")  # fmt: skip
-        return 0 if check_figures(root, out) else 1
+        return 0 if check_figures(target, out) else 1
     finally:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)

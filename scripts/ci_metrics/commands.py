@@ -110,6 +110,13 @@ def github_client(args: argparse.Namespace, ctx: Context, settings: Settings) ->
     )
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have none
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
     from scripts.ci_metrics.coverage_reader import (
@@ -133,7 +140,7 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
         worktree=workspace.worktree,
         rules=LayerRules(frozenset(settings.layers), settings.default_layer),
         rcfile=args.rcfile,
-        jobs=args.jobs or len(os.sched_getaffinity(0)),
+        jobs=args.jobs or usable_cpus(),
     )
     ctx.say(f"  {len(reading.files)} files reported")
     if reading.outside_worktree:

@@ -172,17 +172,23 @@ def _clean_env(repo: Path) -> dict[str, str]:
     return env
 
 
-def measure(project: Project, repo: Path) -> None:
-    """Each layer's tests under ``coverage run --branch --context=<layer>``, then combine."""
+def measure(project: Project, repo: Path, layers: Path) -> None:
+    """Each layer's tests under ``coverage run --branch --context=<layer>``, then combine.
+
+    The layers' data files stay in ``layers`` (outside the work tree), as a CI run's
+    layer jobs leave them; the combined ``.coverage`` is where coverage.py looks for it.
+    """
     env = _clean_env(repo)
+    layers.mkdir()
     for layer, tests in project.layers.items():
         # The project's own tests may fail on this interpreter; coverage is what counts.
         subprocess.run(
             [sys.executable, "-m", "coverage", "run", "-p", "--branch", f"--context={layer}",
-             "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
+             f"--data-file={layers / '.coverage'}", "-m", "pytest", "-q",
+             "-p", "no:cacheprovider", *tests],
             cwd=repo, env=env, capture_output=True, check=False,
         )  # fmt: skip
-    _run([sys.executable, "-m", "coverage", "combine"], repo, env)
+    _run([sys.executable, "-m", "coverage", "combine", "--keep", str(layers)], repo, env)
 
 
 def ci_metrics(project: Project, repo: Path, work: Path) -> tuple[dict[str, Any], float]:
@@ -238,7 +244,7 @@ def references(project: Project, repo: Path, work: Path) -> tuple[Any, Any, Any,
 def check_project(project: Project, cache: Path, work: Path) -> Agreement:
     repo = work / project.name
     build_history(project, cache, repo)
-    measure(project, repo)
+    measure(project, repo, work / "layers")
     ours, our_seconds = ci_metrics(project, repo, work)
     truth, per_layer, diff_cover, their_seconds = references(project, repo, work)
     result = Agreement()

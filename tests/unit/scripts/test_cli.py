@@ -513,3 +513,12 @@ def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
     )
     assert code == 1
     assert "FAIL diff coverage: no diff" in out
+
+
+def test_usable_cpus__without_an_affinity_mask_counts_the_cpus(monkeypatch):
+    from scripts.ci_metrics import commands
+
+    assert commands.usable_cpus() >= 1
+    monkeypatch.delattr(commands.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: None)
+    assert commands.usable_cpus() == 1
