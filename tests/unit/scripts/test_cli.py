@@ -522,3 +522,37 @@ def test_usable_cpus__without_an_affinity_mask_counts_the_cpus(monkeypatch):
     monkeypatch.delattr(commands.os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(commands.os, "cpu_count", lambda: None)
     assert commands.usable_cpus() == 1
+
+
+def test_collect__combines_the_layers_data_first(workspace, make_context):
+    (workspace / "results/coverage/.coverage").unlink()
+    code, _out, err = _collect(
+        make_context(), workspace, "--combine", str(workspace / ".coverage.api"),
+        "--combine", str(workspace / ".coverage.auth"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "combining" in err
+    assert (workspace / "results/coverage/.coverage").is_file()
+    assert (workspace / ".coverage.api").is_file()
+
+
+def test_locate__outside_git_the_project_is_its_own_work_tree(tmp_path, make_context):
+    from scripts.ci_metrics.commands import Workspace, locate
+
+    assert locate(tmp_path, make_context()) == Workspace(tmp_path.resolve(), tmp_path.resolve())
+    workspace = Workspace(tmp_path / "tree", tmp_path / "tree")
+    assert workspace.prefix_of(tmp_path / "elsewhere") == ""
+    assert workspace.prefix_of(tmp_path / "tree") == ""
+
+
+def test_collect__notes_files_outside_the_work_tree(workspace, make_context, tmp_path):
+    import coverage
+
+    (tmp_path / "vendored.py").write_text("v = 1\n", encoding="utf-8")
+    data = coverage.CoverageData(basename=str(workspace / "results/coverage/.coverage"))
+    data.read()
+    data.add_arcs({str(tmp_path / "vendored.py"): [(-1, 1), (1, -1)]})
+    data.write()
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    assert "1 reported file(s) lie outside the git work tree" in err

@@ -134,3 +134,72 @@ def test_read_coverage__uncombined_data_says_to_combine(tmp_path):
     (tmp_path / ".coverage.unit.1234").write_bytes(b"")
     with pytest.raises(InputError, match=r"combine \.coverage\.unit\.1234 .*--combine"):
         _read(tmp_path, data=tmp_path / ".coverage")
+
+
+def test_read_coverage__line_data_has_no_branches(tmp_path):
+    (tmp_path / "mod.py").write_text("a = 1\nb = 2\n", encoding="utf-8")
+    data = coverage.CoverageData(basename=str(tmp_path / ".coverage"))
+    data.add_lines({str(tmp_path / "mod.py"): [1]})
+    data.write()
+    reading = _read(tmp_path, data=tmp_path / ".coverage")
+    assert not reading.branch_data
+    assert [(f.path, f.branches, from_ranges(f.missing)) for f in reading.files] == [
+        ("mod.py", {}, {2})
+    ]
+
+
+def test_read_coverage__files_outside_the_work_tree_keep_their_absolute_path(tmp_path):
+    tree, outside = tmp_path / "tree", tmp_path / "elsewhere"
+    tree.mkdir()
+    outside.mkdir()
+    (outside / "lib.py").write_text("x = 1\n", encoding="utf-8")
+    data = coverage.CoverageData(basename=str(tree / ".coverage"))
+    data.add_lines({str(outside / "lib.py"): [1]})
+    data.write()
+    reading = _read(tree, data=tree / ".coverage")
+    assert reading.outside_worktree == [str((outside / "lib.py").resolve())]
+    assert [f.path for f in reading.files] == reading.outside_worktree
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_read_coverage__two_names_for_one_file_is_input_error(tmp_path, monkeypatch, jobs):
+    import scripts.ci_metrics.coverage_reader as reader
+
+    monkeypatch.setattr(reader, "PARALLEL_MIN_FILES", 2)
+    (tmp_path / "real.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "link.py").symlink_to(tmp_path / "real.py")
+    data = coverage.CoverageData(basename=str(tmp_path / ".coverage"))
+    data.add_lines({str(tmp_path / "real.py"): [1], str(tmp_path / "link.py"): [1]})
+    data.write()
+    with pytest.raises(InputError, match=r"as one file real\.py"):
+        read_coverage(
+            tmp_path / ".coverage", project=tmp_path, worktree=tmp_path, rules=RULES, jobs=jobs
+        )
+
+
+def test_default_data_file__invalid_configuration_is_input_error(tmp_path, monkeypatch):
+    from scripts.ci_metrics.coverage_reader import default_data_file
+
+    monkeypatch.delenv("COVERAGE_FILE", raising=False)
+    monkeypatch.delenv("COVERAGE_RCFILE", raising=False)
+    assert default_data_file(tmp_path, None) == tmp_path / ".coverage"
+    (tmp_path / ".coveragerc").write_text("[run]\nbranch = maybe\n", encoding="utf-8")
+    with pytest.raises(InputError, match="invalid coverage configuration"):
+        default_data_file(tmp_path, None)
+
+
+def test_combine_data__merges_keeps_inputs_and_names_what_is_missing(project, tmp_path):
+    from scripts.ci_metrics.coverage_reader import combine_data
+
+    target = tmp_path / "combined" / ".coverage"
+    target.parent.mkdir()
+    inputs = [project / ".coverage.api", project / ".coverage.auth"]
+    combine_data(target, inputs, project, None)
+    assert all(path.is_file() for path in inputs)  # kept
+    files = {f.path for f in _read(project, data=target).files}
+    assert "apps/auth_service/tokens.py" in files
+    with pytest.raises(InputError, match="coverage data to combine not found"):
+        combine_data(target, [tmp_path / "nope"], project, None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no coverage data files in"):
+        combine_data(target, [tmp_path / "empty"], project, None)

@@ -221,3 +221,21 @@ def test_diff_from_git__shallow_clone_without_merge_base_says_fetch_depth_0(repo
     git(clone, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
     with pytest.raises(GitError, match=r"shallow.*fetch-depth: 0"):
         diff_from_git(clone, "origin/main")
+
+
+def test_parse_diff__junk_inside_a_hunk_is_input_error():
+    text = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n*what\n"
+    with pytest.raises(InputError, match=r"unexpected line in hunk @@ -1 \+1 @@: '\*what'"):
+        parse_diff(text)
+
+
+def test_parse_diff__hunk_without_a_file_header_is_skipped():
+    assert parse_diff("@@ -0,0 +1 @@\n+x = 1\n").changed == {}
+
+
+def test_diff_from_git__no_merge_base_and_no_shallow_answer_reads_as_unrelated(tmp_path):
+    def runner(args, cwd):
+        raise GitError(f"git {args[0]} failed: 1")
+
+    with pytest.raises(GitError, match="no common history with main"):
+        diff_from_git(tmp_path, "main", runner)

@@ -261,3 +261,32 @@ def test_render_comment__runtime_says_what_it_measures():
 def test_render_comment__xfail_and_xpass_apart_from_skipped():
     comment = render_comment(rich_report(), MARKER, 65536)
     assert "| Layer | Passed | Failed | Skipped | xfail / xpass |" in comment
+
+
+def test_foreign_filter__several_layer_groups_each_get_their_ranges():
+    from scripts.ci_metrics.render import _foreign
+
+    assert _foreign({1: ["api"], 2: ["api"], 9: ["auth", "e2e"]}) == (
+        "3 lines in 2 ranges: 1-2 (api); 9 (auth+e2e)"
+    )
+
+
+def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_snapshot, settings):
+    from dataclasses import replace as dc_replace
+
+    from scripts.ci_metrics.analysis import build_report
+    from scripts.ci_metrics.settings import Thresholds
+    from tests.unit.scripts.conftest import file_entry
+
+    settings = dc_replace(settings, thresholds=Thresholds(80, 80, None, {}))
+    for files, problem in (
+        ({"apps/api/a.py": file_entry([])}, "no statements measured"),
+        ({"apps/api/a.py": file_entry([1], layers={"api": [1]})}, "no branch data"),
+    ):
+        snapshot = dc_replace(make_snapshot(files=files), branch_data=False)
+        report = build_report(
+            snapshot=snapshot, baseline=None, diff=None, settings=settings, register=[],
+            pr=PullRequest(), now=NOW, diff_skipped=True,
+        )  # fmt: skip
+        assert not report.passed
+        assert any(problem in gate.describe() for gate in report.gates)
