@@ -3,7 +3,8 @@
 
     python3 dev.py ci      the pull-request checks, locally: lint, every layer in
                            parallel, combined coverage, then the PR report
-    python3 dev.py test    the whole test suite (every layer, coverage, docs)
+    python3 dev.py test    the whole test suite (every layer, coverage, docs, and the
+                           real-world corpus check, which fetches its sdists once)
     python3 dev.py tox -e api -- -k tenant    any tox command
 
 The first run creates ``.venv-tools/`` holding tox and tox-uv (tox-uv then

@@ -2,9 +2,10 @@
 
 The project has ``files`` modules spread over the four owned paths (apps/api,
 apps/auth_service, logging_lib, scripts), ~150 statements each, branch coverage
-data recorded under five static contexts (api, auth, logging, tooling,
-integration), and a feature branch that changes ``changed_lines`` lines (part of
-them continuation lines of multi-line statements) against ``main``.
+data of five layers (api, auth, logging, tooling, integration), each in its own data
+file ``results/coverage/layers/.coverage.<layer>`` under its own static context, as
+the layer jobs leave them, and a feature branch that changes ``changed_lines`` lines
+(part of them continuation lines of multi-line statements) against ``main``.
 
 Every module shares one line layout, so the possible arcs are computed once with
 coverage.py's parser and executed arcs are drawn from them with a seeded RNG.
@@ -50,6 +51,16 @@ source =
     apps
     logging_lib
     scripts
+"""
+
+
+PYPROJECT = """\
+[tool.ci_metrics.layers]
+api = ["apps/api"]
+auth = ["apps/auth_service"]
+logging = ["logging_lib"]
+tooling = ["scripts"]
+integration = []
 """
 
 
@@ -107,6 +118,7 @@ def generate(
     rng = random.Random(seed)
     root.mkdir(parents=True)
     (root / ".coveragerc").write_text(COVERAGERC, encoding="utf-8")
+    (root / "pyproject.toml").write_text(PYPROJECT, encoding="utf-8")
     source = module_source()
     lines = source.splitlines(keepends=True)
     names = []
@@ -143,9 +155,10 @@ def generate(
     )
     statements = len(reporter.lines())
     module, per_function = _function_arcs(reporter.arcs())
-    (root / "results" / "coverage").mkdir(parents=True)
-    data = coverage.CoverageData(basename=str(root / "results" / "coverage" / ".coverage"))
+    layers_dir = root / "results" / "coverage" / "layers"
+    layers_dir.mkdir(parents=True)
     for layer in [*OWNED, "integration"]:
+        data = coverage.CoverageData(basename=str(layers_dir / f".coverage.{layer}"))
         data.set_context(layer)
         arcs: dict[str, set[tuple[int, int]]] = {}
         for number, rel in enumerate(names):
@@ -170,5 +183,5 @@ def generate(
                     executed |= roles["else"]
             arcs[rel] = executed
         data.add_arcs(arcs)
-    data.write()
+        data.write()
     return Project(root, names, statements * files, changed)

@@ -10,12 +10,13 @@ from typing import Any
 
 from scripts.ci_metrics.baseline import TestHistory, layer_band, test_histories
 from scripts.ci_metrics.diffcov import DiffCoverage, diff_coverage
-from scripts.ci_metrics.gates import GateResult, evaluate_gates
+from scripts.ci_metrics.gates import GateResult, Measure, evaluate_gates
 from scripts.ci_metrics.gitdiff import Diff
 from scripts.ci_metrics.metrics import (
-    layer_duration,
+    Totals,
     layer_line_coverage,
     layer_ran,
+    layer_runtime,
     project_totals,
 )
 from scripts.ci_metrics.register import ExceptionEntry, is_excepted
@@ -24,6 +25,7 @@ from scripts.ci_metrics.snapshot import Snapshot
 from scripts.ci_metrics.test_results import count_outcomes
 
 SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
+MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -42,6 +44,11 @@ class PullRequest:
             return None
         anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
         return f"{self.server_url}/{self.repository}/pull/{self.number}/files#diff-{anchor}"
+
+    def line_link(self, path: str, line: int) -> str | None:
+        """Link to a line (new side) of a file in the "Files changed" view."""
+        link = self.diff_link(path)
+        return f"{link}R{line}" if link else None
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,10 @@ class LayerRow:
     passed: int
     failed: int
     skipped: int
+    xfailed: int
+    xpassed: int
     duration: float | None
+    duration_kind: str | None  # metrics.WALL or metrics.TEST_SUM
     band: tuple[float, float, int] | None
     coverage: float | None
     baseline_coverage: float | None
@@ -72,10 +82,17 @@ class LayerRow:
 
     @property
     def runtime_status(self) -> str:
-        """``above p95``, ``within band`` or ``no baseline``."""
+        """``above p95``, ``within band``, ``too few samples`` or ``no baseline``.
+
+        A regression needs a band (at least five baseline runs) and an excess over its
+        p95 larger than timer noise.
+        """
         if self.band is None or self.duration is None:
             return "no baseline"
-        return "above p95" if self.duration > self.band[1] else "within band"
+        if self.band[2] < MIN_BAND_SAMPLES:
+            return "too few samples"
+        beyond = self.duration > self.band[1] + SLOW_NOISE_FLOOR
+        return "above p95" if beyond else "within band"
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,7 @@ class Report:
     slow: list[TestChange] = field(default_factory=list)
     exceptions: list[ExceptionEntry] = field(default_factory=list)
     expired: list[ExceptionEntry] = field(default_factory=list)
+    register_applies: bool = False  # an exception covers a measured or changed file
     trend: list[float] = field(default_factory=list)
 
     @property
@@ -195,6 +213,55 @@ def _tests_vs_baseline(
     report.slow = report.slow[:10]
 
 
+UNMEASURED_CAUSES = (
+    "likely a path mismatch between the coverage data and the work tree (see [paths] in "
+    "the coverage configuration), a layer's data missing from the combined file, or a "
+    "file never imported by any test (list its package in `source`)"
+)
+
+
+def unmeasured_problem(paths: list[str]) -> str:
+    """Why diff coverage cannot be trusted when changed owned files have no data."""
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"no coverage data for {len(paths)} changed file(s): {shown}; {UNMEASURED_CAUSES}"
+
+
+def _project_lines(totals: Totals) -> Measure:
+    if totals.statements == 0:
+        return Measure(None, "no statements measured")
+    return Measure(totals.lines_percent)
+
+
+def _project_branches(totals: Totals, branch_data: bool) -> Measure:
+    if not branch_data:
+        return Measure(
+            None,
+            "no branch data: measure with `branch = True`, or set "
+            "thresholds.project_branches = false",
+        )
+    return Measure(totals.branches_percent, nothing="no branches")
+
+
+def _diff_measure(dcov: DiffCoverage | None, no_diff: str, settings: Settings) -> Measure:
+    if dcov is None:
+        return Measure(None, f"no diff: {no_diff}")
+    if dcov.unmeasured and not settings.allow_unmeasured:
+        return Measure(dcov.lines_percent, unmeasured_problem(dcov.unmeasured))
+    return Measure(dcov.lines_percent, nothing="no owned Python statement changed")
+
+
+def _layer_measure(layer: str, ran: bool, value: float | None, settings: Settings) -> Measure:
+    if not ran:
+        return Measure(
+            None,
+            f"no data: the {layer} tests did not run, or recorded no `{layer}` coverage context",
+        )
+    if value is None:
+        owned = ", ".join(settings.layers.get(layer, ())) or "none"
+        return Measure(None, f"no measured file under the layer's owned paths ({owned})")
+    return Measure(value)
+
+
 def build_report(
     *,
     snapshot: Snapshot,
@@ -204,8 +271,14 @@ def build_report(
     register: list[ExceptionEntry],
     pr: PullRequest,
     now: datetime,
+    no_diff: str = "no base ref was available",
+    diff_skipped: bool = False,
 ) -> Report:
-    """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates."""
+    """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates.
+
+    Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
+    coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
+    """
     runs = list(baseline["runs"]) if baseline else []
     newest = runs[-1] if runs else None
     totals = project_totals(snapshot.files)
@@ -220,14 +293,20 @@ def build_report(
     for layer in settings.layers:
         counts = count_outcomes(snapshot.tests.get(layer, {}))
         base_layer = (newest or {}).get("layers", {}).get(layer, {})
+        runtime = layer_runtime(snapshot, layer)
         rows.append(
             LayerRow(
                 name=layer,
                 passed=counts["passed"],
                 failed=counts["failed"],
                 skipped=counts["skipped"],
-                duration=layer_duration(snapshot, layer),
-                band=layer_band(baseline, layer) if baseline else None,
+                xfailed=counts["xfailed"],
+                xpassed=counts["xpassed"],
+                duration=runtime.seconds if runtime else None,
+                duration_kind=runtime.kind if runtime else None,
+                band=layer_band(baseline, layer, runtime.kind if runtime else None)
+                if baseline
+                else None,
                 coverage=layer_line_coverage(snapshot.files, settings, layer)
                 if ran[layer]
                 else None,
@@ -245,13 +324,18 @@ def build_report(
         gated_diff = diff_coverage(snapshot.files, changed, settings, kept)
     gates = evaluate_gates(
         settings.thresholds,
-        project_lines=gated_totals.lines_percent,
-        project_branches=gated_totals.branches_percent,
-        diff=gated_diff.lines_percent if gated_diff else None,
+        project_lines=_project_lines(gated_totals),
+        project_branches=_project_branches(gated_totals, snapshot.branch_data),
+        diff=None if diff_skipped else _diff_measure(gated_diff, no_diff, settings),
         layers={
-            layer: layer_line_coverage(snapshot.files, settings, layer, kept)
-            if register and ran[layer]
-            else next(row.coverage for row in rows if row.name == layer)
+            layer: _layer_measure(
+                layer,
+                ran[layer],
+                layer_line_coverage(snapshot.files, settings, layer, kept)
+                if register and ran[layer]
+                else next(row.coverage for row in rows if row.name == layer),
+                settings,
+            )
             for layer in settings.layers
         },
     )
@@ -274,11 +358,12 @@ def build_report(
         baseline_lines=(newest or {}).get("totals", {}).get("lines"),
         baseline_branches=(newest or {}).get("totals", {}).get("branches"),
         diff=dcov,
-        diff_base=diff.base if diff else "",
+        diff_base=diff.base if diff else no_diff,
         layers=rows,
         gates=gates,
         exceptions=list(register),
         expired=[e for e in register if e.expired(today)],
+        register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
         trend=[
             float(r["totals"]["lines"])
             for r in runs

@@ -3,7 +3,8 @@
 ``baseline.json`` keeps per-run totals and per-layer figures (for trends and runtime
 bands), per-file coverage of the newest run, and per-test histories (durations and
 one outcome letter per run: ``P`` passed, ``F`` failed, ``S`` skipped, ``R`` failed
-then passed on rerun). It also yields the ``.test_durations`` map pytest-split reads.
+then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass)).
+It also yields the ``.test_durations`` map pytest-split reads.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ VERSION = 1
 def _letter(result: TestResult) -> str:
     if result.flaky:
         return "R"
-    return {"passed": "P", "failed": "F"}.get(result.outcome, "S")
+    return {"passed": "P", "failed": "F", "xfailed": "X", "xpassed": "U"}.get(result.outcome, "S")
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -166,13 +167,22 @@ def durations_map(baseline: Mapping[str, Any]) -> dict[str, float]:
     return result
 
 
-def layer_band(baseline: Mapping[str, Any], layer: str) -> tuple[float, float, int] | None:
-    """Median and p95 of the layer's runtime over the window, and the number of samples."""
-    samples = [
-        float(run["layers"][layer]["duration"])
-        for run in baseline["runs"]
-        if run.get("layers", {}).get(layer, {}).get("duration") is not None
-    ]
+def layer_band(
+    baseline: Mapping[str, Any], layer: str, kind: str | None = None
+) -> tuple[float, float, int] | None:
+    """Median and p95 of the layer's runtime over the window, and the number of samples.
+
+    With ``kind``, only runs that measured the same thing count (wall time and the sum
+    of test durations are not comparable); runs recorded before kinds were kept count.
+    """
+    samples = []
+    for run in baseline["runs"]:
+        entry = run.get("layers", {}).get(layer, {})
+        if entry.get("duration") is None:
+            continue
+        if kind is not None and entry.get("duration_kind", kind) != kind:
+            continue
+        samples.append(float(entry["duration"]))
     if not samples:
         return None
     return statistics.median(samples), quantile(samples, 0.95), len(samples)

@@ -53,7 +53,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--root", type=Path, default=Path("."), help="repository root (default: current directory)"
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="the project folder: coverage.py's configuration and relative paths are "
+        "found here; any folder of a git work tree (default: current directory)",
     )
     parser.add_argument(
         "--pyproject",
@@ -102,7 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     collect = verbs.add_parser("collect", help="coverage + test results -> snapshot JSON")
     _common(collect)
-    collect.add_argument("--coverage-file", type=Path, default=RESULTS / "coverage" / ".coverage")
+    collect.add_argument(
+        "--coverage-file",
+        type=Path,
+        help="combined coverage data (default: the one coverage.py would read: "
+        "$COVERAGE_FILE, [run] data_file, .coverage)",
+    )
+    collect.add_argument(
+        "--combine",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="first combine these data files or folders into --coverage-file, keeping "
+        "them (as `coverage combine --keep`; repeatable)",
+    )
     collect.add_argument(
         "--results-dir",
         type=Path,
@@ -116,7 +133,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="tox --result-json file (repeatable; default: <results>/*/tox-result*.json)",
     )
     collect.add_argument(
-        "--rcfile", type=Path, help="coverage config (default: <root>/.coveragerc)"
+        "--rcfile",
+        type=Path,
+        help="coverage configuration file (default: coverage.py's own search: "
+        "$COVERAGE_RCFILE, .coveragerc, setup.cfg, tox.ini, pyproject.toml)",
+    )
+    collect.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes sharing the analysis of large projects (default: one per CPU)",
     )
     collect.add_argument("--sha", help="commit measured (default: $GITHUB_SHA)")
     collect.add_argument("--run-id", help="CI run id (default: $GITHUB_RUN_ID, else 'local')")

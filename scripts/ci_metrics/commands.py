@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
+import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,9 +46,43 @@ if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
     from scripts.ci_metrics.post import CommentPayload
 
 
-def settings_for(args: argparse.Namespace) -> Settings:
-    """Settings from ``pyproject.toml`` with the command line's overrides applied."""
-    settings = load_settings(args.pyproject or args.root / "pyproject.toml")
+@dataclass(frozen=True)
+class Workspace:
+    """Where a verb works: the project folder inside a git work tree."""
+
+    project: Path  # where coverage.py runs and pyproject.toml is read (``--root``)
+    worktree: Path  # the top of the git work tree: diffs and snapshots use paths below it
+
+    def prefix_of(self, folder: Path) -> str:
+        """``folder`` relative to the work tree, as a path prefix (``""`` or ``"sub/"``)."""
+        try:
+            rel = folder.resolve().relative_to(self.worktree).as_posix()
+        except ValueError:
+            return ""
+        return "" if rel == "." else rel + "/"
+
+
+def locate(root: Path, ctx: Context) -> Workspace:
+    """The project at ``root`` and the git work tree holding it (or itself, outside git)."""
+    project = root.resolve()
+    try:
+        top = ctx.git(["rev-parse", "--show-toplevel"], project).strip()
+    except GitError:
+        return Workspace(project, project)
+    return Workspace(project, Path(top).resolve())
+
+
+def settings_for(args: argparse.Namespace, workspace: Workspace | None = None) -> Settings:
+    """Settings from ``pyproject.toml`` with the command line's overrides applied.
+
+    With a ``workspace``, owned paths (relative to the ``pyproject.toml``) are rebased
+    onto the work tree, and the layers must be configured.
+    """
+    pyproject: Path = args.pyproject or args.root / "pyproject.toml"
+    settings = load_settings(pyproject)
+    if workspace is not None:
+        settings.require_layers()
+        settings = settings.under(workspace.prefix_of(pyproject.parent))
     thresholds: Thresholds = settings.thresholds
     overrides = (
         ("fail_under_lines", "project_lines"),
@@ -75,20 +110,51 @@ def github_client(args: argparse.Namespace, ctx: Context, settings: Settings) ->
     )
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have none
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
-    from scripts.ci_metrics.coverage_reader import default_rcfile, read_coverage
-
-    settings = settings_for(args)
-    root: Path = args.root
-    ctx.say(f"reading coverage data {args.coverage_file} ...")
-    rcfile = args.rcfile or default_rcfile(root)
-    files = read_coverage(
-        args.coverage_file,
-        root,
-        rcfile,
-        progress=lambda done, total: ctx.say(f"  analysed {done}/{total} source files"),
+    from scripts.ci_metrics.coverage_reader import (
+        LayerRules,
+        combine_data,
+        coverage_version,
+        default_data_file,
+        read_coverage,
     )
+
+    workspace = locate(args.root, ctx)
+    settings = settings_for(args, workspace)
+    data_file: Path = args.coverage_file or default_data_file(workspace.project, args.rcfile)
+    if args.combine:
+        ctx.say(f"combining {', '.join(map(str, args.combine))} into {data_file} ...")
+        combine_data(data_file, args.combine, workspace.project, args.rcfile)
+    ctx.say(f"analysing {data_file} with coverage.py {coverage_version()} ...")
+    reading = read_coverage(
+        data_file,
+        project=workspace.project,
+        worktree=workspace.worktree,
+        rules=LayerRules(frozenset(settings.layers), settings.default_layer),
+        rcfile=args.rcfile,
+        jobs=args.jobs or usable_cpus(),
+    )
+    ctx.say(f"  {len(reading.files)} files reported")
+    if reading.outside_worktree:
+        ctx.say(
+            f"  note: {len(reading.outside_worktree)} reported file(s) lie outside the git "
+            f"work tree {workspace.worktree}, e.g. {reading.outside_worktree[0]}"
+        )
+    if reading.unattributed:
+        examples = ", ".join(repr(c) for c in sorted(reading.unattributed)[:3])
+        ctx.say(
+            f"  warning: {len(reading.unattributed)} coverage context(s) name no configured "
+            f"layer (e.g. {examples}): their lines count as covered but for no layer; set "
+            "`default_layer` in [tool.ci_metrics] to give them one"
+        )
     tests = {}
     for layer_dir in (
         sorted(p for p in args.results_dir.iterdir() if p.is_dir())
@@ -105,12 +171,13 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
     tox_files = args.tox_json or sorted(args.results_dir.glob("*/tox-result*.json"))
     timing = read_tox_results(tox_files)
     snapshot = build_snapshot(
-        files=files,
+        files=reading.files,
         tests=tests,
         timing=timing,
         now=ctx.now(),
         sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
         run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
+        branch_data=reading.branch_data,
     )
     write_json_atomic(args.output, snapshot.to_json())
     ctx.say(f"wrote {args.output}")
@@ -119,9 +186,10 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
-    settings = settings_for(args)
     if args.action == "fetch":
         from scripts.ci_metrics.baseline_fetch import MAX_RUNS, fetch_baseline
+
+        settings = settings_for(args)
 
         workflow = args.workflow or settings.baseline_workflow
         artifact = args.artifact_name or settings.baseline_artifact
@@ -151,6 +219,7 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
                 f"has an unexpired {artifact} artifact"
             )
         return EXIT_OK
+    settings = settings_for(args, locate(args.root, ctx))
     snapshot = load_snapshot(args.snapshot)
     current = (
         load_baseline(args.baseline)
@@ -168,31 +237,38 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     return EXIT_OK
 
 
-def _diff(args: argparse.Namespace, ctx: Context) -> Diff | None:
+def _diff(args: argparse.Namespace, ctx: Context) -> tuple[Diff | None, str]:
+    """The pull request's changed lines, or ``None`` and why there are none."""
     if args.no_diff:
-        return None
+        return None, "skipped with --no-diff"
     if args.diff_file:
-        return diff_from_file(args.diff_file)
+        return diff_from_file(args.diff_file), ""
     requested = args.base
     if not requested and ctx.environ.get("GITHUB_BASE_REF"):
         requested = f"origin/{ctx.environ['GITHUB_BASE_REF']}"
     try:
         base = resolve_base(args.root, requested, ctx.git)
-    except GitError:
+    except GitError as exc:
         if requested:
             raise
-        ctx.say("no base ref found; reporting without diff coverage (pass --base)")
-        return None
+        ctx.say(f"{exc}; reporting without diff coverage")
+        return None, f"{exc}, or --no-diff to skip the diff gate"
     ctx.say(f"computing the diff against the merge base with {base} ...")
-    return diff_from_git(args.root, base, ctx.git)
+    return diff_from_git(args.root, base, ctx.git), ""
 
 
-def _report(args: argparse.Namespace, ctx: Context, settings: Settings) -> Report:
+def _report(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
+    workspace = locate(args.root, ctx)
+    settings = settings_for(args, workspace)
     snapshot = load_snapshot(args.snapshot)
     baseline = load_baseline(args.baseline) if args.baseline.is_file() else None
     if baseline is None:
         ctx.say(f"no baseline at {args.baseline}: reporting without comparison")
-    register = load_register(args.root / settings.register_path, args.root)
+    prefix = workspace.prefix_of(args.root)
+    register = [
+        replace(entry, prefix=prefix + entry.prefix)
+        for entry in load_register(args.root / settings.register_path, args.root)
+    ]
     pr_event = ctx.pull_request()
     number = args.pr or pr_event.get("number")
     head = args.head_sha or (pr_event.get("head") or {}).get("sha") or snapshot.sha
@@ -202,24 +278,24 @@ def _report(args: argparse.Namespace, ctx: Context, settings: Settings) -> Repor
         repository=ctx.environ.get("GITHUB_REPOSITORY", ""),
         server_url=ctx.environ.get("GITHUB_SERVER_URL", "https://github.com"),
     )
+    diff, no_diff = _diff(args, ctx)
     report = build_report(
         snapshot=snapshot,
         baseline=baseline,
-        diff=_diff(args, ctx),
+        diff=diff,
         settings=settings,
         register=register,
         pr=pr,
         now=ctx.now(),
+        no_diff=no_diff,
+        diff_skipped=bool(args.no_diff),
     )
-    if args.no_diff:
-        report.diff_base = "skipped with --no-diff"
-    return report
+    return report, settings
 
 
 def cmd_report(args: argparse.Namespace, ctx: Context) -> int:
     """Render the comment, the step summary, annotations and key figures."""
-    settings = settings_for(args)
-    report = _report(args, ctx, settings)
+    report, settings = _report(args, ctx)
     out: Path = args.output_dir
     comment = render_comment(report, settings.marker_html, settings.max_comment_chars)
     summary = render_summary(report)
@@ -245,8 +321,7 @@ def _append(ctx: Context, variable: str, text: str) -> None:
 
 def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
     """Apply the thresholds (minus the exception register); exit 1 when one fails."""
-    settings = settings_for(args)
-    report = _report(args, ctx, settings)
+    report, _settings = _report(args, ctx)
     for gate in report.gates:
         print(("ok   " if gate.passed else "FAIL ") + gate.describe(), file=ctx.stdout)
     for entry in report.expired:

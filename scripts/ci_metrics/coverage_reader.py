@@ -1,29 +1,52 @@
-"""Read combined coverage data through coverage.py's API.
+"""Read combined coverage data exactly as ``coverage report`` does, through coverage.py.
 
-For every measured file: statements, missing lines, multi-line statement spans,
-branch exits, and the layer (static context) that executed each line. A context
-may carry a dynamic part (``api|tests/...::test_x``); the layer is the part before
-``|``, and data recorded without a context is attributed to ``local``.
+coverage.py itself finds and reads its configuration (``--rcfile``, ``COVERAGE_RCFILE``,
+``.coveragerc``, ``setup.cfg``, ``tox.ini``, ``pyproject.toml``, in its own order), applies
+``[paths]``, ``omit``, ``include`` and the exclusion rules, chooses the files to report
+(with ``source``/``source_pkgs``, the never-imported ones it recorded during the run) and
+analyses each of them: this module takes the analyses from the very function its text,
+XML and JSON reports iterate over (``coverage.report_core.get_analysis_to_report``), maps
+each reported file onto the git work tree and condenses it into the snapshot's shape:
+statements, missing lines, branch exits, multi-line statement spans and the layer that
+ran each statement. Nothing of coverage.py's analysis is rebuilt here.
+
+Those are internals of coverage.py (its public JSON report gives the same figures, but
+costs regions, a JSON round trip and a second tokenization of every file), so
+``pyproject.toml`` caps coverage.py at the versions this was tested with; the tooling
+tests and the corpus check compare the result with coverage.py's own JSON report.
+
+A layer is the static part of a context (``api`` or ``api|tests/x.py::test_y|run``); a
+context that names no configured layer (no static context, or pytest-cov's test ids
+alone) goes to ``default_layer`` when one is configured, and is reported otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from fnmatch import fnmatch
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import coverage
-from coverage.exceptions import CoverageException
-from coverage.python import PythonFileReporter
+from coverage.exceptions import CoverageException, NoDataError, NoSource, NotPython
+from coverage.plugin import FileReporter
+from coverage.report_core import get_analysis_to_report
 from coverage.results import Analysis
 
 from scripts.ci_metrics.errors import InputError
 from scripts.ci_metrics.lineranges import to_ranges
 
-UNLABELLED_LAYER = "local"
-PROGRESS_EVERY = 250
+# Below this many files, starting processes costs more than sharing the work saves.
+PARALLEL_MIN_FILES = 200
+DIFFERENT_TREE_HINT = (
+    "the data names files that are not here: if it was recorded in another checkout, "
+    "container or site-packages, map its paths with a [paths] section in the coverage "
+    "configuration (https://coverage.readthedocs.io/en/latest/config.html#paths)"
+)
 
 
 @dataclass(frozen=True)
@@ -48,133 +71,229 @@ class FileCoverage:
         }
 
 
-def layer_of_context(context: str) -> str:
-    """The layer named by a coverage context (``api`` or ``api|<test id>``)."""
-    return context.split("|", 1)[0] or UNLABELLED_LAYER
+@dataclass(frozen=True)
+class LayerRules:
+    """How contexts become layers: the configured layer names and the default layer."""
+
+    layers: frozenset[str]
+    default: str | None = None
+
+    def layer_of(self, context: str) -> str | None:
+        """The layer a context belongs to, or ``None`` when it names none."""
+        static = context.split("|", 1)[0]
+        if static in self.layers:
+            return static
+        return self.default
 
 
-def _relative(path: str, root: Path) -> str:
-    candidate = Path(path)
-    if candidate.is_absolute():
+@dataclass
+class CoverageReading:
+    """What ``read_coverage`` found: the files, and what it could not attribute."""
+
+    files: list[FileCoverage]
+    branch_data: bool
+    unattributed: dict[str, int] = field(default_factory=dict)  # context -> statements
+    outside_worktree: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # work-tree path -> coverage's name
+
+
+def coverage_version() -> str:
+    """The coverage.py version doing the analysis (for messages and the snapshot)."""
+    return coverage.__version__
+
+
+def default_data_file(project: Path, rcfile: Path | None) -> Path:
+    """The data file coverage.py would read in ``project`` (``COVERAGE_FILE``, ``data_file``)."""
+    config = _config(rcfile)
+    try:
+        with contextlib.chdir(project):
+            option = coverage.Coverage(config_file=config).get_option("run:data_file")
+    except CoverageException as exc:
+        raise InputError(f"invalid coverage configuration: {exc}") from None
+    return project / str(option)
+
+
+def combine_data(
+    data_file: Path, inputs: Iterable[Path], project: Path, rcfile: Path | None
+) -> None:
+    """``coverage combine --keep``: merge ``inputs`` (files or folders) into ``data_file``."""
+    paths = [str(p.resolve()) for p in inputs]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise InputError(f"coverage data to combine not found: {', '.join(missing)}")
+    target, config = str(data_file.resolve()), _config(rcfile)
+    try:
+        with contextlib.chdir(project):
+            cov = coverage.Coverage(data_file=target, config_file=config)
+            cov.combine(paths, strict=True, keep=True)
+            cov.save()
+    except NoDataError:
+        raise InputError(
+            f"no coverage data files in {', '.join(paths)}: did the layers run with coverage?"
+        ) from None
+    except (CoverageException, OSError) as exc:
+        raise InputError(f"cannot combine coverage data: {exc}") from None
+
+
+def _config(rcfile: Path | None) -> str | bool:
+    # True is coverage.py's own search: COVERAGE_RCFILE, .coveragerc, setup.cfg, tox.ini,
+    # pyproject.toml in the current directory.
+    return str(rcfile.resolve()) if rcfile is not None else True
+
+
+@contextlib.contextmanager
+def _loaded(data_file: Path, project: Path, rcfile: Path | None) -> Iterator[coverage.Coverage]:
+    """coverage.py in ``project`` with ``data_file`` loaded and ``[paths]`` applied."""
+    if not data_file.is_file():
+        parallel = sorted(data_file.parent.glob(f"{data_file.name}.*"))
+        hint = f" (combine {parallel[0].name} and the others first: --combine)" if parallel else ""
+        raise InputError(f"coverage data not found: {data_file}{hint}")
+    source, config = str(data_file.resolve()), _config(rcfile)
+    try:
+        with contextlib.chdir(project):
+            cov = coverage.Coverage(data_file=source, config_file=config)
+            cov.load()
+            if not cov.get_data().measured_files():
+                raise InputError(f"coverage data {data_file} holds no measured files")
+            # What every report command does first: apply [paths] to the data.
+            cov._prepare_data_for_reporting()
+            yield cov
+    except NoSource as exc:
+        raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
+    except NotPython as exc:
+        raise InputError(f"cannot analyse {exc}") from None
+    except CoverageException as exc:
+        raise InputError(f"cannot report coverage data {data_file}: {exc}") from None
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot analyse the sources of {data_file}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Share:
+    """The part of the files one process analyses (``names=None``: all of them)."""
+
+    data_file: Path
+    project: Path
+    worktree: Path
+    rules: LayerRules
+    rcfile: Path | None
+    names: list[str] | None
+
+
+def _read_share(share: _Share) -> CoverageReading:
+    reading = CoverageReading(files=[], branch_data=False)
+    top = share.worktree.resolve()
+    with _loaded(share.data_file, share.project, share.rcfile) as cov:
+        data = cov.get_data()
         try:
-            candidate = candidate.relative_to(root)
-        except ValueError:
-            return candidate.as_posix()
-    return candidate.as_posix()
+            for reporter, analysis in get_analysis_to_report(cov, share.names):
+                contexts = data.contexts_by_lineno(analysis.filename)
+                name = reporter.relative_filename()
+                reading.branch_data = reading.branch_data or analysis.has_arcs
+                source = (share.project / reporter.filename).resolve()
+                try:
+                    path = source.relative_to(top).as_posix()
+                except ValueError:
+                    path = source.as_posix()
+                    reading.outside_worktree.append(path)
+                if path in reading.names:
+                    raise InputError(
+                        f"coverage.py reports {reading.names[path]} and {name} as one file {path}"
+                    )
+                reading.names[path] = name
+                reading.files.append(
+                    _condense(path, reporter, analysis, contexts, share.rules, reading)
+                )
+        except NoDataError:
+            pass  # nothing of this share is reported (omit, include): the caller decides
+    return reading
 
 
 def read_coverage(
     data_file: Path,
-    root: Path,
+    *,
+    project: Path,
+    worktree: Path,
+    rules: LayerRules,
     rcfile: Path | None = None,
-    progress: Callable[[int, int], None] = lambda _done, _total: None,
-) -> list[FileCoverage]:
-    """Analyse every Python file measured in ``data_file``; sources are read below ``root``.
+    jobs: int = 1,
+) -> CoverageReading:
+    """Every file ``coverage report`` reports for ``data_file``, keyed by work-tree path.
 
-    ``progress(done, total)`` is called every 250 files and at the end.
+    coverage.py runs in ``project`` (where it finds its configuration and resolves
+    relative paths); reported names are resolved (symlinks too) and made relative to
+    ``worktree``, the top of the git work tree, so that they match ``git diff``.
+    With ``jobs`` > 1 and enough files, that many processes share the analysis.
     """
-    if not data_file.is_file():
-        raise InputError(f"coverage data not found: {data_file}")
-    try:
-        cov = coverage.Coverage(
-            data_file=str(data_file),
-            config_file=str(rcfile) if rcfile and rcfile.is_file() else False,
-        )
-        cov.load()
-        data = cov.get_data()
-        measured = sorted(data.measured_files())
-    except (CoverageException, OSError) as exc:
-        raise InputError(f"cannot read coverage data {data_file}: {exc}") from None
-    if not measured:
-        raise InputError(f"coverage data {data_file} holds no measured files")
-    results = []
-    names = {_relative(name, root): name for name in measured}
-    for rel in unexecuted_sources(cov, root, set(names)):
-        names[rel] = rel  # never imported: analysed with no executed lines
-    for done, (rel, name) in enumerate(sorted(names.items()), start=1):
-        if rel.endswith(".py"):
-            results.append(_analyse_file(cov, data, name, root / rel, rel))
-        if done % PROGRESS_EVERY == 0 or done == len(names):
-            progress(done, len(names))
-    return results
+    whole = _Share(data_file, project, worktree, rules, rcfile, None)
+    parts: list[CoverageReading]
+    names: list[str] = []
+    if jobs > 1:
+        with _loaded(data_file, project, rcfile) as cov:
+            names = sorted(cov.get_data().measured_files())
+    if len(names) >= max(PARALLEL_MIN_FILES, 2):
+        shares = [replace(whole, names=names[index::jobs]) for index in range(jobs)]
+        # spawn: a fresh interpreter per worker, never a fork of a traced process.
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn) as pool:
+            parts = list(pool.map(_read_share, shares))
+    else:
+        parts = [_read_share(whole)]
+    reading = CoverageReading(files=[], branch_data=any(p.branch_data for p in parts))
+    for part in parts:
+        for path, name in part.names.items():
+            if path in reading.names:
+                raise InputError(
+                    f"coverage.py reports {reading.names[path]} and {name} as one file {path}"
+                )
+            reading.names[path] = name
+        reading.files.extend(part.files)
+        reading.outside_worktree.extend(part.outside_worktree)
+        for context, count in part.unattributed.items():
+            reading.unattributed[context] = reading.unattributed.get(context, 0) + count
+    if not reading.files:
+        raise InputError(f"coverage data {data_file}: No data to report.")
+    reading.files.sort(key=lambda f: f.path)
+    return reading
 
 
-def unexecuted_sources(cov: coverage.Coverage, root: Path, measured: set[str]) -> list[str]:
-    """Python files under ``[run] source`` directories that no test imported.
-
-    ``coverage report`` counts them as 0% covered, so the snapshot does too.
-    ``[run] omit`` patterns apply, matched against relative and absolute paths.
-    """
-    sources = cov.get_option("run:source")
-    omit_option = cov.get_option("run:omit")
-    omit = [str(p) for p in omit_option] if isinstance(omit_option, list) else []
-    found = []
-    for source in sources if isinstance(sources, list) else []:
-        base = root / str(source)
-        for path in sorted(base.rglob("*.py")) if base.is_dir() else []:
-            rel = path.relative_to(root).as_posix()
-            absolute = path.resolve().as_posix()
-            skipped = any(fnmatch(rel, p) or fnmatch(absolute, p) for p in omit)
-            if rel not in measured and not skipped:
-                found.append(rel)
-    return found
-
-
-def _analyse_file(
-    cov: coverage.Coverage, data: coverage.CoverageData, name: str, source: Path, rel: str
+def _condense(
+    path: str,
+    reporter: FileReporter,
+    analysis: Analysis,
+    contexts: dict[int, list[str]],
+    rules: LayerRules,
+    reading: CoverageReading,
 ) -> FileCoverage:
-    if not source.is_file():
-        raise InputError(f"source of measured file {rel} not found under {source.parent}")
-    try:
-        reporter = PythonFileReporter(str(source), coverage=cov)
-        statements = reporter.lines()
-        excluded = reporter.excluded_lines()
-        multiline_map = reporter.multiline_map()
-        has_arcs = data.has_arcs()
-        executed = reporter.translate_lines(data.lines(name) or [])
-        analysis = Analysis(
-            precision=2,
-            filename=rel,
-            has_arcs=has_arcs,
-            statements=statements,
-            excluded=excluded,
-            executed=executed,
-            arc_possibilities_set=reporter.arcs() if has_arcs else set(),
-            arcs_executed_set=reporter.translate_arcs(data.arcs(name) or []) if has_arcs else set(),
-            exit_counts=reporter.exit_counts() if has_arcs else {},
-            no_branch=reporter.no_branch_lines() if has_arcs else set(),
-        )
-        by_line = data.contexts_by_lineno(name)
-    except (CoverageException, SyntaxError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot analyse {rel}: {exc}") from None
+    statements = analysis.statements
+    # Python files know their multi-line statements; other reporters (plugins) have none.
+    multiline: dict[int, int] = getattr(reporter, "multiline_map", dict)()
     spans: dict[int, int] = {}
-    for line, first in multiline_map.items():
-        # Multi-line docstrings and excluded code map lines too; keep statements only.
-        if line != first and first in statements:
+    for line, first in multiline.items():
+        # Docstrings and excluded code map lines too: keep statements only.
+        if first in statements:
             spans[first] = max(spans.get(first, first), line)
-    missing_arcs = analysis.missing_branch_arcs()
-    branches = {
-        str(line): [exits, sorted(missing_arcs.get(line, []))]
-        for line, (exits, _taken) in sorted(analysis.branch_stats().items())
-    }
+    branches: dict[str, list[Any]] = {}
+    if analysis.has_arcs:
+        never = analysis.missing_branch_arcs()
+        for line, (exits, _taken) in sorted(analysis.branch_stats().items()):
+            branches[str(line)] = [exits, sorted(never.get(line, []))]
     per_layer: dict[str, set[int]] = {}
-    for line, contexts in by_line.items():
-        first = multiline_map.get(line, line)
+    for line, names in contexts.items():
+        first = multiline.get(line, line)
         if first not in statements:
             continue
-        for context in contexts:
-            per_layer.setdefault(layer_of_context(context), set()).add(first)
+        for context in names:
+            layer = rules.layer_of(context)
+            if layer is None:
+                reading.unattributed[context] = reading.unattributed.get(context, 0) + 1
+            else:
+                per_layer.setdefault(layer, set()).add(first)
     return FileCoverage(
-        path=rel,
+        path=path,
         statements=to_ranges(statements),
         missing=to_ranges(analysis.missing),
         multiline=[[first, last] for first, last in sorted(spans.items())],
         branches=branches,
         layers={layer: to_ranges(lines) for layer, lines in sorted(per_layer.items())},
     )
-
-
-def default_rcfile(root: Path) -> Path | None:
-    """``.coveragerc`` in ``root`` when present (exclusion rules must match the run's)."""
-    candidate = root / ".coveragerc"
-    return candidate if candidate.is_file() else None

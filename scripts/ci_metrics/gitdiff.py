@@ -17,7 +17,7 @@ from scripts.ci_metrics.errors import GitError, InputError
 
 GitRunner = Callable[[Sequence[str], Path], str]
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _OCTAL = re.compile(r"[0-7]{3}")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
@@ -91,11 +91,20 @@ def _new_path(line: str) -> str | None:
 
 
 def parse_diff(text: str, base: str = "") -> Diff:
-    """Parse ``git diff --unified=0`` output into changed lines per file."""
+    """Parse unified diff output (``git diff``, any context size) into changed lines per file.
+
+    Inside a hunk, lines are read by the counts of its ``@@`` header, never by their
+    prefix: an added line whose text starts with ``++ `` reads ``+++ ...`` and must not
+    be taken for the next file's header.
+    """
     diff = Diff(base=base)
     current: str | None = None
     old_path: str | None = None
-    for line in text.splitlines():
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
         if line.startswith("diff --git "):
             current, old_path = None, None
         elif line.startswith("--- "):
@@ -110,11 +119,40 @@ def parse_diff(text: str, base: str = "") -> Diff:
                 diff.changed.setdefault(current, set())
         elif line.startswith("Binary files "):
             diff.binary += 1
-        elif current is not None and (match := _HUNK.match(line)):
-            start = int(match.group(1))
-            count = 1 if match.group(2) is None else int(match.group(2))
-            diff.changed[current].update(range(start, start + count))
+        elif match := _HUNK.match(line):
+            index = _read_hunk(lines, index, match, diff.changed.get(current) if current else None)
     return diff
+
+
+def _read_hunk(
+    lines: list[str], index: int, header: re.Match[str], changed: set[int] | None
+) -> int:
+    """Consume one hunk's body; record added lines in ``changed``; return the next index."""
+    old_left = 1 if header.group(1) is None else int(header.group(1))
+    new_line = int(header.group(2))
+    new_left = 1 if header.group(3) is None else int(header.group(3))
+    while old_left > 0 or new_left > 0:
+        if index >= len(lines):
+            raise InputError(f"malformed diff: hunk {header.group(0)} ends early")
+        body = lines[index]
+        index += 1
+        kind = body[:1]
+        if kind == "\\":  # "\ No newline at end of file" belongs to neither side
+            continue
+        if kind == "+" and new_left > 0:
+            if changed is not None:
+                changed.add(new_line)
+            new_line += 1
+            new_left -= 1
+        elif kind == "-" and old_left > 0:
+            old_left -= 1
+        elif kind in (" ", "") and old_left > 0 and new_left > 0:
+            new_line += 1
+            old_left -= 1
+            new_left -= 1
+        else:
+            raise InputError(f"malformed diff: unexpected line in hunk {header.group(0)}: {body!r}")
+    return index
 
 
 def resolve_base(root: Path, requested: str | None, runner: GitRunner = run_git) -> str:
@@ -133,7 +171,7 @@ def resolve_base(root: Path, requested: str | None, runner: GitRunner = run_git)
 
 def diff_from_git(root: Path, base: str, runner: GitRunner = run_git) -> Diff:
     """Changed lines of the working tree against the merge base of ``base`` and ``HEAD``."""
-    merge_base = runner(["merge-base", base, "HEAD"], root).strip()
+    merge_base = find_merge_base(root, base, runner)
     text = runner(
         [
             "-c",
@@ -150,6 +188,28 @@ def diff_from_git(root: Path, base: str, runner: GitRunner = run_git) -> Diff:
         root,
     )
     return parse_diff(text, base=base)
+
+
+def find_merge_base(root: Path, base: str, runner: GitRunner = run_git) -> str:
+    """The merge base of ``base`` and ``HEAD``; a missing one says why and what to do."""
+    try:
+        return runner(["merge-base", base, "HEAD"], root).strip()
+    except GitError:
+        pass  # exit 1 without a message: no common ancestor in the history at hand
+    try:
+        shallow = runner(["rev-parse", "--is-shallow-repository"], root).strip() == "true"
+    except GitError:
+        shallow = False
+    if shallow:
+        raise GitError(
+            f"the clone is shallow and does not hold the merge base of {base} and HEAD: "
+            "fetch the whole history (actions/checkout with `fetch-depth: 0`, "
+            "or `git fetch --unshallow`)"
+        )
+    raise GitError(
+        f"HEAD has no common history with {base} (unrelated histories): "
+        "pass --base with a ref that HEAD was branched from, or --diff-file"
+    )
 
 
 def diff_from_file(path: Path) -> Diff:

@@ -101,14 +101,26 @@ def layer_ran(snapshot: Snapshot, layer: str) -> bool:
     return layer in snapshot.tests or any(layer in e["layers"] for e in snapshot.files.values())
 
 
-def layer_duration(snapshot: Snapshot, layer: str) -> float | None:
-    """Seconds the layer's test command took (tox timing, else the sum of its tests)."""
+WALL = "wall"  # the layer's test command, timed by tox
+TEST_SUM = "tests"  # the sum of the layer's test durations (no tox result)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How long a layer took, and what the figure measures (``WALL`` or ``TEST_SUM``)."""
+
+    seconds: float
+    kind: str
+
+
+def layer_runtime(snapshot: Snapshot, layer: str) -> Runtime | None:
+    """The layer's wall time from tox's result, else the sum of its test durations."""
     if layer in snapshot.timing:
-        return snapshot.timing[layer].test
+        return Runtime(snapshot.timing[layer].test, WALL)
     results = snapshot.tests.get(layer)
     if not results:
         return None
-    return round(sum(r.duration for r in results.values()), 3)
+    return Runtime(round(sum(r.duration for r in results.values()), 3), TEST_SUM)
 
 
 def layer_summary(snapshot: Snapshot, settings: Settings) -> dict[str, dict[str, Any]]:
@@ -116,9 +128,11 @@ def layer_summary(snapshot: Snapshot, settings: Settings) -> dict[str, dict[str,
     summary: dict[str, dict[str, Any]] = {}
     for layer in settings.layers:
         counts = count_outcomes(snapshot.tests.get(layer, {}))
+        runtime = layer_runtime(snapshot, layer)
         summary[layer] = {
             **counts,
-            "duration": layer_duration(snapshot, layer),
+            "duration": runtime.seconds if runtime else None,
+            "duration_kind": runtime.kind if runtime else None,
             "coverage": layer_line_coverage(snapshot.files, settings, layer)
             if layer_ran(snapshot, layer)
             else None,

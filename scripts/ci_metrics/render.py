@@ -8,8 +8,9 @@ from typing import Any
 
 import jinja2
 
-from scripts.ci_metrics.analysis import Report
-from scripts.ci_metrics.lineranges import format_ranges
+from scripts.ci_metrics.analysis import PullRequest, Report
+from scripts.ci_metrics.lineranges import format_ranges, to_ranges
+from scripts.ci_metrics.metrics import TEST_SUM
 from scripts.ci_metrics.settings import comment_size
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,11 +46,44 @@ def _branches(items: Iterable[tuple[int, int]]) -> str:
     return ", ".join(f"{a}→{'exit' if b < 0 else b}" for a, b in items)
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _foreign(items: Mapping[int, list[str]]) -> str:
+    """``3 lines in 1 range (integration): 28-30``: counts first, then every range."""
     by_layers: dict[str, list[int]] = {}
     for line, layers in items.items():
         by_layers.setdefault("+".join(layers), []).append(line)
-    return "; ".join(f"{format_ranges(lines)} ({who})" for who, lines in sorted(by_layers.items()))
+    ranges = sum(len(to_ranges(lines)) for lines in by_layers.values())
+    head = f"{_plural(len(items), 'line')} in {_plural(ranges, 'range')}"
+    if len(by_layers) == 1:
+        (who, lines), *_ = by_layers.items()
+        return f"{head} ({who}): {format_ranges(lines)}"
+    groups = "; ".join(
+        f"{format_ranges(lines)} ({who})" for who, lines in sorted(by_layers.items())
+    )
+    return f"{head}: {groups}"
+
+
+def _linked_lines(lines: Iterable[int], pr: PullRequest, path: str) -> str:
+    """``[25-27](…R25), [30](…R30)``: each range links to its first line in the diff view."""
+    parts = []
+    for start, end in to_ranges(lines):
+        text = f"{start}" if start == end else f"{start}-{end}"
+        link = pr.line_link(path, start)
+        parts.append(f"[{text}]({link})" if link else text)
+    return ", ".join(parts)
+
+
+def _linked_branches(items: Iterable[tuple[int, int]], pr: PullRequest, path: str) -> str:
+    """``[24→25](…R24)``: each missing branch links to the line it leaves."""
+    parts = []
+    for line, dest in items:
+        text = _branches([(line, dest)])
+        link = pr.line_link(path, line)
+        parts.append(f"[{text}]({link})" if link else text)
+    return ", ".join(parts)
 
 
 def make_environment() -> jinja2.Environment:
@@ -69,6 +103,8 @@ def make_environment() -> jinja2.Environment:
         ranges=format_ranges,
         branches=_branches,
         foreign=_foreign,
+        linked_lines=_linked_lines,
+        linked_branches=_linked_branches,
     )
     return env
 
@@ -82,17 +118,18 @@ def _render(
     *,
     full: bool,
 ) -> str:
-    uncovered = [
-        f
-        for f in (report.diff.files if report.diff else [])
-        if f.missing_lines or f.missing_branches or f.foreign_only
-    ]
+    changed = report.diff.files if report.diff else []
+    uncovered = [f for f in changed if f.missing_lines or f.missing_branches]
+    foreign = [f for f in changed if f.foreign_only]
     return env.get_template("comment.md.j2").render(
         report=report,
         marker=marker,
         show=show,
         dropped=dropped,
         uncovered_files=uncovered,
+        foreign_files=foreign,
+        foreign_count=sum(len(f.foreign_only) for f in foreign),
+        test_sum=TEST_SUM,
         file_limit=len(uncovered) if full else COMMENT_FILE_LIMIT,
         item_limit=10**9 if full else COMMENT_ITEM_LIMIT,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,13 +17,6 @@ from scripts.ci_metrics.errors import SettingsError
 
 T = TypeVar("T")
 
-DEFAULT_LAYERS: Mapping[str, tuple[str, ...]] = {
-    "api": ("apps/api",),
-    "auth": ("apps/auth_service",),
-    "logging": ("logging_lib",),
-    "tooling": ("scripts",),
-    "integration": (),
-}
 GITHUB_COMMENT_LIMIT = 65536
 
 
@@ -52,7 +45,13 @@ class Thresholds:
 class Settings:
     """Everything the verbs need to know about the project."""
 
-    layers: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LAYERS))
+    # Layer name (its static coverage context) -> the paths its tests own, relative to the
+    # top of the git work tree (see :meth:`under`). Empty means not configured.
+    layers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    default_layer: str | None = None
+    # Soft mode, off by default: changed owned files without coverage data are listed
+    # but do not fail the diff gate.
+    allow_unmeasured: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     baseline_window: int = 30
     register_path: str = "tests/docs/test_framework_upgrades/coverage_exceptions.md"
@@ -76,6 +75,28 @@ class Settings:
                 if (path == norm or path.startswith(norm + "/")) and len(norm) > best[0]:
                     best = (len(norm), layer)
         return best[1]
+
+    def under(self, prefix: str) -> Settings:
+        """These settings for a project in the work-tree folder ``prefix`` (``""`` or ``"a/b/"``).
+
+        ``[tool.ci_metrics]`` names owned paths relative to the folder of its
+        ``pyproject.toml``; diffs and snapshots name files relative to the work tree.
+        """
+        if not prefix:
+            return self
+        layers = {
+            name: tuple(f"{prefix}{path}".rstrip("/") for path in paths)
+            for name, paths in self.layers.items()
+        }
+        return replace(self, layers=layers)
+
+    def require_layers(self) -> None:
+        """Refuse to judge coverage without knowing the layers and what each owns."""
+        if not self.layers:
+            raise SettingsError(
+                "no layers configured: add `layers = { <layer> = [<owned paths>], ... }` to "
+                "[tool.ci_metrics] in pyproject.toml, one entry per static coverage context"
+            )
 
     @property
     def marker_html(self) -> str:
@@ -120,6 +141,12 @@ def _positive_number(value: Any) -> float:
     return float(value)
 
 
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TypeError(f"expected a non-empty string, got {value!r}")
@@ -154,6 +181,8 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
     parser = _Parser(table)
     known = {
         "layers",
+        "default_layer",
+        "allow_unmeasured",
         "thresholds",
         "baseline_window",
         "exception_register",
@@ -181,6 +210,8 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
     github = _Parser(parser.get("github", _mapping, empty))
     settings = Settings(
         layers=layers,
+        default_layer=parser.get("default_layer", _text, None),
+        allow_unmeasured=parser.get("allow_unmeasured", _boolean, False),
         thresholds=thresholds,
         baseline_window=parser.get("baseline_window", _positive_int, base.baseline_window),
         register_path=parser.get("exception_register", _text, base.register_path),
@@ -197,6 +228,10 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
             "request_timeout_seconds", _positive_number, base.github_request_timeout
         ),
     )
+    if settings.default_layer is not None and settings.default_layer not in layers:
+        parser.problems.append(
+            f"default_layer: {settings.default_layer!r} is not a configured layer"
+        )
     github_keys = {
         "baseline_workflow",
         "baseline_artifact",

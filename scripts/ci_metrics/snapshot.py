@@ -29,6 +29,7 @@ class Snapshot:
     files: Mapping[str, Mapping[str, Any]]
     tests: Mapping[str, Mapping[str, TestResult]]
     timing: Mapping[str, EnvTiming]
+    branch_data: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document; tests are ``[outcome, seconds, reruns]`` triples to stay small."""
@@ -38,6 +39,7 @@ class Snapshot:
             "created_at": self.created_at,
             "sha": self.sha,
             "run_id": self.run_id,
+            "branch_data": self.branch_data,
             "files": dict(self.files),
             "tests": {
                 layer: {nid: [r.outcome, r.duration, r.reruns] for nid, r in sorted(res.items())}
@@ -58,6 +60,7 @@ def build_snapshot(
     now: datetime,
     sha: str,
     run_id: str,
+    branch_data: bool = True,
 ) -> Snapshot:
     """Assemble a snapshot from what ``collect`` read."""
     return Snapshot(
@@ -67,6 +70,7 @@ def build_snapshot(
         files={f.path: f.to_json() for f in files},
         tests=tests,
         timing=timing,
+        branch_data=branch_data,
     )
 
 
@@ -108,4 +112,8 @@ def load_snapshot(path: Path) -> Snapshot:
         files=files,
         tests=parsed_tests,
         timing=parsed_timing,
+        # Snapshots written before the flag: branch data shows as recorded branches.
+        branch_data=bool(
+            doc.get("branch_data", any(entry.get("branches") for entry in files.values()))
+        ),
     )

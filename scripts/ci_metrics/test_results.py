@@ -11,7 +11,9 @@ from typing import Any
 
 from scripts.ci_metrics.errors import InputError
 
-OUTCOMES = ("passed", "failed", "skipped")
+# xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
+# (a non-strict xfail; strict ones report as failed). Neither is a skip.
+OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
 
 
 @dataclass(frozen=True)
@@ -63,10 +65,12 @@ def read_report_log(path: Path) -> dict[str, TestResult]:
             item.update(outcome="passed", duration=0.0, reruns=item["reruns"] + 1)
             continue
         item["duration"] += float(duration)
+        if "wasxfail" in entry and outcome in ("skipped", "passed"):
+            outcome = "xfailed" if outcome == "skipped" else "xpassed"
         if outcome == "failed":
             item["outcome"] = "failed"
-        elif outcome == "skipped" and item["outcome"] != "failed":
-            item["outcome"] = "skipped"
+        elif outcome in ("skipped", "xfailed", "xpassed") and item["outcome"] != "failed":
+            item["outcome"] = outcome
     return {
         nodeid: TestResult(v["outcome"], round(v["duration"], 6), v["reruns"])
         for nodeid, v in state.items()
@@ -91,8 +95,8 @@ def read_junit(path: Path) -> dict[str, TestResult]:
         outcome = "passed"
         if case.find("failure") is not None or case.find("error") is not None:
             outcome = "failed"
-        elif case.find("skipped") is not None:
-            outcome = "skipped"
+        elif (skipped := case.find("skipped")) is not None:
+            outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
         try:
             duration = float(case.get("time", "0") or 0)
         except ValueError:

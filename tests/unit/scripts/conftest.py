@@ -156,6 +156,7 @@ def built_project(tmp_path_factory):
             "-m",
             "coverage",
             "combine",
+            "--keep",
             "--rcfile=.coveragerc",
             "--data-file=results/coverage/.coverage",
             ".coverage.api",

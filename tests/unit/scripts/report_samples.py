@@ -101,12 +101,14 @@ REGISTER = [
 ]
 
 
-def rich_report(**overrides):
+BASE_RUNS = [([18, 19, 20], 9.0), ([19, 20], 10.0), ([19, 20], 11.0), ([19, 20], 10.0),
+             ([19, 20], 9.5)]  # fmt: skip
+
+
+def rich_report(baseline_runs=5, head_timing=None, **overrides):
     """A report exercising every section of the comment."""
     baseline = empty_baseline(SETTINGS.baseline_window)
-    for index, (lines_missing, duration) in enumerate(
-        [([18, 19, 20], 9.0), ([19, 20], 10.0), ([19, 20], 11.0)]
-    ):
+    for index, (lines_missing, duration) in enumerate(BASE_RUNS[:baseline_runs]):
         files = dict(BASE_FILES)
         files["apps/api/views.py"] = file_entry(
             range(1, 21),
@@ -125,7 +127,7 @@ def rich_report(**overrides):
     head = _snapshot(
         HEAD_FILES,
         HEAD_TESTS,
-        {"api": (1.0, 14.0), "auth": (1.0, 3.0)},
+        {"api": (1.0, 14.0), "auth": (1.0, 3.0)} if head_timing is None else head_timing,
         sha="f" * 40,
         run_id="200",
         created_at=NOW.isoformat(),
@@ -154,4 +156,6 @@ def bare_report():
         register=[],
         pr=PullRequest(),
         now=NOW,
+        no_diff="skipped with --no-diff",
+        diff_skipped=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -134,7 +135,7 @@ def test_collect__writes_snapshot_with_coverage_tests_and_timing(workspace, make
     assert snap["timing"] == {"api": {"setup": 2.0, "test": 5.0}}
     assert snap["created_at"] == NOW.isoformat(timespec="seconds")
     assert "layer api: 3 tests" in err
-    assert "analysed 6/6 source files" in err
+    assert "6 files reported" in err
     assert "wrote" in err
 
 
@@ -202,7 +203,11 @@ def test_report__full_flow_against_baseline_and_git_diff(workspace, make_context
     assert "2 samples" in comment
     assert "| Diff lines (5 changed statements) | 80.00% |" in comment
     assert "[apps/api/views.py](https://github.com/octo/repo/pull/5/files#diff-" in comment
-    assert "| 17 | 15→17 | 4 (auth) |" in comment
+    views = "https://github.com/octo/repo/pull/5/files#diff-" + (
+        hashlib.sha256(b"apps/api/views.py").hexdigest()
+    )
+    assert f"| [17]({views}R17) | [15→17]({views}R15) |" in comment
+    assert "- `apps/api/views.py` (api): 1 line in 1 range (auth): 4" in comment
     assert "tests/api/test_v.py::test_slow" in comment
     assert "Removed: 1" in comment
     assert "Newly skipped: 1" in comment
@@ -249,7 +254,7 @@ def test_report__diff_file_and_no_diff(workspace, make_context, tmp_path):
     diff = tmp_path / "pr.diff"
     diff.write_text(
         "diff --git a/apps/api/views.py b/apps/api/views.py\n--- a/apps/api/views.py\n"
-        "+++ b/apps/api/views.py\n@@ -1 +14,4 @@\n",
+        "+++ b/apps/api/views.py\n@@ -1 +14,4 @@\n-x\n+a\n+b\n+c\n+d\n",
         encoding="utf-8",
     )
     args = ("--snapshot", str(workspace / "out/snapshot.json"), "--output-dir", str(tmp_path / "r"))
@@ -436,3 +441,118 @@ def test_context__default_clock_is_timezone_aware_utc():
     from scripts.ci_metrics.context import Context
 
     assert Context(environ={}).now().utcoffset().total_seconds() == 0
+
+
+def _gate_with_diff(workspace, make_context, tmp_path, diff_text):
+    assert _collect(make_context(), workspace)[0] == 0
+    diff = tmp_path / "pr.diff"
+    diff.write_text(diff_text, encoding="utf-8")
+    return cli(
+        make_context(),
+        workspace,
+        "gate",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--diff-file",
+        str(diff),
+    )
+
+
+NEW_MODULE_DIFF = (
+    "diff --git a/apps/api/new_module.py b/apps/api/new_module.py\nnew file mode 100644\n"
+    "--- /dev/null\n+++ b/apps/api/new_module.py\n@@ -0,0 +1,2 @@\n+A = 1\n+B = 2\n"
+)
+VIEWS_DIFF = (
+    "diff --git a/apps/api/views.py b/apps/api/views.py\n--- a/apps/api/views.py\n"
+    "+++ b/apps/api/views.py\n@@ -1 +1 @@\n-def handler(x):\n+def handler(x):\n"
+)
+
+
+def test_gate__changed_owned_file_without_coverage_data_fails(workspace, make_context, tmp_path):
+    code, out, _err = _gate_with_diff(workspace, make_context, tmp_path, NEW_MODULE_DIFF)
+    assert code == 1
+    expected = "FAIL diff coverage: no coverage data for 1 changed file(s): apps/api/new_module.py"
+    assert expected in out
+    assert "path mismatch" in out
+    assert "never imported" in out
+
+
+def test_gate__unmeasured_file_fails_even_beside_covered_changes(workspace, make_context, tmp_path):
+    code, out, _err = _gate_with_diff(
+        workspace, make_context, tmp_path, VIEWS_DIFF + NEW_MODULE_DIFF
+    )
+    assert code == 1
+    assert "apps/api/new_module.py" in out
+
+
+def test_gate__changed_test_file_outside_owned_paths_is_not_required(
+    workspace, make_context, tmp_path
+):
+    diff = NEW_MODULE_DIFF.replace("apps/api/new_module.py", "tests/test_new.py")
+    code, out, _err = _gate_with_diff(workspace, make_context, tmp_path, diff)
+    assert code == 0, out
+    assert "ok   diff coverage: nothing to measure (no owned Python statement changed)" in out
+
+
+def test_gate__layer_with_a_threshold_but_no_data_fails(workspace, make_context):
+    write(workspace, "pyproject.toml", PYPROJECT.replace("api = 50", "integration = 50"))
+    assert _collect(make_context(), workspace)[0] == 0
+    snapshot = str(workspace / "out/snapshot.json")
+    code, out, _err = cli(make_context(), workspace, "gate", "--snapshot", snapshot, "--no-diff")
+    assert code == 1
+    assert "FAIL integration layer coverage: no data" in out
+
+
+def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
+    assert _collect(make_context(), workspace)[0] == 0
+    from tests.unit.scripts.conftest import git
+
+    git(workspace, "branch", "-q", "-m", "main", "trunk")
+    code, out, _err = cli(
+        make_context(), workspace, "gate", "--snapshot", str(workspace / "out/snapshot.json")
+    )
+    assert code == 1
+    assert "FAIL diff coverage: no diff" in out
+
+
+def test_usable_cpus__without_an_affinity_mask_counts_the_cpus(monkeypatch):
+    from scripts.ci_metrics import commands
+
+    assert commands.usable_cpus() >= 1
+    monkeypatch.delattr(commands.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(commands.os, "cpu_count", lambda: None)
+    assert commands.usable_cpus() == 1
+
+
+def test_collect__combines_the_layers_data_first(workspace, make_context):
+    (workspace / "results/coverage/.coverage").unlink()
+    code, _out, err = _collect(
+        make_context(), workspace, "--combine", str(workspace / ".coverage.api"),
+        "--combine", str(workspace / ".coverage.auth"),
+    )  # fmt: skip
+    assert code == 0, err
+    assert "combining" in err
+    assert (workspace / "results/coverage/.coverage").is_file()
+    assert (workspace / ".coverage.api").is_file()
+
+
+def test_locate__outside_git_the_project_is_its_own_work_tree(tmp_path, make_context):
+    from scripts.ci_metrics.commands import Workspace, locate
+
+    assert locate(tmp_path, make_context()) == Workspace(tmp_path.resolve(), tmp_path.resolve())
+    workspace = Workspace(tmp_path / "tree", tmp_path / "tree")
+    assert workspace.prefix_of(tmp_path / "elsewhere") == ""
+    assert workspace.prefix_of(tmp_path / "tree") == ""
+
+
+def test_collect__notes_files_outside_the_work_tree(workspace, make_context, tmp_path):
+    import coverage
+
+    (tmp_path / "vendored.py").write_text("v = 1\n", encoding="utf-8")
+    data = coverage.CoverageData(basename=str(workspace / "results/coverage/.coverage"))
+    data.read()
+    data.add_arcs({str(tmp_path / "vendored.py"): [(-1, 1), (1, -1)]})
+    data.write()
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    assert "1 reported file(s) lie outside the git work tree" in err

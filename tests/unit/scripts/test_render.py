@@ -143,7 +143,7 @@ def test_report_model__runtime_status_sparkline_and_links():
     assert rows["api"].runtime_status == "above p95"
     assert rows["auth"].runtime_status == "within band"
     assert rows["integration"].runtime_status == "no baseline"
-    assert report.sparkline == "▅██▁"
+    assert report.sparkline == "▅████▁"
     assert replace(report, trend=[80.0]).sparkline == ""
     assert replace(report, trend=[80.0, 80.0]).sparkline == "▁▁"
     assert PullRequest().diff_link("a.py") is None
@@ -164,7 +164,7 @@ def test_human_age(then, expected):
     assert human_age(then, NOW) == expected
 
 
-def test_build_report__layer_that_did_not_run_is_not_measured(make_snapshot, settings):
+def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
     from scripts.ci_metrics.analysis import build_report
@@ -191,4 +191,102 @@ def test_build_report__layer_that_did_not_run_is_not_measured(make_snapshot, set
         rows = {row.name: row for row in report.layers}
         assert rows["api"].coverage == 100.0
         assert rows["auth"].coverage is None
-        assert report.gates[0].describe() == "auth layer coverage: nothing to measure"
+        assert not report.gates[0].passed
+        assert report.gates[0].describe() == (
+            "auth layer coverage: no data: the auth tests did not run, "
+            "or recorded no `auth` coverage context"
+        )
+
+
+def test_render_comment__uncovered_ranges_link_to_their_lines_in_files_changed():
+    comment = render_comment(rich_report(), MARKER, 65536)
+    anchor = "https://github.com/octo/repo/pull/42/files#diff-" + (
+        "f2d6db88f906a75f630c801162b51bda4cfc778f2dfe6f6ca9a560c48f832654"
+    )
+    assert f"[25-27]({anchor}R25)" in comment
+    assert f"[24→25]({anchor}R24)" in comment
+
+
+def test_render_comment__lists_only_files_with_uncovered_lines_or_branches():
+    comment = render_comment(rich_report(), MARKER, 65536)
+    table = comment.split("### Changed files with uncovered lines", 1)[1].split("###", 1)[0]
+    assert "apps/api/views.py" in table
+    assert "apps/auth_service/tokens.py" not in table  # covered, only by another layer
+
+
+def test_render_comment__lines_covered_only_by_another_layer_are_summarised():
+    report = rich_report()
+    scattered = {line: ["integration"] for line in range(1, 140, 2)}
+    report.diff.files.append(
+        FileDiff(path="apps/api/wide.py", owner="api", statements=70, covered=70,
+                 foreign_only=scattered)
+    )  # fmt: skip
+    comment = render_comment(report, MARKER, 65536)
+    section = comment.split("### Covered only by another layer", 1)[1]
+    summary, details = section.split("<details>", 1)
+    assert "75 changed statement(s) in 3 file(s) ran only under another layer's tests" in summary
+    assert "1, 3, 5" not in summary
+    assert "`apps/api/wide.py` (api): 70 lines in 70 ranges (integration)" in details
+    assert "1, 3, 5, 7" in details
+
+
+def test_render_comment__register_sentence_only_when_an_entry_applies():
+    without = render_comment(rich_report(register=[]), MARKER, 65536)
+    assert "### Failed gates" in without
+    assert "exception register" not in without
+    unrelated = [e for e in rich_report().exceptions if e.module == "apps.auth_service.keys"]
+    assert "leave out the modules" not in render_comment(
+        rich_report(register=unrelated), MARKER, 65536
+    )
+    assert "leave out the modules" in render_comment(rich_report(), MARKER, 65536)
+
+
+def test_report_model__runtime_flag_needs_five_samples_and_a_real_excess():
+    rows = {row.name: row for row in rich_report(baseline_runs=3).layers}
+    assert rows["api"].runtime_status == "too few samples"
+    comment = render_comment(rich_report(baseline_runs=3), MARKER, 65536)
+    assert "above p95" not in comment
+    assert "10.0s median (3 runs; a p95 needs 5)" in comment
+
+
+def test_render_comment__runtime_says_what_it_measures():
+    comment = render_comment(rich_report(), MARKER, 65536)
+    assert "| 14.0s |" in comment  # tox's wall time of the layer
+    report = rich_report(head_timing={})
+    comment = render_comment(report, MARKER, 65536)
+    assert "| 2.8s Σ |" in comment  # sum of the test durations
+    assert "Σ: sum of the layer's test durations" in comment
+
+
+def test_render_comment__xfail_and_xpass_apart_from_skipped():
+    comment = render_comment(rich_report(), MARKER, 65536)
+    assert "| Layer | Passed | Failed | Skipped | xfail / xpass |" in comment
+
+
+def test_foreign_filter__several_layer_groups_each_get_their_ranges():
+    from scripts.ci_metrics.render import _foreign
+
+    assert _foreign({1: ["api"], 2: ["api"], 9: ["auth", "e2e"]}) == (
+        "3 lines in 2 ranges: 1-2 (api); 9 (auth+e2e)"
+    )
+
+
+def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_snapshot, settings):
+    from dataclasses import replace as dc_replace
+
+    from scripts.ci_metrics.analysis import build_report
+    from scripts.ci_metrics.settings import Thresholds
+    from tests.unit.scripts.conftest import file_entry
+
+    settings = dc_replace(settings, thresholds=Thresholds(80, 80, None, {}))
+    for files, problem in (
+        ({"apps/api/a.py": file_entry([])}, "no statements measured"),
+        ({"apps/api/a.py": file_entry([1], layers={"api": [1]})}, "no branch data"),
+    ):
+        snapshot = dc_replace(make_snapshot(files=files), branch_data=False)
+        report = build_report(
+            snapshot=snapshot, baseline=None, diff=None, settings=settings, register=[],
+            pr=PullRequest(), now=NOW, diff_skipped=True,
+        )  # fmt: skip
+        assert not report.passed
+        assert any(problem in gate.describe() for gate in report.gates)

@@ -112,3 +112,26 @@ def test_owning_layer__longest_prefix_wins():
     s = Settings(layers={"outer": ("apps",), "inner": ("apps/api",)})
     assert s.owning_layer("apps/api/x.py") == "inner"
     assert s.owning_layer("apps/other.py") == "outer"
+
+
+def test_parse_settings__default_layer_and_soft_mode_are_checked():
+    s = parse_settings({"layers": {"unit": ["src"]}, "default_layer": "unit",
+                        "allow_unmeasured": True})  # fmt: skip
+    assert (s.default_layer, s.allow_unmeasured) == ("unit", True)
+    with pytest.raises(SettingsError) as info:
+        parse_settings({"layers": {"unit": ["src"]}, "default_layer": "e2e",
+                        "allow_unmeasured": "yes"})  # fmt: skip
+    assert "default_layer: 'e2e' is not a configured layer" in str(info.value)
+    assert "allow_unmeasured: expected true or false, got 'yes'" in str(info.value)
+
+
+def test_settings_under__rebases_owned_paths_onto_the_work_tree():
+    s = Settings(layers={"unit": ("src/pkg",), "e2e": ()})
+    assert s.under("") is s
+    assert s.under("python/").layers == {"unit": ("python/src/pkg",), "e2e": ()}
+    assert s.under("python/").owning_layer("python/src/pkg/a.py") == "unit"
+
+
+def test_require_layers__names_what_to_add():
+    with pytest.raises(SettingsError, match=r"no layers configured: add `layers = "):
+        Settings().require_layers()

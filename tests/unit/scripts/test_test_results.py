@@ -64,7 +64,9 @@ def test_read_report_log__final_attempt_outcome_duration_and_reruns(tmp_path):
     assert results["t::flaky"].flaky
     assert results["t::bad"].outcome == "failed"
     assert results["t::skip"] == TestResult("skipped", 0.0, 0)
-    assert count_outcomes(results) == {"passed": 1, "failed": 1, "skipped": 1}
+    assert count_outcomes(results) == {
+        "passed": 1, "failed": 1, "skipped": 1, "xfailed": 0, "xpassed": 0,
+    }  # fmt: skip
 
 
 def test_read_report_log__bad_json_line_names_the_line(tmp_path):
@@ -174,3 +176,38 @@ def test_read_tox_results__bad_file_is_input_error(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         read_tox_results([path])
+
+
+def test_read_report_log__xfail_and_xpass_are_counted_apart_from_skipped(tmp_path):
+    path = tmp_path / "report-log.jsonl"
+    lines = [
+        {"nodeid": "t::xf", "when": "call", "outcome": "skipped", "wasxfail": "bug 1"},
+        {"nodeid": "t::xp", "when": "call", "outcome": "passed", "wasxfail": ""},
+        {"nodeid": "t::s", "when": "setup", "outcome": "skipped"},
+    ]
+    path.write_text(
+        "".join(
+            json.dumps({"$report_type": "TestReport", "duration": 0.1, **e}) + "\n" for e in lines
+        ),
+        encoding="utf-8",
+    )
+    results = read_report_log(path)
+    assert {n: r.outcome for n, r in results.items()} == {
+        "t::xf": "xfailed",
+        "t::xp": "xpassed",
+        "t::s": "skipped",
+    }
+    assert count_outcomes(results) == {
+        "passed": 0, "failed": 0, "skipped": 1, "xfailed": 1, "xpassed": 1,
+    }  # fmt: skip
+
+
+def test_read_junit__xfail_is_not_a_skip(tmp_path):
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        '<testsuites><testsuite><testcase classname="t" name="xf" time="0.1">'
+        '<skipped type="pytest.xfail" message="expected test failure">bug</skipped>'
+        "</testcase></testsuite></testsuites>",
+        encoding="utf-8",
+    )
+    assert read_junit(path)["t::xf"].outcome == "xfailed"

@@ -132,7 +132,7 @@ def test_workflows__every_tox_env_named_exists():
         for env in layer_calls(workflow):
             named.add(env)
             assert env in envs, f"{workflow}: unknown layer {env}"
-    assert {"lint", "docs", "coverage", "api", "integration"} <= named
+    assert {"lint", "docs", "html", "api", "integration"} <= named
 
 
 def test_workflows__every_ci_metrics_verb_exists():
@@ -171,7 +171,9 @@ def tox_default_workers(env):
 
 @pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
 def test_layer_matrix__equals_tox_ci_label(workflow):
-    ci_layers = [env for env in tox_label("ci") if env not in ("lint", "coverage", "report")]
+    ci_layers = [
+        env for env in tox_label("ci") if env not in ("lint", "coverage", "html", "report")
+    ]
     assert sorted(layer_calls(workflow)) == sorted(ci_layers)
 
 
