@@ -4,13 +4,15 @@ A :class:`LoggingConfig` is a frozen pydantic model, checked when it is built:
 every problem is collected and reported in one :class:`LoggingConfigError`, on
 one line, naming each field (or, from :meth:`LoggingConfig.from_environ`, each
 ``LOG_*`` variable) and never echoing a value. The environment is read only by
-:meth:`LoggingConfig.from_environ`, and only ``LOG_*`` variables: an unknown
-one is refused, since a typo such as ``LOG_REDACT_KEY`` would silently leave
-secrets unredacted.
+:meth:`LoggingConfig.from_environ`, and only ``LOG_*`` variables: one whose name
+is close to a known one is refused, since a typo such as ``LOG_REDACT_KEY``
+would silently leave secrets unredacted; other names are ignored (the
+environment is shared with other programs).
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -168,14 +170,19 @@ class LoggingConfig(BaseModel):
         ``LOG_HTTP_URL``, ``LOG_HTTP_TIMEOUT``, ``LOG_HTTP_BATCH_SIZE``,
         ``LOG_HTTP_MAX_RETRIES``, ``LOG_HTTP_RETRY_BUDGET_SECONDS``,
         ``LOG_QUEUE_SIZE``, ``LOG_SYNCHRONOUS`` (true/false/1/0/yes/no/on/off),
-        ``LOG_REDACT_KEYS`` (comma-separated). Any other ``LOG_*`` variable is
-        an error.
+        ``LOG_REDACT_KEYS`` (comma-separated). A ``LOG_*`` variable whose name
+        is close to one of these is refused as a typo; other ``LOG_*`` names
+        belong to someone else and are ignored.
         """
         # Strings, parsed by each field's type (pydantic's lax mode: "30" -> 30).
+        # The environment is shared: an unknown LOG_* name is ignored unless it
+        # is close to a known one, i.e. a typo that must not pass unnoticed.
+        known = {PREFIX + field.upper() for field in cls.model_fields}
         values: dict[str, Any] = {
             name.removeprefix(PREFIX).lower(): raw.strip()
             for name, raw in environ.items()
             if name.startswith(PREFIX)
+            and (name in known or difflib.get_close_matches(name, known, n=1, cutoff=0.8))
         }
         try:
             return cls(**values)

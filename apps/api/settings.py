@@ -1,11 +1,13 @@
 """Typed settings of the API, parsed from an explicit environment mapping.
 
 Every variable is named ``API_*``. :meth:`Settings.from_environ` validates all of
-them and raises one :class:`SettingsError` that lists every missing, invalid or
-unknown variable, so a misconfigured deployment is fixed in one round trip. An
-``API_*`` variable that is not in the table below is refused (with the closest
-known name): a typo such as ``API_RATE_LIMT`` would otherwise leave the
-default in force without a word. Blank values count as unset.
+them and raises one :class:`SettingsError` that lists every missing or invalid
+variable, so a misconfigured deployment is fixed in one round trip. An
+``API_*`` variable whose name is close to one in the table below is refused as
+a typo (``API_RATE_LIMT``: did you mean ``API_RATE_LIMIT``?), since it would
+otherwise leave the default in force without a word; other ``API_*`` names
+belong to someone else (a Kubernetes Service named ``api`` sets
+``API_SERVICE_HOST`` in every pod) and are ignored. Blank values count as unset.
 
 ========================================  ==============================  ==========
 variable                                  meaning                         default
@@ -42,6 +44,7 @@ from apps.kernel.settings import (
     RateLimit,
     SecureHttpUrl,
     SettingsModel,
+    environment_values,
     one_line,
     problems_of,
     storage_url,
@@ -83,11 +86,7 @@ class Settings(SettingsModel):
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
         """Parse the ``API_*`` variables of ``environ``; raise one :class:`SettingsError`."""
-        values = {
-            name.removeprefix(PREFIX).lower(): raw.strip()
-            for name, raw in environ.items()
-            if name.startswith(PREFIX) and raw.strip()
-        }
+        values = environment_values(environ, PREFIX, cls.model_fields)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:

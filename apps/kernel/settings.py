@@ -14,7 +14,7 @@ value, since a misplaced secret must not reach a log through an error message.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -30,6 +30,9 @@ class SettingsModel(BaseModel):
 
     model_config = SETTINGS_CONFIG
 
+
+#: How alike (difflib's ratio) an unknown name must be to a known one to count as its typo.
+TYPO_CUTOFF = 0.8
 
 #: Hosts whose traffic never leaves the machine, so plain http cannot be tampered with.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -100,7 +103,7 @@ def dotted_name(location: Location) -> str:
 def _message(item: Any, where: str, known: Collection[str]) -> str:
     kind = item["type"]
     if kind == "extra_forbidden":
-        close = difflib.get_close_matches(where, list(known), n=1, cutoff=0.8)
+        close = difflib.get_close_matches(where, list(known), n=1, cutoff=TYPO_CUTOFF)
         return "is not a known setting" + (f" (did you mean {close[0]}?)" if close else "")
     if kind in ("value_error", "assertion_error"):
         # Our validators raise ValueError with the problem in our own words.
@@ -113,6 +116,27 @@ def _message(item: Any, where: str, known: Collection[str]) -> str:
 
 def _plain(value: object) -> object:
     return value.replace("'", "") if isinstance(value, str) else value
+
+
+def environment_values(
+    environ: Mapping[str, str], prefix: str, fields: Collection[str]
+) -> dict[str, str]:
+    """The non-blank ``<prefix>*`` variables of ``environ`` as ``{field: value}``.
+
+    The environment is shared with everything else in the process's world (a
+    Kubernetes Service named ``api`` gives every pod ``API_SERVICE_HOST`` and
+    ``API_PORT``), so an unknown variable is ignored, unless its name is close
+    to a known one: that is a typo (``API_RATE_LIMT``) which would leave the
+    default in force without a word, so it is kept for validation to refuse.
+    """
+    known = {prefix + field.upper() for field in fields}
+    values = {}
+    for name, raw in environ.items():
+        if not name.startswith(prefix) or not raw.strip():
+            continue
+        if name in known or difflib.get_close_matches(name, known, n=1, cutoff=TYPO_CUTOFF):
+            values[name.removeprefix(prefix).lower()] = raw.strip()
+    return values
 
 
 def one_line(problems: Iterable[str]) -> str:

@@ -151,15 +151,24 @@ def test_from_environ__plain_http_jwks_url_on_loopback__accepted(url):
     assert Settings.from_environ({**REQUIRED, "API_JWKS_URL": url}).jwks_url == url
 
 
-def test_from_environ__unknown_api_variable__refused_with_the_closest_name():
+def test_from_environ__a_typo_of_a_known_variable__refused_with_the_closest_name():
     """A typo would otherwise leave the default in force without a word."""
     with pytest.raises(SettingsError) as caught:
-        Settings.from_environ({**REQUIRED, "API_RATE_LIMT": "5/minute", "API_COLOUR": "blue"})
+        Settings.from_environ({**REQUIRED, "API_RATE_LIMT": "5/minute", "API_JWKS_URI": "x"})
     assert caught.value.problems == [
         "API_RATE_LIMT: is not a known setting (did you mean API_RATE_LIMIT?)",
-        "API_COLOUR: is not a known setting",
+        "API_JWKS_URI: is not a known setting (did you mean API_JWKS_URL?)",
     ]
     assert "5/minute" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "name", ["API_SERVICE_HOST", "API_PORT", "API_PORT_8080_TCP_ADDR", "API_KEY", "API_COLOUR"]
+)
+def test_from_environ__other_api_variables__ignored(name):
+    """The environment is shared: a Kubernetes Service named ``api`` gives every pod
+    ``API_SERVICE_HOST`` and ``API_PORT_*``; the API must still start."""
+    assert Settings.from_environ({**REQUIRED, name: "10.0.0.7"}) == Settings.from_environ(REQUIRED)
 
 
 def test_from_environ__other_prefixes__ignored():

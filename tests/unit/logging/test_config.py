@@ -122,11 +122,17 @@ class TestFromEnviron:
         for value in ("many", "soon", "maybe", "chatty"):
             assert value not in str(caught.value)
 
-    def test_from_environ__unknown_log_variable_is_refused(self):
+    def test_from_environ__a_typo_of_a_known_variable_is_refused(self):
         """A typo such as LOG_REDACT_KEY would silently leave a secret unredacted."""
         with pytest.raises(LoggingConfigError) as caught:
             LoggingConfig.from_environ({"LOG_REDACT_KEY": "pin", "LOG_LEVEL": "debug"})
         assert caught.value.problems == ["LOG_REDACT_KEY: is not a known setting"]
+
+    @pytest.mark.parametrize("name", ["LOG_DIR", "LOG_ROTATE", "LOG_SERVICE_HOST"])
+    def test_from_environ__other_log_variables_are_ignored(self, name):
+        """The environment is shared with other programs (a platform's LOG_DIR)."""
+        config = LoggingConfig.from_environ({name: "/var/log", "LOG_LEVEL": "debug"})
+        assert config == LoggingConfig.from_environ({"LOG_LEVEL": "debug"})
 
     def test_from_environ__non_finite_budget_is_refused(self):
         with pytest.raises(LoggingConfigError) as caught:
