@@ -23,12 +23,17 @@ class CloseRace:
     """Producer threads submitting to a dispatcher until it is closed.
 
     A producer about to make a C call in the dispatcher's code (the queue's
-    ``len`` or ``append`` inside submit()) once closing has begun is held
-    there until :meth:`let_held_producers_finish`.
+    ``len`` or ``append`` inside submit()) yields the interpreter there, so
+    close() tends to begin while it is inside submit(); once closing has
+    begun it is held there until :meth:`let_held_producers_finish`. With
+    *after_queuing*, only the queue's ``append`` counts, and the producer is
+    held just after it: its line is queued, submit() has not returned.
     """
 
-    def __init__(self, producers):
+    def __init__(self, producers, *, after_queuing=False):
         self.accepted = [[] for _ in range(producers)]
+        self._after_queuing = after_queuing
+        self._hold_at = "c_return" if after_queuing else "c_call"
         self._sent = [0] * producers
         self._release = threading.Event()
         self._threads = [
@@ -57,8 +62,13 @@ class CloseRace:
             thread.join(timeout=10)
 
     def _hold_while_closing(self, frame, event, arg):
-        inside_dispatcher = event == "c_call" and frame.f_code.co_filename == DISPATCHER_FILE
-        if inside_dispatcher and self._dispatcher.closed:
+        if frame.f_code.co_filename != DISPATCHER_FILE:
+            return
+        if self._after_queuing and getattr(arg, "__name__", None) != "append":
+            return
+        if event == "c_call":
+            time.sleep(0)  # yield, so that close() tends to begin right here
+        if event == self._hold_at and self._dispatcher.closed:
             self._release.wait(timeout=10)
 
     def _produce(self, index):
@@ -313,23 +323,36 @@ class TestAsynchronousDelivery:
         threading.Event().wait(0.25)  # the worker idles meanwhile
         assert time.process_time() - used < 0.05
 
+    @pytest.mark.parametrize(
+        "held_until", ["close retried", "sinks closing", "sinks closing, line queued"]
+    )
     def test_dispatcher__a_submit_racing_with_close_delivers_or_counts_its_line(
-        self, make_dispatcher, registry, tight_switching
+        self, make_dispatcher, registry, held_until
     ):
         """Every line submit() accepted is delivered; every other one is counted as dropped.
 
-        Producers keep submitting until close(). One caught inside submit()
-        when close() begins is held there until the sinks are being closed
-        (close() has drained the queue for the last time), then finishes:
-        the worst moment for its line to arrive. About half the rounds catch one.
+        Producers keep submitting until close(); one caught inside submit()
+        when close() begins is held there, then finishes at a bad moment:
+        after a close() that gave up on a stuck sink (its line queues behind
+        the stop marker, for the next close() to deliver), or once close()
+        has drained the queue for the last time - either before queuing its
+        line or just after. Nearly every round catches a producer.
         """
-        producers, rounds = 3, 40
+        producers, rounds = 3, 5
         submitted = delivered = 0
         for _ in range(rounds):
-            race = CloseRace(producers)
-            sink = ClosingSink(on_close=race.let_held_producers_finish)
-            dispatcher = make_dispatcher([sink], queue_size=1_000_000)
-            race.start(dispatcher)
+            race = CloseRace(producers, after_queuing=held_until.endswith("line queued"))
+            if held_until == "close retried":
+                sink = GatedSink()
+                dispatcher = make_dispatcher([sink], queue_size=1_000_000)
+                race.start(dispatcher)
+                assert dispatcher.close(timeout=0.05) is False  # the worker is stuck in the sink
+                race.let_held_producers_finish()
+                sink.open()
+            else:
+                sink = ClosingSink(on_close=race.let_held_producers_finish)
+                dispatcher = make_dispatcher([sink], queue_size=1_000_000)
+                race.start(dispatcher)
             assert dispatcher.close(timeout=10)
             race.join()
 
