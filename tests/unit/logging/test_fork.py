@@ -7,7 +7,7 @@ import structlog
 
 import logging_lib
 from logging_lib import LoggingConfig, RotatingFileSink
-from tests.unit.logging.fakes import LockHoldingSink
+from tests.unit.logging.fakes import ForkCountingSink, LockHoldingSink
 
 
 def _fork():
@@ -81,3 +81,24 @@ def test_forked_child__logs_although_the_parent_worker_held_a_sink_lock(make_dis
     assert os.waitstatus_to_exitcode(status) == 0
     assert dispatcher.flush(timeout=10)
     assert sink.lines == ["first", "queued in the parent"]
+
+
+def test_forked_child__resets_each_dispatcher_once(make_dispatcher):
+    """However many dispatchers a process built, a child resets each one once."""
+    sinks = [ForkCountingSink(name="a"), ForkCountingSink(name="b")]
+    dispatchers = [make_dispatcher([sink]) for sink in sinks]
+
+    pid = _fork()
+    if pid == 0:
+        code = 3
+        try:
+            signal.alarm(20)
+            delivered = all(d.submit("child") and d.flush(timeout=5) for d in dispatchers)
+            once = [sink.after_forks for sink in sinks] == [1, 1]
+            code = 0 if delivered and once else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [sink.after_forks for sink in sinks] == [0, 0]  # the parent is not reset
