@@ -36,6 +36,7 @@ class CloseRace:
         self._hold_at = "c_return" if after_queuing else "c_call"
         self._sent = [0] * producers
         self._release = threading.Event()
+        self.held = 0  # producers caught inside submit() as closing began
         self._threads = [
             threading.Thread(target=self._produce, args=(i,)) for i in range(producers)
         ]
@@ -69,6 +70,7 @@ class CloseRace:
         if event == "c_call":
             time.sleep(0)  # yield, so that close() tends to begin right here
         if event == self._hold_at and self._dispatcher.closed:
+            self.held += 1
             self._release.wait(timeout=10)
 
     def _produce(self, index):
@@ -339,7 +341,7 @@ class TestAsynchronousDelivery:
         line or just after. Nearly every round catches a producer.
         """
         producers, rounds = 3, 5
-        submitted = delivered = 0
+        submitted = delivered = held = 0
         for _ in range(rounds):
             race = CloseRace(producers, after_queuing=held_until.endswith("line queued"))
             if held_until == "close retried":
@@ -362,6 +364,8 @@ class TestAsynchronousDelivery:
             assert by_producer == race.accepted
             submitted += race.submitted
             delivered += len(sink.lines)
+            held += race.held
+        assert held > 0, "no producer was inside submit() when close() began: nothing was tested"
         dropped = metric_value(registry, "log_events_dropped_total", reason="closed")
         assert delivered + dropped == submitted
 
