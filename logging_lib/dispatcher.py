@@ -283,7 +283,7 @@ class _ForkRegistry:
 
     def __init__(self) -> None:
         self._dispatchers: weakref.WeakSet[Dispatcher] = weakref.WeakSet()
-        self._hooked = False  # pragma: no mutate - None reads the same
+        self._hooked = False
 
     def add(self, dispatcher: Dispatcher) -> None:
         if not self._hooked:

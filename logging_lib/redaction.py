@@ -132,12 +132,12 @@ class Redactor:
                 event_dict[key] = REDACTED
             elif type(value) in _SCALARS:
                 continue
-            elif type(value) is str:  # pragma: no mutate - fast path of the else branch
+            elif isinstance(value, str):
                 if "eyJ" in value or " " in value or "\t" in value:
                     event_dict[key] = redact_text(value)
-            else:
+            elif not isinstance(value, _NUMBERS):
                 try:
-                    event_dict[key] = self._redact_value(value, 1, set())
+                    event_dict[key] = self._redact_other(value, 1, set())
                 except Exception:  # noqa: BLE001 - what cannot be checked is not shown
                     event_dict[key] = REDACTED
         return event_dict
@@ -148,6 +148,10 @@ class Redactor:
             return redact_text(value)
         if value is None or isinstance(value, _NUMBERS):
             return value
+        return self._redact_other(value, depth, walking)
+
+    def _redact_other(self, value: Any, depth: int, walking: set[int]) -> Any:
+        """:meth:`_redact_value` of what is neither text nor a number."""
         walk: Callable[[Any, int, set[int]], Any]
         if isinstance(value, _SEQUENCES):
             walk = self._redact_items

@@ -20,6 +20,14 @@ class Opaque:
         raise RuntimeError("no repr")
 
 
+class Port(int):
+    pass
+
+
+class Text(str):
+    pass
+
+
 def nested(kind, levels, leaf):
     """*levels* containers of *kind* (dict, list or tuple), one inside the other, around *leaf*."""
     node = leaf
@@ -223,12 +231,16 @@ class TestNesting:
         assert redact({"value": Opaque()}) == {"value": "<unrepresentable Opaque>"}
 
     def test_redactor__keeps_numbers_of_any_numeric_type(self, redact):
-        class Port(int):
-            pass
-
-        event = redact({"ports": [Port(8080), 1.5, True, None]})
-        assert event == {"ports": [8080, 1.5, True, None]}
+        event = redact({"port": Port(8080), "ports": [Port(8080), 1.5, True, None]})
+        assert event == {"port": 8080, "ports": [8080, 1.5, True, None]}
+        assert type(event["port"]) is Port
         assert type(event["ports"][0]) is Port
+
+    def test_redactor__scrubs_text_of_any_string_type(self, redact):
+        assert redact({"note": Text(f"got {JWT}"), "notes": [Text(JWT)]}) == {
+            "note": f"got {REDACTED}",
+            "notes": [REDACTED],
+        }
 
     def test_redactor__a_value_that_cannot_be_walked_is_hidden(self, redact):
         class ChangingMapping(Mapping):
