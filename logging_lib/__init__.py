@@ -18,11 +18,12 @@ from logging_lib.config import LoggingConfig, LoggingConfigError
 from logging_lib.dispatcher import Dispatcher
 from logging_lib.http_sink import HttpSink, HttpSinkError
 from logging_lib.metrics import LoggingMetrics
-from logging_lib.redaction import REDACTED, Redactor
+from logging_lib.redaction import CYCLE, REDACTED, Redactor
 from logging_lib.runtime import LoggingRuntime, active_runtime, configure, get_logger, reset
 from logging_lib.sinks import MemorySink, RotatingFileSink, Sink, StreamSink
 
 __all__ = [
+    "CYCLE",
     "REDACTED",
     "Dispatcher",
     "HttpSink",

@@ -2,10 +2,11 @@
 
 The caller's side is :meth:`Dispatcher.submit`: it never blocks and never
 raises; when the bounded queue is full the line is dropped and counted. A single
-daemon worker drains the queue in batches and hands each batch to every sink; a
-sink that raises is counted and skipped for that batch, the others still get
-it. In synchronous mode there is no queue and no thread: ``submit`` delivers the
-batch itself through the same delivery code.
+daemon worker thread, named ``logging_lib-dispatcher``, drains the queue in
+batches of at most 512 lines and hands each batch to every sink; a sink that
+raises is counted and skipped for that batch, the others still get it. In
+synchronous mode there is no queue and no thread: ``submit`` delivers the batch
+itself through the same delivery code.
 
 After ``fork()`` the child gets a fresh, empty queue and starts its own worker
 on first use; lines still queued in the parent are the parent's to deliver.
@@ -23,9 +24,13 @@ from collections.abc import Callable, Sequence
 from logging_lib.metrics import DROP_CLOSED, DROP_QUEUE_FULL, LoggingMetrics
 from logging_lib.sinks import Sink
 
-# Ends the worker loop; queued behind every line accepted before close().
-_STOP = object()
 _MAX_BATCH = 512
+
+# The phases of a dispatcher's life, in order; close() moves it forward only.
+_OPEN = 0  # lines are accepted
+_CLOSING = 1  # close() was called: no line is accepted; the worker finishes the queue
+_SEALED = 2  # the worker is gone; close() delivers what is left on its own thread
+_FINISHED = 3  # every accepted line was delivered and the sinks are closed
 
 
 class _FlushMarker:
@@ -35,11 +40,19 @@ class _FlushMarker:
         self.done = threading.Event()
 
 
+class _Stop:
+    """Ends the worker loop; queued by close() behind every line accepted before."""
+
+
+_STOP = _Stop()
+_Item = str | _FlushMarker | _Stop
+
+
 class Dispatcher:
     """Hands rendered lines to sinks from a background worker (or synchronously).
 
     Args:
-        sinks: destinations; each receives every delivered line.
+        sinks: destinations; each receives every delivered line, in batches.
         metrics: where drops, sink errors, queue depth and flush time are counted.
         queue_size: lines that may wait for the worker before ``submit`` drops.
             Producers racing for the last free slot may overshoot it by at most
@@ -64,8 +77,7 @@ class Dispatcher:
         self._metrics = metrics
         self._queue_size = queue_size
         self._clock = clock
-        self._closed = False
-        self._finished = False
+        self._phase = _OPEN
         self._reset()
         metrics.track_queue_depth(self.queue_depth)
         if not synchronous:
@@ -77,14 +89,13 @@ class Dispatcher:
         # The queue is a deque: append/popleft are atomic, so the hot path
         # (submit) takes no lock; the worker sleeps on an Event that producers
         # set only when it announced it is idle.
-        self._items: deque[object] = deque()
+        self._items: deque[_Item] = deque()
         self._wakeup = threading.Event()
-        self._idle = False
+        self._idle = False  # pragma: no mutate - a hint sparing wake-ups; the worker sets its own
         self._lifecycle = threading.Lock()
         self._closing = threading.Lock()
         self._deliver_lock = threading.Lock()
         self._worker: threading.Thread | None = None
-        self._stop_queued = False
 
     def after_fork_in_child(self) -> None:
         """Start over in a forked child: empty queue, fresh locks, worker started on next use.
@@ -102,15 +113,15 @@ class Dispatcher:
     @property
     def closed(self) -> bool:
         """True once :meth:`close` was called."""
-        return self._closed
+        return self._phase != _OPEN
 
     def queue_depth(self) -> int:
-        """Lines accepted but not yet taken by the worker."""
+        """Lines accepted but not yet taken by the worker (a pending flush counts as one)."""
         return len(self._items)
 
     def submit(self, line: str) -> bool:
         """Queue *line* for delivery without blocking; False if it was dropped."""
-        if self._closed:
+        if self._phase != _OPEN:
             self._metrics.dropped.labels(DROP_CLOSED).inc()
             return False
         if self.synchronous:
@@ -125,11 +136,25 @@ class Dispatcher:
         items.append(line)
         if self._idle:
             self._wakeup.set()
+        if self._phase >= _SEALED:
+            # close() began after the check above and has since drained the
+            # queue for the last time: the line is delivered only if that
+            # drain took it.
+            return self._withdraw(items, line)
         return True
+
+    def _withdraw(self, items: deque[_Item], line: str) -> bool:
+        """Take back *line*, queued after close() sealed the queue; True if it was delivered."""
+        try:
+            items.remove(line)  # an equal line queued as late is just as undelivered
+        except ValueError:
+            return True  # close()'s final drain took it
+        self._metrics.dropped.labels(DROP_CLOSED).inc()
+        return False
 
     def _start_worker(self) -> None:
         with self._lifecycle:
-            if self._worker is None and not self._closed:
+            if self._worker is None and self._phase == _OPEN:
                 worker = threading.Thread(
                     target=self._run,
                     args=(self._items, self._wakeup),
@@ -139,7 +164,7 @@ class Dispatcher:
                 worker.start()
                 self._worker = worker
 
-    def _run(self, items: deque[object], wakeup: threading.Event) -> None:
+    def _run(self, items: deque[_Item], wakeup: threading.Event) -> None:
         while True:
             if not items:
                 self._idle = True
@@ -148,30 +173,32 @@ class Dispatcher:
                 if not items:
                     wakeup.wait()
                 wakeup.clear()
-                self._idle = False
+                self._idle = False  # pragma: no mutate - a hint sparing wake-ups, see submit()
                 continue
             if self._process(items):
                 return
 
-    def _process(self, items: deque[object]) -> bool:
+    def _process(self, items: deque[_Item]) -> bool:
         """Deliver up to one batch from *items*; True once the stop marker was taken."""
         batch: list[str] = []
         markers: list[_FlushMarker] = []
-        stop = False
         while items and len(batch) < _MAX_BATCH:
             item = items.popleft()
             if isinstance(item, str):
                 batch.append(item)
-            elif isinstance(item, _FlushMarker):
-                markers.append(item)
+            elif isinstance(item, _Stop):
+                self._hand_over(batch, markers)
+                return True
             else:
-                stop = True
-                break
+                markers.append(item)
+        self._hand_over(batch, markers)
+        return False
+
+    def _hand_over(self, batch: Sequence[str], markers: Sequence[_FlushMarker]) -> None:
         if batch:
             self._deliver(batch)
         for marker in markers:
             marker.done.set()
-        return stop
 
     def _deliver(self, batch: Sequence[str]) -> None:
         with self._deliver_lock:
@@ -181,12 +208,14 @@ class Dispatcher:
                 except Exception:  # noqa: BLE001 - one failing sink must not starve the others
                     self._metrics.sink_errors.labels(sink.name).inc()
 
-    def flush(self, timeout: float | None = 5.0) -> bool:
+    def flush(self, timeout: float | None = 5.0) -> bool:  # pragma: no mutate - see below
         """Wait until every line accepted so far was handed to the sinks, then flush the sinks.
 
         Returns False if *timeout* seconds passed first (``None`` waits for good).
+        The default bound (like close()'s) is seen only in elapsed time, which
+        tests do not assert.
         """
-        if self._finished:
+        if self._phase == _FINISHED:
             return True  # closed: everything accepted was delivered already
         started = self._clock()
         drained = True
@@ -210,7 +239,7 @@ class Dispatcher:
                 except Exception:  # noqa: BLE001
                     self._metrics.sink_errors.labels(sink.name).inc()
 
-    def close(self, timeout: float | None = 10.0) -> bool:
+    def close(self, timeout: float | None = 10.0) -> bool:  # pragma: no mutate - see flush()
         """Stop accepting lines, deliver every accepted one, then close the sinks.
 
         Returns False if the worker did not finish within *timeout* seconds
@@ -218,22 +247,25 @@ class Dispatcher:
         later ``close()`` tries again. Once it has returned True it does nothing.
         """
         with self._closing:
-            if self._finished:
+            if self._phase == _FINISHED:
                 return True
             with self._lifecycle:
-                self._closed = True
+                first_call = self._phase == _OPEN
+                self._phase = _CLOSING
                 worker = self._worker
             if worker is not None:
-                if not self._stop_queued:
+                if first_call:
                     # Queued behind every accepted line, regardless of the bound.
                     self._items.append(_STOP)
                     self._wakeup.set()
-                    self._stop_queued = True
                 worker.join(timeout)
                 if worker.is_alive():
                     return False
-            # A submit() racing with close() may have queued behind the stop
-            # marker; it was accepted, so it is delivered here.
+            # A submit() that passed its check before close() began may still
+            # queue a line, behind the stop marker. Lines queued before the
+            # seal are delivered here; a later one is taken back by its
+            # submit(), which then reports it dropped.
+            self._phase = _SEALED
             while self._items:
                 self._process(self._items)
             self._flush_sinks()
@@ -242,7 +274,7 @@ class Dispatcher:
                     sink.close()
                 except Exception:  # noqa: BLE001
                     self._metrics.sink_errors.labels(sink.name).inc()
-            self._finished = True
+            self._phase = _FINISHED
             return True
 
 

@@ -13,12 +13,13 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from logging_lib.redaction import Redactor
+if TYPE_CHECKING:  # redaction imports safe_repr from here
+    from logging_lib.redaction import Redactor
 
 Format = Literal["json", "console"]
 

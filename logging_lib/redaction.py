@@ -1,6 +1,6 @@
 """Redaction of secrets from event dicts, before any renderer sees them.
 
-The processor built here is inserted by :func:`logging_lib.processors.build_pipeline`
+:func:`logging_lib.processors.build_post_chain` puts the processor built here
 ahead of the renderer unconditionally: sinks receive rendered text only, so
 nothing they do can bypass it.
 """
@@ -8,12 +8,16 @@ nothing they do can bypass it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from structlog.typing import EventDict, WrappedLogger
 
+from logging_lib.processors import safe_repr
+
 REDACTED = "[REDACTED]"
+#: Shown where a container recurs inside itself.
+CYCLE = "[CYCLE]"
 
 #: Keys whose values are always replaced (compared lower-cased, with ``-`` read as ``_``).
 DEFAULT_SECRET_KEYS: frozenset[str] = frozenset(
@@ -47,13 +51,17 @@ _SECRET_SUFFIXES = ("_password", "_secret", "_token", "_api_key", "_private_key"
 _SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Basic)[ \t]+[A-Za-z0-9\-._~+/]{8,}=*", re.IGNORECASE)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
-# Nested structures deeper than this are replaced wholesale: a value that deep
-# is almost certainly a cycle or an accident, and walking it would stall the caller.
+# Containers nested deeper than this are replaced whole: such depth is almost
+# always an accident, and walking it would stall the caller.
 _MAX_DEPTH = 20
 # Bound on remembered key verdicts, in case keys are generated (ids as keys).
 _MAX_VERDICTS = 4096
 # Values that can hold no secret text; checked by exact type for speed.
 _SCALARS = frozenset({int, float, bool, type(None)})
+# Built once: a union written in the function would be rebuilt on every call.
+_NUMBERS = (int, float)
+_SEQUENCES = (list, tuple, set, frozenset)
+_MAPPINGS = (dict, Mapping)  # concrete dict first: the ABC's check is slow
 
 
 def normalise_key(key: str) -> str:
@@ -79,6 +87,15 @@ def _replace_credential(match: re.Match[str]) -> str:
 class Redactor:
     """A structlog processor replacing secret values, however deeply nested.
 
+    What a renderer would show is what gets checked. Values under secret keys
+    become ``[REDACTED]``; text loses its credentials (:func:`redact_text`);
+    containers are walked 20 levels deep, a deeper one is replaced whole, and
+    one that contains itself shows ``[CYCLE]`` where it recurs. Mappings come
+    back as dicts, tuples and sets as lists. Any other object becomes its
+    ``repr`` with credentials removed: the text a renderer would print. A
+    value that cannot be walked (a mapping that raises while iterated) is
+    replaced whole, so redaction never raises into the logging call.
+
     Args:
         extra_keys: further key names to treat as secrets, on top of
             :data:`DEFAULT_SECRET_KEYS`.
@@ -94,12 +111,12 @@ class Redactor:
         """Tell whether a value stored under *key* must be hidden."""
         if not isinstance(key, str):
             return False
-        verdict = self._verdicts.get(key)
+        verdict = self._verdicts.get(key)  # pragma: no mutate - cache; a miss judges anew
         if verdict is None:
             name = normalise_key(key)
             verdict = name in self._keys or name.endswith(_SECRET_SUFFIXES)
-            if len(self._verdicts) < _MAX_VERDICTS:
-                self._verdicts[key] = verdict
+            if len(self._verdicts) < _MAX_VERDICTS:  # pragma: no mutate - bounds memory only
+                self._verdicts[key] = verdict  # pragma: no mutate - cache; see above
         return verdict
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -108,33 +125,58 @@ class Redactor:
         # and are copied when redacted.
         verdicts = self._verdicts
         for key, value in event_dict.items():
-            secret = verdicts.get(key)
+            secret = verdicts.get(key)  # pragma: no mutate - cache; a miss judges anew
             if secret is None:
                 secret = self.is_secret_key(key)
             if secret:
                 event_dict[key] = REDACTED
             elif type(value) in _SCALARS:
                 continue
-            elif type(value) is str:
+            elif isinstance(value, str):
                 if "eyJ" in value or " " in value or "\t" in value:
                     event_dict[key] = redact_text(value)
-            else:
-                event_dict[key] = self._redact_value(value, 1)
+            elif not isinstance(value, _NUMBERS):
+                try:
+                    event_dict[key] = self._redact_other(value, 1, set())
+                except Exception:  # noqa: BLE001 - what cannot be checked is not shown
+                    event_dict[key] = REDACTED
         return event_dict
 
-    def _redact_mapping(self, mapping: Mapping[Any, Any], depth: int) -> dict[Any, Any]:
-        return {
-            key: REDACTED if self.is_secret_key(key) else self._redact_value(value, depth + 1)
-            for key, value in mapping.items()
-        }
-
-    def _redact_value(self, value: Any, depth: int) -> Any:
+    def _redact_value(self, value: Any, depth: int, walking: set[int]) -> Any:
+        """*value* as it may be shown; it is *depth* containers deep, inside those in *walking*."""
         if isinstance(value, str):
             return redact_text(value)
+        if value is None or isinstance(value, _NUMBERS):
+            return value
+        return self._redact_other(value, depth, walking)
+
+    def _redact_other(self, value: Any, depth: int, walking: set[int]) -> Any:
+        """:meth:`_redact_value` of what is neither text nor a number."""
+        walk: Callable[[Any, int, set[int]], Any]
+        if isinstance(value, _SEQUENCES):
+            walk = self._redact_items
+        elif isinstance(value, _MAPPINGS):
+            walk = self._redact_mapping
+        else:
+            return redact_text(safe_repr(value))
+        if id(value) in walking:
+            return CYCLE
         if depth > _MAX_DEPTH:
-            return REDACTED if isinstance(value, Mapping | list | tuple) else value
-        if isinstance(value, Mapping):
-            return self._redact_mapping(value, depth)
-        if isinstance(value, list | tuple):
-            return [self._redact_value(item, depth + 1) for item in value]
-        return value
+            return REDACTED
+        # Only the containers around this one: a value shared by two keys is
+        # no cycle. After an exception the set is thrown away with the walk.
+        walking.add(id(value))
+        shown = walk(value, depth + 1, walking)
+        walking.remove(id(value))
+        return shown
+
+    def _redact_items(self, items: Iterable[Any], depth: int, walking: set[int]) -> list[Any]:
+        return [self._redact_value(item, depth, walking) for item in items]
+
+    def _redact_mapping(
+        self, mapping: Mapping[Any, Any], depth: int, walking: set[int]
+    ) -> dict[Any, Any]:
+        return {
+            key: REDACTED if self.is_secret_key(key) else self._redact_value(item, depth, walking)
+            for key, item in mapping.items()
+        }

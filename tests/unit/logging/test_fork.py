@@ -7,6 +7,7 @@ import structlog
 
 import logging_lib
 from logging_lib import LoggingConfig, RotatingFileSink
+from tests.unit.logging.fakes import ForkCountingSink, LockHoldingSink
 
 
 def _fork():
@@ -55,3 +56,49 @@ def test_forked_child__logs_through_a_fresh_worker(tmp_path, registry):
         "parent.after_fork",
     ]
     assert events[1]["pid"] == pid
+
+
+def test_forked_child__logs_although_the_parent_worker_held_a_sink_lock(make_dispatcher):
+    """The sink's after_fork() replaces the lock the parent's worker held at fork time."""
+    sink = LockHoldingSink()
+    dispatcher = make_dispatcher([sink])
+    dispatcher.submit("first")
+    assert sink.entered.wait(timeout=10)  # the parent's worker holds the sink's lock now
+    dispatcher.submit("queued in the parent")
+
+    pid = _fork()
+    if pid == 0:
+        code = 3
+        try:
+            signal.alarm(20)
+            delivered = dispatcher.submit("child") and dispatcher.flush(timeout=5)
+            code = 0 if delivered and sink.lines == ["child"] else 1
+        finally:
+            os._exit(code)
+    sink.open()
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert dispatcher.flush(timeout=10)
+    assert sink.lines == ["first", "queued in the parent"]
+
+
+def test_forked_child__resets_each_dispatcher_once(make_dispatcher):
+    """However many dispatchers a process built, a child resets each one once."""
+    sinks = [ForkCountingSink(name="a"), ForkCountingSink(name="b")]
+    dispatchers = [make_dispatcher([sink]) for sink in sinks]
+
+    pid = _fork()
+    if pid == 0:
+        code = 3
+        try:
+            signal.alarm(20)
+            delivered = all(d.submit("child") and d.flush(timeout=5) for d in dispatchers)
+            once = [sink.after_forks for sink in sinks] == [1, 1]
+            code = 0 if delivered and once else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert [sink.after_forks for sink in sinks] == [0, 0]  # the parent is not reset
