@@ -82,7 +82,7 @@ class JwtAccessTokenVerifier:
         issuer: str,
         audience: str,
         clock: Clock,
-        leeway: int = 30,
+        leeway: int,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
