@@ -238,6 +238,18 @@ class TestRejected:
             signature = "AAAAA"
         assert_rejected(verifier, f"{header}.{payload}.{signature}", "malformed", MALFORMED)
 
+    def test_verify__detached_unencoded_payload__rejected(self, verifier, signing_key):
+        """A JWS declaring an unencoded, detached payload (RFC 7797) carries no claims."""
+        token = jwt.api_jws.encode(
+            b"{}",
+            signing_key.private_key,
+            algorithm="EdDSA",
+            headers={"typ": "at+jwt", "kid": signing_key.kid, "b64": False, "crit": ["b64"]},
+            is_payload_detached=True,
+        )
+        assert token.split(".")[1] == ""
+        assert_rejected(verifier, token, "malformed", MALFORMED)
+
     @pytest.mark.parametrize("payload", [b"[]", b"not json", b'"a string"'])
     def test_verify__signed_payload_not_a_claims_object__rejected(
         self, verifier, signing_key, payload
