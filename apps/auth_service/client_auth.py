@@ -273,9 +273,11 @@ def replay_key(client_id: str, jti: str) -> str:
     A JSON array keeps the two strings apart whatever characters they hold
     (joining with ``:`` let client ``a`` with jti ``b:X`` burn client ``a:b``'s
     jti ``X``); hashing it gives every entry the same small size, whatever the
-    length of the jti.
+    length of the jti. The derivation must never change: during a rolling
+    deploy, workers of two releases share one Redis.
     """
-    encoded = json.dumps([client_id, jti], ensure_ascii=True, separators=(",", ":"))
+    # Compact, and ASCII: json escapes every other character by default.
+    encoded = json.dumps([client_id, jti], separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
