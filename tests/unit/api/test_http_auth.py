@@ -122,6 +122,7 @@ def test_route__missing_scope__403_insufficient_scope(client, acme, method, path
         f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
     )
     assert response.json["type"].endswith(":forbidden")
+    assert response.json["detail"] == f"this operation needs the '{scope}' scope"
 
 
 def test_route__empty_scope__403(client, acme):
