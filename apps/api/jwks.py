@@ -32,6 +32,9 @@ from apps.api.metrics import ApiMetrics
 from apps.kernel.clock import Clock
 from apps.kernel.jwk import JwkError, PublicKey, parse_public_jwk
 
+#: Request headers of a JWKS fetch (field names are case-insensitive, RFC 9110 5.1).
+_ACCEPT_JSON = {"Accept": "application/json"}
+
 
 class JwksError(ValueError):
     """A JWKS document is not a JSON object with a ``keys`` list."""
@@ -157,9 +160,7 @@ class JwksKeySet:
     def _refresh(self, now: float) -> None:
         self._attempted_at = now
         try:
-            response = self._http.get(
-                self._url, timeout=self._timeout, headers={"Accept": "application/json"}
-            )
+            response = self._http.get(self._url, timeout=self._timeout, headers=_ACCEPT_JSON)
             response.raise_for_status()
             keys = parse_jwks(response.json())
         except (httpx.HTTPError, ValueError) as exc:

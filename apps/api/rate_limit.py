@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import structlog
-from limits import RateLimitItem, parse
+from limits import parse
 from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
@@ -62,19 +62,22 @@ class RateLimitDecision:
 
 
 class RateLimiter:
-    """Counts hits per (tenant, client) against one limit such as ``100/minute``."""
+    """Counts hits per (tenant, client) against one limit such as ``100/minute``.
+
+    Each (tenant, client) pair has one counter per window in ``storage``, under
+    a key that holds both ids percent-encoded, one key segment each.
+    """
 
     def __init__(
         self,
         storage: Storage,
-        limit: str | RateLimitItem,
+        limit: str,
         *,
         clock: Clock,
         metrics: ApiMetrics | None = None,
     ) -> None:
-        self._storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
-        self._item = parse(limit) if isinstance(limit, str) else limit
+        self._item = parse(limit)
         self._clock = clock
         self._metrics = metrics if metrics is not None else ApiMetrics.create()
         self._logger = structlog.get_logger("apps.api.rate_limit")
@@ -85,8 +88,9 @@ class RateLimiter:
 
     def hit(self, tenant: str, client_id: str) -> RateLimitDecision | None:
         """Count one request; None means the storage failed and the request may pass."""
-        # Quoting keeps ("a/b", "c") and ("a", "b/c") apart in the storage key.
-        identity = (quote(tenant, safe=""), quote(client_id, safe=""))
+        # ``limits`` joins the ids with "/": encoding it keeps ("a/b", "c") and
+        # ("a", "b/c") apart, and each id one segment of the storage key.
+        identity = (_segment(tenant), _segment(client_id))
         try:
             allowed = self._strategy.hit(self._item, *identity)
             stats = self._strategy.get_window_stats(self._item, *identity)
@@ -107,3 +111,8 @@ class RateLimiter:
             remaining=max(0, stats.remaining),
             reset_after=reset_after,
         )
+
+
+def _segment(value: str) -> str:
+    """``value`` as one storage-key segment: ``/`` and ``%`` percent-encoded."""
+    return quote(value, safe="")

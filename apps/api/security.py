@@ -20,11 +20,17 @@ from apps.api.problems import Problem, ProblemType
 READ_SCOPE = "projects:read"
 WRITE_SCOPE = "projects:write"
 REALM = "api"
+#: The request and response fields of RFC 6750 (names are case-insensitive, RFC 9110 5.1).
+AUTHORIZATION = "Authorization"
+CHALLENGE = "WWW-Authenticate"
 
 
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, if there is one."""
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    header = request.headers.get(AUTHORIZATION)
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
     return token.strip()
@@ -39,7 +45,7 @@ def authenticate(
         raise Problem(
             ProblemType.UNAUTHORIZED,
             "a bearer token is required",
-            headers={"WWW-Authenticate": f'Bearer realm="{REALM}"'},
+            headers={CHALLENGE: f'Bearer realm="{REALM}"'},
         )
     try:
         principal = verifier.verify(token)
@@ -50,13 +56,13 @@ def authenticate(
             f'Bearer realm="{REALM}", error="invalid_token", error_description="{exc.description}"'
         )
         raise Problem(
-            ProblemType.UNAUTHORIZED, exc.description, headers={"WWW-Authenticate": challenge}
+            ProblemType.UNAUTHORIZED, exc.description, headers={CHALLENGE: challenge}
         ) from None
     if scope not in principal.scopes:
         challenge = f'Bearer realm="{REALM}", error="insufficient_scope", scope="{scope}"'
         raise Problem(
             ProblemType.FORBIDDEN,
             f"this operation needs the '{scope}' scope",
-            headers={"WWW-Authenticate": challenge},
+            headers={CHALLENGE: challenge},
         )
     return principal

@@ -140,27 +140,33 @@ class ClientAuthenticator:
     def _assertion(self, form: Mapping[str, str]) -> AuthenticatedClient:
         if form.get("client_assertion_type") != JWT_BEARER:
             raise InvalidRequest(f"client_assertion_type must be {JWT_BEARER}")
-        assertion = form.get("client_assertion", "")
+        assertion = form.get("client_assertion")
         if not assertion or len(assertion) > MAX_ASSERTION_CHARS:
             raise InvalidClient(_FAILED, reason="malformed_assertion")
         try:
             header = jwt.get_unverified_header(assertion)
-            unverified = jwt.decode(assertion, options={"verify_signature": False})
+            # The claims are used only once the signature over these very bytes
+            # has been verified (_verify_signature).
+            claims = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise InvalidClient(_FAILED, reason="malformed_assertion") from None
         alg = header.get("alg")
         if alg not in ASSERTION_ALGORITHMS:
             raise InvalidClient(_FAILED, reason="disallowed_algorithm")
-        client_id = unverified.get("iss")
-        if not isinstance(client_id, str) or unverified.get("sub") != client_id:
+        client_id = claims.get("iss")
+        if not isinstance(client_id, str) or claims.get("sub") != client_id:
             raise InvalidClient(_FAILED, reason="issuer_subject_mismatch")
         with _claimed(client_id):
-            return self._check_assertion(assertion, header, client_id, form)
+            return self._check_assertion(assertion, header, claims, form)
 
     def _check_assertion(
-        self, assertion: str, header: dict[str, Any], client_id: str, form: Mapping[str, str]
+        self,
+        assertion: str,
+        header: dict[str, Any],
+        claims: dict[str, Any],
+        form: Mapping[str, str],
     ) -> AuthenticatedClient:
-        alg: str = header["alg"]
+        client_id: str = claims["iss"]
         if form.get("client_id", client_id) != client_id:
             raise InvalidRequest("client_id does not match the client assertion")
         record = self._registry.get(client_id)
@@ -168,40 +174,44 @@ class ClientAuthenticator:
             raise InvalidClient(_FAILED, reason="unknown_client")
         if record.auth_method != "private_key_jwt":
             raise InvalidClient(_FAILED, reason="wrong_auth_method")
-        claims = self._verify_signature(assertion, alg, header.get("kid"), record.keys)
-        accepted_until = self._check_claims(claims)
-        self._check_replay(client_id, claims["jti"], accepted_until)
+        self._verify_signature(assertion, header["alg"], header.get("kid"), record.keys)
+        now = self._clock()
+        accepted_until = self._check_claims(claims, now)
+        self._check_replay(client_id, claims["jti"], accepted_until, now)
         return AuthenticatedClient(record, "private_key_jwt")
 
     def _verify_signature(
         self, assertion: str, alg: str, kid: object, keys: tuple[Jwk, ...]
-    ) -> dict[str, Any]:
+    ) -> None:
+        """Raise unless one of the client's keys (of this ``kid``, if named) signed it.
+
+        A client that rotates its key registers both for a while; without a
+        ``kid`` each key of the algorithm is tried.
+        """
         candidates = [k for k in keys if k.verifies(alg) and (kid is None or k.kid in (None, kid))]
         for key in candidates:
             try:
-                # Signature only: every claim is checked below with the injected clock.
-                payload = self._jws.decode(assertion, key=key.key, algorithms=[alg])
+                # Signature only: every claim is checked next, with the injected clock.
+                self._jws.decode(assertion, key=key.key, algorithms=[alg])
             except jwt.PyJWTError:
                 continue
-            try:
-                claims = json.loads(payload)
-            except ValueError:
-                break
-            if isinstance(claims, dict):
-                return claims
-            break
+            return
         raise InvalidClient(_FAILED, reason="bad_signature")
 
-    def _check_claims(self, claims: Mapping[str, Any]) -> float:
-        """Check every claim; return until when the assertion is acceptable."""
-        now, policy = self._clock(), self._policy
+    def _check_claims(self, claims: Mapping[str, Any], now: float) -> float:
+        """Check every claim at ``now``; return ``accepted_until``.
+
+        The assertion is refused from ``accepted_until`` + leeway on: like an
+        ``exp`` (RFC 7519 4.1.4: "on or after"), never at the instant itself.
+        """
+        policy = self._policy
         leeway = policy.leeway_seconds
         if not all(_is_time(claims.get(name), optional=name != "exp") for name in _TIMES):
             raise InvalidClient(_FAILED, reason="malformed_assertion")
         exp: float = claims["exp"]
         nbf: float | None = claims.get("nbf")
         iat: float | None = claims.get("iat")
-        if now > exp + leeway:
+        if now >= exp + leeway:
             raise InvalidClient(_FAILED, reason="expired")
         if (nbf is not None and now + leeway < nbf) or (iat is not None and now + leeway < iat):
             raise InvalidClient(_FAILED, reason="not_yet_valid")
@@ -210,7 +220,7 @@ class ClientAuthenticator:
                 raise InvalidClient(_FAILED, reason="lifetime_too_long")
             accepted_until = exp
         else:
-            if now > iat + policy.max_lifetime_seconds + leeway:
+            if now >= iat + policy.max_lifetime_seconds + leeway:
                 raise InvalidClient(_FAILED, reason="too_old")
             accepted_until = min(exp, iat + policy.max_lifetime_seconds)
         aud = claims.get("aud")
@@ -223,9 +233,10 @@ class ClientAuthenticator:
             raise InvalidClient(_FAILED, reason="missing_jti")
         return accepted_until
 
-    def _check_replay(self, client_id: str, jti: str, accepted_until: float) -> None:
-        # Keep the id for as long as the assertion could still be accepted.
-        ttl = max(1, int(accepted_until + self._policy.leeway_seconds - self._clock()) + 1)
+    def _check_replay(self, client_id: str, jti: str, accepted_until: float, now: float) -> None:
+        # Keep the id for as long as the assertion could still be accepted, in
+        # whole seconds rounded up: at least 1, as _check_claims accepted it at now.
+        ttl = math.ceil(accepted_until + self._policy.leeway_seconds - now)
         if not self._replay_cache.add_if_absent(replay_key(client_id, jti), ttl):
             raise InvalidClient(_FAILED, reason="replayed_assertion")
 
@@ -262,10 +273,12 @@ def replay_key(client_id: str, jti: str) -> str:
     A JSON array keeps the two strings apart whatever characters they hold
     (joining with ``:`` let client ``a`` with jti ``b:X`` burn client ``a:b``'s
     jti ``X``); hashing it gives every entry the same small size, whatever the
-    length of the jti.
+    length of the jti. The derivation must never change: during a rolling
+    deploy, workers of two releases share one Redis.
     """
-    encoded = json.dumps([client_id, jti], ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+    # Compact, and ASCII: json escapes every other character by default.
+    encoded = json.dumps([client_id, jti], separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 @contextmanager
@@ -291,7 +304,7 @@ def parse_basic(authorization: str) -> tuple[str, str]:
     if scheme.lower() != "basic" or not encoded or len(authorization) > MAX_AUTHORIZATION_CHARS:
         raise InvalidClient(_FAILED, reason="malformed_credentials")
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise InvalidClient(_FAILED, reason="malformed_credentials") from None
     raw_id, separator, raw_secret = decoded.partition(":")

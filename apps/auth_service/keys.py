@@ -36,10 +36,11 @@ class SigningKey:
 
     @classmethod
     def from_private_key(cls, key: PrivateKey, retired_at: datetime | None = None) -> SigningKey:
-        jwk = public_jwk(key)
+        """The signing key of ``key``; ``KeyFileError`` unless it is Ed25519 or P-256."""
         alg = key_algorithm(key)
         if alg is None:
             raise KeyFileError("a signing key must be Ed25519 or P-256 (ES256)")
+        jwk = public_jwk(key)
         return cls(thumbprint(jwk), alg, key, jwk, retired_at)
 
     def published_jwk(self) -> dict[str, str]:
@@ -80,7 +81,8 @@ def read_private_key(path: Path) -> PrivateKey:
     Raises ``KeyFileError`` naming the file; the message never includes key bytes.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # The service runs on POSIX (gunicorn): a symlink is refused, not followed.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         raise KeyFileError(f"key file {path}: cannot be read ({exc.strerror})") from None
     try:
@@ -92,11 +94,13 @@ def read_private_key(path: Path) -> PrivateKey:
                 f"key file {path}: is accessible by group or others "
                 f"(mode {stat.S_IMODE(info.st_mode):04o}); run chmod 600 on it"
             )
-        data = _read_at_most(fd, _MAX_KEY_FILE_BYTES + 1)
+        if info.st_size > _MAX_KEY_FILE_BYTES:
+            raise KeyFileError(f"key file {path}: is too large to be a PEM private key")
+        # One read of a regular file returns all of it; the limit also bounds a
+        # file that grew since fstat (a truncated PEM is then refused below).
+        data = os.read(fd, _MAX_KEY_FILE_BYTES)
     finally:
         os.close(fd)
-    if len(data) > _MAX_KEY_FILE_BYTES:
-        raise KeyFileError(f"key file {path}: is too large to be a PEM private key")
     try:
         key = load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
@@ -107,18 +111,6 @@ def read_private_key(path: Path) -> PrivateKey:
     ):
         return key
     raise KeyFileError(f"key file {path}: must be an Ed25519 or P-256 (ES256) key")
-
-
-def _read_at_most(fd: int, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    remaining = limit
-    while remaining > 0:
-        chunk = os.read(fd, remaining)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
 
 
 def load_key_set(settings: KeySettings) -> KeySet:

@@ -23,6 +23,7 @@ def make_hasher(params: Argon2Settings) -> argon2.PasswordHasher:
         time_cost=params.time_cost,
         memory_cost=params.memory_cost_kib,
         parallelism=params.parallelism,
+        # argon2-cffi's default type too: stated so that no change of default weakens the hashes.
         type=argon2.Type.ID,
     )
 
@@ -41,7 +42,7 @@ class SecretVerifier:
         self._params = params
         self._hasher = hasher if hasher is not None else make_hasher(params)
         # A hash nobody knows the secret of, with the configured costs.
-        self._decoy = make_hasher(params).hash(secrets.token_urlsafe(32))
+        self._decoy = make_hasher(params).hash(secrets.token_urlsafe())
 
     def uses_configured_costs(self, secret_hash: str) -> bool:
         """True if verifying ``secret_hash`` costs exactly what the decoy costs."""

@@ -43,14 +43,15 @@ class MemoryReplayCache:
             raise ValueError("max_entries must be at least 1")
         self._max_entries = max_entries
         self._clock = clock
-        self._expiry: dict[str, float] = {}
+        self._live: set[str] = set()
+        # (expiry, key) of every live key: the next to expire on top.
         self._heap: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         with self._lock:
             self._purge(self._clock())
-            return len(self._expiry)
+            return len(self._live)
 
     def add_if_absent(self, key: str, ttl_seconds: int) -> bool:
         if ttl_seconds < 1:
@@ -58,20 +59,19 @@ class MemoryReplayCache:
         with self._lock:
             now = self._clock()
             self._purge(now)
-            if key in self._expiry:
+            if key in self._live:
                 return False
-            if len(self._expiry) >= self._max_entries:
+            if len(self._live) >= self._max_entries:
                 raise ReplayCacheUnavailable("in-memory replay cache is full")
-            expires = now + ttl_seconds
-            self._expiry[key] = expires
-            heapq.heappush(self._heap, (expires, key))
+            self._live.add(key)
+            heapq.heappush(self._heap, (now + ttl_seconds, key))
             return True
 
     def _purge(self, now: float) -> None:
         while self._heap and self._heap[0][0] <= now:
             # A key has one heap entry: it is only re-added after this purge removed it.
             _, key = heapq.heappop(self._heap)
-            del self._expiry[key]
+            self._live.remove(key)
 
     def ping(self) -> bool:
         return True

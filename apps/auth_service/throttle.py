@@ -34,6 +34,8 @@ from apps.kernel.clock import Clock
 
 CLIENT = "client"
 ADDRESS = "address"
+#: The one budget of requests whose address is missing or not an IP address.
+UNKNOWN_ADDRESS = "unknown"
 
 
 class ThrottleUnavailable(RuntimeError):
@@ -50,14 +52,16 @@ class Refusal:
 
 def address_key(remote_addr: str | None) -> str:
     """The budget an address counts against: itself (IPv4) or its /64 (IPv6)."""
+    if remote_addr is None:
+        return UNKNOWN_ADDRESS
     try:
-        address = ipaddress.ip_address(remote_addr or "")
+        address = ipaddress.ip_address(remote_addr)
     except ValueError:
-        return "unknown"
+        return UNKNOWN_ADDRESS
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, 64), strict=False))
+        return str(ipaddress.IPv6Interface((address, 64)).network)
     return str(address)
 
 

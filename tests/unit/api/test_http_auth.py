@@ -7,6 +7,7 @@ from structlog.testing import capture_logs
 
 from apps.api.problems import PROBLEM_MEDIA_TYPE
 from tests.unit.api.support import TOKEN_LIFETIME
+from tests.utils.logging import configured_logging
 
 ROUTES = [
     ("GET", "/v1/projects", "projects:read"),
@@ -29,6 +30,7 @@ def test_route__no_token__401_challenge_without_error(client, method, path, scop
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.mimetype == PROBLEM_MEDIA_TYPE
     assert response.json["type"].endswith(":unauthorized")
+    assert response.json["detail"] == "a bearer token is required"
 
 
 @pytest.mark.parametrize("authorization", ["Basic YTpi", "Token abc", "Bearer"])
@@ -54,12 +56,40 @@ def test_route__rejected_token__401_invalid_token_and_counted(
     with capture_logs() as events:
         response = client.get("/v1/projects", headers=acme.headers(**claims))
     assert response.status_code == 401
-    challenge = response.headers["WWW-Authenticate"]
-    assert challenge.startswith('Bearer realm="api", error="invalid_token", error_description="')
-    assert response.json["detail"] in challenge
+    detail = response.json["detail"]
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer realm="api", error="invalid_token", error_description="{detail}"'
+    )
     assert rejections(registry, reason) == 1
     rejected = [e for e in events if e["event"] == "auth.token_rejected"]
     assert rejected == [{"event": "auth.token_rejected", "reason": reason, "log_level": "info"}]
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer  "])
+def test_route__scheme_any_case_and_extra_spaces__accepted(client, acme, scheme):
+    """The auth scheme is case-insensitive (RFC 9110 11.1); spaces before the token are skipped."""
+    response = client.get("/v1/projects", headers={"Authorization": f"{scheme} {acme.token()}"})
+    assert response.status_code == 200
+
+
+def test_route__bearer_credential_with_inner_space__invalid_token(client):
+    """All that follows "Bearer " is the token: one with a space inside is refused, not ignored."""
+    response = client.get("/v1/projects", headers={"Authorization": "Bearer not a token"})
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer realm="api", error="invalid_token", '
+        'error_description="the token is not a well-formed JWT"'
+    )
+
+
+def test_route__rejected_token__logged_on_the_api_auth_logger(client, acme):
+    """The emitted line names its logger, so the on-call can route and filter auth events."""
+    with configured_logging() as logging:
+        client.get("/v1/projects", headers=acme.headers(aud="billing-api"))
+        rejected = [e for e in logging.events() if e["event"] == "auth.token_rejected"]
+    assert [(e["logger"], e["level"], e["reason"]) for e in rejected] == [
+        ("apps.api.auth", "info", "audience")
+    ]
 
 
 def test_route__expired_token__401(client, acme, clock):
@@ -92,6 +122,7 @@ def test_route__missing_scope__403_insufficient_scope(client, acme, method, path
         f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
     )
     assert response.json["type"].endswith(":forbidden")
+    assert response.json["detail"] == f"this operation needs the '{scope}' scope"
 
 
 def test_route__empty_scope__403(client, acme):

@@ -8,6 +8,7 @@ from structlog.testing import capture_logs
 
 from apps.api.jwks import JwksError, JwksKeySet, StaticKeySet, parse_jwk, parse_jwks
 from tests.unit.api.support import JWKS_URL, SigningKey
+from tests.utils.logging import configured_logging
 
 
 class FakeJwksServer:
@@ -15,13 +16,17 @@ class FakeJwksServer:
 
     def __init__(self, *keys):
         self.keys = list(keys)
-        self.fetches = 0
+        self.requests: list[httpx.Request] = []
         self.status = 200
         self.body = None
         self.error = None
 
+    @property
+    def fetches(self) -> int:
+        return len(self.requests)
+
     def handle(self, request: httpx.Request) -> httpx.Response:
-        self.fetches += 1
+        self.requests.append(request)
         assert str(request.url) == JWKS_URL
         if self.error is not None:
             raise self.error
@@ -221,6 +226,55 @@ class TestJwksKeySet:
         clock.advance(30)
         assert keys.ensure_loaded() is True
         assert jwks_server.fetches == 2
+
+    def test_refresh__every_phase_bounded_by_the_configured_timeout(
+        self, make_key_set, jwks_server, signing_key
+    ):
+        """Connect, write, read and pool wait each give up after ``timeout`` seconds.
+
+        The fetch runs while the key set's lock is held, so without a bound a hung
+        token service would stall every request of the worker. The injected client's
+        own default (5 s here) must not be what applies.
+        """
+        keys = make_key_set(timeout=2)
+        keys.get_key(signing_key.kid)
+        (request,) = jwks_server.requests
+        assert request.extensions["timeout"] == {"connect": 2, "read": 2, "write": 2, "pool": 2}
+        assert request.headers["Accept"] == "application/json"
+
+    def test_refresh__outcomes_logged_on_the_jwks_logger(
+        self, make_key_set, jwks_server, signing_key, clock
+    ):
+        """What the on-call reads: each fetch and failure, its url, key counts and error."""
+        keys = make_key_set()
+        with configured_logging() as logging:
+            keys.get_key(signing_key.kid)
+            clock.advance(300)
+            jwks_server.body = b'{"keys": 1}'
+            keys.get_key(signing_key.kid)
+            events = [
+                {k: v for k, v in e.items() if k != "timestamp"}
+                for e in logging.events()
+                if e["event"].startswith("jwks.")
+            ]
+        assert events == [
+            {
+                "event": "jwks.fetched",
+                "logger": "apps.api.jwks",
+                "level": "info",
+                "url": JWKS_URL,
+                "keys": 1,
+            },
+            {
+                "event": "jwks.fetch_failed",
+                "logger": "apps.api.jwks",
+                "level": "warning",
+                "url": JWKS_URL,
+                "error_type": "JwksError",
+                "error": "a JWKS must be a JSON object with a 'keys' list",
+                "cached_keys": 1,
+            },
+        ]
 
     def test_get_key__unreachable_with_no_keys__none(self, make_key_set, jwks_server, signing_key):
         """Auth fails closed: no keys means no token is accepted."""

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from apps.api.problems import PROBLEM_MEDIA_TYPE
 from apps.api.rate_limit import RateLimitDecision, RateLimiter, create_storage
 from tests.unit.api.support import ClockedMemoryStorage
+from tests.utils.logging import configured_logging
 
 
 def sample(registry, name):
@@ -53,6 +54,37 @@ class TestRateLimiter:
         assert limiter.hit("a/b", "d").allowed
         assert limiter.hit("z", "c").allowed
         assert not limiter.hit("a/b", "c").allowed
+
+    def test_hit__counter_key__tenant_and_client_each_one_encoded_segment(
+        self, make_limiter, rate_limit_storage
+    ):
+        """What the shared storage holds, the contract between every worker using one Redis.
+
+        Each id is percent-encoded ("/" and "%" included), so a key always has the
+        same segments, whatever the ids, and no pair of ids can share a counter.
+        """
+        limiter = make_limiter("3/minute")
+        limiter.hit("a/b", "c%d")
+        limiter.hit("a", "b/c")
+        assert rate_limit_storage.counters == {
+            "LIMITER/a%2Fb/c%25d/3/1/minute": 1,
+            "LIMITER/a/b%2Fc/3/1/minute": 1,
+        }
+
+    def test_hit__window_over_before_the_stats_query__reset_zero_never_negative(
+        self, make_limiter, clock
+    ):
+        """A window the storage reports as already over resets in 0 s, never in -1 s or 1 s.
+
+        Redis does so when the key expires between the increment and the query.
+        """
+
+        class EndedWindowStorage(ClockedMemoryStorage):
+            def get_expiry(self, key):
+                return self.clock.time() - 1.5
+
+        limiter = make_limiter(storage=EndedWindowStorage(clock))
+        assert limiter.hit("acme", "ci") == RateLimitDecision(True, 3, 2, 0)
 
     def test_hit__storage_fails__fails_open_logged_and_counted(
         self, make_limiter, rate_limit_storage, registry
@@ -102,10 +134,24 @@ class TestRateLimiter:
         assert results.count(True) == 50
 
     def test_limiter__default_metrics__private_registry(self, rate_limit_storage, clock):
-        """Without metrics the limiter still works."""
+        """Without metrics the limiter still allows, refuses and fails open."""
         limiter = RateLimiter(rate_limit_storage, "1/second", clock=clock.time)
         assert limiter.limit == 1
         assert limiter.hit("t", "c").allowed
+        assert not limiter.hit("t", "c").allowed
+        rate_limit_storage.failing = True
+        assert limiter.hit("t", "c") is None
+
+    def test_hit__storage_fails__error_on_the_rate_limit_logger(
+        self, make_limiter, rate_limit_storage
+    ):
+        """The emitted line names its logger, so an alert can select it."""
+        limiter = make_limiter()
+        rate_limit_storage.failing = True
+        with configured_logging() as logging:
+            limiter.hit("acme", "ci")
+            errors = [e for e in logging.events() if e["event"] == "rate_limit.storage_error"]
+        assert [(e["logger"], e["level"]) for e in errors] == [("apps.api.rate_limit", "error")]
 
     def test_decision_headers__refused__retry_after_at_least_one(self):
         """Retry-After never says 0 seconds."""

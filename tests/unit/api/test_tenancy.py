@@ -6,6 +6,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from logging_lib.testing import capture_events
+from tests.utils.logging import configured_logging
 
 
 @pytest.fixture
@@ -75,6 +76,17 @@ def test_tenant_header__mismatch__403(client, acme, method, path):
     assert "WWW-Authenticate" not in response.headers
     assert [e["event"] for e in events if e["event"].startswith("tenancy")] == [
         "tenancy.header_mismatch"
+    ]
+
+
+def test_tenant_header__mismatch__warning_on_the_tenancy_logger(client, acme):
+    """The emitted line names its logger and carries who claimed which tenant."""
+    headers = {**acme.headers(), "X-Tenant-ID": "globex"}
+    with configured_logging() as logging:
+        client.get("/v1/projects", headers=headers)
+        mismatches = [e for e in logging.events() if e["event"] == "tenancy.header_mismatch"]
+    assert [(e["logger"], e["level"], e["tenant_id"], e["client_id"]) for e in mismatches] == [
+        ("apps.api.tenancy", "warning", "acme", "acme-ci")
     ]
 
 

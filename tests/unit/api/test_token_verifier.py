@@ -11,7 +11,15 @@ from cryptography.hazmat.primitives import serialization
 
 from apps.api.access_tokens import InvalidToken, JwtAccessTokenVerifier, Principal
 from apps.api.jwks import StaticKeySet
-from tests.unit.api.support import AUDIENCE, ISSUER, TOKEN_LIFETIME, SigningKey, forge_token
+from tests.unit.api.support import (
+    AUDIENCE,
+    ISSUER,
+    TOKEN_LIFETIME,
+    SigningKey,
+    TokenFactory,
+    forge_token,
+)
+from tests.utils.clock import FakeClock
 
 
 @pytest.fixture
@@ -25,6 +33,16 @@ def rejection(verifier, token) -> InvalidToken:
     with pytest.raises(InvalidToken) as caught:
         verifier.verify(token)
     return caught.value
+
+
+def assert_rejected(verifier, token, reason: str, description: str) -> None:
+    """Refused with this reason (logged, counted) and this description (sent to the caller)."""
+    error = rejection(verifier, token)
+    assert (error.reason, error.description, str(error)) == (reason, description, description)
+
+
+MALFORMED = "the token is not a well-formed JWT"
+NOT_ACCEPTED_ALGORITHM = "the token's signing algorithm is not accepted"
 
 
 class TestAccepted:
@@ -56,6 +74,28 @@ class TestAccepted:
         clock.advance(TOKEN_LIFETIME + 29)
         assert verifier.verify(token).tenant == "acme"
 
+    @pytest.mark.parametrize("claim", ["nbf", "iat"])
+    def test_verify__starts_exactly_one_leeway_ahead__accepted(self, verifier, acme, clock, claim):
+        """``nbf``/``iat`` up to the leeway (30 s) in the future pass; one second more does not."""
+        assert verifier.verify(acme.token(**{claim: int(clock.time()) + 30})).tenant == "acme"
+        assert rejection(verifier, acme.token(**{claim: int(clock.time()) + 31})).reason == (
+            "not_yet_valid"
+        )
+
+    @pytest.mark.parametrize(
+        "start", [946_684_800.0, 4_102_444_800.0], ids=["year-2000", "year-2100"]
+    )
+    def test_verify__times_judged_by_the_injected_clock_not_the_wall_clock(
+        self, key_source, signing_key, start
+    ):
+        """A token valid at the injected clock's time is accepted, however far the wall clock is."""
+        clock = FakeClock(start=start)
+        verifier = JwtAccessTokenVerifier(
+            key_source, issuer=ISSUER, audience=AUDIENCE, clock=clock.time, leeway=30
+        )
+        token = TokenFactory(signing_key, clock).token("acme", "acme-ci")
+        assert verifier.verify(token).tenant == "acme"
+
     def test_verify__typ_with_media_type_prefix__accepted(self, verifier, acme):
         """``application/at+jwt`` is the long form of ``at+jwt``."""
         token = acme.token(headers={"typ": "application/at+jwt"})
@@ -64,7 +104,7 @@ class TestAccepted:
     def test_ready__follows_key_source(self, verifier, clock):
         """The verifier is ready exactly when its key source has keys."""
         empty = JwtAccessTokenVerifier(
-            StaticKeySet([]), issuer=ISSUER, audience=AUDIENCE, clock=clock.time
+            StaticKeySet([]), issuer=ISSUER, audience=AUDIENCE, clock=clock.time, leeway=30
         )
         assert verifier.ready() is True
         assert empty.ready() is False
@@ -75,26 +115,27 @@ class TestRejected:
         """A token past ``exp`` plus leeway is refused as expired."""
         token = acme.token()
         clock.advance(TOKEN_LIFETIME + 30)
-        assert rejection(verifier, token).reason == "expired"
+        assert_rejected(verifier, token, "expired", "the token has expired")
 
     def test_verify__not_yet_valid__rejected(self, verifier, acme, clock):
         """``nbf`` beyond now plus leeway is refused."""
         token = acme.token(nbf=int(clock.time()) + 31)
-        assert rejection(verifier, token).reason == "not_yet_valid"
+        assert_rejected(verifier, token, "not_yet_valid", "the token is not valid yet")
 
     def test_verify__issued_in_future__rejected(self, verifier, acme, clock):
         """``iat`` beyond now plus leeway is refused."""
         token = acme.token(iat=int(clock.time()) + 31)
-        assert rejection(verifier, token).reason == "not_yet_valid"
+        assert_rejected(verifier, token, "not_yet_valid", "the token was issued in the future")
 
     def test_verify__wrong_audience__rejected(self, verifier, acme):
         """A token for another API is refused."""
-        assert rejection(verifier, acme.token(aud="billing-api")).reason == "audience"
+        token = acme.token(aud="billing-api")
+        assert_rejected(verifier, token, "audience", "the token is not meant for this API")
 
     def test_verify__wrong_issuer__rejected(self, verifier, acme):
         """A token from another issuer is refused."""
         token = acme.token(iss="https://evil.test")
-        assert rejection(verifier, token).reason == "issuer"
+        assert_rejected(verifier, token, "issuer", "the token was issued by an untrusted issuer")
 
     def test_verify__unsigned_alg_none__rejected(self, verifier, token_factory, signing_key):
         """``alg: none`` tokens are refused before any key lookup."""
@@ -102,7 +143,7 @@ class TestRejected:
         token = jwt.encode(
             claims, None, algorithm="none", headers={"typ": "at+jwt", "kid": signing_key.kid}
         )
-        assert rejection(verifier, token).reason == "algorithm"
+        assert_rejected(verifier, token, "algorithm", NOT_ACCEPTED_ALGORITHM)
 
     @pytest.mark.parametrize("encoding", ["pem", "raw"])
     def test_verify__hmac_keyed_with_public_key__rejected(
@@ -118,7 +159,7 @@ class TestRejected:
             secret = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         claims = token_factory.claims("acme", "acme-ci")
         token = _sign_hs256(claims, secret, signing_key.kid)
-        assert rejection(verifier, token).reason == "algorithm"
+        assert_rejected(verifier, token, "algorithm", NOT_ACCEPTED_ALGORITHM)
 
     def test_verify__signature_from_other_key__rejected(self, verifier, token_factory, signing_key):
         """A token naming a trusted kid but signed by another key is refused."""
@@ -126,12 +167,12 @@ class TestRejected:
         token = token_factory.token(
             "acme", "acme-ci", key=impostor, headers={"kid": signing_key.kid}
         )
-        assert rejection(verifier, token).reason == "signature"
+        assert_rejected(verifier, token, "signature", "the token signature is invalid")
 
     def test_verify__unknown_kid__rejected(self, verifier, token_factory):
         """A key id the key set does not know is refused."""
         token = token_factory.token("acme", "acme-ci", key=SigningKey.ed25519())
-        assert rejection(verifier, token).reason == "unknown_key"
+        assert_rejected(verifier, token, "unknown_key", "the token was signed with an unknown key")
 
     def test_verify__algorithm_not_bound_to_key__rejected(
         self, verifier, token_factory, signing_key, ec_signing_key
@@ -140,30 +181,87 @@ class TestRejected:
         token = token_factory.token(
             "acme", "acme-ci", key=ec_signing_key, headers={"kid": signing_key.kid}
         )
-        assert rejection(verifier, token).reason == "algorithm"
+        assert_rejected(
+            verifier, token, "algorithm", "the token's algorithm does not match its key"
+        )
 
     @pytest.mark.parametrize("typ", [None, "JWT", 7])
     def test_verify__not_an_access_token_type__rejected(self, verifier, acme, typ):
         """The header ``typ`` must say at+jwt (RFC 9068), not JWT or nothing."""
-        assert rejection(verifier, acme.token(headers={"typ": typ})).reason == "type"
+        token = acme.token(headers={"typ": typ})
+        assert_rejected(verifier, token, "type", "the token is not an access token (typ at+jwt)")
 
-    @pytest.mark.parametrize(("kid", "reason"), [(None, "kid"), ("", "kid"), (5, "malformed")])
-    def test_verify__missing_kid__rejected(self, verifier, token_factory, signing_key, kid, reason):
+    @pytest.mark.parametrize(
+        ("kid", "reason", "description"),
+        [
+            (None, "kid", "the token has no key id"),
+            ("", "kid", "the token has no key id"),
+            (5, "malformed", MALFORMED),
+        ],
+    )
+    def test_verify__missing_kid__rejected(
+        self, verifier, token_factory, signing_key, kid, reason, description
+    ):
         """Without a usable ``kid`` there is no key to verify with."""
         header = {"alg": "EdDSA", "typ": "at+jwt"} | ({} if kid is None else {"kid": kid})
         claims = token_factory.claims("acme", "acme-ci")
         token = forge_token(header, claims, signing_key.private_key.sign)
-        assert rejection(verifier, token).reason == reason
+        assert_rejected(verifier, token, reason, description)
 
-    @pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c", "eyJhbGciOiJFZERTQSJ9.e30"])
-    def test_verify__malformed__rejected(self, verifier, token):
+    @pytest.mark.parametrize(
+        ("token", "reason", "description"),
+        [
+            ("", "malformed", MALFORMED),
+            ("not-a-jwt", "malformed", MALFORMED),
+            ("a.b.c", "malformed", MALFORMED),
+            # a header without "alg", then no signature segment
+            ("eyJhbGciOiJFZERTQSJ9.e30", "malformed", MALFORMED),
+            ("eyJ0eXAiOiJhdCtqd3QifQ.e30.c2ln", "algorithm", NOT_ACCEPTED_ALGORITHM),
+        ],
+    )
+    def test_verify__malformed__rejected(self, verifier, token, reason, description):
         """Garbage is refused as malformed, never as a crash."""
-        assert rejection(verifier, token).reason in {"malformed", "algorithm"}
+        assert_rejected(verifier, token, reason, description)
 
     def test_verify__undecodable_payload__rejected(self, verifier, acme):
         """A valid header followed by a corrupt payload is refused."""
         header, _, signature = acme.token().split(".")
-        assert rejection(verifier, f"{header}.!!!.{signature}").reason == "malformed"
+        assert_rejected(verifier, f"{header}.!!!.{signature}", "malformed", MALFORMED)
+
+    @pytest.mark.parametrize("segment", ["payload", "signature"])
+    def test_verify__segment_of_impossible_base64_length__rejected(self, verifier, acme, segment):
+        """Five base64url letters decode to no whole bytes: malformed, not a bad signature."""
+        header, payload, signature = acme.token().split(".")
+        if segment == "payload":
+            payload = "AAAAA"
+        else:
+            signature = "AAAAA"
+        assert_rejected(verifier, f"{header}.{payload}.{signature}", "malformed", MALFORMED)
+
+    def test_verify__detached_unencoded_payload__rejected(self, verifier, signing_key):
+        """A JWS declaring an unencoded, detached payload (RFC 7797) carries no claims."""
+        token = jwt.api_jws.encode(
+            b"{}",
+            signing_key.private_key,
+            algorithm="EdDSA",
+            headers={"typ": "at+jwt", "kid": signing_key.kid, "b64": False, "crit": ["b64"]},
+            is_payload_detached=True,
+        )
+        assert token.split(".")[1] == ""
+        assert_rejected(verifier, token, "malformed", MALFORMED)
+
+    @pytest.mark.parametrize("payload", [b"[]", b"not json", b'"a string"'])
+    def test_verify__signed_payload_not_a_claims_object__rejected(
+        self, verifier, signing_key, payload
+    ):
+        """A correctly signed payload that is not a JSON object holds no claims."""
+        token = jwt.api_jws.encode(
+            payload,
+            signing_key.private_key,
+            algorithm="EdDSA",
+            headers={"typ": "at+jwt", "kid": signing_key.kid},
+        )
+        assert_rejected(verifier, token, "claims", "the token's claims are invalid")
 
     @pytest.mark.parametrize(
         "claim", ["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "tenant"]
@@ -178,12 +276,13 @@ class TestRejected:
     @pytest.mark.parametrize("value", ["soon", True])
     def test_verify__time_claim_not_a_number__rejected(self, verifier, acme, claim, value):
         """Time claims must be numbers."""
-        assert rejection(verifier, acme.token(**{claim: value})).reason == "claims"
+        description = f"the token's '{claim}' claim is not a number"
+        assert_rejected(verifier, acme.token(**{claim: value}), "claims", description)
 
     def test_verify__infinite_expiry__rejected(self, verifier, acme):
         """A non-finite ``exp`` is not a time."""
         token = acme.token(exp=float("inf"))
-        assert rejection(verifier, token).description == "the token's 'exp' claim is not a number"
+        assert_rejected(verifier, token, "claims", "the token's 'exp' claim is not a number")
 
     @pytest.mark.parametrize("claim", ["tenant", "client_id"])
     @pytest.mark.parametrize("value", ["", 42])
@@ -192,17 +291,19 @@ class TestRejected:
     ):
         """Tenant and client id must be non-empty strings."""
         claims = token_factory.claims("acme", "acme-ci") | {claim: value}
-        assert rejection(verifier, token_factory.sign(claims)).reason == "claims"
+        description = f"the token's '{claim}' claim must be a non-empty string"
+        assert_rejected(verifier, token_factory.sign(claims), "claims", description)
 
     @pytest.mark.parametrize("claim", ["sub", "jti"])
     def test_verify__sub_or_jti_not_a_string__rejected(self, verifier, acme, claim):
         """``sub`` and ``jti`` must be strings."""
-        assert rejection(verifier, acme.token(**{claim: 42})).reason == "claims"
+        description = f"the token's '{claim}' claim must be a non-empty string"
+        assert_rejected(verifier, acme.token(**{claim: 42}), "claims", description)
 
     def test_verify__scope_not_a_string__rejected(self, verifier, acme):
         """``scope`` is a space-separated string, not a list."""
         token = acme.token(scope=["projects:read"])
-        assert rejection(verifier, token).reason == "claims"
+        assert_rejected(verifier, token, "claims", "the token's 'scope' claim must be a string")
 
 
 def _sign_hs256(claims, secret: bytes, kid: str) -> str:
@@ -226,7 +327,8 @@ class TestFullySpecifiedAlgorithms:
         claims = token_factory.claims("acme", "acme-ci")
         header = {"alg": "Ed25519", "typ": "at+jwt", "kid": signing_key.kid}
         impostor = SigningKey.ed25519().private_key
-        assert rejection(verifier, forge_token(header, claims, impostor.sign)).reason == "signature"
+        token = forge_token(header, claims, impostor.sign)
+        assert_rejected(verifier, token, "signature", "the token signature is invalid")
 
     def test_verify__ed25519_identifier_for_an_ec_key__rejected(
         self, verifier, token_factory, ec_signing_key, signing_key
@@ -234,4 +336,6 @@ class TestFullySpecifiedAlgorithms:
         claims = token_factory.claims("acme", "acme-ci")
         header = {"alg": "Ed25519", "typ": "at+jwt", "kid": ec_signing_key.kid}
         token = forge_token(header, claims, signing_key.private_key.sign)
-        assert rejection(verifier, token).reason == "algorithm"
+        assert_rejected(
+            verifier, token, "algorithm", "the token's algorithm does not match its key"
+        )

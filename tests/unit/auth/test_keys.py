@@ -36,6 +36,12 @@ def test_signing_key__p256_gets_es256_and_stable_kid():
     assert set(first.published_jwk()) == {"kty", "crv", "x", "y", "kid", "alg", "use"}
 
 
+def test_signing_key__unsupported_key__refused():
+    """A key of another curve cannot sign access tokens the API accepts."""
+    with pytest.raises(KeyFileError, match=r"^a signing key must be Ed25519 or P-256 \(ES256\)$"):
+        SigningKey.from_private_key(ec.generate_private_key(ec.SECP384R1()))
+
+
 def test_signing_key__repr_has_no_private_material():
     key = ed25519.Ed25519PrivateKey.generate()
     signing_key = SigningKey.from_private_key(key)
@@ -78,7 +84,7 @@ def test_read_private_key__refuses_symlink(tmp_path):
 def test_read_private_key__refuses_directory(tmp_path):
     directory = tmp_path / "dir.pem"
     directory.mkdir(mode=0o700)
-    with pytest.raises(KeyFileError):
+    with pytest.raises(KeyFileError, match=r"dir\.pem: is not a regular file$"):
         read_private_key(directory)
 
 
@@ -128,6 +134,22 @@ def test_read_private_key__refuses_huge_file(tmp_path):
         read_private_key(path)
 
 
+@pytest.mark.parametrize(("size", "loads"), [(16_384, True), (16_385, False)])
+def test_read_private_key__up_to_16_kib(tmp_path, size, loads):
+    """A PEM file with comments up to 16 KiB in all is read; one byte more is refused unread."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    path = write_key(tmp_path / "k.pem", key)
+    pem = path.read_bytes()
+    path.write_bytes(pem + b"\n" * (size - len(pem)))
+    assert path.stat().st_size == size
+    if loads:
+        loaded = read_private_key(path)
+        assert SigningKey.from_private_key(loaded).kid == SigningKey.from_private_key(key).kid
+    else:
+        with pytest.raises(KeyFileError, match=r"k\.pem: is too large to be a PEM private key$"):
+            read_private_key(path)
+
+
 def test_load_key_set__loads_active_retired_and_upcoming(tmp_path):
     from datetime import UTC, datetime
 
@@ -141,10 +163,12 @@ def test_load_key_set__loads_active_retired_and_upcoming(tmp_path):
             upcoming=(paths["u"],),
         )
     )
-    assert key_set.active.kid == SigningKey.from_private_key(keys["a"]).kid
-    assert key_set.retired[0].retired_at == retired_at
+    kids = {name: SigningKey.from_private_key(key).kid for name, key in keys.items()}
+    assert key_set.active.kid == kids["a"]
+    assert [(k.kid, k.retired_at) for k in key_set.retired] == [(kids["r"], retired_at)]
+    assert [k.kid for k in key_set.upcoming] == [kids["u"]]
     published = {k["kid"] for k in key_set.jwks(retired_at.timestamp(), 600, 30)["keys"]}
-    assert published == {k.kid for k in (key_set.active, *key_set.retired, *key_set.upcoming)}
+    assert published == set(kids.values())
 
 
 def test_key_set__jwks_lists_a_key_once():

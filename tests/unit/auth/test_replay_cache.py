@@ -35,7 +35,7 @@ class TestMemoryReplayCache:
         cache = MemoryReplayCache(max_entries=2, clock=clock.time)
         cache.add_if_absent("a", 10)
         cache.add_if_absent("b", 100)
-        with pytest.raises(ReplayCacheUnavailable, match="full"):
+        with pytest.raises(ReplayCacheUnavailable, match=r"^in-memory replay cache is full$"):
             cache.add_if_absent("c", 10)
         assert cache.add_if_absent("a", 10) is False
         clock.advance(10)
@@ -70,13 +70,28 @@ class TestMemoryReplayCache:
     @pytest.mark.parametrize("ttl", [0, -5])
     def test_ttl_must_be_positive(self, replay_cache, ttl):
         """A TTL below one second is a programming error."""
-        with pytest.raises(ValueError, match="ttl_seconds"):
+        with pytest.raises(ValueError, match=r"^ttl_seconds must be at least 1$"):
             replay_cache.add_if_absent("k", ttl)
+
+    def test_one_second_ttl__kept_for_that_second(self, replay_cache, clock):
+        """The shortest TTL is one second, and the key lives exactly that long."""
+        assert replay_cache.add_if_absent("k", 1) is True
+        clock.advance(0.9)
+        assert replay_cache.add_if_absent("k", 1) is False
+        clock.advance(0.1)
+        assert replay_cache.add_if_absent("k", 1) is True
 
     def test_size_must_be_positive(self):
         """A cache that holds nothing is refused."""
-        with pytest.raises(ValueError, match="max_entries"):
+        with pytest.raises(ValueError, match=r"^max_entries must be at least 1$"):
             MemoryReplayCache(max_entries=0)
+
+    def test_size_of_one__holds_one_key(self, clock):
+        cache = MemoryReplayCache(max_entries=1, clock=clock.time)
+        assert cache.add_if_absent("a", 10) is True
+        with pytest.raises(ReplayCacheUnavailable):
+            cache.add_if_absent("b", 10)
+        assert len(cache) == 1
 
 
 class TestRedisReplayCache:
@@ -107,8 +122,13 @@ class TestRedisReplayCache:
 
     def test_ttl_must_be_positive(self):
         """Redis would reject EX 0; the cache refuses it first."""
-        with pytest.raises(ValueError, match="ttl_seconds"):
+        with pytest.raises(ValueError, match=r"^ttl_seconds must be at least 1$"):
             RedisReplayCache(FakeRedis()).add_if_absent("k", 0)
+
+    def test_one_second_ttl__sent_as_ex_1(self):
+        fake = FakeRedis()
+        assert RedisReplayCache(fake).add_if_absent("k", 1) is True
+        assert fake.calls == [("set", "auth_service:jti:k", 1, True, 1)]
 
 
 class TestReplayCacheFromUrl:
@@ -116,24 +136,27 @@ class TestReplayCacheFromUrl:
         """memory:// gives the in-process cache on the given clock."""
         cache = replay_cache_from_url("memory://", max_entries=5, clock=clock.time)
         assert isinstance(cache, MemoryReplayCache)
+        assert cache.add_if_absent("k", 10) is True
+        clock.advance(10)
+        assert cache.add_if_absent("k", 10) is True
 
-    def test_redis_url_uses_the_factory(self):
-        """redis:// builds a client through the injected factory with timeouts."""
+    @pytest.mark.parametrize("url", ["redis://cache:6379/2", "rediss://cache:6380/2"])
+    def test_redis_url_uses_the_factory(self, url):
+        """redis:// and rediss:// (TLS): a client from the injected factory, with timeouts."""
         seen = {}
 
         def factory(url, **kwargs):
             seen.update(url=url, **kwargs)
             return FakeRedis()
 
-        cache = replay_cache_from_url("redis://cache:6379/2", max_entries=5, redis_factory=factory)
+        cache = replay_cache_from_url(url, max_entries=5, redis_factory=factory)
         assert isinstance(cache, RedisReplayCache)
-        assert seen == {
-            "url": "redis://cache:6379/2",
-            "socket_timeout": 1.0,
-            "socket_connect_timeout": 1.0,
-        }
+        assert seen == {"url": url, "socket_timeout": 1.0, "socket_connect_timeout": 1.0}
 
     def test_other_url_is_refused(self):
         """Unknown schemes are a configuration error."""
-        with pytest.raises(ValueError, match="memory://"):
+        with pytest.raises(
+            ValueError,
+            match=r"^replay cache URL must start with memory://, redis:// or rediss://$",
+        ):
             replay_cache_from_url("memcached://x", max_entries=5)

@@ -11,7 +11,7 @@ from tests.unit.auth.support import (
     basic_auth,
     sample_value,
 )
-from tests.utils.limits_storage import ClockedMemoryStorage
+from tests.utils.limits_storage import ClockedMemoryStorage, StorageDown
 
 FORM = {"grant_type": "client_credentials"}
 
@@ -155,7 +155,9 @@ def test_throttle__storage_down__fails_closed_logged_and_counted(
         sample_value(metrics_registry, "auth_dependency_failures_total", dependency="throttle") == 1
     )
     failed = [e for e in events if e["event"] == "auth.dependency_failed"]
-    assert failed[0]["dependency"] == "throttle"
+    assert [(e["dependency"], e["detail"]) for e in failed] == [
+        ("throttle", "storage error: StorageDown")
+    ]
 
 
 def test_throttle__configuration_is_validated(make_settings):
@@ -167,4 +169,85 @@ def test_throttle__configuration_is_validated(make_settings):
         "throttle.failures_per_client: must look like '100/minute' or '10 per second'",
         "throttle.trusted_proxy_hops: must be at least 0",
         "throttle.x: is not a known setting",
+    ]
+
+
+@pytest.mark.parametrize(("elapsed", "retry_after"), [(20, 40), (59.5, 1)])
+def test_throttle__retry_after_is_the_rest_of_the_window(
+    throttled_app, clock, elapsed, retry_after
+):
+    """Retry-After says when the spent budget's window ends, in whole seconds rounded up."""
+    with throttled_app.test_client() as client:
+        for _ in range(3):
+            _post(client, BASIC_CLIENT, "wrong")
+        clock.advance(elapsed)
+        response = _refused_429(_post(client, BASIC_CLIENT, BASIC_SECRET))
+    assert response.headers["Retry-After"] == str(retry_after)
+
+
+def test_throttle__ipv4_mapped_ipv6_address__shares_the_ipv4_budget(throttled_app):
+    """::ffff:192.0.2.10 is 192.0.2.10 reached over an IPv6 socket: one host, one budget."""
+    with throttled_app.test_client() as client:
+        for n in range(5):
+            _post(client, f"svc-guess-{n}", "x", address="::ffff:192.0.2.10")
+        _refused_429(_post(client, "svc-guess-new", "x", address="192.0.2.10"))
+        assert _post(client, "svc-guess-new", "x", address="::ffff:192.0.2.11").status_code == 401
+
+
+@pytest.mark.parametrize("address", ["", "not-an-address"])
+def test_throttle__unknown_addresses__share_one_budget(throttled_app, address):
+    with throttled_app.test_client() as client:
+        for n in range(5):
+            _post(client, f"svc-guess-{n}", "x", address=address)
+        _refused_429(_post(client, "svc-guess-new", "x", address="not-an-address-either"))
+
+
+def test_throttle__both_budgets_spent__the_client_budget_is_named(throttled_app, metrics_registry):
+    """The client's budget is checked first: it is the one a legitimate owner can act on."""
+    with throttled_app.test_client() as client:
+        statuses = [_post(client, client_id, "x").status_code for client_id in ["svc-guess"] * 3]
+        statuses += [_post(client, client_id, "x").status_code for client_id in ["svc-a", "svc-b"]]
+        _refused_429(_post(client, "svc-guess", "x"))
+    assert statuses == [401] * 5
+    throttled = "auth_throttled_requests_total"
+    assert sample_value(metrics_registry, throttled, limit="client") == 1
+    assert sample_value(metrics_registry, throttled, limit="address") == 0
+
+
+def test_throttle__counters_in_the_store__one_per_client_and_per_address(
+    throttled_app, throttle_storage
+):
+    """What the shared store holds: the claimed id percent-encoded, one key segment."""
+    with throttled_app.test_client() as client:
+        _post(client, "svc/a%b", "x", address="2001:db8:1:2::7")
+        _post(client, "svc-b", "x", address="")
+    assert throttle_storage.counters == {
+        "LIMITER/client/svc%2Fa%25b/3/1/minute": 1,
+        "LIMITER/address/2001:db8:1:2::/64/5/1/minute": 1,
+        "LIMITER/client/svc-b/3/1/minute": 1,
+        "LIMITER/address/unknown/5/1/minute": 1,
+    }
+
+
+class FailingCounts(ClockedMemoryStorage):
+    """Answers the budget checks but cannot count a failure."""
+
+    def incr(self, key, expiry, amount=1):
+        raise StorageDown("storage unreachable")
+
+
+def test_throttle__failure_not_counted__still_refused_logged_and_counted(
+    make_app, clock, metrics_registry, events
+):
+    """The request is refused as it would be; the lost count shows as a dependency failure."""
+    app = make_app(throttle_storage=FailingCounts(clock))
+    with app.test_client() as client:
+        response = _post(client, BASIC_CLIENT, "wrong")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "invalid_client"
+    failures = "auth_dependency_failures_total"
+    assert sample_value(metrics_registry, failures, dependency="throttle") == 1
+    failed = [e for e in events if e["event"] == "auth.dependency_failed"]
+    assert [(e["dependency"], e["detail"]) for e in failed] == [
+        ("throttle", "storage error: StorageDown")
     ]

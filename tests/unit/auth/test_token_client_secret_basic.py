@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import argon2
 import httpx
 import jwt
 import pytest
 
+from apps.auth_service.client_auth import MAX_AUTHORIZATION_CHARS
 from tests.unit.auth.support import (
     API_AUDIENCE,
     BASIC_CLIENT,
@@ -20,6 +22,7 @@ from tests.unit.auth.support import (
 )
 
 FORM = {"grant_type": "client_credentials"}
+FAILED = {"error": "invalid_client", "error_description": "client authentication failed"}
 
 
 def test_token__basic_client_gets_rfc9068_access_token(client, clock, jwks_verifier):
@@ -51,7 +54,8 @@ def test_token__basic_client_gets_rfc9068_access_token(client, clock, jwks_verif
         "scope": "orders:read orders:write",
         "tenant": "acme",
     }
-    assert len(claims["jti"]) >= 16
+    # 128 random bits, base64url-encoded
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", claims["jti"])
 
 
 def test_token__each_token_has_a_fresh_jti(client):
@@ -109,8 +113,9 @@ def test_token__bad_basic_credentials_are_invalid_client(
     response = client.post("/oauth/token", data=FORM, headers=basic_auth(client_id, secret))
 
     assert response.status_code == 401
-    assert response.get_json()["error"] == "invalid_client"
-    assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
+    # One description for every failed check: the response never tells which one failed.
+    assert response.get_json() == FAILED
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="token", error="invalid_client"'
     assert response.headers["Cache-Control"] == "no-store"
     assert (
         sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
@@ -131,18 +136,71 @@ def test_token__bad_basic_credentials_are_invalid_client(
         "Basic " + base64.b64encode(b":secret-without-id").decode(),
         "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
         "Basic " + "A" * 5000,
+        # the credentials are right, but under another scheme
+        "Bearer " + base64.b64encode(f"{BASIC_CLIENT}:{BASIC_SECRET}".encode()).decode(),
+        # characters outside the base64 alphabet are refused, not skipped
+        "Basic !" + base64.b64encode(f"{BASIC_CLIENT}:{BASIC_SECRET}".encode()).decode(),
     ],
 )
-def test_token__malformed_authorization_header_is_invalid_client(client, authorization):
+def test_token__malformed_authorization_header_is_invalid_client(
+    client, metrics_registry, authorization
+):
     response = client.post("/oauth/token", data=FORM, headers={"Authorization": authorization})
     assert response.status_code == 401
-    assert response.get_json()["error"] == "invalid_client"
+    assert response.get_json() == FAILED
+    failures = "auth_client_authentication_failures_total"
+    assert sample_value(metrics_registry, failures, reason="malformed_credentials") == 1
 
 
-def test_token__no_client_authentication_is_invalid_client(client):
+def test_token__no_client_authentication_is_invalid_client(client, metrics_registry):
     response = client.post("/oauth/token", data=FORM)
     assert response.status_code == 401
-    assert response.get_json()["error"] == "invalid_client"
+    assert response.get_json() == {
+        "error": "invalid_client",
+        "error_description": "client authentication is required",
+    }
+    failures = "auth_client_authentication_failures_total"
+    assert sample_value(metrics_registry, failures, reason="missing_credentials") == 1
+
+
+@pytest.fixture
+def make_secret_app(make_app, config_data, write_config):
+    """The service with BASIC_CLIENT's secret replaced by ``secret``."""
+
+    def make(secret):
+        hasher = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        config_data["clients"][0]["secret_hash"] = hasher.hash(secret)
+        return make_app(write_config(config_data))
+
+    return make
+
+
+def test_token__raw_colon_in_the_secret__part_of_the_secret(make_secret_app):
+    """The id ends at the first colon (RFC 7617); a colon after it belongs to the secret."""
+    with make_secret_app("a:b:c").test_client() as client:
+        response = client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, "a:b:c"))
+    assert response.status_code == 200
+
+
+def test_token__several_spaces_after_the_scheme__accepted(client):
+    """RFC 9110 11.4: one or more spaces separate the scheme from the credentials."""
+    encoded = base64.b64encode(f"{BASIC_CLIENT}:{BASIC_SECRET}".encode()).decode()
+    response = client.post(
+        "/oauth/token", data=FORM, headers={"Authorization": f"Basic   {encoded}"}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("spaces", "status"), [(3, 200), (4, 401)])
+def test_token__authorization_header_up_to_4096_characters(make_secret_app, spaces, status):
+    """A header of exactly the limit is read; one character more is refused unread."""
+    secret = "s" * 3056  # with "svc-basic:", 3066 bytes: 4088 base64 characters
+    encoded = base64.b64encode(f"{BASIC_CLIENT}:{secret}".encode()).decode()
+    authorization = "Basic" + " " * spaces + encoded
+    assert len(authorization) == MAX_AUTHORIZATION_CHARS - 3 + spaces
+    with make_secret_app(secret).test_client() as client:
+        response = client.post("/oauth/token", data=FORM, headers={"Authorization": authorization})
+    assert response.status_code == status
 
 
 def test_token__client_secret_in_body_is_refused(client):
@@ -151,7 +209,10 @@ def test_token__client_secret_in_body_is_refused(client):
         data={**FORM, "client_id": BASIC_CLIENT, "client_secret": BASIC_SECRET},
     )
     assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    assert response.get_json() == {
+        "error": "invalid_request",
+        "error_description": "client_secret in the body is not supported; use HTTP Basic",
+    }
 
 
 def test_token__body_client_id_must_match_basic_client(client):
@@ -161,7 +222,10 @@ def test_token__body_client_id_must_match_basic_client(client):
         headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
     )
     assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    assert response.get_json() == {
+        "error": "invalid_request",
+        "error_description": "client_id does not match the authenticated client",
+    }
 
 
 def test_token__issued_event_names_client_and_tenant_but_no_token(client, events, metrics_registry):
@@ -175,6 +239,10 @@ def test_token__issued_event_names_client_and_tenant_but_no_token(client, events
     assert issued[0]["client_id"] == BASIC_CLIENT
     assert issued[0]["tenant"] == "acme"
     assert issued[0]["auth_method"] == "client_secret_basic"
+    # what an investigation needs to find the token again: its id and signing key
+    assert issued[0]["jti"] == jwt.decode(token, options={"verify_signature": False})["jti"]
+    assert issued[0]["kid"] == jwt.get_unverified_header(token)["kid"]
+    assert issued[0]["scope"] == "orders:read orders:write"
     assert not any(token in repr(e) or BASIC_SECRET in repr(e) for e in events)
     assert (
         sample_value(
@@ -215,7 +283,7 @@ def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknow
         response = client.post("/oauth/token", data=FORM,
                                headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))  # fmt: skip
     assert response.status_code == 401
-    assert response.get_json()["error"] == "invalid_client"
+    assert response.get_json() == FAILED
     reason = "hash_costs_differ"
     assert (
         sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)

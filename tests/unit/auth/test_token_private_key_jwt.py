@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from apps.auth_service.client_auth import JWT_BEARER
 from tests.unit.auth.support import (
     BASIC_CLIENT,
     ES256_CLIENT,
@@ -29,11 +30,25 @@ def _b64(data: dict) -> str:
 
 
 def _refused(client, assertion, **extra):
-    response = client.post("/oauth/token", data=assertion_form(assertion, **extra))
+    return _assert_invalid_client(
+        client.post("/oauth/token", data=assertion_form(assertion, **extra))
+    )
+
+
+def _assert_invalid_client(response):
+    """401 invalid_client, with one description whatever check failed (the reason stays private)."""
     assert response.status_code == 401, response.get_json()
-    assert response.get_json()["error"] == "invalid_client"
-    assert "WWW-Authenticate" in response.headers
+    assert response.get_json() == {
+        "error": "invalid_client",
+        "error_description": "client authentication failed",
+    }
+    assert response.headers["WWW-Authenticate"] == 'Basic realm="token", error="invalid_client"'
     return response
+
+
+def _invalid_request(response, description):
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "invalid_request", "error_description": description}
 
 
 def _reason(registry, reason):
@@ -243,16 +258,36 @@ def test_token__wrong_assertion_type_is_invalid_request(client, make_assertion):
     form = assertion_form(make_assertion())
     form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"
     response = client.post("/oauth/token", data=form)
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    _invalid_request(response, f"client_assertion_type must be {JWT_BEARER}")
+
+
+def test_token__assertion_without_its_type_is_invalid_request(client, make_assertion):
+    form = assertion_form(make_assertion())
+    del form["client_assertion_type"]
+    response = client.post("/oauth/token", data=form)
+    _invalid_request(response, f"client_assertion_type must be {JWT_BEARER}")
+
+
+def test_token__assertion_type_without_assertion_is_invalid_client(client, metrics_registry):
+    form = assertion_form("")
+    del form["client_assertion"]
+    _assert_invalid_client(client.post("/oauth/token", data=form))
+    assert _reason(metrics_registry, "malformed_assertion") == 1
+
+
+@pytest.mark.parametrize("half", ["client_assertion", "client_assertion_type"])
+def test_token__basic_plus_half_an_assertion_is_two_methods(client, make_assertion, half):
+    """Either assertion parameter next to HTTP Basic is a second authentication method."""
+    form = {"grant_type": "client_credentials", half: make_assertion()}
+    response = client.post("/oauth/token", data=form, headers=basic_auth(BASIC_CLIENT, "x"))
+    _invalid_request(response, "use exactly one client authentication method")
 
 
 def test_token__body_client_id_must_match_assertion(client, make_assertion):
     response = client.post(
         "/oauth/token", data=assertion_form(make_assertion(), client_id=ES256_CLIENT)
     )
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    _invalid_request(response, "client_id does not match the client assertion")
 
 
 def test_token__two_authentication_methods_are_invalid_request(client, make_assertion):
@@ -261,8 +296,7 @@ def test_token__two_authentication_methods_are_invalid_request(client, make_asse
         data=assertion_form(make_assertion()),
         headers=basic_auth(BASIC_CLIENT, "x"),
     )
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "invalid_request"
+    _invalid_request(response, "use exactly one client authentication method")
 
 
 def test_token__assertion_signed_with_hs256_library_call_is_refused(client, clock):
@@ -350,30 +384,3 @@ def test_token__authlib_style_hour_long_assertion_is_accepted_when_fresh(
     clock.advance(5)
     response = client.post("/oauth/token", data=assertion_form(assertion))
     assert response.status_code == 200, response.get_json()
-
-
-def test_token__replay_cache_keeps_a_long_assertion_only_while_it_is_acceptable(
-    make_app, make_assertion, clock
-):
-    """The entry lives until iat + max lifetime + leeway, not until a far-away exp."""
-
-    class RecordingCache:
-        def __init__(self):
-            self.ttls = []
-
-        def add_if_absent(self, key, ttl_seconds):
-            self.ttls.append(ttl_seconds)
-            return True
-
-        def ping(self):
-            return True
-
-        def close(self):
-            pass
-
-    cache = RecordingCache()
-    app = make_app(replay_cache=cache)
-    with app.test_client() as client:
-        assertion = make_assertion(exp=int(clock.time()) + 3600)
-        assert client.post("/oauth/token", data=assertion_form(assertion)).status_code == 200
-    assert cache.ttls == [300 + 30 + 1]
