@@ -45,7 +45,7 @@ LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "logging": (("tests/unit/logging",), ("logging_lib", "logging_lib.flask")),
     "tooling": (
         ("tests/unit/utils", "tests/unit/scripts"),
-        ("scripts.ci_metrics.cli", "scripts.layer_results", "coverage", "httpx", "jinja2"),
+        ("ci_metrics.cli", "scripts.layer_results", "coverage", "httpx", "jinja2"),
     ),
 }
 

@@ -118,17 +118,30 @@ def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
     return float(goal), targets
 
 
+def copied_path(path: str) -> str:
+    """Where a module sits in the scratch copy.
+
+    mutmut puts only ``./``, ``src/`` and ``source/`` of the folder it runs in on
+    the tests' import path, so a module of a src-layout distribution inside the
+    repository (``scripts/ci_metrics/src/ci_metrics/post.py``) is mutated from the
+    copy's ``src/`` (``src/ci_metrics/post.py``); other paths stay as they are.
+    """
+    _, src, inside = path.rpartition("/src/")
+    return f"src/{inside}" if src else path
+
+
 def module_name(path: str) -> str:
-    """``apps/api/jwks.py`` -> ``apps.api.jwks``."""
-    return path.removesuffix(".py").replace("/", ".")
+    """``apps/api/jwks.py`` -> ``apps.api.jwks``; ``x/src/pkg/mod.py`` -> ``pkg.mod``."""
+    return copied_path(path).removeprefix("src/").removesuffix(".py").replace("/", ".")
 
 
 def mutmut_table(target: LayerTarget) -> str:
     """The ``[tool.mutmut]`` table of a layer's scratch copy."""
-    roots = sorted({path.split("/", 1)[0] for path in target.modules})
+    modules = [copied_path(path) for path in target.modules]
+    roots = sorted({path.split("/", 1)[0] for path in modules})
     settings = {
         "source_paths": roots,
-        "only_mutate": list(target.modules),
+        "only_mutate": modules,
         "pytest_add_cli_args_test_selection": list(target.tests),
         # Results and plugin caches of the real layer runs stay out of the copy.
         "pytest_add_cli_args": ["-p", "no:cacheprovider"],
@@ -188,7 +201,12 @@ def prepare_copy(root: Path, work: Path, target: LayerTarget) -> None:
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, work / rel)
     for module in target.modules:
-        if not (work / module).is_file():
+        copied = copied_path(module)
+        if copied != module and (root / module).is_file():
+            # The distribution's src/ becomes the copy's, where mutmut imports it from.
+            source = root / module.removesuffix(copied.removeprefix("src/"))
+            shutil.copytree(source, work / "src", dirs_exist_ok=True)
+        if not (work / copied).is_file():
             raise MutationError(f"[tool.mutation.layers.{target.layer}] no such module: {module}")
     with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write(mutmut_table(target))

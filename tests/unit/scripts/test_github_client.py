@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scripts.ci_metrics.errors import (
+from ci_metrics.errors import (
     GitHubError,
     InputError,
     ReadOnlyToken,
     RetriesExhausted,
     WriteOutcomeUnknown,
 )
-from scripts.ci_metrics.github import (
+from ci_metrics.github import (
     GitHubClient,
     check_api_url,
     check_token,

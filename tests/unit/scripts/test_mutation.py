@@ -11,6 +11,7 @@ from scripts.mutation import (
     main,
     mutmut_table,
     parse_results,
+    prepare_copy,
     render_table,
 )
 
@@ -159,3 +160,29 @@ def test_main__a_listed_module_that_does_not_exist_is_an_error(repo, tmp_path, c
     (repo / "pkg" / "mod.py").unlink()
     assert main(["--root", str(repo), "--output", str(tmp_path)], runner=FakeMutmut("")) == 2
     assert "no such module: pkg/mod.py" in capsys.readouterr().err
+
+
+def test_src_layout_module__is_mutated_from_the_copys_src_folder(tmp_path):
+    """mutmut imports mutants only from ./, src/ and source/ of the copy."""
+    target = LayerTarget(
+        "tooling", ("tests/unit/scripts",), ("scripts/ci_metrics/src/ci_metrics/post.py",)
+    )
+    table = tomllib.loads(mutmut_table(target))["tool"]["mutmut"]
+    assert table["source_paths"] == ["src"]
+    assert table["only_mutate"] == ["src/ci_metrics/post.py"]
+    scores = parse_results("    ci_metrics.post.x_f__mutmut_1: killed\n", target)
+    assert scores["ci_metrics.post"].counts == {"killed": 1}
+
+
+def test_prepare_copy__puts_a_src_layout_distribution_under_the_copys_src(repo, tmp_path):
+    member = repo / "tools" / "dist" / "src" / "tool"
+    member.mkdir(parents=True)
+    (member / "__init__.py").write_text("")
+    (member / "core.py").write_text("def g():\n    return 2\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    target = LayerTarget("unit", ("tests",), ("tools/dist/src/tool/core.py",))
+    prepare_copy(repo, tmp_path / "work", target)
+    assert (
+        tmp_path / "work" / "src" / "tool" / "core.py"
+    ).read_text() == "def g():\n    return 2\n"
+    assert (tmp_path / "work" / "src" / "tool" / "__init__.py").is_file()

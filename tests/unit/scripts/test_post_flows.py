@@ -8,11 +8,11 @@ import socket
 import httpx
 import pytest
 
-from scripts.ci_metrics.cli import run
-from scripts.ci_metrics.github import GitHubClient
-from scripts.ci_metrics.post import fit_body, post_sticky
-from scripts.ci_metrics.render import render_comment
-from scripts.ci_metrics.settings import comment_size
+from ci_metrics.cli import run
+from ci_metrics.github import GitHubClient
+from ci_metrics.post import fit_body, post_sticky
+from ci_metrics.render import render_comment
+from ci_metrics.settings import comment_size
 from tests.unit.scripts.conftest import NOW
 from tests.unit.scripts.fake_github import BOT, REPO
 from tests.unit.scripts.github_cli import MARKER, TOKEN, post, write_comment_artifact

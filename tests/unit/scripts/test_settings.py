@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.errors import SettingsError
-from scripts.ci_metrics.settings import Settings, load_settings, parse_settings
+from ci_metrics.errors import SettingsError
+from ci_metrics.settings import Settings, load_settings, parse_settings
 
 
 def test_parse_settings__full_table():

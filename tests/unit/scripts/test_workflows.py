@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.ci_metrics.cli import build_parser
+from ci_metrics.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -110,7 +110,7 @@ def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
     allowed = (
         "tox ",
         "ci-metrics ",
-        "python -m scripts.ci_metrics ",
+        "python -m ci_metrics ",
         "uv tool install ",
         "sudo apt-get install ",
     )
@@ -269,7 +269,7 @@ SETUP_SECONDS = 180  # checkout, Python, uv, installing ci-metrics
 def test_workflows__github_calls_end_before_their_jobs_time_out():
     """Each ci-metrics call to GitHub ends within the time limit: the job's
     timeout-minutes must leave room for all of them plus the setup."""
-    from scripts.ci_metrics.settings import load_settings
+    from ci_metrics.settings import load_settings
 
     limit = load_settings(ROOT / "pyproject.toml").github_time_limit
     checked = 0

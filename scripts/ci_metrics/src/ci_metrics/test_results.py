@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.errors import InputError
+from ci_metrics.errors import InputError
 
 # xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
 # (a non-strict xfail; strict ones report as failed). Neither is a skip.

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.baseline import validate_baseline
-from scripts.ci_metrics.errors import InputError
-from scripts.ci_metrics.fileio import write_text_atomic
-from scripts.ci_metrics.github import GitHubClient
+from ci_metrics.baseline import validate_baseline
+from ci_metrics.errors import InputError
+from ci_metrics.fileio import write_text_atomic
+from ci_metrics.github import GitHubClient
 
 BASELINE = "baseline.json"
 DURATIONS = ".test_durations"

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from scripts.ci_metrics.errors import (
+from ci_metrics.errors import (
     GitHubError,
     InputError,
     ReadOnlyToken,

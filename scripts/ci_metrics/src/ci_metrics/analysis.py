@@ -8,21 +8,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from scripts.ci_metrics.baseline import TestHistory, layer_band, test_histories
-from scripts.ci_metrics.diffcov import DiffCoverage, diff_coverage
-from scripts.ci_metrics.gates import GateResult, Measure, evaluate_gates
-from scripts.ci_metrics.gitdiff import Diff
-from scripts.ci_metrics.metrics import (
+from ci_metrics.baseline import TestHistory, layer_band, test_histories
+from ci_metrics.diffcov import DiffCoverage, diff_coverage
+from ci_metrics.gates import GateResult, Measure, evaluate_gates
+from ci_metrics.gitdiff import Diff
+from ci_metrics.metrics import (
     Totals,
     layer_line_coverage,
     layer_ran,
     layer_runtime,
     project_totals,
 )
-from scripts.ci_metrics.register import ExceptionEntry, is_excepted
-from scripts.ci_metrics.settings import Settings
-from scripts.ci_metrics.snapshot import Snapshot
-from scripts.ci_metrics.test_results import count_outcomes
+from ci_metrics.register import ExceptionEntry, is_excepted
+from ci_metrics.settings import Settings
+from ci_metrics.snapshot import Snapshot
+from ci_metrics.test_results import count_outcomes
 
 SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
 MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from scripts.ci_metrics.errors import SettingsError
+from ci_metrics.errors import SettingsError
 
 T = TypeVar("T")
 

@@ -13,37 +13,37 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scripts.ci_metrics.analysis import PullRequest, Report, build_report
-from scripts.ci_metrics.baseline import (
+from ci_metrics.analysis import PullRequest, Report, build_report
+from ci_metrics.baseline import (
     durations_map,
     empty_baseline,
     load_baseline,
     merge_snapshot,
 )
-from scripts.ci_metrics.context import Context
-from scripts.ci_metrics.errors import (
+from ci_metrics.context import Context
+from ci_metrics.errors import (
     EXIT_GATE_FAILED,
     EXIT_OK,
     GitError,
     InputError,
     ReadOnlyToken,
 )
-from scripts.ci_metrics.fileio import write_json_atomic, write_text_atomic
-from scripts.ci_metrics.gitdiff import Diff, diff_from_file, diff_from_git, resolve_base
-from scripts.ci_metrics.register import load_register
-from scripts.ci_metrics.render import (
+from ci_metrics.fileio import write_json_atomic, write_text_atomic
+from ci_metrics.gitdiff import Diff, diff_from_file, diff_from_git, resolve_base
+from ci_metrics.register import load_register
+from ci_metrics.render import (
     github_output,
     line_annotations,
     render_comment,
     render_summary,
 )
-from scripts.ci_metrics.settings import Settings, Thresholds, load_settings
-from scripts.ci_metrics.snapshot import build_snapshot, load_snapshot
-from scripts.ci_metrics.test_results import read_layer_results, read_tox_results
+from ci_metrics.settings import Settings, Thresholds, load_settings
+from ci_metrics.snapshot import build_snapshot, load_snapshot
+from ci_metrics.test_results import read_layer_results, read_tox_results
 
 if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
-    from scripts.ci_metrics.github import GitHubClient
-    from scripts.ci_metrics.post import CommentPayload
+    from ci_metrics.github import GitHubClient
+    from ci_metrics.post import CommentPayload
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def usable_cpus() -> int:
 
 def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
-    from scripts.ci_metrics.coverage_reader import (
+    from ci_metrics.coverage_reader import (
         LayerRules,
         combine_data,
         coverage_version,
@@ -187,7 +187,7 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
     """Merge a snapshot into the rolling baseline, or fetch the newest one from GitHub."""
     if args.action == "fetch":
-        from scripts.ci_metrics.baseline_fetch import MAX_RUNS, fetch_baseline
+        from ci_metrics.baseline_fetch import MAX_RUNS, fetch_baseline
 
         settings = settings_for(args)
 
@@ -334,7 +334,7 @@ def cmd_gate(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
     """Post or update the sticky comment; fall back to an artifact with a read-only token."""
-    from scripts.ci_metrics.post import CommentPayload, fit_body, write_artifact
+    from ci_metrics.post import CommentPayload, fit_body, write_artifact
 
     settings = settings_for(args)
     marker = settings.marker_html
@@ -376,8 +376,8 @@ def cmd_post(args: argparse.Namespace, ctx: Context) -> int:
 
 def _post_artifact(args: argparse.Namespace, ctx: Context, settings: Settings) -> int:
     """``post --from-artifact``: bind the untrusted artifact to the triggering run, then post."""
-    from scripts.ci_metrics.binding import TriggeringRun, check_binding
-    from scripts.ci_metrics.post import load_artifact
+    from ci_metrics.binding import TriggeringRun, check_binding
+    from ci_metrics.post import load_artifact
 
     run = TriggeringRun.from_environ(ctx.environ)
     payload = load_artifact(args.from_artifact, settings.marker_html, settings.max_comment_chars)
@@ -404,7 +404,7 @@ def _post_and_say(
     (``GET /user``), else ``comment.author``: installation tokens such as
     ``GITHUB_TOKEN`` cannot read ``/user``, and act as ``github-actions[bot]``.
     """
-    from scripts.ci_metrics.post import describe, post_sticky
+    from ci_metrics.post import describe, post_sticky
 
     author = args.author or client.token_login() or settings.comment_author
     ctx.say(f"sticky comment: the one by {author} that starts with {settings.marker_html}")

@@ -33,9 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scripts.ci_metrics.errors import GitHubError, InputError
-from scripts.ci_metrics.github import GitHubClient
-from scripts.ci_metrics.post import CommentPayload
+from ci_metrics.errors import GitHubError, InputError
+from ci_metrics.github import GitHubClient
+from ci_metrics.post import CommentPayload
 
 PULL_REQUESTS = "CI_METRICS_RUN_PULL_REQUESTS"
 HEAD_REPOSITORY = "CI_METRICS_RUN_HEAD_REPOSITORY"

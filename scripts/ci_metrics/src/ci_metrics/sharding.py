@@ -9,9 +9,9 @@ import argparse
 import json
 from pathlib import Path
 
-from scripts.ci_metrics.context import Context
-from scripts.ci_metrics.errors import EXIT_OK, InputError
-from scripts.ci_metrics.settings import load_settings
+from ci_metrics.context import Context
+from ci_metrics.errors import EXIT_OK, InputError
+from ci_metrics.settings import load_settings
 
 MAX_SHARDS = 64
 

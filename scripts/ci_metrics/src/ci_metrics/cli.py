@@ -1,4 +1,4 @@
-"""Command line: ``python -m scripts.ci_metrics <verb>`` or the ``ci-metrics`` script.
+"""Command line: ``python -m ci_metrics <verb>`` or the ``ci-metrics`` script.
 
 Exit codes: 0 ok (including "nothing to do": no baseline yet, a stale run's
 comment skipped); 1 a gate failed (or an exception's review date passed), and
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
-from scripts.ci_metrics.context import Context
-from scripts.ci_metrics.errors import EXIT_BAD_INPUT, CiMetricsError
+from ci_metrics.context import Context
+from ci_metrics.errors import EXIT_BAD_INPUT, CiMetricsError
 
 RESULTS = Path("results")
 SNAPSHOT = RESULTS / "ci_metrics" / "snapshot.json"
@@ -252,7 +252,7 @@ def _handler(spec: str) -> Callable[[argparse.Namespace, Context], int]:
     # no third-party packages, and short verbs start faster.
     module, name = spec.split(":")
     handler: Callable[[argparse.Namespace, Context], int] = getattr(
-        importlib.import_module(f"scripts.ci_metrics.{module}"), name
+        importlib.import_module(f"ci_metrics.{module}"), name
     )
     return handler
 
@@ -271,5 +271,5 @@ def run(argv: Sequence[str] | None, ctx: Context) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``ci-metrics`` and ``python -m scripts.ci_metrics``."""
+    """Entry point of ``ci-metrics`` and ``python -m ci_metrics``."""
     return run(argv, Context(environ=dict(os.environ)))

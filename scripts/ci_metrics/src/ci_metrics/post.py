@@ -12,7 +12,7 @@ answer) are deleted, keeping the oldest, so exactly one remains.
 With a read-only token (pull requests from forks, Dependabot's) the comment and
 the pull request's metadata go to a JSON file instead, uploaded as an artifact;
 ``pr-comment.yml`` then validates that untrusted file, binds it to the run that
-made it (:mod:`scripts.ci_metrics.binding`) and posts it.
+made it (:mod:`ci_metrics.binding`) and posts it.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.errors import GitHubError, InputError, WriteOutcomeUnknown
-from scripts.ci_metrics.fileio import write_json_atomic
-from scripts.ci_metrics.github import GitHubClient
-from scripts.ci_metrics.settings import comment_size
+from ci_metrics.errors import GitHubError, InputError, WriteOutcomeUnknown
+from ci_metrics.fileio import write_json_atomic
+from ci_metrics.github import GitHubClient
+from ci_metrics.settings import comment_size
 
 ARTIFACT_SCHEMA = "ci-metrics-comment"
 MAX_WRITE_ROUNDS = 4

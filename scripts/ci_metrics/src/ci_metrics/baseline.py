@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.errors import InputError
-from scripts.ci_metrics.fileio import read_json
-from scripts.ci_metrics.metrics import file_totals, layer_summary, project_totals
-from scripts.ci_metrics.settings import Settings
-from scripts.ci_metrics.snapshot import Snapshot
-from scripts.ci_metrics.test_results import TestResult
+from ci_metrics.errors import InputError
+from ci_metrics.fileio import read_json
+from ci_metrics.metrics import file_totals, layer_summary, project_totals
+from ci_metrics.settings import Settings
+from ci_metrics.snapshot import Snapshot
+from ci_metrics.test_results import TestResult
 
 SCHEMA = "ci-metrics-baseline"
 VERSION = 1

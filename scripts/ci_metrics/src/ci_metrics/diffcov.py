@@ -10,9 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.ci_metrics.lineranges import RangeSet
-from scripts.ci_metrics.metrics import percent
-from scripts.ci_metrics.settings import Settings
+from ci_metrics.lineranges import RangeSet
+from ci_metrics.metrics import percent
+from ci_metrics.settings import Settings
 
 
 @dataclass

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.errors import InputError
+from ci_metrics.errors import InputError
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

@@ -8,10 +8,10 @@ from typing import Any
 
 import jinja2
 
-from scripts.ci_metrics.analysis import PullRequest, Report
-from scripts.ci_metrics.lineranges import format_ranges, to_ranges
-from scripts.ci_metrics.metrics import TEST_SUM
-from scripts.ci_metrics.settings import comment_size
+from ci_metrics.analysis import PullRequest, Report
+from ci_metrics.lineranges import format_ranges, to_ranges
+from ci_metrics.metrics import TEST_SUM
+from ci_metrics.settings import comment_size
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects step summaries above 1 MiB

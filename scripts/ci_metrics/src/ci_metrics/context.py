@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from scripts.ci_metrics.errors import InputError
-from scripts.ci_metrics.gitdiff import GitRunner, run_git
+from ci_metrics.errors import InputError
+from ci_metrics.gitdiff import GitRunner, run_git
 
 if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
     import httpx
 
-    from scripts.ci_metrics.github import GitHubClient
+    from ci_metrics.github import GitHubClient
 
 
 def _utcnow() -> datetime:
@@ -25,7 +25,7 @@ def _utcnow() -> datetime:
 
 
 def _http_client(token: str | None, api_url: str, timeout: float) -> httpx.Client:
-    from scripts.ci_metrics.github import make_http_client
+    from ci_metrics.github import make_http_client
 
     return make_http_client(token, api_url, timeout)
 
@@ -72,7 +72,7 @@ class Context:
         """
         if not self.token:
             raise InputError("GITHUB_TOKEN is not set")
-        from scripts.ci_metrics.github import GitHubClient, check_api_url, check_token
+        from ci_metrics.github import GitHubClient, check_api_url, check_token
 
         check_token(self.token)
         api = check_api_url(self.environ.get("GITHUB_API_URL") or "https://api.github.com")

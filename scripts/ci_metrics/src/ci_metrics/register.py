@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from scripts.ci_metrics.errors import RegisterError
+from ci_metrics.errors import RegisterError
 
 COLUMNS = ("module", "rationale", "owner", "review date", "remediation plan")
 _SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts.ci_metrics.errors import GitError, InputError
+from ci_metrics.errors import GitError, InputError
 
 GitRunner = Callable[[Sequence[str], Path], str]
 

@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scripts.ci_metrics.errors import InputError
-from scripts.ci_metrics.fileio import read_json
-from scripts.ci_metrics.test_results import EnvTiming, TestResult
+from ci_metrics.errors import InputError
+from ci_metrics.fileio import read_json
+from ci_metrics.test_results import EnvTiming, TestResult
 
 if TYPE_CHECKING:  # coverage.py is only needed by the collect verb
-    from scripts.ci_metrics.coverage_reader import FileCoverage
+    from ci_metrics.coverage_reader import FileCoverage
 
 SCHEMA = "ci-metrics-snapshot"
 VERSION = 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from scripts.ci_metrics.settings import Thresholds
+from ci_metrics.settings import Thresholds
 
 
 @dataclass(frozen=True)
