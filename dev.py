@@ -7,8 +7,8 @@
                            real-world corpus check, which fetches its sdists once)
     python3 dev.py tox -e api -- -k tenant    any tox command
 
-The first run creates ``.venv-tools/`` holding tox and tox-uv (tox-uv then
-provisions each layer's environment with uv); later runs reuse it. Nothing is
+The first run creates ``.venv-tools/`` holding pinned tox, tox-uv and uv (tox-uv then
+provisions each environment with uv, from uv.lock); later runs reuse it. Nothing is
 installed outside the repository. After a run, one line sums up the tests
 from the layers' JUnit files, so the outcome is visible even when tox's
 parallel mode hid the layers' own output.
@@ -25,7 +25,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".venv-tools"
-REQUIREMENTS = ("tox>=4.23", "tox-uv>=1.16")
+#: Exact versions, so every machine provisions the envs (and reads uv.lock) with
+#: the same tox, tox-uv and uv. To move them: change them here and in the
+#: workflows' `uv tool install` lines (tests/unit/scripts/test_workflows.py keeps
+#: the two equal), then run `python3 dev.py test`; the next run reinstalls.
+REQUIREMENTS = ("tox==4.67.15", "tox-uv==1.37.1", "uv==0.13.9")
 JOBS = {
     "ci": [["-m", "ci", "-p", "auto"]],
     "test": [["-m", "test", "-p", "auto"]],

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import dev
 from ci_metrics.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -112,6 +113,7 @@ def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
         "ci-metrics ",
         "python -m ci_metrics ",
         "uv tool install ",
+        "uv export ",
         "sudo apt-get install ",
     )
     for workflow, job, run in run_steps():
@@ -300,3 +302,46 @@ def test_tox_layer__inputs_are_typed():
         "redis": "boolean",
         "durations-artifact": "string",
     }
+
+
+def test_workflows__install_the_tox_tox_uv_and_uv_that_dev_py_pins():
+    """One set of tool versions reads uv.lock, on a laptop and in every job."""
+    pins = dict(requirement.split("==") for requirement in dev.REQUIREMENTS)
+    expected = (
+        f'uv tool install "tox=={pins["tox"]}" --with "tox-uv=={pins["tox-uv"]}" '
+        f'--with "uv=={pins["uv"]}"'
+    )
+    installs = [run for _, _, run in run_steps() if run.startswith('uv tool install "tox')]
+    assert installs
+    assert set(installs) == {expected}
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                    assert step["with"]["version"] == pins["uv"], f"{path.name}/{name}"
+
+
+def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
+    """The report, baseline and pr-comment jobs install ci-metrics, pinned by uv.lock."""
+    export = (
+        "uv export --locked --package ci-metrics --no-emit-workspace --no-hashes "
+        '--output-file "$RUNNER_TEMP/ci-metrics.txt"'
+    )
+    install = 'uv tool install ./scripts/ci_metrics --constraints "$RUNNER_TEMP/ci-metrics.txt"'
+    jobs_installing = []
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            installs = [run for run in runs if run.startswith("uv tool install ./")]
+            if not installs:
+                continue
+            jobs_installing.append(f"{path.name}/{name}")
+            assert installs == [install], f"{path.name}/{name}"
+            assert export in runs[: runs.index(install)], f"{path.name}/{name}: not locked"
+    assert sorted(jobs_installing) == [
+        "baseline.yml/previous",
+        "baseline.yml/record",
+        "ci.yml/baseline",
+        "ci.yml/report",
+        "pr-comment.yml/comment",
+    ]
