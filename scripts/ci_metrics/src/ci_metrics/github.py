@@ -15,10 +15,13 @@ Retry only what can succeed on a retry:
   again blindly: :class:`WriteOutcomeUnknown` lets the caller look first. GET,
   PATCH and DELETE are repeatable, and so is any request that never left.
 
-The wait is ``Retry-After`` when given; else, with the primary limit exhausted,
-until ``x-ratelimit-reset``; else at least a minute, doubling per attempt, for
-rate limits (GitHub's guidance for secondary limits), and a short doubling
-backoff for server and network errors.
+Retries follow the repository's retry policy, on tenacity: server and network
+errors wait with **full jitter** (before retry *n*, a wait drawn uniformly from
+``[0, min(MAX_WAIT, FIRST_WAIT * 2**(n-1))]``, so jobs that failed together do
+not retry together), at most :data:`MAX_ATTEMPTS` attempts. Rate limits wait
+as GitHub says: ``Retry-After`` when given; else, with the primary limit
+exhausted, until ``x-ratelimit-reset``; else at least a minute, doubling per
+attempt (GitHub's guidance for secondary limits).
 
 All calls of one client share one deadline, ``time_limit`` seconds after the
 client was made: each request's timeouts are cut to the time left, and a retry
@@ -35,6 +38,9 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import wait_random_exponential as _full_jitter
+from tenacity.stop import stop_base
 
 from ci_metrics.errors import (
     GitHubError,
@@ -46,6 +52,11 @@ from ci_metrics.errors import (
 
 API_VERSION = "2022-11-28"
 MAX_ATTEMPTS = 8
+#: Full-jitter backoff of server and network errors: retry n waits up to
+#: min(MAX_WAIT, FIRST_WAIT * 2**(n-1)) seconds.
+FIRST_WAIT = 1.0
+MAX_WAIT = 64.0
+BACKOFF = _full_jitter(multiplier=FIRST_WAIT, max=MAX_WAIT)
 MAX_PAGES = 100
 RATE_LIMIT_WAIT = 60.0  # GitHub: wait at least a minute after a secondary rate limit
 # Methods GitHub applies at most once however often they are sent.
@@ -201,9 +212,12 @@ class GitHubClient:
             pool=min(configured.pool or left, left),
         )
 
-    def _wait_for(self, response: httpx.Response | None, attempt: int) -> float:
-        if response is None or response.status_code >= 500:
-            return float(2**attempt)
+    def _wait(self, retry_state: RetryCallState) -> float:
+        """Before a retry: what GitHub asks for after a rate limit, else the jittered backoff."""
+        failure = _failure_of(retry_state)
+        response = failure.response
+        if response is None or not is_rate_limited(response):
+            return float(BACKOFF(retry_state))
         headers = response.headers
         retry_after = headers.get("retry-after")
         if retry_after is not None:
@@ -217,53 +231,75 @@ class GitHubClient:
                 return max(0.0, float(reset) - float(self.clock())) + 1.0
             except ValueError:
                 pass
-        return self.rate_limit_wait * float(2**attempt)
+        return self.rate_limit_wait * float(2 ** (retry_state.attempt_number - 1))
+
+    def _give_up(self, retry_state: RetryCallState) -> NoReturn:
+        failure = _failure_of(retry_state)
+        if retry_state.attempt_number >= MAX_ATTEMPTS:
+            raise RetriesExhausted(f"{failure}; gave up after {MAX_ATTEMPTS} attempts")
+        raise self._out_of_time(str(failure), retry_state.upcoming_sleep)
+
+    def _out_of_time(self, failure: str, wait: float) -> RetriesExhausted:
+        return RetriesExhausted(
+            f"{failure}; gave up: a retry in {wait:.0f}s would end past the time limit "
+            f"of {self.time_limit:.0f}s ([tool.ci_metrics.github] time_limit_seconds)"
+        )
+
+    def _log_retry(self, retry_state: RetryCallState) -> None:
+        self.log(f"{_failure_of(retry_state)}; retrying in {retry_state.upcoming_sleep:.1f}s")
+
+    def backoff(self, retry_number: int) -> float:
+        """The jittered wait before retry ``retry_number`` (1, 2, ...) of the backoff above."""
+        state = RetryCallState(Retrying(), fn=None, args=(), kwargs={})
+        state.attempt_number = retry_number
+        return float(BACKOFF(state))
 
     def pause(self, failure: str, wait: float) -> None:
         """Sleep ``wait`` seconds before a retry, or give up if that passes the time limit."""
         if wait >= self.time_left():
-            raise RetriesExhausted(
-                f"{failure}; gave up: a retry in {wait:.0f}s would end past the time limit "
-                f"of {self.time_limit:.0f}s ([tool.ci_metrics.github] time_limit_seconds)"
-            )
-        self.log(f"{failure}; retrying in {wait:.0f}s")
+            raise self._out_of_time(failure, wait)
+        self.log(f"{failure}; retrying in {wait:.1f}s")
         self.sleep(wait)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send a request, retrying what is transient; errors never include headers."""
-        attempt = 0
-        while True:
-            response: httpx.Response | None = None
-            try:
-                response = self.http.request(
-                    method, url, timeout=self._timeout(method, url), **kwargs
-                )
-            except _NOT_SENT as exc:
-                failure, may_have_happened = f"cannot reach GitHub ({type(exc).__name__})", False
-            except _NO_ANSWER as exc:
-                failure = f"{method} {_path(url)}: no answer ({type(exc).__name__})"
-                may_have_happened = True
-            except (httpx.RequestError, httpx.InvalidURL) as exc:
-                raise GitHubError(
-                    f"{method} {_path(url)}: {_describe(exc)} (not retried)"
-                ) from None
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                failure = f"{method} {response.url.path} -> {status}: {_message(response)}"
-                if status < 500 and not is_rate_limited(response):
-                    self._raise_final(response, failure)
-                may_have_happened = status >= 500
-            if may_have_happened and method not in REPEATABLE:
-                raise WriteOutcomeUnknown(
-                    f"{failure}; it may have been written all the same",
-                    None if response is None else response.status_code,
-                )
-            if attempt == MAX_ATTEMPTS - 1:
-                raise RetriesExhausted(f"{failure}; gave up after {MAX_ATTEMPTS} attempts")
-            self.pause(failure, self._wait_for(response, attempt))
-            attempt += 1
+        retrying = Retrying(
+            stop=stop_after_attempt(MAX_ATTEMPTS) | _PastTimeLimit(self),
+            wait=self._wait,
+            retry=retry_if_exception_type(_Transient),
+            sleep=self.sleep,
+            before_sleep=self._log_retry,
+            retry_error_callback=self._give_up,
+        )
+        response: httpx.Response = retrying(self._attempt, method, url, kwargs)
+        return response
+
+    def _attempt(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
+        """One try: the answer, a :class:`_Transient` failure to retry, or a final error."""
+        response: httpx.Response | None = None
+        try:
+            response = self.http.request(method, url, timeout=self._timeout(method, url), **kwargs)
+        except _NOT_SENT as exc:
+            failure, may_have_happened = f"cannot reach GitHub ({type(exc).__name__})", False
+        except _NO_ANSWER as exc:
+            failure = f"{method} {_path(url)}: no answer ({type(exc).__name__})"
+            may_have_happened = True
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            raise GitHubError(f"{method} {_path(url)}: {_describe(exc)} (not retried)") from None
+        else:
+            status = response.status_code
+            if status < 400:
+                return response
+            failure = f"{method} {response.url.path} -> {status}: {_message(response)}"
+            if status < 500 and not is_rate_limited(response):
+                self._raise_final(response, failure)
+            may_have_happened = status >= 500
+        if may_have_happened and method not in REPEATABLE:
+            raise WriteOutcomeUnknown(
+                f"{failure}; it may have been written all the same",
+                None if response is None else response.status_code,
+            )
+        raise _Transient(failure, response)
 
     @staticmethod
     def _raise_final(response: httpx.Response, failure: str) -> NoReturn:
@@ -366,6 +402,32 @@ class GitHubClient:
         """GET raw bytes, following GitHub's redirect to its storage host (httpx drops the
         token on a cross-origin hop, which the signed storage URL does not need)."""
         return self.request("GET", url, follow_redirects=True).content
+
+
+class _Transient(Exception):
+    """A failure worth retrying: its description and GitHub's answer, if one came."""
+
+    def __init__(self, failure: str, response: httpx.Response | None) -> None:
+        super().__init__(failure)
+        self.response = response
+
+
+def _failure_of(retry_state: RetryCallState) -> _Transient:
+    outcome = retry_state.outcome
+    failure = outcome.exception() if outcome is not None else None
+    if not isinstance(failure, _Transient):  # pragma: no cover - only _Transient is retried
+        raise RuntimeError("a retry without a transient failure")
+    return failure
+
+
+class _PastTimeLimit(stop_base):
+    """Stop when the coming wait would end at or past the client's time limit."""
+
+    def __init__(self, client: GitHubClient) -> None:
+        self._client = client
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_state.upcoming_sleep >= self._client.time_left()
 
 
 def _object(response: httpx.Response) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def post_sticky(client: GitHubClient, number: int, body: str, marker: str, autho
             created = int(client.create_comment(number, body)["id"])
         except WriteOutcomeUnknown as exc:
             if attempt < MAX_WRITE_ROUNDS - 1:
-                client.pause(f"{exc}; looking before writing again", float(2**attempt))
+                client.pause(f"{exc}; looking before writing again", client.backoff(attempt + 1))
             else:
                 client.log(f"{exc}; looking once more")
     raise GitHubError(

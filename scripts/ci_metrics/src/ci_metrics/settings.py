@@ -1,23 +1,36 @@
 """Typed settings from ``[tool.ci_metrics]`` in ``pyproject.toml``.
 
-Every field has one parser; all problems are collected and reported in one
-:class:`SettingsError`. Command-line flags override fields through
-:func:`dataclasses.replace`.
+The table is declared once, the way it is written, as frozen pydantic models
+(``_Table`` and its sub-tables): a field's type and bounds are its parser.
+:func:`parse_settings` validates a table against them and raises one
+:class:`SettingsError` that lists every problem on one line, each named as
+written in the TOML (``thresholds.layers.api``, ``comment.max_chars``,
+``layers.api[0]``) and never quoting a value. An unknown key is a problem, not
+ignored. The result is :class:`Settings`, the flat frozen view the verbs use;
+command-line flags override its fields through :func:`dataclasses.replace`.
+
+A layer is written ``api = ["apps/api"]`` (the paths it owns) or as a table of
+its own, ``[tool.ci_metrics.layers.api]`` with ``owns = ["apps/api"]``, which the
+repository may share with other readers: ci-metrics requires ``owns`` there and
+ignores the table's other keys (test folders, workers, network policy...).
 """
 
 from __future__ import annotations
 
-import tomllib
-from collections.abc import Callable, Mapping
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import ValidationError as _ValidationError
 
 from ci_metrics.errors import SettingsError
-
-T = TypeVar("T")
+from ci_metrics.pyproject import layer_names, read_table
 
 GITHUB_COMMENT_LIMIT = 65536
+DEFAULT_REGISTER = "tests/docs/test_framework_upgrades/coverage_exceptions.md"
 
 
 def comment_size(text: str) -> int:
@@ -54,7 +67,7 @@ class Settings:
     allow_unmeasured: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     baseline_window: int = 30
-    register_path: str = "tests/docs/test_framework_upgrades/coverage_exceptions.md"
+    register_path: str = DEFAULT_REGISTER
     comment_marker: str = "ci-metrics"
     comment_author: str = "github-actions[bot]"
     max_comment_chars: int = GITHUB_COMMENT_LIMIT
@@ -104,168 +117,216 @@ class Settings:
         return f"<!-- {self.comment_marker}:sticky -->"
 
 
-class _Parser:
-    def __init__(self, table: Mapping[str, Any]) -> None:
-        self.table = table
-        self.problems: list[str] = []
+# -- the table as written ----------------------------------------------------------------
 
-    def get(self, key: str, parse: Callable[[Any], T], default: T) -> T:
-        if key not in self.table:
-            return default
-        try:
-            return parse(self.table[key])
-        except (TypeError, ValueError) as exc:
-            self.problems.append(f"{key}: {exc}")
-            return default
+#: Frozen, no unknown keys, no input values in messages, TOML's own types only
+#: (``"90"`` is not a number, ``1`` is not ``true``).
+_STRICT = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, strict=True)
 
 
-def _percent_or_none(value: Any) -> float | None:
-    if value is False:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"expected a number from 0 to 100 or false, got {value!r}")
-    if not 0 <= value <= 100:
-        raise ValueError(f"expected a number from 0 to 100, got {value!r}")
-    return float(value)
-
-
-def _positive_int(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"expected a positive integer, got {value!r}")
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
     return value
 
 
-def _positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ValueError(f"expected a positive number, got {value!r}")
-    return float(value)
+def _owned_path(value: str) -> str:
+    path = value.strip("/")
+    if not path.strip():
+        raise ValueError("must be a path relative to the pyproject.toml, not empty")
+    return path
 
 
-def _boolean(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {value!r}")
+def _false_is_none(value: object) -> object:
+    # `false` switches a gate off; None is not something TOML can say.
+    return None if value is False else value
+
+
+def _short_form(value: object) -> object:
+    if isinstance(value, list):
+        return {"owns": value}
+    if not isinstance(value, dict):
+        raise ValueError("must be a list of owned paths, or a table with `owns`")
     return value
 
 
-def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"expected a non-empty string, got {value!r}")
-    return value
+Text = Annotated[str, AfterValidator(_not_blank)]
+PositiveInt = Annotated[int, Field(ge=1)]
+PositiveNumber = Annotated[float, Field(gt=0)]
+#: A minimum percentage, or ``false`` for no gate.
+Percent = Annotated[Annotated[float, Field(ge=0, le=100)] | None, BeforeValidator(_false_is_none)]
 
 
-def _layers(value: Any) -> dict[str, tuple[str, ...]]:
-    if not isinstance(value, Mapping) or not value:
-        raise TypeError("expected a table of layer = [owned paths]")
-    layers: dict[str, tuple[str, ...]] = {}
-    for name, paths in value.items():
-        if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
-            raise TypeError(f"layer {name!r}: expected a list of paths")
-        layers[str(name)] = tuple(p.strip("/") for p in paths)
-    return layers
+class _Layer(BaseModel):
+    """A layer's own table: ``owns`` is ours; other keys belong to other readers."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True, strict=True)
+
+    owns: list[Annotated[str, AfterValidator(_owned_path)]]
 
 
-def _layer_thresholds(value: Any) -> dict[str, float]:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected a table of layer = percent")
-    result: dict[str, float] = {}
-    for name, percent in value.items():
-        parsed = _percent_or_none(percent)
-        if parsed is not None:
-            result[str(name)] = parsed
-    return result
+class _Thresholds(BaseModel):
+    model_config = _STRICT
+
+    project_lines: Percent = Thresholds.project_lines
+    project_branches: Percent = Thresholds.project_branches
+    diff: Percent = Thresholds.diff
+    layers: dict[str, Percent] = Field(default_factory=dict)
+
+
+class _Comment(BaseModel):
+    model_config = _STRICT
+
+    marker: Text = Settings.comment_marker
+    author: Text = Settings.comment_author
+    max_chars: Annotated[int, Field(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
+    max_annotations: PositiveInt = Settings.max_annotations
+
+
+class _GitHub(BaseModel):
+    model_config = _STRICT
+
+    baseline_workflow: Text = Settings.baseline_workflow
+    baseline_artifact: Text = Settings.baseline_artifact
+    time_limit_seconds: PositiveNumber = Settings.github_time_limit
+    request_timeout_seconds: PositiveNumber = Settings.github_request_timeout
+
+
+class _Table(BaseModel):
+    """``[tool.ci_metrics]``."""
+
+    model_config = _STRICT
+
+    layers: Annotated[
+        dict[str, Annotated[_Layer, BeforeValidator(_short_form)]], Field(min_length=1)
+    ] = Field(default_factory=dict)
+    default_layer: Text | None = None
+    allow_unmeasured: bool = False
+    thresholds: _Thresholds = Field(default_factory=_Thresholds)
+    baseline_window: PositiveInt = Settings.baseline_window
+    exception_register: Text = DEFAULT_REGISTER
+    comment: _Comment = Field(default_factory=_Comment)
+    github: _GitHub = Field(default_factory=_GitHub)
+
+
+#: Our wording for the errors pydantic reports; ``{...}`` takes the error's context.
+_MESSAGES = {
+    "missing": "is required",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be an array",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "too_short": "must not be empty",
+    "greater_than": "must be greater than {gt:g}",
+    "greater_than_equal": "must be at least {ge:g}",
+    "less_than_equal": "must be at most {le:g}",
+}
+
+
+def _problems(error: _ValidationError, table: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        where = _written_name(tuple(item["loc"]), table)
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            problem = "is not a known setting" + _did_you_mean(tuple(item["loc"]))
+        elif kind == "value_error":
+            problem = str(item["ctx"]["error"])
+        else:
+            template = _MESSAGES.get(kind)
+            problem = template.format(**item.get("ctx", {})) if template else str(item["msg"])
+        problems.append(f"{where}: {problem}")
+    return problems
+
+
+def _written_name(location: tuple[int | str, ...], table: Mapping[str, Any]) -> str:
+    layers = table.get("layers")
+    if (
+        location[:1] == ("layers",)
+        and location[2:3] == ("owns",)
+        and isinstance(layers, dict)
+        and isinstance(layers.get(location[1]), list)
+    ):
+        location = location[:2] + location[3:]  # short form: `api = [...]` has no `owns`
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
+
+
+#: The tables that refuse unknown keys, by where they are written.
+_TABLES: dict[tuple[int | str, ...], type[BaseModel]] = {
+    (): _Table,
+    ("thresholds",): _Thresholds,
+    ("comment",): _Comment,
+    ("github",): _GitHub,
+}
+
+
+def _did_you_mean(location: tuple[int | str, ...]) -> str:
+    known = _TABLES[location[:-1]].model_fields
+    close = difflib.get_close_matches(str(location[-1]), list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _cross_checks(table: Mapping[str, Any]) -> list[str]:
+    """Names that must be configured layers (checked even when other fields are invalid)."""
+    layers = set(layer_names(table))
+    problems = []
+    default = table.get("default_layer")
+    if isinstance(default, str) and default.strip() and default not in layers:
+        problems.append("default_layer: is not a configured layer")
+    thresholds = table.get("thresholds")
+    per_layer = thresholds.get("layers") if isinstance(thresholds, dict) else None
+    if isinstance(per_layer, dict):
+        problems.extend(
+            f"thresholds.layers.{name}: is not a configured layer"
+            for name in per_layer
+            if name not in layers
+        )
+    return problems
 
 
 def parse_settings(table: Mapping[str, Any]) -> Settings:
-    """Build :class:`Settings` from the ``[tool.ci_metrics]`` mapping."""
-    base = Settings()
-    parser = _Parser(table)
-    known = {
-        "layers",
-        "default_layer",
-        "allow_unmeasured",
-        "thresholds",
-        "baseline_window",
-        "exception_register",
-        "comment",
-        "github",
-    }
-    parser.problems.extend(f"{key}: unknown setting" for key in sorted(set(table) - known))
-    layers = parser.get("layers", _layers, dict(base.layers))
-    empty_table: Mapping[str, Any] = {}
-    raw_thresholds = parser.get("thresholds", _mapping, empty_table)
-    thr = _Parser(raw_thresholds)
-    thresholds = Thresholds(
-        project_lines=thr.get("project_lines", _percent_or_none, base.thresholds.project_lines),
-        project_branches=thr.get(
-            "project_branches", _percent_or_none, base.thresholds.project_branches
+    """:class:`Settings` from the ``[tool.ci_metrics]`` mapping; one error lists every problem."""
+    problems: list[str] = []
+    parsed: _Table | None = None
+    try:
+        parsed = _Table.model_validate(table)
+    except _ValidationError as exc:
+        problems = _problems(exc, table)
+    problems += _cross_checks(table)
+    if problems or parsed is None:
+        raise SettingsError("invalid [tool.ci_metrics]: " + "; ".join(problems))
+    thresholds = parsed.thresholds
+    return Settings(
+        layers={name: tuple(layer.owns) for name, layer in parsed.layers.items()},
+        default_layer=parsed.default_layer,
+        allow_unmeasured=parsed.allow_unmeasured,
+        thresholds=Thresholds(
+            project_lines=thresholds.project_lines,
+            project_branches=thresholds.project_branches,
+            diff=thresholds.diff,
+            layers={
+                name: percent for name, percent in thresholds.layers.items() if percent is not None
+            },
         ),
-        diff=thr.get("diff", _percent_or_none, base.thresholds.diff),
-        layers=thr.get("layers", _layer_thresholds, {}),
+        baseline_window=parsed.baseline_window,
+        register_path=parsed.exception_register,
+        comment_marker=parsed.comment.marker,
+        comment_author=parsed.comment.author,
+        max_comment_chars=parsed.comment.max_chars,
+        max_annotations=parsed.comment.max_annotations,
+        baseline_workflow=parsed.github.baseline_workflow,
+        baseline_artifact=parsed.github.baseline_artifact,
+        github_time_limit=parsed.github.time_limit_seconds,
+        github_request_timeout=parsed.github.request_timeout_seconds,
     )
-    parser.problems.extend(f"thresholds.{p}" for p in thr.problems)
-    unknown_layers = sorted(set(thresholds.layers) - set(layers))
-    parser.problems.extend(f"thresholds.layers.{n}: not a configured layer" for n in unknown_layers)
-    empty: Mapping[str, Any] = {}
-    comment = _Parser(parser.get("comment", _mapping, empty))
-    github = _Parser(parser.get("github", _mapping, empty))
-    settings = Settings(
-        layers=layers,
-        default_layer=parser.get("default_layer", _text, None),
-        allow_unmeasured=parser.get("allow_unmeasured", _boolean, False),
-        thresholds=thresholds,
-        baseline_window=parser.get("baseline_window", _positive_int, base.baseline_window),
-        register_path=parser.get("exception_register", _text, base.register_path),
-        comment_marker=comment.get("marker", _text, base.comment_marker),
-        comment_author=comment.get("author", _text, base.comment_author),
-        max_comment_chars=comment.get("max_chars", _comment_limit, base.max_comment_chars),
-        max_annotations=comment.get("max_annotations", _positive_int, base.max_annotations),
-        baseline_workflow=github.get("baseline_workflow", _text, base.baseline_workflow),
-        baseline_artifact=github.get("baseline_artifact", _text, base.baseline_artifact),
-        github_time_limit=github.get(
-            "time_limit_seconds", _positive_number, base.github_time_limit
-        ),
-        github_request_timeout=github.get(
-            "request_timeout_seconds", _positive_number, base.github_request_timeout
-        ),
-    )
-    if settings.default_layer is not None and settings.default_layer not in layers:
-        parser.problems.append(
-            f"default_layer: {settings.default_layer!r} is not a configured layer"
-        )
-    github_keys = {
-        "baseline_workflow",
-        "baseline_artifact",
-        "time_limit_seconds",
-        "request_timeout_seconds",
-    }
-    github.problems.extend(f"{k}: unknown setting" for k in sorted(set(github.table) - github_keys))
-    parser.problems.extend(f"comment.{p}" for p in comment.problems)
-    parser.problems.extend(f"github.{p}" for p in github.problems)
-    if parser.problems:
-        raise SettingsError("invalid [tool.ci_metrics]: " + "; ".join(parser.problems))
-    return settings
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TypeError("expected a table")
-    return value
-
-
-def _comment_limit(value: Any) -> int:
-    limit = _positive_int(value)
-    if limit > GITHUB_COMMENT_LIMIT:
-        raise ValueError(f"GitHub accepts at most {GITHUB_COMMENT_LIMIT} characters")
-    return limit
 
 
 def load_settings(pyproject: Path) -> Settings:
     """Read ``[tool.ci_metrics]`` from ``pyproject``; a missing file or table means defaults."""
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Settings()
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{pyproject}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("ci_metrics", {})
-    return parse_settings(table)
+    return parse_settings(read_table(pyproject))

@@ -1,6 +1,8 @@
 """The ``shards`` verb: the job matrix of a layer split by pytest-split.
 
-It runs before any dependency is installed, so it uses the standard library only.
+It runs before any dependency is installed, so it uses the standard library only:
+the layer names come straight from the TOML (:mod:`ci_metrics.pyproject`), not
+through the validated settings, which need pydantic.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from ci_metrics.context import Context
 from ci_metrics.errors import EXIT_OK, InputError
-from ci_metrics.settings import load_settings
+from ci_metrics.pyproject import layer_names, read_table
 
 MAX_SHARDS = 64
 
@@ -27,8 +29,8 @@ def plan_shards(layer: str, count: int, layers: list[str]) -> dict[str, str]:
 
 def cmd_shards(args: argparse.Namespace, ctx: Context) -> int:
     """Print the plan and append it to ``$GITHUB_OUTPUT`` when set."""
-    settings = load_settings(args.pyproject or args.root / "pyproject.toml")
-    plan = plan_shards(args.layer, args.count, list(settings.layers))
+    table = read_table(args.pyproject or args.root / "pyproject.toml")
+    plan = plan_shards(args.layer, args.count, layer_names(table))
     lines = "".join(f"{key}={value}\n" for key, value in plan.items())
     print(lines, end="", file=ctx.stdout)
     target = ctx.environ.get("GITHUB_OUTPUT")
