@@ -1,7 +1,8 @@
 """Mutation testing of the security-critical modules, each against its own layer only.
 
 For every layer named in ``[tool.mutation.layers]`` of ``pyproject.toml``, mutmut
-mutates the listed modules and runs only that layer's tests against each mutant:
+mutates the listed modules and runs only that layer's tests (its ``tests`` in the
+layer registry, ``[tool.ci_metrics.layers.<layer>]``) against each mutant:
 a module counts as tested only by the tests of the layer that owns it, as the
 layer contract says. mutmut reads its settings from the ``pyproject.toml`` of the
 folder it runs in, so each layer runs in a scratch copy of the repository with
@@ -32,6 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scripts.layer_registry import RegistryError, load_layers
 
 #: What mutmut's ``results --all true`` prints per mutant: ``    <name>: <status>``.
 _RESULT_LINE = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
@@ -94,7 +97,7 @@ class ModuleScore:
 
 
 def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
-    """``goal`` and the layer targets from ``[tool.mutation]``."""
+    """``goal`` and the layer targets from ``[tool.mutation]``, tests from the layer registry."""
     try:
         table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mutation"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
@@ -102,17 +105,28 @@ def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
     goal = table.get("goal", 90)
     if isinstance(goal, bool) or not isinstance(goal, int | float) or not 0 <= goal <= 100:
         raise MutationError(f"[tool.mutation] goal: expected 0-100, got {goal!r}")
+    try:
+        registry = load_layers(pyproject)
+    except RegistryError as exc:
+        raise MutationError(str(exc)) from None
     targets = []
     for layer, entry in (table.get("layers") or {}).items():
-        tests, modules = entry.get("tests"), entry.get("modules")
-        for key, value in (("tests", tests), ("modules", modules)):
-            if (
-                not isinstance(value, list)
-                or not value
-                or not all(isinstance(v, str) for v in value)
-            ):
-                raise MutationError(f"[tool.mutation.layers.{layer}] {key}: expected paths")
-        targets.append(LayerTarget(layer, tuple(tests), tuple(modules)))
+        where = f"[tool.mutation.layers.{layer}]"
+        if layer not in registry:
+            raise MutationError(f"{where}: {layer} is not a layer of [tool.ci_metrics.layers]")
+        unknown = sorted(set(entry) - {"modules"})
+        if unknown:
+            raise MutationError(
+                f"{where} {', '.join(unknown)}: not a key here (the tests come from the registry)"
+            )
+        modules = entry.get("modules")
+        if (
+            not isinstance(modules, list)
+            or not modules
+            or not all(isinstance(v, str) for v in modules)
+        ):
+            raise MutationError(f"{where} modules: expected paths")
+        targets.append(LayerTarget(layer, registry[layer].tests, tuple(modules)))
     if not targets:
         raise MutationError("[tool.mutation.layers] names no layer")
     return float(goal), targets

@@ -3,12 +3,14 @@
 Fixtures that belong to a layer live in that layer's conftest; shared
 builders live in tests/utils/. The guards below run for every test:
 
-* the layer marker (and ``unit`` for the four unit layers) comes from the
-  folder, so ``pytest -m auth`` and ``tox -e auth`` select the same tests;
+* the layer markers are registered from the layer registry in
+  ``pyproject.toml``, and a test's marker (and ``unit`` for the unit layers)
+  comes from its folder, so ``pytest -m auth`` and ``tox -e auth`` select the
+  same tests;
 * environment variables the services read are removed, so a developer's
   shell never changes a result;
-* the api, auth and logging layers cannot open network sockets; tooling and
-  integration may reach loopback only;
+* layers whose registry ``network`` is ``none`` cannot open network sockets;
+  the ``loopback`` ones may reach loopback only;
 * a test that leaves a Flask app or request context pushed fails.
 """
 
@@ -25,6 +27,11 @@ from tests.utils import guards
 pytest_plugins = ["pytester"]
 
 TESTS_ROOT = Path(__file__).parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in guards.marker_lines():
+        config.addinivalue_line("markers", line)
 
 
 @pytest.hookimpl(tryfirst=True)

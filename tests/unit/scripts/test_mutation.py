@@ -1,6 +1,7 @@
 import json
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from scripts.mutation import (
     render_table,
 )
 
+ROOT = Path(__file__).resolve().parents[3]
 TARGET = LayerTarget("logging", ("tests/unit/logging",), ("logging_lib/redaction.py",))
 
 RESULTS = """\
@@ -69,13 +71,25 @@ def test_render_table__worst_first_and_flags_what_is_below_the_goal():
     ]
 
 
+REGISTRY = (
+    "[tool.ci_metrics.layers.unit]\nowns = ['pkg']\ntests = ['tests']\nworkers = 0\n"
+    "network = 'none'\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[tool.other]\n", "cannot read [tool.mutation]"),
         ("[tool.mutation]\ngoal = 120\n", "goal: expected 0-100"),
-        ("[tool.mutation]\n", "names no layer"),
-        ("[tool.mutation.layers.api]\ntests = []\nmodules = ['a.py']\n", "api] tests"),
+        (REGISTRY + "[tool.mutation]\n", "names no layer"),
+        ("[tool.mutation]\n", "no [tool.ci_metrics.layers.<name>] table"),
+        (REGISTRY + "[tool.mutation.layers.api]\nmodules = ['a.py']\n", "api is not a layer of"),
+        (
+            REGISTRY + "[tool.mutation.layers.unit]\ntests = ['t']\nmodules = ['a.py']\n",
+            "unit] tests: not a key here",
+        ),
+        (REGISTRY + "[tool.mutation.layers.unit]\nmodules = []\n", "unit] modules: expected"),
     ],
 )
 def test_load_targets__rejects_bad_configuration(tmp_path, text, message):
@@ -94,8 +108,8 @@ def repo(tmp_path):
     (root / "tests").mkdir()
     (root / "tests" / "test_mod.py").write_text("")
     (root / "pyproject.toml").write_text(
-        "[tool.mutation]\ngoal = 80\n"
-        "[tool.mutation.layers.unit]\ntests = ['tests']\nmodules = ['pkg/mod.py']\n"
+        REGISTRY + "[tool.mutation]\ngoal = 80\n"
+        "[tool.mutation.layers.unit]\nmodules = ['pkg/mod.py']\n"
     )
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     return root
@@ -186,3 +200,19 @@ def test_prepare_copy__puts_a_src_layout_distribution_under_the_copys_src(repo, 
         tmp_path / "work" / "src" / "tool" / "core.py"
     ).read_text() == "def g():\n    return 2\n"
     assert (tmp_path / "work" / "src" / "tool" / "__init__.py").is_file()
+
+
+def test_load_targets__the_tests_of_a_layer_come_from_the_registry(repo):
+    goal, targets = load_targets(repo / "pyproject.toml")
+    assert goal == 80.0
+    assert targets == [LayerTarget("unit", ("tests",), ("pkg/mod.py",))]
+
+
+def test_load_targets__the_repositorys_own_targets_use_the_registry_tests():
+    from scripts.layer_registry import load_layers
+
+    _goal, targets = load_targets(ROOT / "pyproject.toml")
+    registry = load_layers(ROOT / "pyproject.toml")
+    assert {t.layer for t in targets} <= set(registry)
+    for target in targets:
+        assert target.tests == registry[target.layer].tests

@@ -138,7 +138,9 @@ def test_load_settings__repository_pyproject_is_valid():
     s = load_settings(repo / "pyproject.toml")
     assert s.owning_layer("apps/auth_service/tokens.py") == "auth"
     assert s.owning_layer("scripts/ci_metrics/src/ci_metrics/cli.py") == "tooling"
-    assert s.owning_layer("apps/apiary.py") is None
+    assert s.owning_layer("apps/kernel/health.py") == "kernel"
+    assert s.owning_layer("apps/apiary.py") == "integration"  # end to end: all of apps/
+    assert s.owning_layer("benchmarks/load_api.py") is None
 
 
 def test_owning_layer__longest_prefix_wins():

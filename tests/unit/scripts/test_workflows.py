@@ -1,48 +1,29 @@
-"""The GitHub workflows agree with tox, ci_metrics and the pinning rules."""
+"""The GitHub workflows agree with tox, ci_metrics and the pinning rules.
 
-import configparser
+The layer matrices are checked against the layer registry in
+``test_layer_registry.py``.
+"""
+
 import re
 import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 
 import dev
 from ci_metrics.cli import build_parser
+from tests.unit.scripts.repo_config import (
+    ROOT,
+    WORKFLOW_FILES,
+    WORKFLOWS,
+    jobs,
+    layer_calls,
+    load,
+    tox_envs,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-WORKFLOWS = ROOT / ".github" / "workflows"
-WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$")
 LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+\./\.github/workflows/[\w-]+\.yml\s*$")
-
-
-def load(path):
-    return yaml.safe_load(path.read_text())
-
-
-def tox_config():
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(ROOT / "tox.ini")
-    return parser
-
-
-def tox_envs():
-    config = tox_config()
-    return {name.split(":", 1)[1] for name in config.sections() if name.startswith("testenv:")}
-
-
-def tox_label(name):
-    labels = {}
-    for line in tox_config()["tox"]["labels"].strip().splitlines():
-        label, _, envs = line.partition("=")
-        labels[label.strip()] = [env.strip() for env in envs.split(",")]
-    return labels[name]
-
-
-def jobs(workflow):
-    return load(WORKFLOWS / workflow)["jobs"]
 
 
 def run_steps():
@@ -151,38 +132,6 @@ def test_workflows__every_ci_metrics_verb_exists():
         assert verb in verbs, f"{workflow}: unknown verb {verb}"
         used.add(verb)
     assert {"collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
-
-
-def layer_calls(workflow):
-    """{layer: workers} for every call of the reusable layer workflow."""
-    called = {}
-    for job in jobs(workflow).values():
-        if job.get("uses") != "./.github/workflows/tox-layer.yml":
-            continue
-        entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
-        for entry in entries:
-            assert entry["layer"] not in called, f"{workflow}: {entry['layer']} called twice"
-            called[entry["layer"]] = entry.get("workers", job["with"].get("workers"))
-    return called
-
-
-def tox_default_workers(env):
-    command = tox_config()[f"testenv:{env}"]["commands"]
-    return re.search(r"-n \{env:PYTEST_WORKERS:(\w+)\}", command).group(1)
-
-
-@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_layer_matrix__equals_tox_ci_label(workflow):
-    ci_layers = [
-        env for env in tox_label("ci") if env not in ("lint", "coverage", "html", "report")
-    ]
-    assert sorted(layer_calls(workflow)) == sorted(ci_layers)
-
-
-@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_layer_matrix__workers_equal_tox_defaults(workflow):
-    for layer, workers in layer_calls(workflow).items():
-        assert workers == tox_default_workers(layer), f"{workflow}: {layer}"
 
 
 def test_ci__all_green_needs_every_other_job():

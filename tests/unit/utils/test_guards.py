@@ -20,6 +20,7 @@ class TestLayerFor:
             ("unit/api/test_x.py", "api"),
             ("unit/auth/deep/test_x.py", "auth"),
             ("unit/logging/test_x.py", "logging"),
+            ("unit/kernel/test_x.py", "kernel"),
             ("unit/utils/test_x.py", "tooling"),
             ("unit/scripts/test_x.py", "tooling"),
             ("integration/test_x.py", "integration"),

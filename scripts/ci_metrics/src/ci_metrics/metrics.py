@@ -71,10 +71,14 @@ def project_totals(
 
 
 def owned_by(settings: Settings, layer: str) -> Callable[[str], bool]:
-    """Predicate: is a path inside the paths ``layer`` owns."""
+    """Predicate: is a path inside the paths ``layer`` owns.
+
+    Every owned file counts, also those a more specific layer owns too: an
+    end-to-end layer owning ``apps`` answers for the share of all of it its tests ran.
+    """
 
     def keep(path: str) -> bool:
-        return settings.owning_layer(path) == layer
+        return settings.owns(layer, path)
 
     return keep
 

@@ -80,14 +80,21 @@ class Settings:
     github_request_timeout: float = 30.0
 
     def owning_layer(self, path: str) -> str | None:
-        """The layer whose owned paths contain ``path`` (longest prefix wins)."""
+        """The owner of a changed line in ``path``: the layer with the longest owned prefix.
+
+        Layers may own nested paths (an end-to-end layer owning ``apps`` beside a
+        unit layer owning ``apps/api``): the most specific one answers for the line.
+        """
         best: tuple[int, str | None] = (-1, None)
         for layer, prefixes in self.layers.items():
             for prefix in prefixes:
-                norm = prefix.rstrip("/")
-                if (path == norm or path.startswith(norm + "/")) and len(norm) > best[0]:
-                    best = (len(norm), layer)
+                if _under(path, prefix) and len(prefix) > best[0]:
+                    best = (len(prefix), layer)
         return best[1]
+
+    def owns(self, layer: str, path: str) -> bool:
+        """Whether ``path`` lies under one of the paths ``layer`` owns (nested owners or not)."""
+        return any(_under(path, prefix) for prefix in self.layers.get(layer, ()))
 
     def under(self, prefix: str) -> Settings:
         """These settings for a project in the work-tree folder ``prefix`` (``""`` or ``"a/b/"``).
@@ -115,6 +122,11 @@ class Settings:
     def marker_html(self) -> str:
         """The hidden HTML comment that identifies the sticky comment."""
         return f"<!-- {self.comment_marker}:sticky -->"
+
+
+def _under(path: str, prefix: str) -> bool:
+    prefix = prefix.rstrip("/")
+    return path == prefix or path.startswith(prefix + "/")
 
 
 # -- the table as written ----------------------------------------------------------------
