@@ -16,6 +16,7 @@ builders live in tests/utils/. The guards below run for every test:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        layer = guards.layer_for(item.path, TESTS_ROOT)
+        layer = _layer_of(item)
         if layer is None:
             continue
         item.add_marker(layer)
@@ -46,7 +47,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _layer_of(item: pytest.Item) -> str | None:
-    return guards.layer_for(item.path, TESTS_ROOT)
+    return _layer_of_file(item.path)
+
+
+@functools.cache
+def _layer_of_file(path: Path) -> str | None:
+    # Once per test file, not per test: resolving paths is most of the cost.
+    return guards.layer_for(path, TESTS_ROOT)
 
 
 @pytest.fixture(autouse=True)

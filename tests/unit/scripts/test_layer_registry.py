@@ -185,3 +185,40 @@ def test_load_layers__a_pyproject_without_a_registry_is_refused(tmp_path):
         load_layers(path)
     with pytest.raises(RegistryError, match="cannot read"):
         load_layers(tmp_path / "absent.toml")
+
+
+def test_registry__each_layer_installs_its_own_dependency_group():
+    """A layer's env loads only the plugins its tests use (light start-up)."""
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    config = tox_config()
+    assert config["testenv"]["dependency_groups"].strip() == "{env_name}"
+    for name in LAYERS:
+        assert name in groups, (
+            f'pyproject.toml [dependency-groups]: add {name} = [{{ include-group = "test" }}, '
+            "<what its tests import beyond the services>]"
+        )
+        assert {"include-group": "test"} in groups[name], (
+            f'pyproject.toml [dependency-groups] {name}: include {{ include-group = "test" }}'
+        )
+        own = config[f"testenv:{name}"].get("dependency_groups")
+        assert own is None, f"tox.ini [testenv:{name}]: remove dependency_groups (it is {name})"
+    unit = {name for name, layer in LAYERS.items() if layer.is_unit}
+    assert set(tox_list("testenv:unit", "dependency_groups")) == unit, (
+        f"tox.ini [testenv:unit]: dependency_groups = {', '.join(sorted(unit))}"
+    )
+
+
+def test_registry__only_the_layers_that_fuzz_install_the_heavy_plugins():
+    """hypothesis and schemathesis load as plugins wherever they are installed."""
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+
+    def installs(group, package):
+        return any(isinstance(r, str) and r.startswith(package) for r in groups[group])
+
+    assert [g for g in LAYERS if installs(g, "schemathesis")] == ["integration"]
+    assert [g for g in LAYERS if installs(g, "hypothesis")] == ["auth", "integration"]
+    assert not any(installs("test", p) for p in ("hypothesis", "schemathesis", "pyyaml"))

@@ -155,3 +155,12 @@ def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
     unit.stdout.fnmatch_lines(["*4/5 tests collected (1 deselected)*"])
     integration = _run(suite, "-m", "integration", "--collect-only", "-q")
     integration.stdout.fnmatch_lines(["*1/5 tests collected*"])
+
+
+def test_pytest__loads_no_plugin_the_layer_does_not_use(pytestconfig):
+    """The tooling env installs no fuzzers, and anyio's plugin (from httpx) stays off."""
+    manager = pytestconfig.pluginmanager
+    for unused in ("anyio", "hypothesispytest", "schemathesis"):
+        assert not manager.has_plugin(unused), unused
+    assert manager.has_plugin("pytest_cov")
+    assert manager.has_plugin("socket")
