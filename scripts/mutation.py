@@ -45,7 +45,16 @@ _MODULE_OF = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
 #: made a test hang, which the layer's time limit turns into a failure.
 DETECTED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
 #: Files a layer's tests need in the scratch copy beside the mutated sources.
-ALSO_COPY = ("pytest.ini", ".coveragerc", "apps", "logging_lib", "scripts")
+ALSO_COPY = (
+    "pytest.ini",
+    ".coveragerc",
+    "tox.ini",
+    "dev.py",
+    ".github",
+    "apps",
+    "logging_lib",
+    "scripts",
+)
 
 Runner = Callable[[Sequence[str], Path, Path | None], int | str]
 
