@@ -26,8 +26,8 @@ with every ``__pycache__`` folder of the repository and of the env's installed
 packages removed, as in a fresh CI checkout and env. The collect run's wall
 time and peak RSS are the cold ones. The whole suite's start-up is given as
 the sum of every layer's own collect-only process (what the CI jobs pay), and
-as one cold process over ``tests/unit``
-in the ``unit`` env (else the ``tooling`` env).
+as one process over ``tests/unit`` in the ``unit`` env (else the ``tooling``
+env), warm and cold.
 
 Usage: python benchmarks/layer_startup.py [--runs 5] [--layer api ...]
 """
@@ -188,13 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     whole = REPO / ".tox" / "unit" / "bin" / "python"
     python = whole if whole.exists() else REPO / ".tox" / "tooling" / "bin" / "python"
     if python.exists():
-        suite = measure(
-            python, ["-m", "pytest", "--collect-only", "-q", "tests/unit"], args.runs, cold=True
-        )
-        print(
-            f"tests/unit --collect-only in one process, cold ({python.parent.parent.name} env): "
-            f"{suite.wall:.2f}s wall, {suite.cpu:.2f}s CPU, {suite.maxrss_mb:.0f}MB peak RSS"
-        )
+        argv = ["-m", "pytest", "--collect-only", "-q", "tests/unit"]
+        for kind in ("warm", "cold"):
+            suite = measure(python, argv, args.runs, cold=kind == "cold")
+            print(
+                f"tests/unit --collect-only in one process ({python.parent.parent.name} env), "
+                f"{kind}: {suite.wall:.2f}s wall, {suite.cpu:.2f}s CPU, "
+                f"{suite.maxrss_mb:.0f}MB peak RSS"
+            )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
