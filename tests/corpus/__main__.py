@@ -31,7 +31,6 @@ from ci_metrics.gitdiff import diff_from_git
 from tests.corpus.compare import Agreement, compare_with_coverage, compare_with_diff_cover
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
-REPO = Path(__file__).resolve().parents[2]
 IDENTITY = {
     "GIT_AUTHOR_NAME": "corpus",
     "GIT_AUTHOR_EMAIL": "corpus@example.invalid",
