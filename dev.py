@@ -7,8 +7,8 @@
                            real-world corpus check, which fetches its sdists once)
     python3 dev.py tox -e api -- -k tenant    any tox command
 
-The first run creates ``.venv-tools/`` holding tox and tox-uv (tox-uv then
-provisions each layer's environment with uv); later runs reuse it. Nothing is
+The first run creates ``.venv-tools/`` holding pinned tox, tox-uv and uv (tox-uv then
+provisions each environment with uv, from uv.lock); later runs reuse it. Nothing is
 installed outside the repository. After a run, one line sums up the tests
 from the layers' JUnit files, so the outcome is visible even when tox's
 parallel mode hid the layers' own output.
@@ -21,17 +21,22 @@ import subprocess
 import sys
 import venv
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
+
+from scripts.layer_registry import RegistryError, load_layers
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".venv-tools"
-REQUIREMENTS = ("tox>=4.23", "tox-uv>=1.16")
+#: Exact versions, so every machine provisions the envs (and reads uv.lock) with
+#: the same tox, tox-uv and uv. To move them: change them here and in the
+#: workflows' `uv tool install` lines (tests/unit/scripts/test_workflows.py keeps
+#: the two equal), then run `python3 dev.py test`; the next run reinstalls.
+REQUIREMENTS = ("tox==4.67.15", "tox-uv==1.37.1", "uv==0.13.9")
 JOBS = {
     "ci": [["-m", "ci", "-p", "auto"]],
     "test": [["-m", "test", "-p", "auto"]],
 }
-#: The CI layers whose JUnit files the closing line sums up.
-LAYERS = ("api", "auth", "logging", "tooling", "integration")
 
 
 def tool(name: str) -> Path:
@@ -57,10 +62,14 @@ def tox(args: list[str]) -> int:
     return subprocess.run(command, cwd=ROOT, check=False).returncode
 
 
-def summarize(results: Path) -> str | None:
-    """One closing line over every layer's JUnit XML, or None if there is none."""
+def summarize(results: Path, layers: Iterable[str] | None = None) -> str | None:
+    """One closing line over every CI layer's JUnit XML, or None if there is none.
+
+    The layers are the registry's (``[tool.ci_metrics.layers]``) unless given.
+    """
     totals = {"passed": 0, "failed": 0, "skipped": 0}
-    files = [results / layer / "junit.xml" for layer in LAYERS]
+    names = list(load_layers(ROOT / "pyproject.toml")) if layers is None else list(layers)
+    files = [results / layer / "junit.xml" for layer in names]
     files = [path for path in files if path.exists()]
     for path in files:
         root = ET.parse(path).getroot()  # noqa: S314 - our own JUnit files
@@ -95,7 +104,11 @@ def main(argv: list[str]) -> int:
         code = tox(args)
         if code != 0:
             break
-    line = summarize(ROOT / "results")
+    try:
+        line = summarize(ROOT / "results")
+    except RegistryError as exc:
+        print(f"dev.py: {exc}", file=sys.stderr)
+        return code or 2
     if line:
         print(line, flush=True)
     comment = ROOT / "results" / "report" / "comment.md"

@@ -49,10 +49,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.synthetic_project import generate  # noqa: E402
-from scripts.ci_metrics.diffcov import diff_coverage  # noqa: E402
-from scripts.ci_metrics.gitdiff import diff_from_git  # noqa: E402
-from scripts.ci_metrics.settings import load_settings  # noqa: E402
-from scripts.ci_metrics.snapshot import load_snapshot  # noqa: E402
+from ci_metrics.diffcov import diff_coverage  # noqa: E402
+from ci_metrics.gitdiff import diff_from_git  # noqa: E402
+from ci_metrics.settings import load_settings  # noqa: E402
+from ci_metrics.snapshot import load_snapshot  # noqa: E402
 
 COMBINED = "results/coverage/.coverage"
 LAYERS = "results/coverage/layers"
@@ -93,19 +93,11 @@ def run_step(step: Step, cwd: Path, env: dict[str, str]) -> None:
             raise SystemExit(f"{step.name} failed:\n{output.read().decode()[-2500:]}")
 
 
-# What the `ci-metrics` console script does; the synthetic project has a `scripts`
-# package of its own, so `python -m scripts.ci_metrics` would find that one.
-CI_METRICS = (
-    f"import sys; sys.path.insert(0, {str(REPO)!r}); "
-    "from scripts.ci_metrics.cli import main; sys.exit(main())"
-)
-
-
 def pipelines(target: Target, out: Path) -> dict[str, list[Step]]:
     py = sys.executable
     diff_cover = shutil.which("diff-cover", path=str(Path(py).parent)) or "diff-cover"
     combine = [py, "-m", "coverage", "combine", "--keep", "-q", str(target.layers)]
-    ci_metrics = [py, "-c", CI_METRICS]
+    ci_metrics = [py, "-m", "ci_metrics"]
     settings = ["--pyproject", str(target.pyproject)]
     return {
         "ci-metrics": [

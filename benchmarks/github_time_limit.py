@@ -33,12 +33,12 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from scripts.ci_metrics.cli import run  # noqa: E402
-from scripts.ci_metrics.context import Context  # noqa: E402
-from scripts.ci_metrics.errors import GitHubError  # noqa: E402
-from scripts.ci_metrics.github import GitHubClient  # noqa: E402
-from scripts.ci_metrics.post import post_sticky  # noqa: E402
-from scripts.ci_metrics.settings import Settings  # noqa: E402
+from ci_metrics.cli import run  # noqa: E402
+from ci_metrics.context import Context  # noqa: E402
+from ci_metrics.errors import GitHubError  # noqa: E402
+from ci_metrics.github import GitHubClient  # noqa: E402
+from ci_metrics.post import post_sticky  # noqa: E402
+from ci_metrics.settings import Settings  # noqa: E402
 from tests.unit.scripts.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
 
 MARKER = Settings().marker_html

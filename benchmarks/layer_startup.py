@@ -1,18 +1,33 @@
 """Benchmark: what a layer's pytest process costs before its first test runs.
 
-For each layer, in the layer's own tox environment (``.tox/<layer>``, created by
-``tox -e <layer> --notest`` or any earlier run), two whole processes are timed:
+For each layer of the registry (``[tool.ci_metrics.layers]``), in the
+layer's own tox environment (``.tox/<layer>``, created by ``tox -e <layer>
+--notest`` or any earlier run), two whole processes are timed:
 
-* **collect**: ``python -m pytest --collect-only -q tests/...`` of the layer
-  (every plugin pytest loads there, the conftests, the test modules);
-* **floor**: ``python -c "import pytest, <the layer's plugins>, <the code under test>"``,
-  i.e. what the layer cannot avoid importing.
+* **collect**: ``python -m pytest --collect-only -q <the layer's test folders>``:
+  every plugin pytest loads in that env, the conftests, the test modules;
+* **floor**: ``python -c "import pytest, <plugins>, <code under test>"``: what the
+  layer cannot avoid importing. The plugins are those every layer's command
+  uses (coverage, xdist, report log, sockets, reruns, split) plus the ones the
+  layer's own tests use (hypothesis for ``auth``); the code under test is every
+  module under the paths the layer owns (its tests cover at least 95% of them,
+  so they import them all), and for ``tooling`` also the test helpers of
+  ``tests/utils`` that ``tests/unit/utils`` tests.
 
-The ratio collect / floor (CPU time, user + system) shows what start-up costs
-beyond that floor: plugins the layer does not use, heavy test modules. Each
-figure is the median of ``--runs`` runs, with the peak RSS of the collect run.
-The whole suite's ``--collect-only`` process time is measured too, in the
-``unit`` env when it exists.
+The ratio collect / floor (CPU time, user + system) is what start-up costs
+beyond that floor: plugins installed but not used, conftests, heavy test
+modules. The floor and the ratio (the goal: at most 1.3x) are given for the
+unit layers; the integration layer's collect time counts in the totals.
+
+Each figure is measured twice, as the layer runs under tox (bytecode written):
+**warm**, the median of ``--runs`` runs after one uncounted run, as a
+developer's next run; **cold**, the median of ``--runs`` runs each started
+with every ``__pycache__`` folder of the repository and of the env's installed
+packages removed, as in a fresh CI checkout and env. The collect run's wall
+time and peak RSS are the cold ones. The whole suite's start-up is given as
+the sum of every layer's own collect-only process (what the CI jobs pay), and
+as one process over ``tests/unit`` in the ``unit`` env (else the ``tooling``
+env), warm and cold.
 
 Usage: python benchmarks/layer_startup.py [--runs 5] [--layer api ...]
 """
@@ -21,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +45,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-#: pytest plugins every layer uses (the floor imports them).
+sys.path.insert(0, str(REPO))
+
+from scripts.layer_registry import Layer, load_layers  # noqa: E402
+
+#: pytest plugins every layer's command uses (tox.ini's [layer] and the guards).
 CORE_PLUGINS = (
     "pytest_cov",
     "xdist",
@@ -38,16 +58,10 @@ CORE_PLUGINS = (
     "pytest_rerunfailures",
     "pytest_split",
 )
-#: Per layer: its test folders, the packages it tests, extra plugins it really uses.
-LAYERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "api": (("tests/unit/api",), ("apps.api.app",)),
-    "auth": (("tests/unit/auth",), ("apps.auth_service.app", "hypothesis")),
-    "logging": (("tests/unit/logging",), ("logging_lib", "logging_lib.flask")),
-    "tooling": (
-        ("tests/unit/utils", "tests/unit/scripts"),
-        ("scripts.ci_metrics.cli", "scripts.layer_results", "coverage", "httpx", "jinja2"),
-    ),
-}
+#: Plugins a layer's own tests use on top of those.
+LAYER_PLUGINS: dict[str, tuple[str, ...]] = {"auth": ("hypothesis",)}
+#: Code a layer tests without owning it.
+ALSO_UNDER_TEST: dict[str, tuple[str, ...]] = {"tooling": ("tests/utils",)}
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,29 @@ class Sample:
     cpu: float
     wall: float
     maxrss_mb: float
+
+
+def modules_under(path: str) -> list[str]:
+    """Importable module names of every ``.py`` file under ``path`` (src layouts too)."""
+    names = []
+    for file in sorted((REPO / path).rglob("*.py")):
+        parts = file.relative_to(REPO).with_suffix("").parts
+        if "src" in parts:
+            parts = parts[parts.index("src") + 1 :]
+        if parts[-1] == "__main__":
+            continue
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def floor_imports(layer: Layer) -> list[str]:
+    """What the layer's pytest process cannot avoid importing (see the module docstring)."""
+    code = [
+        m
+        for path in (*layer.owns, *ALSO_UNDER_TEST.get(layer.name, ()))
+        for m in modules_under(path)
+    ]
+    return ["pytest", *CORE_PLUGINS, *LAYER_PLUGINS.get(layer.name, ()), *dict.fromkeys(code)]
 
 
 def run(argv: list[str]) -> Sample:
@@ -72,10 +109,22 @@ def run(argv: list[str]) -> Sample:
 
 
 def _env() -> dict[str, str]:
-    # As a layer runs under tox: no bytecode written, no developer settings.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COVERAGE_"))}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
+    # As a layer runs under tox: bytecode written, no developer settings.
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST_", "COVERAGE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
+def forget_bytecode(python: Path) -> None:
+    """Remove what a first run leaves behind, as in a fresh checkout and env: the
+    ``__pycache__`` folders of the repository and of the env's installed packages."""
+    roots = [REPO / folder for folder in ("apps", "logging_lib", "scripts", "tests")]
+    roots += python.parent.parent.glob("lib/python*/site-packages")
+    for root in roots:
+        for cache in root.rglob("__pycache__"):
+            shutil.rmtree(cache, ignore_errors=True)
 
 
 def median(samples: list[Sample]) -> Sample:
@@ -86,39 +135,68 @@ def median(samples: list[Sample]) -> Sample:
     )
 
 
-def measure(python: Path, argv: list[str], runs: int) -> Sample:
-    run([str(python), *argv])  # warm the page cache; not counted
-    return median([run([str(python), *argv]) for _ in range(runs)])
+def measure(python: Path, argv: list[str], runs: int, *, cold: bool = False) -> Sample:
+    """Median of ``runs`` processes: each from forgotten bytecode (``cold``, as in a fresh CI
+    checkout) or after one uncounted warm-up run (as a developer's next run)."""
+    command = [str(python), *argv]
+    if cold:
+        samples = []
+        for _ in range(runs):
+            forget_bytecode(python)
+            samples.append(run(command))
+        return median(samples)
+    run(command)
+    return median([run(command) for _ in range(runs)])
 
 
 def main(argv: list[str] | None = None) -> int:
+    registry = load_layers()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--layer", action="append", choices=sorted(LAYERS))
+    parser.add_argument("--layer", action="append", choices=sorted(registry))
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {args.runs} runs")
-    print(f"{'layer':<9} {'collect cpu':>11} {'floor cpu':>9} {'ratio':>6} {'wall':>6} {'rss':>7}")
-    for layer in args.layer or sorted(LAYERS):
-        python = REPO / ".tox" / layer / "bin" / "python"
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, median of {args.runs} runs, "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    header = f"{'collect cpu':>11} {'floor cpu':>9} {'ratio':>6}"
+    print(f"{'':<12} {'warm (next run)':^28}   {'cold (fresh checkout)':^28}")
+    print(f"{'layer':<12} {header}   {header}   {'wall':>6} {'rss':>6}")
+    totals = {"warm": Sample(0.0, 0.0, 0.0), "cold": Sample(0.0, 0.0, 0.0)}
+    for name in args.layer or list(registry):
+        layer = registry[name]
+        python = REPO / ".tox" / name / "bin" / "python"
         if not python.exists():
-            print(f"{layer:<9} (no .tox/{layer}: run `tox -e {layer} --notest` first)")
+            print(f"{name:<12} (no .tox/{name}: run `tox -e {name} --notest` first)")
             continue
-        folders, packages = LAYERS[layer]
-        collect = measure(python, ["-m", "pytest", "--collect-only", "-q", *folders], args.runs)
-        imports = ", ".join(("pytest", *CORE_PLUGINS, *packages))
-        floor = measure(python, ["-c", f"import {imports}"], args.runs)
-        print(
-            f"{layer:<9} {collect.cpu:>10.2f}s {floor.cpu:>8.2f}s {collect.cpu / floor.cpu:>5.2f}x"
-            f" {collect.wall:>5.2f}s {collect.maxrss_mb:>5.0f}MB"
-        )
+        collect_argv = ["-m", "pytest", "--collect-only", "-q", *layer.tests]
+        floor_argv = ["-c", f"import {', '.join(floor_imports(layer))}"]
+        cells = []
+        for kind in ("warm", "cold"):
+            collect = measure(python, collect_argv, args.runs, cold=kind == "cold")
+            total = totals[kind]
+            totals[kind] = Sample(total.cpu + collect.cpu, total.wall + collect.wall, 0.0)
+            if layer.is_unit:  # the goal is set for the unit layers
+                floor = measure(python, floor_argv, args.runs, cold=kind == "cold")
+                ratio = f"{collect.cpu / floor.cpu:>5.2f}x"
+                cells.append(f"{collect.cpu:>10.2f}s {floor.cpu:>8.2f}s {ratio:>6}")
+            else:
+                cells.append(f"{collect.cpu:>10.2f}s {'-':>9} {'-':>6}")
+        usage = f"{collect.wall:>5.2f}s {collect.maxrss_mb:>4.0f}MB"
+        print(f"{name:<12} {cells[0]}   {cells[1]}   {usage}")
+    for kind, total in totals.items():
+        print(f"every layer above, one collect-only process each, {kind}: {total.cpu:.2f}s CPU, "
+              f"{total.wall:.2f}s wall (summed)")  # fmt: skip
     whole = REPO / ".tox" / "unit" / "bin" / "python"
     python = whole if whole.exists() else REPO / ".tox" / "tooling" / "bin" / "python"
     if python.exists():
-        suite = measure(python, ["-m", "pytest", "--collect-only", "-q", "tests"], args.runs)
-        print(
-            f"whole suite --collect-only ({python.parent.parent.name} env): "
-            f"{suite.wall:.2f}s wall, {suite.cpu:.2f}s CPU, {suite.maxrss_mb:.0f}MB peak RSS"
-        )
+        argv = ["-m", "pytest", "--collect-only", "-q", "tests/unit"]
+        for kind in ("warm", "cold"):
+            suite = measure(python, argv, args.runs, cold=kind == "cold")
+            print(
+                f"tests/unit --collect-only in one process ({python.parent.parent.name} env), "
+                f"{kind}: {suite.wall:.2f}s wall, {suite.cpu:.2f}s CPU, "
+                f"{suite.maxrss_mb:.0f}MB peak RSS"
+            )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Mutation testing of the security-critical modules, each against its own layer only.
 
 For every layer named in ``[tool.mutation.layers]`` of ``pyproject.toml``, mutmut
-mutates the listed modules and runs only that layer's tests against each mutant:
+mutates the listed modules and runs only that layer's tests (its ``tests`` in the
+layer registry, ``[tool.ci_metrics.layers.<layer>]``) against each mutant:
 a module counts as tested only by the tests of the layer that owns it, as the
 layer contract says. mutmut reads its settings from the ``pyproject.toml`` of the
 folder it runs in, so each layer runs in a scratch copy of the repository with
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.layer_registry import RegistryError, load_layers
+
 #: What mutmut's ``results --all true`` prints per mutant: ``    <name>: <status>``.
 _RESULT_LINE = re.compile(r"^\s+(?P<name>\S+): (?P<status>.+)$")
 #: A mutant's name starts with its module: ``logging_lib.redaction.x_redact_text__mutmut_3``
@@ -42,7 +45,16 @@ _MODULE_OF = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
 #: made a test hang, which the layer's time limit turns into a failure.
 DETECTED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
 #: Files a layer's tests need in the scratch copy beside the mutated sources.
-ALSO_COPY = ("pytest.ini", ".coveragerc", "apps", "logging_lib", "scripts")
+ALSO_COPY = (
+    "pytest.ini",
+    ".coveragerc",
+    "tox.ini",
+    "dev.py",
+    ".github",
+    "apps",
+    "logging_lib",
+    "scripts",
+)
 
 Runner = Callable[[Sequence[str], Path, Path | None], int | str]
 
@@ -94,7 +106,7 @@ class ModuleScore:
 
 
 def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
-    """``goal`` and the layer targets from ``[tool.mutation]``."""
+    """``goal`` and the layer targets from ``[tool.mutation]``, tests from the layer registry."""
     try:
         table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["mutation"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
@@ -102,33 +114,57 @@ def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
     goal = table.get("goal", 90)
     if isinstance(goal, bool) or not isinstance(goal, int | float) or not 0 <= goal <= 100:
         raise MutationError(f"[tool.mutation] goal: expected 0-100, got {goal!r}")
+    try:
+        registry = load_layers(pyproject)
+    except RegistryError as exc:
+        raise MutationError(str(exc)) from None
     targets = []
     for layer, entry in (table.get("layers") or {}).items():
-        tests, modules = entry.get("tests"), entry.get("modules")
-        for key, value in (("tests", tests), ("modules", modules)):
-            if (
-                not isinstance(value, list)
-                or not value
-                or not all(isinstance(v, str) for v in value)
-            ):
-                raise MutationError(f"[tool.mutation.layers.{layer}] {key}: expected paths")
-        targets.append(LayerTarget(layer, tuple(tests), tuple(modules)))
+        where = f"[tool.mutation.layers.{layer}]"
+        if layer not in registry:
+            raise MutationError(f"{where}: {layer} is not a layer of [tool.ci_metrics.layers]")
+        unknown = sorted(set(entry) - {"modules"})
+        if unknown:
+            raise MutationError(
+                f"{where} {', '.join(unknown)}: not a key here (the tests come from the registry)"
+            )
+        modules = entry.get("modules")
+        if (
+            not isinstance(modules, list)
+            or not modules
+            or not all(isinstance(v, str) for v in modules)
+        ):
+            raise MutationError(f"{where} modules: expected paths")
+        targets.append(LayerTarget(layer, registry[layer].tests, tuple(modules)))
     if not targets:
         raise MutationError("[tool.mutation.layers] names no layer")
     return float(goal), targets
 
 
+def copied_path(path: str) -> str:
+    """Where a module sits in the scratch copy.
+
+    mutmut puts only ``./``, ``src/`` and ``source/`` of the folder it runs in on
+    the tests' import path, so a module of a src-layout distribution inside the
+    repository (``scripts/ci_metrics/src/ci_metrics/post.py``) is mutated from the
+    copy's ``src/`` (``src/ci_metrics/post.py``); other paths stay as they are.
+    """
+    _, src, inside = path.rpartition("/src/")
+    return f"src/{inside}" if src else path
+
+
 def module_name(path: str) -> str:
-    """``apps/api/jwks.py`` -> ``apps.api.jwks``."""
-    return path.removesuffix(".py").replace("/", ".")
+    """``apps/api/jwks.py`` -> ``apps.api.jwks``; ``x/src/pkg/mod.py`` -> ``pkg.mod``."""
+    return copied_path(path).removeprefix("src/").removesuffix(".py").replace("/", ".")
 
 
 def mutmut_table(target: LayerTarget) -> str:
     """The ``[tool.mutmut]`` table of a layer's scratch copy."""
-    roots = sorted({path.split("/", 1)[0] for path in target.modules})
+    modules = [copied_path(path) for path in target.modules]
+    roots = sorted({path.split("/", 1)[0] for path in modules})
     settings = {
         "source_paths": roots,
-        "only_mutate": list(target.modules),
+        "only_mutate": modules,
         "pytest_add_cli_args_test_selection": list(target.tests),
         # Results and plugin caches of the real layer runs stay out of the copy.
         "pytest_add_cli_args": ["-p", "no:cacheprovider"],
@@ -188,7 +224,12 @@ def prepare_copy(root: Path, work: Path, target: LayerTarget) -> None:
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, work / rel)
     for module in target.modules:
-        if not (work / module).is_file():
+        copied = copied_path(module)
+        if copied != module and (root / module).is_file():
+            # The distribution's src/ becomes the copy's, where mutmut imports it from.
+            source = root / module.removesuffix(copied.removeprefix("src/"))
+            shutil.copytree(source, work / "src", dirs_exist_ok=True)
+        if not (work / copied).is_file():
             raise MutationError(f"[tool.mutation.layers.{target.layer}] no such module: {module}")
     with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write(mutmut_table(target))

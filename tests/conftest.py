@@ -3,17 +3,20 @@
 Fixtures that belong to a layer live in that layer's conftest; shared
 builders live in tests/utils/. The guards below run for every test:
 
-* the layer marker (and ``unit`` for the four unit layers) comes from the
-  folder, so ``pytest -m auth`` and ``tox -e auth`` select the same tests;
+* the layer markers are registered from the layer registry in
+  ``pyproject.toml``, and a test's marker (and ``unit`` for the unit layers)
+  comes from its folder, so ``pytest -m auth`` and ``tox -e auth`` select the
+  same tests;
 * environment variables the services read are removed, so a developer's
   shell never changes a result;
-* the api, auth and logging layers cannot open network sockets; tooling and
-  integration may reach loopback only;
+* layers whose registry ``network`` is ``none`` cannot open network sockets;
+  the ``loopback`` ones may reach loopback only;
 * a test that leaves a Flask app or request context pushed fails.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,10 +30,15 @@ pytest_plugins = ["pytester"]
 TESTS_ROOT = Path(__file__).parent
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    for line in guards.marker_lines():
+        config.addinivalue_line("markers", line)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        layer = guards.layer_for(item.path, TESTS_ROOT)
+        layer = _layer_of(item)
         if layer is None:
             continue
         item.add_marker(layer)
@@ -39,7 +47,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _layer_of(item: pytest.Item) -> str | None:
-    return guards.layer_for(item.path, TESTS_ROOT)
+    return _layer_of_file(item.path)
+
+
+@functools.cache
+def _layer_of_file(path: Path) -> str | None:
+    # Once per test file, not per test: resolving paths is most of the cost.
+    return guards.layer_for(path, TESTS_ROOT)
 
 
 @pytest.fixture(autouse=True)

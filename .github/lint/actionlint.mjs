@@ -27,7 +27,6 @@ if (!modulePath || files.length === 0) {
   process.exit(2);
 }
 const { createLinter } = await import(pathToFileURL(modulePath).href);
-const lint = await createLinter();
 
 function isOutdatedLabelFinding(result) {
   return (
@@ -38,6 +37,9 @@ function isOutdatedLabelFinding(result) {
 
 let findings = 0;
 for (const file of files) {
+  // A fresh linter per file: one instance that has linted a file can trap
+  // ("RuntimeError: unreachable") on the next one.
+  const lint = await createLinter();
   const results = lint(await readFile(file, "utf8"), file);
   for (const result of results) {
     if (isOutdatedLabelFinding(result)) continue;

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts.ci_metrics.gitdiff import diff_from_git
+from ci_metrics.gitdiff import diff_from_git
 from tests.corpus.compare import Agreement, compare_with_coverage, compare_with_diff_cover
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
-REPO = Path(__file__).resolve().parents[2]
 IDENTITY = {
     "GIT_AUTHOR_NAME": "corpus",
     "GIT_AUTHOR_EMAIL": "corpus@example.invalid",
@@ -203,8 +202,8 @@ def ci_metrics(project: Project, repo: Path, work: Path) -> tuple[dict[str, Any]
         "thresholds = { project_lines = false, project_branches = false, diff = false }\n",
         encoding="utf-8",
     )
-    env = {**_clean_env(repo), "PYTHONPATH": str(REPO)}
-    command = [sys.executable, "-m", "scripts.ci_metrics"]
+    env = _clean_env(repo)  # ci-metrics is installed in the corpus env
+    command = [sys.executable, "-m", "ci_metrics"]
     seconds = _run(
         [*command, "collect", "--pyproject", str(settings), "--output", str(work / "snap.json"),
          "--results-dir", str(work / "none")],

@@ -1,6 +1,8 @@
 """The guards the root conftest applies to every test, as plain functions.
 
-Kept here (not in the conftest) so each guard can be tested directly.
+Kept here (not in the conftest) so each guard can be tested directly. The
+layers, their test folders and their network policy come from the layer
+registry in ``pyproject.toml`` (:mod:`scripts.layer_registry`).
 """
 
 from __future__ import annotations
@@ -12,22 +14,23 @@ from pathlib import Path
 import flask
 import pytest_socket
 
+from scripts.layer_registry import Layer, load_layers
+
 # Taken before any guard runs, to put back after each test.
 _REAL_CONNECT = socket.socket.connect
 
+#: The registry's layers, by name.
+LAYERS: dict[str, Layer] = load_layers()
 #: Layer of a test, from the folder it lives in (relative to ``tests/``).
 LAYER_FOLDERS: dict[tuple[str, ...], str] = {
-    ("unit", "api"): "api",
-    ("unit", "auth"): "auth",
-    ("unit", "logging"): "logging",
-    ("unit", "utils"): "tooling",
-    ("unit", "scripts"): "tooling",
-    ("integration",): "integration",
+    tuple(Path(folder).relative_to("tests").parts): layer.name
+    for layer in LAYERS.values()
+    for folder in layer.tests
 }
-UNIT_LAYERS = frozenset({"api", "auth", "logging", "tooling"})
+UNIT_LAYERS = frozenset(name for name, layer in LAYERS.items() if layer.is_unit)
 
 #: Layers that may not open any network socket (unix sockets stay allowed).
-NO_NETWORK_LAYERS = frozenset({"api", "auth", "logging"})
+NO_NETWORK_LAYERS = frozenset(name for name, layer in LAYERS.items() if layer.network == "none")
 #: What the other layers may connect to.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -51,6 +54,18 @@ def layer_for(path: Path, tests_root: Path) -> str | None:
         if parts[: len(prefix)] == prefix:
             return layer
     return None
+
+
+def marker_lines() -> list[str]:
+    """``name: description`` of every layer marker and of ``unit``, for ``pytest --markers``."""
+    lines = [
+        f"unit: any test of the unit layers ({', '.join(sorted(UNIT_LAYERS))}); from the folder"
+    ]
+    for layer in LAYERS.values():
+        network = "no sockets" if layer.network == "none" else "loopback only"
+        owns = ", ".join(layer.owns) or "nothing"
+        lines.append(f"{layer.name}: {', '.join(layer.tests)}: owns {owns}; {network}")
+    return lines
 
 
 def service_env_names(environ: Iterable[str]) -> list[str]:

@@ -151,15 +151,6 @@ class TestProbes:
         assert (failed["check"], failed["error_type"]) == ("keys", "ConnectionError")
         assert "10.0.0.5" not in repr(events)
 
-    def test_init_health__without_checks__refused(self):
-        """A readiness probe that checks nothing would always say ready."""
-        import flask
-
-        from apps.kernel.health import init_health
-
-        with pytest.raises(ValueError, match="at least one check"):
-            init_health(flask.Flask("no_checks"), {})
-
     def test_readyz__jwks__fetched_through_injected_client(
         self, make_client, signing_key, registry, acme
     ):

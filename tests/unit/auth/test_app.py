@@ -100,10 +100,6 @@ def test_worker_exit__failing_hook_logged_by_type_and_the_worker_still_exits(mak
     assert shutdown_hooks(app) == ()
 
 
-def test_worker_exit__app_never_loaded__nothing_to_run():
-    worker_exit(server=None, worker=SimpleNamespace())
-
-
 def test_create_app__directory_registry_owns_its_http_client(make_settings):
     app = create_app(
         make_settings(

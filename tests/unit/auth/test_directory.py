@@ -87,23 +87,6 @@ def test_directory__waits_are_jittered_full_range(directory_http, clock):
     assert len({run[0] for run in runs}) > 20  # not one fixed backoff
 
 
-@pytest.mark.parametrize(
-    ("values", "message"),
-    [
-        ({"attempts": 0}, "attempts must be at least 1"),
-        ({"first_wait": 0}, "0 < first_wait <= max_wait"),
-        ({"first_wait": 2, "max_wait": 1}, "0 < first_wait <= max_wait"),
-        ({"total_seconds": 0}, "total_seconds must be positive"),
-    ],
-)
-def test_retry_policy__rejects_bounds_that_allow_no_sensible_retry(values, message):
-    from apps.kernel.retry import RetryPolicy
-
-    defaults = {"attempts": 3, "first_wait": 0.05, "max_wait": 1.0, "total_seconds": 5.0}
-    with pytest.raises(ValueError, match=message):
-        RetryPolicy(**{**defaults, **values})
-
-
 def test_directory__later_waits_are_capped(directory_http, clock):
     registry = _registry(directory_http, clock, lambda r: httpx.Response(503), retries=5)
     with pytest.raises(RegistryUnavailable):

@@ -9,23 +9,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from apps.auth_service.config import KeySettings, RetiredKeyFile
 from apps.auth_service.errors import KeyFileError
 from apps.auth_service.keys import KeySet, SigningKey, load_key_set, read_private_key
-from apps.kernel.jwk import thumbprint
 from tests.unit.auth.support import write_key
-
-
-def test_thumbprint__matches_rfc8037_example():
-    """RFC 8037 appendix A.3: the Ed25519 example key's thumbprint (extra members ignored)."""
-    jwk = {"crv": "Ed25519", "kty": "OKP", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
-    assert thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
-    assert thumbprint({**jwk, "kid": "k1", "use": "sig"}) == thumbprint(jwk)
-
-
-def test_thumbprint__rfc7638_rsa_example_kind_is_refused():
-    """Only the two supported kinds have a thumbprint here; an RSA JWK is not guessed at."""
-    from apps.kernel.jwk import JwkError
-
-    with pytest.raises(JwkError, match="thumbprint"):
-        thumbprint({"kty": "RSA", "n": "0vx7", "e": "AQAB"})
 
 
 def test_signing_key__p256_gets_es256_and_stable_kid():

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.context import Context
-from scripts.ci_metrics.settings import Settings, Thresholds
+from ci_metrics.context import Context
+from ci_metrics.settings import Settings, Thresholds
 from tests.unit.scripts.fake_github import FakeGitHub
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -246,7 +246,7 @@ def write_json(path: Path, payload) -> Path:
 
 def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=None):
     """A snapshot file entry from plain line lists."""
-    from scripts.ci_metrics.lineranges import to_ranges
+    from ci_metrics.lineranges import to_ranges
 
     return {
         "statements": to_ranges(statements),
@@ -260,8 +260,8 @@ def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=No
 @pytest.fixture
 def make_snapshot():
     """Factory: a Snapshot from file entries and ``{layer: {nodeid: (outcome, secs, reruns)}}``."""
-    from scripts.ci_metrics.snapshot import Snapshot
-    from scripts.ci_metrics.test_results import EnvTiming, TestResult
+    from ci_metrics.snapshot import Snapshot
+    from ci_metrics.test_results import EnvTiming, TestResult
 
     def make(
         files=None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scripts.ci_metrics.cli import run
+from ci_metrics.cli import run
 from tests.unit.scripts.fake_github import FORK
 
 TOKEN = "ghs_s3cr3tT0ken"

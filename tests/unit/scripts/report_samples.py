@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from scripts.ci_metrics.analysis import PullRequest, build_report
-from scripts.ci_metrics.baseline import empty_baseline, merge_snapshot
-from scripts.ci_metrics.gitdiff import Diff
-from scripts.ci_metrics.register import ExceptionEntry
-from scripts.ci_metrics.settings import Settings, Thresholds
-from scripts.ci_metrics.snapshot import Snapshot
-from scripts.ci_metrics.test_results import EnvTiming, TestResult
+from ci_metrics.analysis import PullRequest, build_report
+from ci_metrics.baseline import empty_baseline, merge_snapshot
+from ci_metrics.gitdiff import Diff
+from ci_metrics.register import ExceptionEntry
+from ci_metrics.settings import Settings, Thresholds
+from ci_metrics.snapshot import Snapshot
+from ci_metrics.test_results import EnvTiming, TestResult
 from tests.unit.scripts.conftest import NOW, file_entry
 
 SETTINGS = Settings(

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from scripts.ci_metrics import baseline as bl
-from scripts.ci_metrics.errors import InputError
+from ci_metrics import baseline as bl
+from ci_metrics.errors import InputError
 from tests.unit.scripts.conftest import file_entry
 
 FILES = {

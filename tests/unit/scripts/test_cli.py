@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from scripts.ci_metrics.cli import build_parser, main, run
-from scripts.ci_metrics.errors import InputError
+from ci_metrics.cli import build_parser, main, run
+from ci_metrics.errors import InputError
 from tests.unit.scripts.conftest import NOW, write, write_json
 
 PYPROJECT = """\
@@ -438,7 +438,7 @@ def test_input_error_is_exit_code_2():
 
 
 def test_context__default_clock_is_timezone_aware_utc():
-    from scripts.ci_metrics.context import Context
+    from ci_metrics.context import Context
 
     assert Context(environ={}).now().utcoffset().total_seconds() == 0
 
@@ -516,7 +516,7 @@ def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
 
 
 def test_usable_cpus__without_an_affinity_mask_counts_the_cpus(monkeypatch):
-    from scripts.ci_metrics import commands
+    from ci_metrics import commands
 
     assert commands.usable_cpus() >= 1
     monkeypatch.delattr(commands.os, "sched_getaffinity", raising=False)
@@ -537,7 +537,7 @@ def test_collect__combines_the_layers_data_first(workspace, make_context):
 
 
 def test_locate__outside_git_the_project_is_its_own_work_tree(tmp_path, make_context):
-    from scripts.ci_metrics.commands import Workspace, locate
+    from ci_metrics.commands import Workspace, locate
 
     assert locate(tmp_path, make_context()) == Workspace(tmp_path.resolve(), tmp_path.resolve())
     workspace = Workspace(tmp_path / "tree", tmp_path / "tree")

@@ -12,13 +12,19 @@ def write_junit(results, layer, tests, failures=0, errors=0, skipped=0):
     )
 
 
-def test_summarize__sums_the_ci_layers_junit_files(tmp_path):
+def test_summarize__sums_the_registry_layers_junit_files(tmp_path):
     write_junit(tmp_path, "api", tests=10, failures=1, skipped=2)
+    write_junit(tmp_path, "kernel", tests=3)
     write_junit(tmp_path, "integration", tests=5, errors=1)
     write_junit(tmp_path, "unit", tests=99)  # not a CI layer: left out
     assert dev.summarize(tmp_path) == (
-        "layers (api, integration):\ntests: 11 passed, 2 failed, 2 skipped"
+        "layers (api, kernel, integration):\ntests: 14 passed, 2 failed, 2 skipped"
     )
+
+
+def test_summarize__takes_the_layers_it_is_given(tmp_path):
+    write_junit(tmp_path, "e2e", tests=2)
+    assert dev.summarize(tmp_path, ["e2e"]) == "layers (e2e):\ntests: 2 passed, 0 failed, 0 skipped"
 
 
 def test_summarize__none_without_results(tmp_path):

@@ -12,9 +12,9 @@ import shutil
 
 import pytest
 
-from scripts.ci_metrics.cli import run
-from scripts.ci_metrics.lineranges import from_ranges
-from scripts.ci_metrics.metrics import project_totals
+from ci_metrics.cli import run
+from ci_metrics.lineranges import from_ranges
+from ci_metrics.metrics import project_totals
 from tests.unit.scripts.foreign_repo import build_foreign_repo
 
 

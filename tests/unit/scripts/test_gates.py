@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scripts.ci_metrics.gates import GateResult, Measure, evaluate_gates
-from scripts.ci_metrics.settings import Thresholds
+from ci_metrics.gates import GateResult, Measure, evaluate_gates
+from ci_metrics.settings import Thresholds
 
 
 def test_evaluate_gates__disabled_gates_are_left_out():

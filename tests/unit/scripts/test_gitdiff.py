@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.ci_metrics.errors import GitError, InputError
-from scripts.ci_metrics.gitdiff import (
+from ci_metrics.errors import GitError, InputError
+from ci_metrics.gitdiff import (
     diff_from_file,
     diff_from_git,
     parse_diff,

@@ -5,14 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from scripts.ci_metrics.errors import (
+from ci_metrics.errors import (
     GitHubError,
     InputError,
     ReadOnlyToken,
     RetriesExhausted,
     WriteOutcomeUnknown,
 )
-from scripts.ci_metrics.github import (
+from ci_metrics.github import (
+    FIRST_WAIT,
+    MAX_WAIT,
     GitHubClient,
     check_api_url,
     check_token,
@@ -131,8 +133,14 @@ def test_request__bad_header_values_fall_back_to_backoff(make_client):
     assert sleeps == [60.0, 120.0]
 
 
-def test_request__server_errors_and_transport_errors_back_off_briefly(make_client):
-    client, _calls, sleeps = make_client(
+def assert_full_jitter(sleeps):
+    """Retry n waits a random time in [0, min(MAX_WAIT, FIRST_WAIT * 2**(n-1))]."""
+    for number, wait in enumerate(sleeps, start=1):
+        assert 0 <= wait <= min(MAX_WAIT, FIRST_WAIT * 2 ** (number - 1)), (number, sleeps)
+
+
+def test_request__server_errors_and_transport_errors_back_off_with_full_jitter(make_client):
+    client, calls, sleeps = make_client(
         [
             _r(502),
             httpx.ConnectError("refused"),
@@ -140,8 +148,30 @@ def test_request__server_errors_and_transport_errors_back_off_briefly(make_clien
             _r(200),
         ]
     )
-    client.request("GET", "/x")
-    assert sleeps == [1.0, 2.0, 4.0]
+    assert client.request("GET", "/x").status_code == 200
+    assert len(calls) == 4
+    assert len(sleeps) == 3
+    assert_full_jitter(sleeps)
+
+
+def test_request__jobs_that_failed_together_do_not_retry_together(make_client):
+    """The same failures give different waits: the jitter is random, not a fixed ladder."""
+    runs = []
+    for _ in range(2):
+        client, _calls, sleeps = make_client([_r(500) for _ in range(7)] + [_r(200)])
+        client.request("GET", "/x")
+        assert_full_jitter(sleeps)
+        runs.append(sleeps)
+    assert runs[0] != runs[1]
+    assert max(runs[0] + runs[1]) > 1.0  # later retries may wait longer than the first
+
+
+def test_request__a_jittered_retry_past_the_time_limit_is_not_made(make_client):
+    client, calls, sleeps = make_client([_r(503) for _ in range(8)], time_limit=0.5)
+    with pytest.raises(RetriesExhausted, match=r"GET /x -> 503: m; gave up: a retry in"):
+        client.request("GET", "/x")
+    assert client.fake_clock.now - NOW < 0.5
+    assert len(calls) == len(sleeps) + 1 < 8
 
 
 def test_request__retry_that_would_end_past_the_time_limit_is_not_made(make_client):
@@ -176,12 +206,14 @@ def test_request__read_timeouts_count_against_the_time_limit(make_client):
     client, calls, sleeps = make_client(
         [httpx.ReadTimeout("slow") for _ in range(8)], time_limit=100, timeout=30
     )
-    with pytest.raises(GitHubError, match=r"GET /x: no answer \(ReadTimeout\)"):
+    with pytest.raises(RetriesExhausted, match=r"GET /x: no answer \(ReadTimeout\)"):
         client.request("GET", "/x")
     timeouts = [c.extensions["timeout"]["read"] for c in calls]
-    assert timeouts == [30.0, 30.0, 30.0, 3.0]
-    assert sleeps == [1.0, 2.0, 4.0]
-    assert client.fake_clock.now - NOW == 100.0
+    assert timeouts[:3] == [30.0, 30.0, 30.0]
+    assert len(timeouts) == 4
+    assert timeouts[3] == pytest.approx(100 - 90 - sum(sleeps[:3]))
+    assert_full_jitter(sleeps)
+    assert client.fake_clock.now - NOW == pytest.approx(100.0)
 
 
 def test_request__nothing_left_of_the_time_limit_sends_nothing(make_client):
@@ -207,7 +239,8 @@ def test_request__post_whose_outcome_is_unknown_is_not_repeated(make_client, fai
 def test_request__post_that_never_reached_github_is_repeated(make_client):
     client, calls, sleeps = make_client([httpx.ConnectError("refused"), _r(201)])
     assert client.request("POST", "/x", json={"body": "b"}).status_code == 201
-    assert (len(calls), sleeps) == (2, [1.0])
+    assert (len(calls), len(sleeps)) == (2, 1)
+    assert_full_jitter(sleeps)
 
 
 def test_request__patch_and_delete_are_repeatable(make_client):
@@ -367,3 +400,12 @@ def test_make_http_client__sets_headers_and_omits_auth_without_token():
         assert http.headers["X-GitHub-Api-Version"] == "2022-11-28"
     with make_http_client(None, "https://api.test") as http:
         assert "Authorization" not in http.headers
+
+
+def test_pause__a_wait_past_the_time_limit_gives_up_instead(make_client):
+    client, _calls, sleeps = make_client([], time_limit=5)
+    client.pause("POST /x -> 502: m", 2.0)
+    with pytest.raises(RetriesExhausted, match="a retry in 4s would end past the time limit of 5s"):
+        client.pause("POST /x -> 502: m", 4.0)
+    assert sleeps == [2.0]
+    assert 0 <= client.backoff(3) <= 4.0

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -11,9 +12,11 @@ from scripts.mutation import (
     main,
     mutmut_table,
     parse_results,
+    prepare_copy,
     render_table,
 )
 
+ROOT = Path(__file__).resolve().parents[3]
 TARGET = LayerTarget("logging", ("tests/unit/logging",), ("logging_lib/redaction.py",))
 
 RESULTS = """\
@@ -48,7 +51,8 @@ def test_mutmut_table__selects_the_module_and_only_the_layers_tests():
     assert table["source_paths"] == ["logging_lib"]
     assert table["only_mutate"] == ["logging_lib/redaction.py"]
     assert table["pytest_add_cli_args_test_selection"] == ["tests/unit/logging"]
-    assert "pytest.ini" in table["also_copy"]  # the copy runs the layer's own config
+    # the copy runs the layer's own config, and reads the files the tooling tests check
+    assert {"pytest.ini", "tox.ini", "dev.py", ".github"} <= set(table["also_copy"])
     assert "logging_lib" not in table["also_copy"]
 
 
@@ -68,13 +72,25 @@ def test_render_table__worst_first_and_flags_what_is_below_the_goal():
     ]
 
 
+REGISTRY = (
+    "[tool.ci_metrics.layers.unit]\nowns = ['pkg']\ntests = ['tests']\nworkers = 0\n"
+    "network = 'none'\n"
+)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("[tool.other]\n", "cannot read [tool.mutation]"),
         ("[tool.mutation]\ngoal = 120\n", "goal: expected 0-100"),
-        ("[tool.mutation]\n", "names no layer"),
-        ("[tool.mutation.layers.api]\ntests = []\nmodules = ['a.py']\n", "api] tests"),
+        (REGISTRY + "[tool.mutation]\n", "names no layer"),
+        ("[tool.mutation]\n", "no [tool.ci_metrics.layers.<name>] table"),
+        (REGISTRY + "[tool.mutation.layers.api]\nmodules = ['a.py']\n", "api is not a layer of"),
+        (
+            REGISTRY + "[tool.mutation.layers.unit]\ntests = ['t']\nmodules = ['a.py']\n",
+            "unit] tests: not a key here",
+        ),
+        (REGISTRY + "[tool.mutation.layers.unit]\nmodules = []\n", "unit] modules: expected"),
     ],
 )
 def test_load_targets__rejects_bad_configuration(tmp_path, text, message):
@@ -93,8 +109,8 @@ def repo(tmp_path):
     (root / "tests").mkdir()
     (root / "tests" / "test_mod.py").write_text("")
     (root / "pyproject.toml").write_text(
-        "[tool.mutation]\ngoal = 80\n"
-        "[tool.mutation.layers.unit]\ntests = ['tests']\nmodules = ['pkg/mod.py']\n"
+        REGISTRY + "[tool.mutation]\ngoal = 80\n"
+        "[tool.mutation.layers.unit]\nmodules = ['pkg/mod.py']\n"
     )
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     return root
@@ -159,3 +175,45 @@ def test_main__a_listed_module_that_does_not_exist_is_an_error(repo, tmp_path, c
     (repo / "pkg" / "mod.py").unlink()
     assert main(["--root", str(repo), "--output", str(tmp_path)], runner=FakeMutmut("")) == 2
     assert "no such module: pkg/mod.py" in capsys.readouterr().err
+
+
+def test_src_layout_module__is_mutated_from_the_copys_src_folder(tmp_path):
+    """mutmut imports mutants only from ./, src/ and source/ of the copy."""
+    target = LayerTarget(
+        "tooling", ("tests/unit/scripts",), ("scripts/ci_metrics/src/ci_metrics/post.py",)
+    )
+    table = tomllib.loads(mutmut_table(target))["tool"]["mutmut"]
+    assert table["source_paths"] == ["src"]
+    assert table["only_mutate"] == ["src/ci_metrics/post.py"]
+    scores = parse_results("    ci_metrics.post.x_f__mutmut_1: killed\n", target)
+    assert scores["ci_metrics.post"].counts == {"killed": 1}
+
+
+def test_prepare_copy__puts_a_src_layout_distribution_under_the_copys_src(repo, tmp_path):
+    member = repo / "tools" / "dist" / "src" / "tool"
+    member.mkdir(parents=True)
+    (member / "__init__.py").write_text("")
+    (member / "core.py").write_text("def g():\n    return 2\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    target = LayerTarget("unit", ("tests",), ("tools/dist/src/tool/core.py",))
+    prepare_copy(repo, tmp_path / "work", target)
+    assert (
+        tmp_path / "work" / "src" / "tool" / "core.py"
+    ).read_text() == "def g():\n    return 2\n"
+    assert (tmp_path / "work" / "src" / "tool" / "__init__.py").is_file()
+
+
+def test_load_targets__the_tests_of_a_layer_come_from_the_registry(repo):
+    goal, targets = load_targets(repo / "pyproject.toml")
+    assert goal == 80.0
+    assert targets == [LayerTarget("unit", ("tests",), ("pkg/mod.py",))]
+
+
+def test_load_targets__the_repositorys_own_targets_use_the_registry_tests():
+    from scripts.layer_registry import load_layers
+
+    _goal, targets = load_targets(ROOT / "pyproject.toml")
+    registry = load_layers(ROOT / "pyproject.toml")
+    assert {t.layer for t in targets} <= set(registry)
+    for target in targets:
+        assert target.tests == registry[target.layer].tests

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.errors import RegisterError
-from scripts.ci_metrics.register import is_excepted, load_register, parse_register
+from ci_metrics.errors import RegisterError
+from ci_metrics.register import is_excepted, load_register, parse_register
 
 HEADER = "| Module | Rationale | Owner | Review date | Remediation plan |\n|---|---|---|---|---|\n"
 

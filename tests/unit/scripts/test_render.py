@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.analysis import PullRequest, human_age
-from scripts.ci_metrics.diffcov import DiffCoverage, FileDiff
-from scripts.ci_metrics.render import (
+from ci_metrics.analysis import PullRequest, human_age
+from ci_metrics.diffcov import DiffCoverage, FileDiff
+from ci_metrics.render import (
     SUMMARY_LIMIT,
     github_output,
     line_annotations,
@@ -167,8 +167,8 @@ def test_human_age(then, expected):
 def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
-    from scripts.ci_metrics.analysis import build_report
-    from scripts.ci_metrics.settings import Thresholds
+    from ci_metrics.analysis import build_report
+    from ci_metrics.settings import Thresholds
     from tests.unit.scripts.conftest import file_entry
 
     snapshot = make_snapshot(
@@ -264,7 +264,7 @@ def test_render_comment__xfail_and_xpass_apart_from_skipped():
 
 
 def test_foreign_filter__several_layer_groups_each_get_their_ranges():
-    from scripts.ci_metrics.render import _foreign
+    from ci_metrics.render import _foreign
 
     assert _foreign({1: ["api"], 2: ["api"], 9: ["auth", "e2e"]}) == (
         "3 lines in 2 ranges: 1-2 (api); 9 (auth+e2e)"
@@ -274,8 +274,8 @@ def test_foreign_filter__several_layer_groups_each_get_their_ranges():
 def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
-    from scripts.ci_metrics.analysis import build_report
-    from scripts.ci_metrics.settings import Thresholds
+    from ci_metrics.analysis import build_report
+    from ci_metrics.settings import Thresholds
     from tests.unit.scripts.conftest import file_entry
 
     settings = dc_replace(settings, thresholds=Thresholds(80, 80, None, {}))

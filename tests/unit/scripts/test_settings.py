@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.errors import SettingsError
-from scripts.ci_metrics.settings import Settings, load_settings, parse_settings
+from ci_metrics.errors import SettingsError
+from ci_metrics.settings import Settings, load_settings, parse_settings
 
 
 def test_parse_settings__full_table():
@@ -44,50 +44,83 @@ def test_parse_settings__full_table():
     assert (s.baseline_workflow, s.baseline_artifact, s.max_annotations) == ("b.yml", "art", 3)
 
 
-def test_parse_settings__one_error_lists_every_problem():
+def test_parse_settings__one_error_lists_every_problem_on_one_line_without_values():
     with pytest.raises(SettingsError) as info:
         parse_settings(
             {
-                "layers": {"api": "apps/api"},
+                "layers": {"api": "apps/api", "auth": ["apps/auth", ""]},
                 "thresholds": {"diff": 120, "project_lines": "high", "layers": {"nope": 1}},
                 "baseline_window": 0,
-                "comment": {"max_chars": 70000, "marker": ""},
+                "comment": {"max_chars": 70000, "marker": " "},
                 "github": "x",
                 "colour": "blue",
                 "retry_budget_seconds": 900,
             }
         )
     message = str(info.value)
-    for fragment in (
-        "colour: unknown setting",
-        "layers: layer 'api'",
-        "thresholds.diff",
-        "thresholds.project_lines",
-        "baseline_window",
-        "comment.max_chars",
-        "comment.marker",
-        "github: expected a table",
-        "retry_budget_seconds: unknown setting",
-    ):
-        assert fragment in message
+    assert "\n" not in message
+    assert message.startswith("invalid [tool.ci_metrics]: ")
+    assert message.removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
+        "layers.api: must be a list of owned paths, or a table with `owns`",
+        "layers.auth[1]: must be a path relative to the pyproject.toml, not empty",
+        "thresholds.project_lines: must be a number",
+        "thresholds.diff: must be at most 100",
+        "baseline_window: must be at least 1",
+        "comment.marker: must not be blank",
+        "comment.max_chars: must be at most 65536",
+        "github: must be a table",
+        "colour: is not a known setting",
+        "retry_budget_seconds: is not a known setting",
+        "thresholds.layers.nope: is not a configured layer",
+    ]
+    for value in ("apps/api", "120", "high", "70000", "blue", "900"):
+        assert value not in message
 
 
-def test_parse_settings__github_table_is_checked_key_by_key():
+def test_parse_settings__unknown_keys_are_named_with_the_closest_known_one():
     with pytest.raises(SettingsError) as info:
-        parse_settings({"github": {"time_limit_seconds": 0, "timeout": 5}})
-    message = str(info.value)
-    assert "github.time_limit_seconds: expected a positive number, got 0" in message
-    assert "github.timeout: unknown setting" in message
+        parse_settings({"github": {"time_limit_seconds": 0, "timeout": 5}, "treshold": {}})
+    assert str(info.value).removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
+        "github.time_limit_seconds: must be greater than 0",
+        "github.timeout: is not a known setting",
+        "treshold: is not a known setting (did you mean thresholds?)",
+    ]
+
+
+def test_parse_settings__toml_types_only():
+    with pytest.raises(SettingsError) as info:
+        parse_settings({"baseline_window": True, "allow_unmeasured": "yes",
+                        "github": {"time_limit_seconds": "300"}})  # fmt: skip
+    assert str(info.value).removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
+        "allow_unmeasured: must be true or false",
+        "baseline_window: must be an integer",
+        "github.time_limit_seconds: must be a number",
+    ]
+
+
+def test_parse_settings__a_layer_table_needs_owns_and_may_hold_other_readers_keys():
+    s = parse_settings(
+        {
+            "layers": {
+                "api": {"owns": ["apps/api"], "tests": ["tests/unit/api"], "workers": 0},
+                "e2e": {"owns": [], "network": "loopback"},
+                "unit": ["src/"],
+            }
+        }
+    )
+    assert s.layers == {"api": ("apps/api",), "e2e": (), "unit": ("src",)}
+    with pytest.raises(SettingsError, match=r"layers\.api\.owns: is required$"):
+        parse_settings({"layers": {"api": {"own": ["apps/api"]}}})
 
 
 def test_parse_settings__threshold_for_unknown_layer_is_reported():
-    with pytest.raises(SettingsError, match=r"thresholds\.layers\.nope: not a configured layer"):
+    with pytest.raises(SettingsError, match=r"thresholds\.layers\.nope: is not a configured layer"):
         parse_settings({"thresholds": {"layers": {"nope": 90}}})
 
 
 def test_parse_settings__layer_thresholds_must_be_a_table_and_layers_non_empty():
     with pytest.raises(
-        SettingsError, match=r"layers: expected a table.*thresholds.layers: expected"
+        SettingsError, match=r"layers: must not be empty; thresholds.layers: must be a table$"
     ):
         parse_settings({"thresholds": {"layers": [1]}, "layers": {}})
 
@@ -104,8 +137,10 @@ def test_load_settings__repository_pyproject_is_valid():
     repo = Path(__file__).resolve().parents[3]
     s = load_settings(repo / "pyproject.toml")
     assert s.owning_layer("apps/auth_service/tokens.py") == "auth"
-    assert s.owning_layer("scripts/ci_metrics/cli.py") == "tooling"
-    assert s.owning_layer("apps/apiary.py") is None
+    assert s.owning_layer("scripts/ci_metrics/src/ci_metrics/cli.py") == "tooling"
+    assert s.owning_layer("apps/kernel/health.py") == "kernel"
+    assert s.owning_layer("apps/apiary.py") == "integration"  # end to end: all of apps/
+    assert s.owning_layer("benchmarks/load_api.py") is None
 
 
 def test_owning_layer__longest_prefix_wins():
@@ -121,8 +156,10 @@ def test_parse_settings__default_layer_and_soft_mode_are_checked():
     with pytest.raises(SettingsError) as info:
         parse_settings({"layers": {"unit": ["src"]}, "default_layer": "e2e",
                         "allow_unmeasured": "yes"})  # fmt: skip
-    assert "default_layer: 'e2e' is not a configured layer" in str(info.value)
-    assert "allow_unmeasured: expected true or false, got 'yes'" in str(info.value)
+    assert str(info.value) == (
+        "invalid [tool.ci_metrics]: allow_unmeasured: must be true or false; "
+        "default_layer: is not a configured layer"
+    )
 
 
 def test_settings_under__rebases_owned_paths_onto_the_work_tree():
@@ -135,3 +172,12 @@ def test_settings_under__rebases_owned_paths_onto_the_work_tree():
 def test_require_layers__names_what_to_add():
     with pytest.raises(SettingsError, match=r"no layers configured: add `layers = "):
         Settings().require_layers()
+
+
+def test_load_settings__a_ci_metrics_key_that_is_not_a_table_is_refused(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool]\nci_metrics = 3\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"\[tool.ci_metrics\] must be a table"):
+        load_settings(path)
+    path.write_text('tool = "x"\n', encoding="utf-8")
+    assert load_settings(path) == Settings()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from scripts.ci_metrics.cli import run
+from ci_metrics.cli import run
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -38,17 +39,24 @@ def test_shards__bad_layer_or_count_exits_2(make_context, args, message):
     assert message in ctx.stderr.getvalue()
 
 
-def test_shards__needs_no_third_party_package(tmp_path):
-    blocked = "; ".join(f"sys.modules[{name!r}] = None" for name in ("httpx", "jinja2", "coverage"))
-    code = (
-        f"import sys; {blocked}; from scripts.ci_metrics.cli import main; "
-        "sys.exit(main(['shards', '--layer', 'tooling', '--count', '2']))"
-    )
+def test_shards__runs_on_a_bare_python_from_the_source_folder(tmp_path):
+    """As the plan job runs it: no package installed, no site-packages at all (-S)."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(REPO / "scripts" / "ci_metrics" / "src"),
+        "GITHUB_OUTPUT": str(tmp_path / "out"),
+    }
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+        [sys.executable, "-S", "-m", "ci_metrics", "shards", "--layer", "tooling", "--count", "2"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "shards=[1, 2]\nartifact-prefix=results-tooling\n"
+    assert (tmp_path / "out").read_text() == proc.stdout
 
 
 def test_shards__without_github_output_only_prints(make_context):

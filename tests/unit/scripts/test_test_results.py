@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from scripts.ci_metrics.errors import InputError
-from scripts.ci_metrics.test_results import (
+from ci_metrics.errors import InputError
+from ci_metrics.test_results import (
     TestResult,
     count_outcomes,
     read_junit,

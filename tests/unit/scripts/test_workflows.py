@@ -1,47 +1,29 @@
-"""The GitHub workflows agree with tox, ci_metrics and the pinning rules."""
+"""The GitHub workflows agree with tox, ci_metrics and the pinning rules.
 
-import configparser
+The layer matrices are checked against the layer registry in
+``test_layer_registry.py``.
+"""
+
 import re
 import shlex
 from pathlib import Path
 
 import pytest
-import yaml
 
-from scripts.ci_metrics.cli import build_parser
+import dev
+from ci_metrics.cli import build_parser
+from tests.unit.scripts.repo_config import (
+    ROOT,
+    WORKFLOW_FILES,
+    WORKFLOWS,
+    jobs,
+    layer_calls,
+    load,
+    tox_envs,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-WORKFLOWS = ROOT / ".github" / "workflows"
-WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$")
 LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+\./\.github/workflows/[\w-]+\.yml\s*$")
-
-
-def load(path):
-    return yaml.safe_load(path.read_text())
-
-
-def tox_config():
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.read(ROOT / "tox.ini")
-    return parser
-
-
-def tox_envs():
-    config = tox_config()
-    return {name.split(":", 1)[1] for name in config.sections() if name.startswith("testenv:")}
-
-
-def tox_label(name):
-    labels = {}
-    for line in tox_config()["tox"]["labels"].strip().splitlines():
-        label, _, envs = line.partition("=")
-        labels[label.strip()] = [env.strip() for env in envs.split(",")]
-    return labels[name]
-
-
-def jobs(workflow):
-    return load(WORKFLOWS / workflow)["jobs"]
 
 
 def run_steps():
@@ -110,8 +92,9 @@ def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
     allowed = (
         "tox ",
         "ci-metrics ",
-        "python -m scripts.ci_metrics ",
+        "python -m ci_metrics ",
         "uv tool install ",
+        "uv export ",
         "sudo apt-get install ",
     )
     for workflow, job, run in run_steps():
@@ -149,38 +132,6 @@ def test_workflows__every_ci_metrics_verb_exists():
         assert verb in verbs, f"{workflow}: unknown verb {verb}"
         used.add(verb)
     assert {"collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
-
-
-def layer_calls(workflow):
-    """{layer: workers} for every call of the reusable layer workflow."""
-    called = {}
-    for job in jobs(workflow).values():
-        if job.get("uses") != "./.github/workflows/tox-layer.yml":
-            continue
-        entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
-        for entry in entries:
-            assert entry["layer"] not in called, f"{workflow}: {entry['layer']} called twice"
-            called[entry["layer"]] = entry.get("workers", job["with"].get("workers"))
-    return called
-
-
-def tox_default_workers(env):
-    command = tox_config()[f"testenv:{env}"]["commands"]
-    return re.search(r"-n \{env:PYTEST_WORKERS:(\w+)\}", command).group(1)
-
-
-@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_layer_matrix__equals_tox_ci_label(workflow):
-    ci_layers = [
-        env for env in tox_label("ci") if env not in ("lint", "coverage", "html", "report")
-    ]
-    assert sorted(layer_calls(workflow)) == sorted(ci_layers)
-
-
-@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_layer_matrix__workers_equal_tox_defaults(workflow):
-    for layer, workers in layer_calls(workflow).items():
-        assert workers == tox_default_workers(layer), f"{workflow}: {layer}"
 
 
 def test_ci__all_green_needs_every_other_job():
@@ -269,7 +220,7 @@ SETUP_SECONDS = 180  # checkout, Python, uv, installing ci-metrics
 def test_workflows__github_calls_end_before_their_jobs_time_out():
     """Each ci-metrics call to GitHub ends within the time limit: the job's
     timeout-minutes must leave room for all of them plus the setup."""
-    from scripts.ci_metrics.settings import load_settings
+    from ci_metrics.settings import load_settings
 
     limit = load_settings(ROOT / "pyproject.toml").github_time_limit
     checked = 0
@@ -300,3 +251,46 @@ def test_tox_layer__inputs_are_typed():
         "redis": "boolean",
         "durations-artifact": "string",
     }
+
+
+def test_workflows__install_the_tox_tox_uv_and_uv_that_dev_py_pins():
+    """One set of tool versions reads uv.lock, on a laptop and in every job."""
+    pins = dict(requirement.split("==") for requirement in dev.REQUIREMENTS)
+    expected = (
+        f'uv tool install "tox=={pins["tox"]}" --with "tox-uv=={pins["tox-uv"]}" '
+        f'--with "uv=={pins["uv"]}"'
+    )
+    installs = [run for _, _, run in run_steps() if run.startswith('uv tool install "tox')]
+    assert installs
+    assert set(installs) == {expected}
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                if step.get("uses", "").startswith("astral-sh/setup-uv@"):
+                    assert step["with"]["version"] == pins["uv"], f"{path.name}/{name}"
+
+
+def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
+    """The report, baseline and pr-comment jobs install ci-metrics, pinned by uv.lock."""
+    export = (
+        "uv export --locked --package ci-metrics --no-emit-workspace --no-hashes "
+        '--output-file "$RUNNER_TEMP/ci-metrics.txt"'
+    )
+    install = 'uv tool install ./scripts/ci_metrics --constraints "$RUNNER_TEMP/ci-metrics.txt"'
+    jobs_installing = []
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            runs = [step.get("run", "") for step in job.get("steps", [])]
+            installs = [run for run in runs if run.startswith("uv tool install ./")]
+            if not installs:
+                continue
+            jobs_installing.append(f"{path.name}/{name}")
+            assert installs == [install], f"{path.name}/{name}"
+            assert export in runs[: runs.index(install)], f"{path.name}/{name}: not locked"
+    assert sorted(jobs_installing) == [
+        "baseline.yml/previous",
+        "baseline.yml/record",
+        "ci.yml/baseline",
+        "ci.yml/report",
+        "pr-comment.yml/comment",
+    ]

@@ -20,6 +20,7 @@ class TestLayerFor:
             ("unit/api/test_x.py", "api"),
             ("unit/auth/deep/test_x.py", "auth"),
             ("unit/logging/test_x.py", "logging"),
+            ("unit/kernel/test_x.py", "kernel"),
             ("unit/utils/test_x.py", "tooling"),
             ("unit/scripts/test_x.py", "tooling"),
             ("integration/test_x.py", "integration"),
@@ -154,3 +155,15 @@ def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
     unit.stdout.fnmatch_lines(["*4/5 tests collected (1 deselected)*"])
     integration = _run(suite, "-m", "integration", "--collect-only", "-q")
     integration.stdout.fnmatch_lines(["*1/5 tests collected*"])
+
+
+def test_pytest__leaves_anyios_plugin_off(pytestconfig):
+    """anyio comes with httpx in every env and registers a plugin no test uses.
+
+    Which other plugins an env installs is its dependency group's business
+    (checked in test_layer_registry.py); this one is switched off in pytest.ini.
+    """
+    manager = pytestconfig.pluginmanager
+    assert not manager.has_plugin("anyio")
+    assert manager.has_plugin("pytest_cov")
+    assert manager.has_plugin("socket")

@@ -1,0 +1,8 @@
+"""Coverage diffs and baseline metrics for pull requests, as one sticky comment.
+
+The package is a small pipeline: ``collect`` turns coverage data and test results into
+a snapshot, ``baseline`` folds snapshots into a rolling history, ``report`` compares a
+snapshot with the baseline and the git diff, ``gate`` applies thresholds and ``post``
+keeps one comment per pull request up to date. :mod:`ci_metrics.cli` wires
+them to the command line.
+"""

@@ -1,0 +1,195 @@
+"""The sticky comment: exactly one per pull request, found by author and marker.
+
+A comment is the tool's own when its author is the login the token acts as and
+its body starts with the marker; another user's comment, or another bot's that
+quotes the marker, is never touched.
+
+A write that may have happened is not repeated blindly: when a POST's answer is
+lost (a 5xx, a timeout) the comments are listed again and what is there is
+updated. After posting, other own sticky comments (from an old race, or a lost
+answer) are deleted, keeping the oldest, so exactly one remains.
+
+With a read-only token (pull requests from forks, Dependabot's) the comment and
+the pull request's metadata go to a JSON file instead, uploaded as an artifact;
+``pr-comment.yml`` then validates that untrusted file, binds it to the run that
+made it (:mod:`ci_metrics.binding`) and posts it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_metrics.errors import GitHubError, InputError, WriteOutcomeUnknown
+from ci_metrics.fileio import write_json_atomic
+from ci_metrics.github import GitHubClient
+from ci_metrics.settings import comment_size
+
+ARTIFACT_SCHEMA = "ci-metrics-comment"
+MAX_WRITE_ROUNDS = 4
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class CommentPayload:
+    """What the artifact carries: the target pull request, its head and the body."""
+
+    pr_number: int
+    head_sha: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The outcome: ``created``, ``updated`` or ``unchanged``, and what was cleaned up."""
+
+    action: str
+    comment_id: int
+    deleted: tuple[int, ...] = ()
+    already_gone: tuple[int, ...] = ()
+
+
+def is_own_sticky(comment: Any, marker: str, author: str) -> bool:
+    """``comment`` was written by ``author`` and starts with the marker."""
+    if not isinstance(comment, dict):
+        return False
+    user, body = comment.get("user"), comment.get("body")
+    return (
+        isinstance(user, dict)
+        and user.get("login") == author
+        and isinstance(body, str)
+        and body.startswith(marker)
+    )
+
+
+def own_sticky_comments(
+    client: GitHubClient, number: int, marker: str, author: str
+) -> list[dict[str, Any]]:
+    """Every own sticky comment of the pull request, across all pages, oldest first."""
+    ours = [c for c in client.issue_comments(number) if is_own_sticky(c, marker, author)]
+    return sorted(ours, key=lambda c: int(c["id"]))
+
+
+def too_large_body(marker: str) -> str:
+    """The short comment posted instead of a report over the size limit."""
+    return (
+        f"{marker}\n## Coverage and test metrics\n\n"
+        "The report is too large for a comment; see the job summary of this run.\n"
+    )
+
+
+def fit_body(body: str, marker: str, limit: int) -> tuple[str, int | None]:
+    """``body`` if it is within ``limit`` (see :func:`comment_size`), else the short
+    notice and the size that was over."""
+    size = comment_size(body)
+    return (body, None) if size <= limit else (too_large_body(marker), size)
+
+
+def post_sticky(client: GitHubClient, number: int, body: str, marker: str, author: str) -> Posted:
+    """Make ``body`` the one own sticky comment of pull request ``number``.
+
+    Up to :data:`MAX_WRITE_ROUNDS` creates, each only after a listing found no own
+    comment; a lost answer is followed by a pause and a new listing.
+    """
+    created: int | None = None
+    for attempt in range(MAX_WRITE_ROUNDS + 1):
+        ours = own_sticky_comments(client, number, marker, author)
+        if created is not None and all(int(c["id"]) != created for c in ours):
+            ours.append({"id": created, "body": body})  # not listed yet: it exists all the same
+        if ours:
+            return _settle(client, ours, body, created)
+        if attempt == MAX_WRITE_ROUNDS:
+            break
+        try:
+            created = int(client.create_comment(number, body)["id"])
+        except WriteOutcomeUnknown as exc:
+            if attempt < MAX_WRITE_ROUNDS - 1:
+                client.pause(f"{exc}; looking before writing again", client.backoff(attempt + 1))
+            else:
+                client.log(f"{exc}; looking once more")
+    raise GitHubError(
+        f"could not confirm the comment on PR #{number}: {MAX_WRITE_ROUNDS} writes got no "
+        "answer and none of them shows in the comments"
+    )
+
+
+def _settle(
+    client: GitHubClient, ours: list[dict[str, Any]], body: str, created: int | None
+) -> Posted:
+    keep, *extra = ours
+    keep_id = int(keep["id"])
+    if keep.get("body") != body:
+        client.update_comment(keep_id, body)
+        action = "updated"
+    else:
+        action = "created" if keep_id == created else "unchanged"
+    deleted: list[int] = []
+    gone: list[int] = []
+    for comment in extra:
+        cid = int(comment["id"])
+        (deleted if client.delete_comment(cid) else gone).append(cid)
+    return Posted(action, keep_id, tuple(deleted), tuple(gone))
+
+
+def describe(posted: Posted, number: int) -> list[str]:
+    """Log lines for the outcome of :func:`post_sticky`."""
+    if posted.action == "unchanged":
+        lines = [f"comment {posted.comment_id} on PR #{number} is already up to date"]
+    else:
+        lines = [f"{posted.action} comment {posted.comment_id} on PR #{number}"]
+    if posted.deleted:
+        ids = ", ".join(map(str, posted.deleted))
+        lines.append(f"deleted {len(posted.deleted)} older duplicate sticky comment(s): {ids}")
+    if posted.already_gone:
+        ids = ", ".join(map(str, posted.already_gone))
+        lines.append(f"duplicate sticky comment(s) {ids} already gone")
+    return lines
+
+
+def write_artifact(path: Path, payload: CommentPayload) -> Path:
+    """Write the comment and pull-request metadata for a later ``post --from-artifact``."""
+    if not _SHA.match(payload.head_sha):
+        raise InputError("the comment artifact needs the head commit: pass --head-sha")
+    return write_json_atomic(
+        path,
+        {
+            "schema": ARTIFACT_SCHEMA,
+            "pr_number": payload.pr_number,
+            "head_sha": payload.head_sha,
+            "body": payload.body,
+        },
+    )
+
+
+def load_artifact(path: Path, marker: str, max_chars: int) -> CommentPayload:
+    """Read an artifact file as untrusted input: size, shape, PR number, SHA and marker."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise InputError(f"comment artifact not found: {path}") from None
+    # JSON escapes a UTF-16 code unit in at most 6 bytes (\uXXXX).
+    if size > 6 * max_chars + 4096:
+        raise InputError(f"comment artifact {path} is too large ({size} bytes)")
+    try:
+        doc: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(f"comment artifact {path} is not valid JSON") from None
+    if not isinstance(doc, dict) or doc.get("schema") != ARTIFACT_SCHEMA:
+        raise InputError(f"comment artifact {path}: not a ci-metrics comment")
+    number, sha, body = doc.get("pr_number"), doc.get("head_sha"), doc.get("body")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise InputError(f"comment artifact {path}: pr_number must be a positive integer")
+    if not isinstance(sha, str) or not _SHA.match(sha):
+        raise InputError(f"comment artifact {path}: head_sha must be 40 hex digits")
+    if not isinstance(body, str):
+        raise InputError(f"comment artifact {path}: body missing")
+    if comment_size(body) > max_chars:
+        raise InputError(
+            f"comment artifact {path}: body is over the limit of {max_chars} characters"
+        )
+    if not body.startswith(marker):
+        raise InputError(f"comment artifact {path}: body does not start with the marker")
+    return CommentPayload(number, sha, body)

@@ -1,0 +1,160 @@
+"""Test outcomes and durations from JUnit XML, pytest report logs and tox result JSON."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_metrics.errors import InputError
+
+# xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
+# (a non-strict xfail; strict ones report as failed). Neither is a skip.
+OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The final outcome of one test, its duration (all phases) and how often it was rerun."""
+
+    __test__ = False  # a domain object, not a pytest test class
+
+    outcome: str
+    duration: float
+    reruns: int = 0
+
+    @property
+    def flaky(self) -> bool:
+        """Failed at first and passed on a rerun."""
+        return self.reruns > 0 and self.outcome == "passed"
+
+
+@dataclass(frozen=True)
+class EnvTiming:
+    """Seconds tox spent setting an environment up and running its commands."""
+
+    setup: float
+    test: float
+
+
+def read_report_log(path: Path) -> dict[str, TestResult]:
+    """Read a pytest-reportlog file; reruns (``outcome: "rerun"``) restart the test's tally."""
+    state: dict[str, dict[str, Any]] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read report log {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            raise InputError(f"{path}:{number}: not a JSON line") from None
+        if not isinstance(entry, dict) or entry.get("$report_type") != "TestReport":
+            continue
+        nodeid, outcome = entry.get("nodeid"), entry.get("outcome")
+        if not isinstance(nodeid, str) or not isinstance(outcome, str):
+            raise InputError(f"{path}:{number}: test report without nodeid or outcome")
+        duration = entry.get("duration") or 0.0
+        item = state.setdefault(nodeid, {"outcome": "passed", "duration": 0.0, "reruns": 0})
+        if outcome == "rerun":
+            item.update(outcome="passed", duration=0.0, reruns=item["reruns"] + 1)
+            continue
+        item["duration"] += float(duration)
+        if "wasxfail" in entry and outcome in ("skipped", "passed"):
+            outcome = "xfailed" if outcome == "skipped" else "xpassed"
+        if outcome == "failed":
+            item["outcome"] = "failed"
+        elif outcome in ("skipped", "xfailed", "xpassed") and item["outcome"] != "failed":
+            item["outcome"] = outcome
+    return {
+        nodeid: TestResult(v["outcome"], round(v["duration"], 6), v["reruns"])
+        for nodeid, v in state.items()
+    }
+
+
+def read_junit(path: Path) -> dict[str, TestResult]:
+    """Read a JUnit XML file; a test is named ``<classname>::<name>``."""
+    try:
+        root = ET.parse(path).getroot()  # noqa: S314  (trusted: produced by pytest)
+    except ET.ParseError as exc:
+        raise InputError(f"{path}: malformed JUnit XML: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read JUnit XML {path}: {exc.strerror}") from None
+    results: dict[str, TestResult] = {}
+    for case in root.iter("testcase"):
+        name = case.get("name")
+        if not name:
+            raise InputError(f"{path}: <testcase> without a name")
+        classname = case.get("classname", "")
+        nodeid = f"{classname}::{name}" if classname else name
+        outcome = "passed"
+        if case.find("failure") is not None or case.find("error") is not None:
+            outcome = "failed"
+        elif (skipped := case.find("skipped")) is not None:
+            outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
+        try:
+            duration = float(case.get("time", "0") or 0)
+        except ValueError:
+            raise InputError(f"{path}: test {nodeid}: time is not a number") from None
+        results[nodeid] = TestResult(outcome, duration)
+    return results
+
+
+def read_layer_results(layer_dir: Path) -> dict[str, TestResult] | None:
+    """A layer's results: its report logs when present (they see reruns), else JUnit XML.
+
+    Shards of a layer may write ``report-log-<n>.jsonl`` / ``junit-<n>.xml``; all are merged.
+    """
+    for pattern, reader in (("report-log*.jsonl", read_report_log), ("junit*.xml", read_junit)):
+        paths = sorted(layer_dir.glob(pattern))
+        if paths:
+            merged: dict[str, TestResult] = {}
+            for path in paths:
+                merged.update(reader(path))
+            return merged
+    return None
+
+
+def _elapsed(commands: Any) -> float:
+    if not isinstance(commands, list):
+        return 0.0
+    total = 0.0
+    for command in commands:
+        if isinstance(command, Mapping) and isinstance(command.get("elapsed"), int | float):
+            total += float(command["elapsed"])
+    return total
+
+
+def read_tox_results(paths: Iterable[Path]) -> dict[str, EnvTiming]:
+    """Setup and command time per tox environment from one or more ``--result-json`` files."""
+    timings: dict[str, EnvTiming] = {}
+    for path in paths:
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read tox result JSON {path}: {exc}") from None
+        envs = payload.get("testenvs") if isinstance(payload, Mapping) else None
+        if not isinstance(envs, Mapping):
+            raise InputError(f"{path}: not a tox result JSON (no 'testenvs' table)")
+        for name, env in envs.items():
+            if isinstance(env, Mapping):
+                # Shards of one env are summed: the layer's total test time.
+                old = timings.get(str(name), EnvTiming(0.0, 0.0))
+                timings[str(name)] = EnvTiming(
+                    setup=round(old.setup + _elapsed(env.get("setup")), 6),
+                    test=round(old.test + _elapsed(env.get("test")), 6),
+                )
+    return timings
+
+
+def count_outcomes(results: Mapping[str, TestResult]) -> dict[str, int]:
+    """How many tests passed, failed and were skipped."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for result in results.values():
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    return counts

@@ -1,0 +1,115 @@
+"""The layer registry: ``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``.
+
+Every CI layer is declared there once (see the comment above the tables).
+``dev.py``, the test guards and markers (``tests/utils/guards.py``,
+``tests/conftest.py``) and ``scripts/mutation.py`` read it through
+:func:`load_layers`; what still has to be written elsewhere (tox envs, workflow
+matrices, ``.coveragerc``, dependency groups) is checked against it by
+``tests/unit/scripts/test_layer_registry.py``.
+
+Standard library only: ``dev.py`` reads it on a bare Python before anything is
+installed. ci-metrics reads the same tables for ``owns`` alone and ignores the
+other keys; this reader knows every key, and an unknown or malformed one is an
+error (one line naming every problem, never a value).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = ROOT / "pyproject.toml"
+NETWORK_POLICIES = ("none", "loopback")
+UNIT_TESTS = "tests/unit/"
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_KEYS = frozenset({"owns", "tests", "workers", "network", "redis"})
+
+
+class RegistryError(ValueError):
+    """The registry is missing or malformed; the message names every problem."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One CI layer: a tox env, a pytest marker and a coverage context of this name."""
+
+    name: str
+    owns: tuple[str, ...]
+    tests: tuple[str, ...]
+    workers: int
+    network: str
+    redis: bool = False
+
+    @property
+    def is_unit(self) -> bool:
+        """A unit layer: all its tests live under ``tests/unit/`` (marker ``unit``)."""
+        return all(folder.startswith(UNIT_TESTS) for folder in self.tests)
+
+
+def load_layers(pyproject: Path = PYPROJECT) -> dict[str, Layer]:
+    """The layers of ``pyproject``, in the order they are written."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RegistryError(f"cannot read {pyproject}: {exc}") from None
+    tables = data.get("tool", {}).get("ci_metrics", {}).get("layers")
+    if not isinstance(tables, dict) or not tables:
+        raise RegistryError(f"{pyproject}: no [tool.ci_metrics.layers.<name>] table")
+    return parse_layers(tables)
+
+
+def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
+    """:class:`Layer` objects from the ``layers`` tables; one error lists every problem."""
+    problems: list[str] = []
+    layers: dict[str, Layer] = {}
+    for name, table in tables.items():
+        where = f"layers.{name}"
+        if not _NAME.fullmatch(name):
+            problems.append(f"{where}: a layer name is lowercase letters, digits and _")
+        if not isinstance(table, dict):
+            problems.append(f"{where}: must be a table ([tool.ci_metrics.layers.{name}])")
+            continue
+        found = len(problems)
+        problems += [f"{where}.{key}: is not a known key" for key in sorted(set(table) - _KEYS)]
+        problems += [
+            f"{where}.{key}: is required" for key in sorted(_KEYS - {"redis"} - set(table))
+        ]
+        owns, tests = table.get("owns", []), table.get("tests", [])
+        if not _paths(owns, allow_empty=True):
+            problems.append(f"{where}.owns: must be an array of paths")
+        if not _paths(tests, allow_empty=False):
+            problems.append(f"{where}.tests: must be a non-empty array of paths")
+        workers = table.get("workers", 0)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+            problems.append(f"{where}.workers: must be an integer, 0 or more")
+        network = table.get("network", "none")
+        if network not in NETWORK_POLICIES:
+            problems.append(f"{where}.network: must be one of {', '.join(NETWORK_POLICIES)}")
+        redis = table.get("redis", False)
+        if not isinstance(redis, bool):
+            problems.append(f"{where}.redis: must be true or false")
+        if len(problems) == found:
+            layers[name] = Layer(
+                name=name,
+                owns=tuple(path.strip("/") for path in owns),
+                tests=tuple(path.strip("/") for path in tests),
+                workers=workers,
+                network=network,
+                redis=redis,
+            )
+    if problems:
+        raise RegistryError("invalid layer registry: " + "; ".join(problems))
+    return layers
+
+
+def _paths(value: object, *, allow_empty: bool) -> bool:
+    return (
+        isinstance(value, list)
+        and (allow_empty or bool(value))
+        and all(isinstance(path, str) and path.strip("/") for path in value)
+    )

@@ -1,0 +1,70 @@
+"""Read the repository's own configuration files, for the tests that keep them in step."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+LAYER_WORKFLOW = "./.github/workflows/tox-layer.yml"
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def ini(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(ROOT / name)
+    return parser
+
+
+def tox_config() -> configparser.ConfigParser:
+    return ini("tox.ini")
+
+
+def tox_envs() -> set[str]:
+    return {
+        name.split(":", 1)[1] for name in tox_config().sections() if name.startswith("testenv:")
+    }
+
+
+def tox_labels() -> dict[str, list[str]]:
+    labels = {}
+    for line in tox_config()["tox"]["labels"].strip().splitlines():
+        label, _, envs = line.partition("=")
+        labels[label.strip()] = [env.strip() for env in envs.split(",")]
+    return labels
+
+
+def tox_label(name: str) -> list[str]:
+    return tox_labels()[name]
+
+
+def tox_list(section: str, key: str) -> list[str]:
+    """A comma- or line-separated tox setting as a list (empty when absent)."""
+    raw = tox_config()[section].get(key, "")
+    return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
+
+
+def jobs(workflow: str) -> dict[str, Any]:
+    return load(WORKFLOWS / workflow)["jobs"]
+
+
+def layer_calls(workflow: str) -> dict[str, dict[str, Any]]:
+    """{layer: the inputs it is called with} for every call of the reusable layer workflow."""
+    called: dict[str, dict[str, Any]] = {}
+    for job in jobs(workflow).values():
+        if job.get("uses") != LAYER_WORKFLOW:
+            continue
+        entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
+        for entry in entries:
+            assert entry["layer"] not in called, f"{workflow}: {entry['layer']} called twice"
+            inputs = {k: v for k, v in job["with"].items() if "matrix." not in str(v)}
+            called[entry["layer"]] = {**inputs, **entry}
+    return called

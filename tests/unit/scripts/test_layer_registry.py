@@ -1,0 +1,224 @@
+"""Everything still written outside the layer registry agrees with it.
+
+The registry (``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``) declares
+each CI layer once. tox, the workflows and ``.coveragerc`` cannot read it, so
+this module checks them against it; each failure says what to add where. Adding
+a layer is one registry entry, then running these tests.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+
+from scripts.layer_registry import Layer, RegistryError, load_layers, parse_layers
+from tests.unit.scripts.repo_config import (
+    ROOT,
+    ini,
+    layer_calls,
+    tox_config,
+    tox_envs,
+    tox_label,
+    tox_list,
+)
+from tests.utils import guards
+
+LAYERS = load_layers(ROOT / "pyproject.toml")
+#: tox envs that run pytest on tests but are no CI layer.
+NOT_LAYERS = {"unit", "mutation"}
+
+
+def layer_command(layer: Layer) -> str:
+    """The pytest command of a layer's tox env, as every layer env writes it."""
+    return (
+        f"pytest {' '.join(layer.tests)} -m {layer.name} {{[layer]pytest_args}} "
+        f"-n {{env:PYTEST_WORKERS:{layer.workers}}} {{posargs}}"
+    )
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_registry__each_layer_has_its_tox_env_running_its_tests(name):
+    layer = LAYERS[name]
+    expected = layer_command(layer)
+    assert name in tox_envs(), (
+        f"tox.ini: add [testenv:{name}] (copy another layer's env) whose command is\n    {expected}"
+    )
+    commands = tox_config()[f"testenv:{name}"]["commands"].strip().splitlines()
+    assert commands[0].strip() == expected, (
+        f"tox.ini [testenv:{name}]: its first command must be\n    {expected}\n"
+        "(the registry's tests and workers)"
+    )
+
+
+@pytest.mark.parametrize("label", ["ci", "test", "layers"])
+def test_registry__every_layer_is_in_the_tox_labels(label):
+    missing = [name for name in LAYERS if name not in tox_label(label)]
+    assert not missing, f"tox.ini [tox] labels: add {', '.join(missing)} to `{label}`"
+    if label == "layers":
+        extra = [env for env in tox_label(label) if env not in LAYERS]
+        assert not extra, f"tox.ini [tox] labels: `layers` names {extra}, not in the registry"
+
+
+def test_registry__coverage_waits_for_every_layer_and_env_list_names_them():
+    depends = tox_list("testenv:coverage", "depends")
+    missing = [name for name in LAYERS if name not in depends]
+    assert not missing, f"tox.ini [testenv:coverage]: add {', '.join(missing)} to `depends`"
+    env_list = tox_list("tox", "env_list")
+    missing = [name for name in LAYERS if name not in env_list]
+    assert not missing, f"tox.ini [tox]: add {', '.join(missing)} to `env_list`"
+
+
+def test_registry__no_tox_env_runs_tests_outside_the_registry():
+    config = tox_config()
+    for env in sorted(tox_envs() - set(LAYERS) - NOT_LAYERS):
+        commands = config[f"testenv:{env}"].get("commands", "")
+        assert not re.search(r"^\s*pytest\b", commands, re.MULTILINE), (
+            f"tox.ini [testenv:{env}] runs pytest but {env} is not in the layer registry: "
+            f"add [tool.ci_metrics.layers.{env}] to pyproject.toml"
+        )
+
+
+def test_registry__the_unit_env_runs_exactly_the_unit_layers_folders():
+    command = tox_config()["testenv:unit"]["commands"].strip()
+    assert command.startswith("pytest tests/unit -m unit "), command
+    for layer in LAYERS.values():
+        assert layer.is_unit == all(f.startswith("tests/unit/") for f in layer.tests)
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
+def test_registry__the_workflows_run_every_layer_with_its_workers(workflow):
+    calls = layer_calls(workflow)
+    for name, layer in LAYERS.items():
+        entry = f'{{ layer: {name}, workers: "{layer.workers}" }}'
+        assert name in calls, (
+            f".github/workflows/{workflow}: add `- {entry}` to the layer matrix "
+            "(jobs.layers.strategy.matrix.include), or a job of its own if it needs redis"
+        )
+        assert str(calls[name].get("workers")) == str(layer.workers), (
+            f'.github/workflows/{workflow}: call {name} with workers: "{layer.workers}"'
+        )
+        assert bool(calls[name].get("redis", False)) == layer.redis, (
+            f".github/workflows/{workflow}: call {name} with redis: {str(layer.redis).lower()}"
+        )
+    extra = sorted(set(calls) - set(LAYERS))
+    assert not extra, f".github/workflows/{workflow} runs {extra}, not in the layer registry"
+
+
+def test_registry__coverage_measures_every_owned_path():
+    sources = ini(".coveragerc")["run"]["source"].split()
+    for layer in LAYERS.values():
+        for owned in layer.owns:
+            assert any(owned == s or owned.startswith(s.rstrip("/") + "/") for s in sources), (
+                f".coveragerc [run] source: add {owned} (owned by the {layer.name} layer)"
+            )
+
+
+def test_registry__markers_come_from_the_registry_alone():
+    assert "markers" not in ini("pytest.ini")["pytest"], (
+        "pytest.ini: remove `markers`; tests/conftest.py registers one per registry layer"
+    )
+    registered = {line.split(":", 1)[0] for line in guards.marker_lines()}
+    assert registered == {"unit", *LAYERS}
+
+
+def test_registry__every_test_folder_exists_and_every_test_file_has_a_layer():
+    for layer in LAYERS.values():
+        for folder in layer.tests:
+            assert (ROOT / folder / "__init__.py").is_file(), (
+                f"create {folder}/ with an __init__.py (and a small conftest.py): "
+                f"the {layer.name} layer's tests"
+            )
+    tests = ROOT / "tests"
+    for path in sorted(tests.rglob("test_*.py")):
+        assert guards.layer_for(path, tests) is not None, (
+            f"{path.relative_to(ROOT)} belongs to no layer: move it into a layer's folder, "
+            "or add its folder to a layer's `tests` in pyproject.toml"
+        )
+
+
+def test_registry__the_integration_layer_owns_the_services_end_to_end():
+    assert LAYERS["integration"].owns == ("apps",)
+    unit_owned = {path for layer in LAYERS.values() if layer.is_unit for path in layer.owns}
+    assert {"apps/api", "apps/auth_service", "apps/kernel"} <= unit_owned
+
+
+def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
+    """tox-layer.yml runs `tox run -e "$LAYER"`: a layer name is a tox env name."""
+    for name in LAYERS:
+        assert shlex.quote(name) == name
+
+
+@pytest.mark.parametrize(
+    ("tables", "message"),
+    [
+        ({"api": ["apps/api"]}, "layers.api: must be a table ([tool.ci_metrics.layers.api])"),
+        (
+            {"api": {"owns": [], "tests": []}},
+            "layers.api.network: is required; layers.api.workers: is required; "
+            "layers.api.tests: must be a non-empty array of paths",
+        ),
+        (
+            {"e2e": {"owns": [""], "tests": ["t"], "workers": -1, "network": "lan", "gpu": 1}},
+            "layers.e2e.gpu: is not a known key; layers.e2e.owns: must be an array of paths; "
+            "layers.e2e.workers: must be an integer, 0 or more; "
+            "layers.e2e.network: must be one of none, loopback",
+        ),
+        (
+            {"E2E": {"owns": [], "tests": ["t"], "workers": 0, "network": "none", "redis": 1}},
+            "layers.E2E: a layer name is lowercase letters, digits and _; "
+            "layers.E2E.redis: must be true or false",
+        ),
+    ],
+)
+def test_parse_layers__one_line_names_every_problem(tables, message):
+    with pytest.raises(RegistryError) as info:
+        parse_layers(tables)
+    assert str(info.value) == f"invalid layer registry: {message}"
+
+
+def test_load_layers__a_pyproject_without_a_registry_is_refused(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.ci_metrics]\nlayers = {}\n")
+    with pytest.raises(RegistryError, match=r"no \[tool.ci_metrics.layers.<name>\] table"):
+        load_layers(path)
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_layers(tmp_path / "absent.toml")
+
+
+def test_registry__each_layer_installs_its_own_dependency_group():
+    """A layer's env loads only the plugins its tests use (light start-up)."""
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    config = tox_config()
+    assert config["testenv"]["dependency_groups"].strip() == "{env_name}"
+    for name in LAYERS:
+        assert name in groups, (
+            f'pyproject.toml [dependency-groups]: add {name} = [{{ include-group = "test" }}, '
+            "<what its tests import beyond the services>]"
+        )
+        assert {"include-group": "test"} in groups[name], (
+            f'pyproject.toml [dependency-groups] {name}: include {{ include-group = "test" }}'
+        )
+        own = config[f"testenv:{name}"].get("dependency_groups")
+        assert own is None, f"tox.ini [testenv:{name}]: remove dependency_groups (it is {name})"
+    unit = {name for name, layer in LAYERS.items() if layer.is_unit}
+    assert set(tox_list("testenv:unit", "dependency_groups")) == unit, (
+        f"tox.ini [testenv:unit]: dependency_groups = {', '.join(sorted(unit))}"
+    )
+
+
+def test_registry__only_the_layers_that_fuzz_install_the_heavy_plugins():
+    """hypothesis and schemathesis load as plugins wherever they are installed."""
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+
+    def installs(group, package):
+        return any(isinstance(r, str) and r.startswith(package) for r in groups[group])
+
+    assert [g for g in LAYERS if installs(g, "schemathesis")] == ["integration"]
+    assert [g for g in LAYERS if installs(g, "hypothesis")] == ["auth", "integration"]
+    assert not any(installs("test", p) for p in ("hypothesis", "schemathesis", "pyyaml"))
