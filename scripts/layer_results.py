@@ -33,7 +33,7 @@ from pathlib import Path
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 # What may follow ".coverage.<layer>": nothing, a shard ("-2"), a parallel
 # suffix (".host.pid.rand") or both; never more name (".coverage.api2").
-_DATA_SUFFIX = re.compile(r"^(-\d+)?(\..*)?$")
+_DATA_SUFFIX = re.compile(r"^(-py\d+\.\d+)?(-\d+)?(\..*)?$")
 
 
 def config_problems(root: Path) -> list[str]:
