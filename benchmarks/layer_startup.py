@@ -26,8 +26,8 @@ with every ``__pycache__`` folder of the repository and of the env's installed
 packages removed, as in a fresh CI checkout and env. The collect run's wall
 time and peak RSS are the cold ones. The whole suite's start-up is given as
 the sum of every layer's own collect-only process (what the CI jobs pay), and
-as one process over ``tests/unit`` in the ``unit`` env (else the ``tooling``
-env), warm and cold.
+as one process over ``tests/unit`` in the ``unit`` env (the only env with
+every unit layer's dependencies), warm and cold.
 
 Usage: python benchmarks/layer_startup.py [--runs 5] [--layer api ...]
 """
@@ -185,9 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     for kind, total in totals.items():
         print(f"every layer above, one collect-only process each, {kind}: {total.cpu:.2f}s CPU, "
               f"{total.wall:.2f}s wall (summed)")  # fmt: skip
-    whole = REPO / ".tox" / "unit" / "bin" / "python"
-    python = whole if whole.exists() else REPO / ".tox" / "tooling" / "bin" / "python"
-    if python.exists():
+    # Only the unit env holds every unit layer's dependencies (hypothesis for auth).
+    python = REPO / ".tox" / "unit" / "bin" / "python"
+    if not python.exists():
+        print("tests/unit in one process: skipped (no .tox/unit: run `tox -e unit --notest`)")
+    else:
         argv = ["-m", "pytest", "--collect-only", "-q", "tests/unit"]
         for kind in ("warm", "cold"):
             suite = measure(python, argv, args.runs, cold=kind == "cold")

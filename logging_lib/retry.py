@@ -1,12 +1,12 @@
-"""The retry policy of the http sink: the services' policy, kept inside the library.
+"""The one retry policy of the repository's outbound calls, on tenacity.
 
-logging_lib sits below the services and depends on nothing of theirs, so it
-has its own copy of the one policy the repository uses for outbound calls
-(``apps/kernel/retry.py`` for the services), on tenacity:
+The http sink's batches and the token service's client-directory lookups
+retry under it. It lives here, in the lowest package, because logging_lib
+depends on nothing of the services while they all depend on it:
 
 * exponential backoff with **full jitter**: the wait before retry *n* is drawn
   from ``[0, min(max_wait, first_wait * 2**(n-1))]``, so the workers of a
-  fleet that lost the collector together do not retry together;
+  fleet that failed together do not retry together;
 * a bounded number of ``attempts`` (the first included);
 * a bound on the **total time** (``total_seconds`` from the first attempt): no
   wait ends past it and each attempt is told the time left, so it can cap its

@@ -139,7 +139,7 @@ class RegistrySettings(SettingsModel):
     """Where client records come from: the config file or a remote directory service.
 
     A directory lookup is retried on transport errors and 5xx answers
-    (``retries`` more attempts, jittered backoff: :mod:`apps.kernel.retry`)
+    (``retries`` more attempts, jittered backoff: :mod:`logging_lib.retry`)
     and never takes longer than ``retry_budget_seconds`` in all; each attempt
     waits at most ``timeout_seconds``.
     """

@@ -3,7 +3,7 @@
 ``GET {base_url}/clients/{client_id}`` returns the client as a JSON object
 (the same fields as a ``[[clients]]`` table) or 404. Lookups are idempotent
 GETs, so transport errors and 5xx answers are retried under the services'
-retry policy (:mod:`apps.kernel.retry`: jittered exponential backoff, bounded
+retry policy (:mod:`logging_lib.retry`: jittered exponential backoff, bounded
 attempts, a bound on the whole lookup's time); if the directory still cannot
 answer, ``RegistryUnavailable`` is raised and the token endpoint fails closed.
 """
@@ -20,7 +20,7 @@ from tenacity import retry_if_exception_type, retry_if_result
 from apps.auth_service.clients import CLIENT_ID, ClientRecord
 from apps.auth_service.errors import RegistryUnavailable
 from apps.kernel.clock import Clock, Sleep
-from apps.kernel.retry import RetryPolicy
+from logging_lib.retry import RetryPolicy
 
 _MAX_RECORD_BYTES = 65_536
 #: The wait before the first retry is at most this; each later one at most doubles.

@@ -94,11 +94,12 @@ def serve_metrics_on(default_bind: str) -> Callable[[Any], None]:
     def when_ready(server: Any) -> None:
         """In the master, once the public socket listens: start the metrics listener."""
         from prometheus_client import CollectorRegistry, start_http_server
-        from prometheus_client.multiprocess import MultiProcessCollector
+
+        from apps.kernel.multiprocess import WorkerFilesCollector
 
         host, port = parse_bind(os.environ.get(METRICS_BIND_ENV) or default_bind)
         registry = CollectorRegistry()
-        MultiProcessCollector(registry, path=str(_State.directory))  # type: ignore[no-untyped-call]
+        WorkerFilesCollector(registry, path=str(_State.directory))
         _State.server, _State.thread = start_http_server(port, addr=host, registry=registry)
         server.log.info("Serving the metrics of every worker on http://%s:%d/metrics", host, port)
 

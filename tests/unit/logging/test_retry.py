@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from tenacity import retry_if_exception_type, retry_if_result
 
-from apps.kernel.retry import RetryPolicy
+from logging_lib.retry import RetryPolicy
 from tests.utils.clock import FakeClock
 
 POLICY = RetryPolicy(attempts=5, first_wait=0.1, max_wait=0.4, total_seconds=10.0)
