@@ -6,9 +6,12 @@
     python3 dev.py test    the whole test suite (every layer, coverage, docs, and the
                            real-world corpus check, which fetches its sdists once)
     python3 dev.py tox -e api -- -k tenant    any tox command
+    python3 dev.py tox -e api -x testenv.base_python=3.13
+                           a layer on another Python (one that is on PATH)
 
-The first run creates ``.venv-tools/`` holding pinned tox, tox-uv and uv (tox-uv then
-provisions each environment with uv, from uv.lock); later runs reuse it. Nothing is
+The first run creates ``.venv-tools/`` holding tox, tox-uv and uv at the versions
+pinned in ``.ci/tools.txt`` (tox-uv then provisions each environment with uv, from
+uv.lock); later runs reuse it, and reinstall when the pins move. Nothing is
 installed outside the repository. After a run, one line sums up the tests
 from the layers' JUnit files, so the outcome is visible even when tox's
 parallel mode hid the layers' own output.
@@ -28,11 +31,9 @@ from scripts.layer_registry import RegistryError, load_layers
 
 ROOT = Path(__file__).resolve().parent
 TOOLS = ROOT / ".venv-tools"
-#: Exact versions, so every machine provisions the envs (and reads uv.lock) with
-#: the same tox, tox-uv and uv. To move them: change them here and in the
-#: workflows' `uv tool install` lines (tests/unit/scripts/test_workflows.py keeps
-#: the two equal), then run `python3 dev.py test`; the next run reinstalls.
-REQUIREMENTS = ("tox==4.67.15", "tox-uv==1.37.1", "uv==0.13.9")
+#: Exact versions of tox, tox-uv and uv, so every machine provisions the envs (and
+#: reads uv.lock) with the same tools; the workflows install the same file.
+TOOL_PINS = ROOT / ".ci" / "tools.txt"
 JOBS = {
     "ci": [["-m", "ci", "-p", "auto"]],
     "test": [["-m", "test", "-p", "auto"]],
@@ -44,15 +45,22 @@ def tool(name: str) -> Path:
     return TOOLS / folder / name
 
 
+def requirements(path: Path = TOOL_PINS) -> list[str]:
+    """The pinned requirements of ``path``: every line but comments and blanks."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
 def ensure_tools() -> None:
     stamp = TOOLS / "requirements.txt"
-    wanted = "\n".join(REQUIREMENTS) + "\n"
+    pins = requirements()
+    wanted = "\n".join(pins) + "\n"
     if stamp.exists() and stamp.read_text() == wanted and tool("tox").exists():
         return
-    print(f"dev.py: installing {', '.join(REQUIREMENTS)} into {TOOLS.name}/", flush=True)
+    print(f"dev.py: installing {', '.join(pins)} into {TOOLS.name}/", flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
     pip = [str(tool("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, *REQUIREMENTS], check=True)
+    subprocess.run([*pip, *pins], check=True)
     stamp.write_text(wanted)
 
 
@@ -69,8 +77,8 @@ def summarize(results: Path, layers: Iterable[str] | None = None) -> str | None:
     """
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     names = list(load_layers(ROOT / "pyproject.toml")) if layers is None else list(layers)
-    files = [results / layer / "junit.xml" for layer in names]
-    files = [path for path in files if path.exists()]
+    # One file per Python version (and shard) a layer ran on: junit-py3.13.xml.
+    files = [path for layer in names for path in sorted((results / layer).glob("junit*.xml"))]
     for path in files:
         root = ET.parse(path).getroot()  # noqa: S314 - our own JUnit files
         for suite in root.iter("testsuite"):
@@ -82,7 +90,7 @@ def summarize(results: Path, layers: Iterable[str] | None = None) -> str | None:
             totals["passed"] += tests - failed - skipped
     if not files:
         return None
-    layers = ", ".join(path.parent.name for path in files)
+    layers = ", ".join(dict.fromkeys(path.parent.name for path in files))
     return (
         f"layers ({layers}):\n"
         f"tests: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped"

@@ -26,8 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 NETWORK_POLICIES = ("none", "loopback")
 UNIT_TESTS = "tests/unit/"
+#: A layer split across more jobs than this gains nothing from the balance of
+#: pytest-split's durations file (and each job pays for its own set-up).
+MAX_SHARDS = 16
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_KEYS = frozenset({"owns", "tests", "workers", "network", "redis"})
+_PYTHON = re.compile(r"^3\.\d{1,2}$")
+_KEYS = frozenset({"owns", "tests", "workers", "network", "python", "redis", "shards"})
+_OPTIONAL = frozenset({"python", "redis", "shards"})
 
 
 class RegistryError(ValueError):
@@ -43,7 +48,11 @@ class Layer:
     tests: tuple[str, ...]
     workers: int
     network: str
+    #: The Python versions CI runs the layer on, one job each ("3.11", ...); empty when
+    #: the registry names none (this repository's names them for every layer: a test).
+    python: tuple[str, ...] = ()
     redis: bool = False
+    shards: int = 1
 
     @property
     def is_unit(self) -> bool:
@@ -77,7 +86,7 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
         found = len(problems)
         problems += [f"{where}.{key}: is not a known key" for key in sorted(set(table) - _KEYS)]
         problems += [
-            f"{where}.{key}: is required" for key in sorted(_KEYS - {"redis"} - set(table))
+            f"{where}.{key}: is required" for key in sorted(_KEYS - _OPTIONAL - set(table))
         ]
         owns, tests = table.get("owns", []), table.get("tests", [])
         if not _paths(owns, allow_empty=True):
@@ -90,9 +99,15 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
         network = table.get("network", "none")
         if network not in NETWORK_POLICIES:
             problems.append(f"{where}.network: must be one of {', '.join(NETWORK_POLICIES)}")
+        python = table.get("python")
+        if python is not None and not _versions(python):
+            problems.append(f'{where}.python: must be a non-empty array of versions ("3.13")')
         redis = table.get("redis", False)
         if not isinstance(redis, bool):
             problems.append(f"{where}.redis: must be true or false")
+        shards = table.get("shards", 1)
+        if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
+            problems.append(f"{where}.shards: must be an integer from 1 to {MAX_SHARDS}")
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,
@@ -100,11 +115,22 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
                 tests=tuple(path.strip("/") for path in tests),
                 workers=workers,
                 network=network,
+                python=tuple(python or ()),
                 redis=redis,
+                shards=shards,
             )
     if problems:
         raise RegistryError("invalid layer registry: " + "; ".join(problems))
     return layers
+
+
+def _versions(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, str) and _PYTHON.fullmatch(v) for v in value)
+        and len(set(value)) == len(value)
+    )
 
 
 def _paths(value: object, *, allow_empty: bool) -> bool:

@@ -33,7 +33,7 @@ from pathlib import Path
 _LAYER_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 # What may follow ".coverage.<layer>": nothing, a shard ("-2"), a parallel
 # suffix (".host.pid.rand") or both; never more name (".coverage.api2").
-_DATA_SUFFIX = re.compile(r"^(-\d+)?(\..*)?$")
+_DATA_SUFFIX = re.compile(r"^(-py\d+\.\d+)?(-\d+)?(\..*)?$")
 
 
 def config_problems(root: Path) -> list[str]:
@@ -93,22 +93,28 @@ def measured_problems(
     cov = coverage.Coverage(
         data_file=str(data_file), config_file=str(rcfile) if rcfile is not None else True
     )
-    cov.load()
-    data = cov.get_data()
-    data.set_query_contexts([rf"^{re.escape(layer)}(\|.*)?$"])
-    measured = {Path(name).resolve() for name in data.measured_files()}
-    problems = []
-    for path, minimum in required:
-        if Path(path).resolve() not in measured:
-            problems.append(f"{path}: not measured at all under the {layer!r} context")
-            continue
-        _name, statements, _excluded, missing, _text = cov.analysis2(path)
-        covered = 100.0 * (len(statements) - len(missing)) / len(statements) if statements else 0
-        if covered < minimum:
-            problems.append(
-                f"{path}: {covered:.1f}% of {len(statements)} statements run under the "
-                f"{layer!r} context, below {minimum:g}%"
+    data = cov.get_data()  # the object load() reads into
+    try:
+        cov.load()
+        data.set_query_contexts([rf"^{re.escape(layer)}(\|.*)?$"])
+        measured = {Path(name).resolve() for name in data.measured_files()}
+        problems = []
+        for path, minimum in required:
+            if Path(path).resolve() not in measured:
+                problems.append(f"{path}: not measured at all under the {layer!r} context")
+                continue
+            _name, statements, _excluded, missing, _text = cov.analysis2(path)
+            covered = (
+                100.0 * (len(statements) - len(missing)) / len(statements) if statements else 0
             )
+            if covered < minimum:
+                problems.append(
+                    f"{path}: {covered:.1f}% of {len(statements)} statements run under the "
+                    f"{layer!r} context, below {minimum:g}%"
+                )
+    finally:
+        # No connection left to the garbage collector (a ResourceWarning from 3.13 on).
+        data.close(force=True)
     return problems
 
 

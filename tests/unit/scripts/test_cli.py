@@ -556,3 +556,106 @@ def test_collect__notes_files_outside_the_work_tree(workspace, make_context, tmp
     code, _out, err = _collect(make_context(), workspace)
     assert code == 0, err
     assert "1 reported file(s) lie outside the git work tree" in err
+
+
+def test_collect__records_what_each_python_version_of_a_layer_did(workspace, make_context):
+    (workspace / "results/api/report-log.jsonl").unlink()
+    write(workspace, "results/api/report-log-py3.11.jsonl", _log([("t::a", "passed", 0.2)]))
+    write(workspace, "results/api/report-log-py3.13.jsonl", _log([("t::a", "failed", 0.3)]))
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    assert "layer api: 1 tests on Python 3.11, 3.13" in err
+    doc = json.loads((workspace / "out/snapshot.json").read_text(encoding="utf-8"))
+    assert doc["tests"]["api"] == {"t::a": ["failed", 0.3, 0]}
+    assert doc["python"]["api"]["3.13"]["failed"] == ["t::a"]
+    assert doc["python"]["api"]["3.11"]["counts"]["passed"] == 1
+    assert "auth" not in doc["python"]  # its files name no version
+
+
+def test_baseline_merge__records_mutation_scores_and_summarises_them(
+    workspace, make_context, tmp_path
+):
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    scores = tmp_path / "scores.json"
+    summary = tmp_path / "summary.md"
+
+    def merge(modules):
+        write_json(scores, {"goal": 90, "modules": modules, "extra": "ignored"})
+        return cli(
+            make_context({"GITHUB_STEP_SUMMARY": str(summary)}),
+            workspace,
+            "baseline",
+            "merge",
+            "--snapshot",
+            str(workspace / "out/snapshot.json"),
+            "--baseline",
+            str(workspace / "base/baseline.json"),
+            "--durations",
+            str(workspace / "base/.test_durations"),
+            "--mutation-scores",
+            str(scores),
+        )
+
+    code, out, err = merge({"a.py": {"mutants": 10, "detected": 9, "score": 90.0, "layer": "x"}})
+    assert code == 0, err
+    code, out, err = merge(
+        {
+            "a.py": {"mutants": 10, "detected": 8, "score": 80.0},
+            "b.py": {"mutants": 0, "detected": 0, "score": None},
+        }
+    )
+    assert code == 0, err
+    runs = json.loads((workspace / "base/baseline.json").read_text())["runs"]
+    assert runs[-1]["mutation"] == {
+        "a.py": {"mutants": 10, "detected": 8, "score": 80.0},
+        "b.py": {"mutants": 0, "detected": 0, "score": None},
+    }
+    assert "| `a.py` | 10 | 8 | 80.0% ⚠️ | -10.0 |" in out
+    assert "| `b.py` | 0 | 0 | — ⚠️ | new |" in out
+    assert "Below the goal: `b.py`, `a.py`." in out
+    assert summary.read_text().count("## Mutation scores (goal 90%)") == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "mutation scores not found"),
+        ({"modules": {}}, "no 'modules' table"),
+        (
+            {"modules": {"a.py": {"mutants": 1, "detected": 2, "score": 100}}},
+            "a.py: mutants and detected must be counts, detected <= mutants",
+        ),
+        (
+            {"modules": {"a.py": {"mutants": 1, "detected": 1, "score": None}}},
+            "a.py: score must be a percentage",
+        ),
+        (
+            {"goal": "high", "modules": {"a.py": {"mutants": 1, "detected": 1, "score": 100}}},
+            "goal: must be a percentage",
+        ),
+    ],
+)
+def test_baseline_merge__bad_mutation_scores_exit_2_and_write_nothing(
+    workspace, make_context, tmp_path, content, message
+):
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    scores = tmp_path / "scores.json"
+    if content is not None:
+        write_json(scores, content)
+    code, _out, err = cli(
+        make_context(),
+        workspace,
+        "baseline",
+        "merge",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "base/baseline.json"),
+        "--mutation-scores",
+        str(scores),
+    )
+    assert code == 2
+    assert message in err
+    assert not (workspace / "base").exists()

@@ -3,9 +3,9 @@
 import dev
 
 
-def write_junit(results, layer, tests, failures=0, errors=0, skipped=0):
-    path = results / layer / "junit.xml"
-    path.parent.mkdir(parents=True)
+def write_junit(results, layer, tests, failures=0, errors=0, skipped=0, name="junit-py3.11.xml"):
+    path = results / layer / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         f'<testsuites><testsuite name="pytest" tests="{tests}" failures="{failures}" '
         f'errors="{errors}" skipped="{skipped}"/></testsuites>'
@@ -20,6 +20,19 @@ def test_summarize__sums_the_registry_layers_junit_files(tmp_path):
     assert dev.summarize(tmp_path) == (
         "layers (api, kernel, integration):\ntests: 14 passed, 2 failed, 2 skipped"
     )
+
+
+def test_summarize__adds_up_every_python_version_and_shard_of_a_layer(tmp_path):
+    write_junit(tmp_path, "api", tests=10)
+    write_junit(tmp_path, "api", tests=10, failures=1, name="junit-py3.13.xml")
+    write_junit(tmp_path, "api", tests=4, name="junit-py3.13-2.xml")
+    assert dev.summarize(tmp_path) == "layers (api):\ntests: 23 passed, 1 failed, 0 skipped"
+
+
+def test_requirements__the_pinned_tools_without_comments(tmp_path):
+    pins = tmp_path / "tools.txt"
+    pins.write_text("# pinned\ntox==1.0  # the runner\n\nuv==2.0\n")
+    assert dev.requirements(pins) == ["tox==1.0", "uv==2.0"]
 
 
 def test_summarize__takes_the_layers_it_is_given(tmp_path):

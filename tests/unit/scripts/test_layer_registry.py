@@ -8,6 +8,7 @@ a layer is one registry entry, then running these tests.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 
@@ -87,23 +88,60 @@ def test_registry__the_unit_env_runs_exactly_the_unit_layers_folders():
         assert layer.is_unit == all(f.startswith("tests/unit/") for f in layer.tests)
 
 
+def shard_list(layer: Layer) -> str:
+    """The ``shards`` input of a layer's call: the JSON list of its shard numbers."""
+    return json.dumps(list(range(1, layer.shards + 1)))
+
+
 @pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_registry__the_workflows_run_every_layer_with_its_workers(workflow):
+def test_registry__the_workflows_run_every_layer_on_its_pythons_with_its_workers(workflow):
     calls = layer_calls(workflow)
     for name, layer in LAYERS.items():
-        entry = f'{{ layer: {name}, workers: "{layer.workers}" }}'
-        assert name in calls, (
-            f".github/workflows/{workflow}: add `- {entry}` to the layer matrix "
-            "(jobs.layers.strategy.matrix.include), or a job of its own if it needs redis"
-        )
-        assert str(calls[name].get("workers")) == str(layer.workers), (
-            f'.github/workflows/{workflow}: call {name} with workers: "{layer.workers}"'
-        )
-        assert bool(calls[name].get("redis", False)) == layer.redis, (
-            f".github/workflows/{workflow}: call {name} with redis: {str(layer.redis).lower()}"
-        )
-    extra = sorted(set(calls) - set(LAYERS))
+        for python in layer.python:
+            entry = f'{{ layer: {name}, python: "{python}", workers: "{layer.workers}" }}'
+            assert (name, python) in calls, (
+                f".github/workflows/{workflow}: add `- {entry}` to the layer matrix "
+                "(jobs.layers.strategy.matrix.include), or a job of its own if it needs redis"
+            )
+            call = calls[name, python]
+            assert str(call.get("workers")) == str(layer.workers), (
+                f'.github/workflows/{workflow}: call {name} with workers: "{layer.workers}"'
+            )
+            assert bool(call.get("redis", False)) == layer.redis, (
+                f".github/workflows/{workflow}: call {name} with redis: {str(layer.redis).lower()}"
+            )
+            shards = json.dumps(json.loads(str(call.get("shards", "[1]"))))
+            assert shards == shard_list(layer), (
+                f".github/workflows/{workflow}: give {name}'s matrix entry shards: \""
+                f"{shard_list(layer)}\" and the call `shards: ${{{{ matrix.shards || '[1]' }}}}`"
+                if layer.shards > 1
+                else f".github/workflows/{workflow}: call {name} without shards (one job)"
+            )
+    extra = sorted(set(calls) - {(n, v) for n, layer in LAYERS.items() for v in layer.python})
     assert not extra, f".github/workflows/{workflow} runs {extra}, not in the layer registry"
+
+
+def test_registry__unit_layers_run_on_the_oldest_and_newest_python_integration_on_one():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    oldest = project["requires-python"].removeprefix(">=")
+    newest = max((v for layer in LAYERS.values() for v in layer.python), key=_version)
+    assert _version(newest) > _version(oldest)
+    for layer in LAYERS.values():
+        assert layer.python, f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: add python"
+        assert all(_version(v) >= _version(oldest) for v in layer.python), layer.name
+        if layer.is_unit:
+            assert {oldest, newest} <= set(layer.python), (
+                f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: python must include "
+                f"{oldest} (requires-python) and {newest} (the newest any layer runs on)"
+            )
+        else:
+            assert len(layer.python) == 1, f"{layer.name}: one Python version is enough"
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 
 def test_registry__coverage_measures_every_owned_path():
@@ -160,13 +198,34 @@ def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
             "layers.api.tests: must be a non-empty array of paths",
         ),
         (
-            {"e2e": {"owns": [""], "tests": ["t"], "workers": -1, "network": "lan", "gpu": 1}},
+            {
+                "e2e": {
+                    "owns": [""],
+                    "tests": ["t"],
+                    "workers": -1,
+                    "network": "lan",
+                    "python": ["3.13", "3.13"],
+                    "shards": 0,
+                    "gpu": 1,
+                }
+            },
             "layers.e2e.gpu: is not a known key; layers.e2e.owns: must be an array of paths; "
             "layers.e2e.workers: must be an integer, 0 or more; "
-            "layers.e2e.network: must be one of none, loopback",
+            "layers.e2e.network: must be one of none, loopback; "
+            'layers.e2e.python: must be a non-empty array of versions ("3.13"); '
+            "layers.e2e.shards: must be an integer from 1 to 16",
         ),
         (
-            {"E2E": {"owns": [], "tests": ["t"], "workers": 0, "network": "none", "redis": 1}},
+            {
+                "E2E": {
+                    "owns": [],
+                    "tests": ["t"],
+                    "workers": 0,
+                    "network": "none",
+                    "python": ["3.13"],
+                    "redis": 1,
+                }
+            },
             "layers.E2E: a layer name is lowercase letters, digits and _; "
             "layers.E2E.redis: must be true or false",
         ),

@@ -29,9 +29,13 @@ def test_prepare__clears_only_the_layers_own_results(tmp_path):
         touch(results / "coverage" / "layers" / ".coverage.api"),
         touch(results / "coverage" / "layers" / ".coverage.api.host.1.abc"),
         touch(results / "coverage" / "layers" / ".coverage.api-2"),
+        # every Python version's data: stale data of another version never joins a report
+        touch(results / "coverage" / "layers" / ".coverage.api-py3.13"),
+        touch(results / "coverage" / "layers" / ".coverage.api-py3.13-2.host.1.abc"),
     ]
     others = [
         touch(results / "coverage" / "layers" / ".coverage.api2.host.1.abc"),
+        touch(results / "coverage" / "layers" / ".coverage.api-pyx"),
         touch(results / "coverage" / "layers" / ".coverage.auth.host.1.abc"),
         touch(results / "auth" / "junit.xml"),
     ]

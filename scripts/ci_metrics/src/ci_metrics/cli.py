@@ -167,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="pytest-split durations file (default: .test_durations)",
     )
     baseline.add_argument("--window", type=int, help="number of runs kept")
+    baseline.add_argument(
+        "--mutation-scores",
+        type=Path,
+        metavar="FILE",
+        help="merge: record these mutation scores with the run (JSON: per module mutants, "
+        "detected, score) and show them in the step summary",
+    )
     baseline.add_argument("--repository", help="owner/name (fetch; default: $GITHUB_REPOSITORY)")
     baseline.add_argument("--branch", help="branch (fetch; default: the repository's default)")
     baseline.add_argument("--workflow", help="workflow file (fetch; default from settings)")
@@ -239,17 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     exceptions.add_argument("--today", type=parse_day, help="date to check against")
     exceptions.set_defaults(handler="commands:cmd_exceptions")
 
-    shards = verbs.add_parser("shards", help="plan a layer's shard matrix (GITHUB_OUTPUT)")
-    _common(shards)
-    shards.add_argument("--layer", required=True, help="a layer of [tool.ci_metrics] layers")
-    shards.add_argument("--count", type=int, default=1, help="number of shards (1-64)")
-    shards.set_defaults(handler="sharding:cmd_shards")
     return parser
 
 
 def _handler(spec: str) -> Callable[[argparse.Namespace, Context], int]:
-    # Verbs import their modules on use: `shards` must run on a bare Python with
-    # no third-party packages, and short verbs start faster.
+    # Verbs import their modules on use: short verbs start faster.
     module, name = spec.split(":")
     handler: Callable[[argparse.Namespace, Context], int] = getattr(
         importlib.import_module(f"ci_metrics.{module}"), name

@@ -30,6 +30,7 @@ from ci_metrics.errors import (
 )
 from ci_metrics.fileio import write_json_atomic, write_text_atomic
 from ci_metrics.gitdiff import Diff, diff_from_file, diff_from_git, resolve_base
+from ci_metrics.mutation_scores import load_scores, previous_scores, render_scores
 from ci_metrics.register import load_register
 from ci_metrics.render import (
     github_output,
@@ -39,7 +40,12 @@ from ci_metrics.render import (
 )
 from ci_metrics.settings import Settings, Thresholds, load_settings
 from ci_metrics.snapshot import build_snapshot, load_snapshot
-from ci_metrics.test_results import read_layer_results, read_tox_results
+from ci_metrics.test_results import (
+    VersionOutcome,
+    merge_versions,
+    read_layer_runs,
+    read_tox_results,
+)
 
 if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
     from ci_metrics.github import GitHubClient
@@ -156,15 +162,21 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
             "`default_layer` in [tool.ci_metrics] to give them one"
         )
     tests = {}
+    python: dict[str, dict[str, VersionOutcome]] = {}
     for layer_dir in (
         sorted(p for p in args.results_dir.iterdir() if p.is_dir())
         if args.results_dir.is_dir()
         else []
     ):
-        results = read_layer_results(layer_dir)
-        if results is not None:
-            tests[layer_dir.name] = results
-            ctx.say(f"  layer {layer_dir.name}: {len(results)} tests")
+        runs = read_layer_runs(layer_dir)
+        if runs is None:
+            continue
+        tests[layer_dir.name] = results = merge_versions(runs)
+        named = sorted(v for v in runs if v)
+        if named:
+            python[layer_dir.name] = {v or "unnamed": VersionOutcome.of(r) for v, r in runs.items()}
+        on = f" on Python {', '.join(named)}" if named else ""
+        ctx.say(f"  layer {layer_dir.name}: {len(results)} tests{on}")
     unknown = sorted(set(tests) - set(settings.layers))
     if unknown:
         ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
@@ -178,6 +190,7 @@ def cmd_collect(args: argparse.Namespace, ctx: Context) -> int:
         sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
         run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
         branch_data=reading.branch_data,
+        python=python,
     )
     write_json_atomic(args.output, snapshot.to_json())
     ctx.say(f"wrote {args.output}")
@@ -218,15 +231,21 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
                 f"no baseline yet: none of the {search.runs_seen} successful runs of {workflow} "
                 f"has an unexpired {artifact} artifact"
             )
+        # The workflows skip their baseline downloads on found=false: no red step.
+        _append(
+            ctx, "GITHUB_OUTPUT", github_output({"found": str(search.path is not None).lower()})
+        )
         return EXIT_OK
     settings = settings_for(args, locate(args.root, ctx))
     snapshot = load_snapshot(args.snapshot)
+    # Every input is read and checked before anything is written.
+    mutation = load_scores(args.mutation_scores) if args.mutation_scores else None
     current = (
         load_baseline(args.baseline)
         if args.baseline.is_file()
         else empty_baseline(settings.baseline_window)
     )
-    merged = merge_snapshot(current, snapshot, settings)
+    merged = merge_snapshot(current, snapshot, settings, mutation)
     write_json_atomic(args.baseline, merged)
     durations = durations_map(merged)
     write_text_atomic(args.durations, json.dumps(durations, indent=2, sort_keys=True) + "\n")
@@ -234,6 +253,11 @@ def cmd_baseline(args: argparse.Namespace, ctx: Context) -> int:
         f"wrote {args.baseline} ({len(merged['runs'])} runs) and {args.durations} "
         f"({len(durations)} tests)"
     )
+    if mutation is not None:
+        summary = render_scores(mutation, previous_scores(current["runs"]))
+        print(summary, end="", file=ctx.stdout)
+        _append(ctx, "GITHUB_STEP_SUMMARY", summary)
+        ctx.say(f"recorded the mutation scores of {len(mutation.modules)} module(s)")
     return EXIT_OK
 
 

@@ -125,8 +125,13 @@ def combine_data(
     try:
         with contextlib.chdir(project):
             cov = coverage.Coverage(data_file=target, config_file=config)
-            cov.combine(paths, strict=True, keep=True)
-            cov.save()
+            try:
+                cov.combine(paths, strict=True, keep=True)
+                cov.save()
+            finally:
+                # An open SQLite connection left to the garbage collector is a
+                # ResourceWarning from Python 3.13 on.
+                cov.get_data().close(force=True)
     except NoDataError:
         raise InputError(
             f"no coverage data files in {', '.join(paths)}: did the layers run with coverage?"
@@ -152,12 +157,21 @@ def _loaded(data_file: Path, project: Path, rcfile: Path | None) -> Iterator[cov
     try:
         with contextlib.chdir(project):
             cov = coverage.Coverage(data_file=source, config_file=config)
-            cov.load()
-            if not cov.get_data().measured_files():
-                raise InputError(f"coverage data {data_file} holds no measured files")
-            # What every report command does first: apply [paths] to the data.
-            cov._prepare_data_for_reporting()
-            yield cov
+            # The data object load() reads into; [paths] below may put a remapped copy
+            # in its place.
+            read = cov.get_data()
+            try:
+                cov.load()
+                if not read.measured_files():
+                    raise InputError(f"coverage data {data_file} holds no measured files")
+                # What every report command does first: apply [paths] to the data.
+                cov._prepare_data_for_reporting()
+                yield cov
+            finally:
+                # No connection left to the garbage collector (a ResourceWarning
+                # from Python 3.13 on): the data read and any remapped copy.
+                cov.get_data().close(force=True)
+                read.close(force=True)
     except NoSource as exc:
         raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
     except NotPython as exc:

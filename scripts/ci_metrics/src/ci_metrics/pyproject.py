@@ -1,8 +1,7 @@
 """Reading ``[tool.ci_metrics]`` from a ``pyproject.toml``, with the standard library only.
 
-Kept apart from :mod:`ci_metrics.settings` (pydantic) because ``shards`` runs on
-a bare Python before anything is installed and needs no more than the names of
-the layers.
+Kept apart from the pydantic models of :mod:`ci_metrics.settings`: the raw
+table and the layer names, before any validation.
 """
 
 from __future__ import annotations

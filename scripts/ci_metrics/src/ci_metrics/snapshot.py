@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ci_metrics.errors import InputError
 from ci_metrics.fileio import read_json
-from ci_metrics.test_results import EnvTiming, TestResult
+from ci_metrics.test_results import OUTCOMES, EnvTiming, TestResult, VersionOutcome
 
 if TYPE_CHECKING:  # coverage.py is only needed by the collect verb
     from ci_metrics.coverage_reader import FileCoverage
@@ -21,7 +21,11 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One CI run: coverage per file and layer, test results per layer, tox timings."""
+    """One CI run: coverage per file and layer, test results per layer, tox timings.
+
+    ``tests`` holds one result per test over all the Python versions a layer ran on;
+    ``python`` what each named version did (for layers whose files name versions).
+    """
 
     created_at: str
     sha: str
@@ -30,6 +34,7 @@ class Snapshot:
     tests: Mapping[str, Mapping[str, TestResult]]
     timing: Mapping[str, EnvTiming]
     branch_data: bool = True
+    python: Mapping[str, Mapping[str, VersionOutcome]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document; tests are ``[outcome, seconds, reruns]`` triples to stay small."""
@@ -49,6 +54,13 @@ class Snapshot:
                 layer: {"setup": t.setup, "test": t.test}
                 for layer, t in sorted(self.timing.items())
             },
+            "python": {
+                layer: {
+                    version: {"counts": dict(run.counts), "failed": list(run.failed)}
+                    for version, run in sorted(versions.items())
+                }
+                for layer, versions in sorted(self.python.items())
+            },
         }
 
 
@@ -61,6 +73,7 @@ def build_snapshot(
     sha: str,
     run_id: str,
     branch_data: bool = True,
+    python: Mapping[str, Mapping[str, VersionOutcome]] | None = None,
 ) -> Snapshot:
     """Assemble a snapshot from what ``collect`` read."""
     return Snapshot(
@@ -71,6 +84,7 @@ def build_snapshot(
         tests=tests,
         timing=timing,
         branch_data=branch_data,
+        python=python or {},
     )
 
 
@@ -105,6 +119,7 @@ def load_snapshot(path: Path) -> Snapshot:
         }
     except (TypeError, ValueError, KeyError, AttributeError):
         raise InputError(f"snapshot {path} is invalid: malformed tests or timing") from None
+    parsed_python = _load_python(doc.get("python", {}), path)
     return Snapshot(
         created_at=str(doc.get("created_at", "")),
         sha=str(doc.get("sha", "")),
@@ -116,4 +131,29 @@ def load_snapshot(path: Path) -> Snapshot:
         branch_data=bool(
             doc.get("branch_data", any(entry.get("branches") for entry in files.values()))
         ),
+        python=parsed_python,
     )
+
+
+def _load_python(table: Any, path: Path) -> dict[str, dict[str, VersionOutcome]]:
+    """The per-version outcomes (absent from snapshots of single-version runs)."""
+    problem = "'python' must map layers to versions to counts and failed tests"
+    _require(isinstance(table, dict), path, problem)
+    parsed: dict[str, dict[str, VersionOutcome]] = {}
+    for layer, versions in table.items():
+        _require(isinstance(versions, dict), path, problem)
+        parsed[layer] = {}
+        for version, run in versions.items():
+            counts: Any = run.get("counts") if isinstance(run, dict) else None
+            failed: Any = run.get("failed") if isinstance(run, dict) else None
+            _require(
+                isinstance(counts, dict)
+                and set(counts) <= set(OUTCOMES)
+                and all(isinstance(n, int) for n in counts.values())
+                and isinstance(failed, list)
+                and all(isinstance(n, str) for n in failed),
+                path,
+                problem,
+            )
+            parsed[layer][version] = VersionOutcome(dict(counts), tuple(failed))
+    return parsed

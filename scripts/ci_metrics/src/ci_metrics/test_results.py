@@ -1,8 +1,15 @@
-"""Test outcomes and durations from JUnit XML, pytest report logs and tox result JSON."""
+"""Test outcomes and durations from JUnit XML, pytest report logs and tox result JSON.
+
+A layer may run on several Python versions: a ``-py<major>.<minor>`` part in a
+result file's name (``junit-py3.13.xml``, ``report-log-py3.13-2.jsonl``,
+``tox-result-py3.13.json``) says which version wrote it. Files without one are
+one unnamed version (``""``).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +21,16 @@ from ci_metrics.errors import InputError
 # xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
 # (a non-strict xfail; strict ones report as failed). Neither is a skip.
 OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
+#: Across Python versions the first of these that any version had wins: a test
+#: failed if it failed anywhere, and passed if it ran and passed somewhere.
+_PRECEDENCE = ("failed", "passed", "xpassed", "xfailed", "skipped")
+_PYTHON_TAG = re.compile(r"-py(\d+\.\d+)(?=[-.])")
+
+
+def python_of(path: Path) -> str:
+    """The Python version a result file's name carries (``"3.13"``), else ``""``."""
+    match = _PYTHON_TAG.search(path.name)
+    return match.group(1) if match else ""
 
 
 @dataclass(frozen=True)
@@ -105,19 +122,62 @@ def read_junit(path: Path) -> dict[str, TestResult]:
     return results
 
 
-def read_layer_results(layer_dir: Path) -> dict[str, TestResult] | None:
-    """A layer's results: its report logs when present (they see reruns), else JUnit XML.
+def read_layer_runs(layer_dir: Path) -> dict[str, dict[str, TestResult]] | None:
+    """A layer's results per Python version: its report logs when present (they see
+    reruns), else JUnit XML; ``None`` when the folder holds neither.
 
-    Shards of a layer may write ``report-log-<n>.jsonl`` / ``junit-<n>.xml``; all are merged.
+    Shards of a layer write ``report-log-<n>.jsonl`` / ``junit-<n>.xml`` (after the
+    version: ``junit-py3.13-2.xml``); the shards of one version are merged.
     """
     for pattern, reader in (("report-log*.jsonl", read_report_log), ("junit*.xml", read_junit)):
         paths = sorted(layer_dir.glob(pattern))
         if paths:
-            merged: dict[str, TestResult] = {}
+            runs: dict[str, dict[str, TestResult]] = {}
             for path in paths:
-                merged.update(reader(path))
-            return merged
+                runs.setdefault(python_of(path), {}).update(reader(path))
+            return runs
     return None
+
+
+def merge_versions(runs: Mapping[str, Mapping[str, TestResult]]) -> dict[str, TestResult]:
+    """One result per test over every version: the outcome by :data:`_PRECEDENCE`, the
+    longest duration (what a shard waits for), and the reruns of all versions."""
+    merged: dict[str, TestResult] = {}
+    for results in runs.values():
+        for nodeid, result in results.items():
+            seen = merged.get(nodeid)
+            if seen is None:
+                merged[nodeid] = result
+                continue
+            outcome = min(seen.outcome, result.outcome, key=_rank)
+            merged[nodeid] = TestResult(
+                outcome, max(seen.duration, result.duration), seen.reruns + result.reruns
+            )
+    return merged
+
+
+def _rank(outcome: str) -> int:
+    return _PRECEDENCE.index(outcome) if outcome in _PRECEDENCE else len(_PRECEDENCE)
+
+
+def read_layer_results(layer_dir: Path) -> dict[str, TestResult] | None:
+    """A layer's results over all its Python versions (:func:`merge_versions`)."""
+    runs = read_layer_runs(layer_dir)
+    return None if runs is None else merge_versions(runs)
+
+
+@dataclass(frozen=True)
+class VersionOutcome:
+    """What one Python version of a layer did: its counts and its failed tests."""
+
+    counts: Mapping[str, int]
+    failed: tuple[str, ...]
+
+    @classmethod
+    def of(cls, results: Mapping[str, TestResult]) -> VersionOutcome:
+        """Summarise one version's results."""
+        failed = tuple(sorted(n for n, r in results.items() if r.outcome == "failed"))
+        return cls(count_outcomes(results), failed)
 
 
 def _elapsed(commands: Any) -> float:
@@ -131,8 +191,12 @@ def _elapsed(commands: Any) -> float:
 
 
 def read_tox_results(paths: Iterable[Path]) -> dict[str, EnvTiming]:
-    """Setup and command time per tox environment from one or more ``--result-json`` files."""
-    timings: dict[str, EnvTiming] = {}
+    """Setup and command time per tox environment from one or more ``--result-json`` files.
+
+    The shards of one Python version add up (the layer's total test time); of several
+    versions, which run side by side, the slowest counts.
+    """
+    per_version: dict[tuple[str, str], EnvTiming] = {}
     for path in paths:
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
@@ -143,12 +207,16 @@ def read_tox_results(paths: Iterable[Path]) -> dict[str, EnvTiming]:
             raise InputError(f"{path}: not a tox result JSON (no 'testenvs' table)")
         for name, env in envs.items():
             if isinstance(env, Mapping):
-                # Shards of one env are summed: the layer's total test time.
-                old = timings.get(str(name), EnvTiming(0.0, 0.0))
-                timings[str(name)] = EnvTiming(
+                key = (str(name), python_of(path))
+                old = per_version.get(key, EnvTiming(0.0, 0.0))
+                per_version[key] = EnvTiming(
                     setup=round(old.setup + _elapsed(env.get("setup")), 6),
                     test=round(old.test + _elapsed(env.get("test")), 6),
                 )
+    timings: dict[str, EnvTiming] = {}
+    for (name, _python), timing in sorted(per_version.items()):
+        old = timings.get(name, timing)
+        timings[name] = EnvTiming(max(old.setup, timing.setup), max(old.test, timing.test))
     return timings
 
 

@@ -1,0 +1,117 @@
+"""Mutation scores recorded with the nightly baseline (``baseline merge --mutation-scores``).
+
+The input is a JSON document with one entry per mutated module (other keys are
+ignored, so a mutation tool's own report can be passed as it is)::
+
+    {"goal": 90, "modules": {"pkg/mod.py": {"mutants": 120, "detected": 114, "score": 95.0}}}
+
+``score`` is the detected share in percent, ``null`` when no mutant was made;
+``goal`` (optional) is the score every module should reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ci_metrics.errors import InputError
+from ci_metrics.fileio import read_json
+
+
+@dataclass(frozen=True)
+class MutationScores:
+    """One mutation run: per module its mutants, the detected ones and the score."""
+
+    modules: Mapping[str, Mapping[str, Any]]
+    goal: float | None = None
+
+
+def _count(value: Any) -> int | None:
+    """``value`` when it is a count (an int, 0 or more), else ``None``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _percent(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 100
+
+
+def load_scores(path: Path) -> MutationScores:
+    """Read and check a scores file; one :class:`InputError` names every problem."""
+    doc = read_json(path, "mutation scores")
+    modules = doc.get("modules") if isinstance(doc, dict) else None
+    if not isinstance(modules, dict) or not modules:
+        raise InputError(f"mutation scores {path} are invalid: no 'modules' table")
+    problems = []
+    kept: dict[str, dict[str, Any]] = {}
+    for name, entry in sorted(modules.items()):
+        if not isinstance(entry, dict):
+            problems.append(f"{name}: not a table")
+            continue
+        mutants, detected = _count(entry.get("mutants")), _count(entry.get("detected"))
+        score = entry.get("score")
+        if mutants is None or detected is None or detected > mutants:
+            problems.append(f"{name}: mutants and detected must be counts, detected <= mutants")
+        elif not (_percent(score) or (score is None and mutants == 0)):
+            problems.append(f"{name}: score must be a percentage (null only without mutants)")
+        else:
+            kept[name] = {"mutants": mutants, "detected": detected, "score": score}
+    goal = doc.get("goal")
+    if goal is not None and not _percent(goal):
+        problems.append("goal: must be a percentage")
+    if problems:
+        raise InputError(f"mutation scores {path} are invalid: {'; '.join(problems)}")
+    return MutationScores(kept, None if goal is None else float(goal))
+
+
+def previous_scores(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    """The modules of the newest baseline run that recorded mutation scores (``{}``: none)."""
+    for run in reversed(runs):
+        if isinstance(run.get("mutation"), dict):
+            return dict(run["mutation"])
+    return {}
+
+
+def _score(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+def _change(value: float | None, before: Mapping[str, Any] | None) -> str:
+    old = before.get("score") if before else None
+    if value is None or old is None:
+        return "new" if before is None else "—"
+    change = float(value) - float(old)
+    return "±0.0" if abs(change) < 0.05 else f"{change:+.1f}"
+
+
+def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, Any]]) -> str:
+    """Markdown for the step summary: one row per module, worst first, with the change
+    against the previous nightly run and the modules below the goal marked."""
+    rows = sorted(
+        scores.modules.items(),
+        key=lambda item: (-1.0 if item[1]["score"] is None else item[1]["score"], item[0]),
+    )
+    below = [
+        name
+        for name, entry in rows
+        if scores.goal is not None and (entry["score"] is None or entry["score"] < scores.goal)
+    ]
+    goal = "" if scores.goal is None else f" (goal {scores.goal:g}%)"
+    lines = [
+        f"## Mutation scores{goal}",
+        "",
+        "| Module | Mutants | Detected | Score | vs previous night |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, entry in rows:
+        flag = " ⚠️" if name in below else ""
+        lines.append(
+            f"| `{name}` | {entry['mutants']} | {entry['detected']} | "
+            f"{_score(entry['score'])}{flag} | {_change(entry['score'], previous.get(name))} |"
+        )
+    if below:
+        lines += ["", f"Below the goal: {', '.join(f'`{name}`' for name in below)}."]
+    return "\n".join(lines) + "\n"
