@@ -195,9 +195,7 @@ def _check_test_exists(test: str, at: str, tests: Iterable[str], root: Path) -> 
     path, *names = test.split("::")
     folders = tuple(tests)
     if not any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in folders):
-        raise MutationError(
-            f"{at} test: {path} is not in the layer's tests ({', '.join(folders)})"
-        )
+        raise MutationError(f"{at} test: {path} is not in the layer's tests ({', '.join(folders)})")
     try:
         source = (root / path).read_text(encoding="utf-8")
     except OSError:

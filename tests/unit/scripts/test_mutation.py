@@ -268,7 +268,9 @@ def test_load_targets__rejects_a_deselection_without_a_reason_or_a_test(repo, en
 def test_load_targets__a_parametrized_case_can_be_deselected(repo):
     pyproject = repo / "pyproject.toml"
     case = "tests/test_mod.py::test_f[two-workers]"
-    pyproject.write_text(pyproject.read_text() + f"deselect = [{{ test = '{case}', reason = 'r' }}]\n")
+    pyproject.write_text(
+        pyproject.read_text() + f"deselect = [{{ test = '{case}', reason = 'r' }}]\n"
+    )
     _goal, [target] = load_targets(pyproject)
     assert target.deselect[0].test == case
 

@@ -9,9 +9,15 @@ import httpx
 import pytest
 
 from ci_metrics.cli import run
-from ci_metrics.github import GitHubClient
 from ci_metrics.errors import InputError
-from ci_metrics.post import CommentPayload, fit_body, load_artifact, own_sticky_comments, post_sticky
+from ci_metrics.github import GitHubClient
+from ci_metrics.post import (
+    CommentPayload,
+    fit_body,
+    load_artifact,
+    own_sticky_comments,
+    post_sticky,
+)
 from ci_metrics.render import render_comment
 from ci_metrics.settings import comment_size
 from tests.unit.scripts.conftest import NOW
@@ -404,7 +410,9 @@ def test_own_sticky_comments__skip_entries_that_are_not_comment_objects():
     def handler(request):
         return httpx.Response(200, json=listing)
 
-    with httpx.Client(base_url="https://api.github.test", transport=httpx.MockTransport(handler)) as http:
+    with httpx.Client(
+        base_url="https://api.github.test", transport=httpx.MockTransport(handler)
+    ) as http:
         client = GitHubClient(http, REPO, sleep=lambda _s: None)
         assert own_sticky_comments(client, 7, MARKER, BOT) == [mine]
 
