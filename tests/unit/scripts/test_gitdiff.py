@@ -158,10 +158,20 @@ def test_parse_diff__hunk_counts_quoted_paths_and_dev_null():
         ('"b/caf\\303\\251.py"', "b/café.py"),
         # not UTF-8: the name Python (and coverage.py) gives the file, os.fsdecode's
         ('"b/caf\\351.py"', "b/caf\udce9.py"),
+        # core.quotePath=false: a name quoted for its tab keeps its other bytes raw
+        ('"b/tab\\tcaf\udce9.py"', "b/tab\tcaf\udce9.py"),
         ("plain", "plain"),
         ('say"', 'say"'),  # only a name that starts with a quote is quoted
     ],
-    ids=["quote-backslash-newline", "c-escapes", "octal-utf8", "octal-not-utf8", "plain", "quote"],
+    ids=[
+        "quote-backslash-newline",
+        "c-escapes",
+        "octal-utf8",
+        "octal-not-utf8",
+        "raw-not-utf8",
+        "plain",
+        "quote",
+    ],
 )
 def test_unquote_path__decodes_gits_c_quoting(raw, path):
     assert unquote_path(raw) == path
@@ -192,12 +202,14 @@ def test_diff_from_git__file_names_git_quotes_whatever_core_quotepath_says(repo,
     names = ["tab\there.py", 'say "hi".py', "back\\slash.py", "café.py", "ünï/ç.py"]
     for name in names:
         write(repo, name, "x = 1\n")
-    (repo / "caf\udce9.py").write_text("y = 1\n", encoding="utf-8")  # a latin-1 name
+    latin1 = ["caf\udce9.py", "tab\tcaf\udce9.py"]  # not UTF-8; the second is quoted either way
+    for name in latin1:
+        (repo / name).write_text("y = 1\n", encoding="utf-8")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "names")
     git(repo, "config", "core.quotePath", quote_path)
     diff = diff_from_git(repo, "main")
-    assert diff.changed == {name: {1} for name in [*names, "caf\udce9.py"]}
+    assert diff.changed == {name: {1} for name in [*names, *latin1]}
 
 
 def test_diff_from_git__names_its_base_and_counts_each_binary_file(repo):
@@ -241,7 +253,10 @@ def test_run_git__reports_a_message_that_is_not_utf8(repo):
     """git echoes a pathspec as the bytes it was given: still one readable error."""
     with pytest.raises(GitError) as info:
         run_git(["checkout", "\udcff"], repo)
-    assert str(info.value) == "git checkout failed: error: pathspec '\ufffd' did not match any file(s) known to git"
+    assert (
+        str(info.value)
+        == "git checkout failed: error: pathspec '\ufffd' did not match any file(s) known to git"
+    )
 
 
 def test_diff_from_file__reads_lines_that_are_not_utf8_and_names_the_file_as_base(tmp_path):
@@ -263,6 +278,10 @@ def test_diff_from_file__reads_and_rejects_empty_or_missing(tmp_path):
         diff_from_file(path)
     with pytest.raises(InputError, match="cannot read diff file"):
         diff_from_file(tmp_path / "missing.diff")
+
+
+def test_parse_diff__text_alone_names_no_base():
+    assert parse_diff("--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-a\n+b\n").base == ""
 
 
 def test_parse_diff__added_line_starting_with_two_pluses_is_not_a_header():
