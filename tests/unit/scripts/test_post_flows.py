@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 
 import httpx
@@ -146,6 +147,26 @@ def test_post__writes_that_never_confirm_give_up_with_exit_3(
     assert len(ctx.sleeps) == 3  # no pause before the last look
     assert out.count("looking before writing again") == 3
     assert out.count("looking once more") == 1
+
+
+def test_post__lost_writes_back_off_like_the_clients_retries(
+    gh_context, fake_github, comment_file, tmp_path, monkeypatch
+):
+    """The pauses between writes are retries 1, 2, 3 of the client's full-jitter backoff.
+
+    The jitter is held at its top so the bounds (1, 2 and 4 seconds) show.
+    """
+    monkeypatch.setattr(random, "uniform", lambda _low, high: high)
+    fake_github.fail_next("POST", 502, message="Server Error", times=10)
+    ctx = gh_context()
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
+    assert code == 3
+    assert ctx.sleeps == [1.0, 2.0, 4.0]
+    assert [line.rsplit("; ", 1)[-1] for line in out.splitlines() if "writing again" in line] == [
+        "retrying in 1.0s",
+        "retrying in 2.0s",
+        "retrying in 4.0s",
+    ]
 
 
 def test_post__duplicate_sticky_comments_are_reduced_to_one(
