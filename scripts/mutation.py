@@ -11,9 +11,17 @@ its own ``[tool.mutmut]`` table (and ``pytest.ini``, which the copy needs).
     python -m scripts.mutation                 every layer
     python -m scripts.mutation --layer logging one layer
 
+A layer's table may leave tests out of its run, each with the reason
+(``deselect = [{ test = "<pytest node id>", reason = "..." }]``): a test that
+cannot run under mutmut, for example one whose code runs in spawned worker
+processes that change directory before they reach a mutated module, where
+mutmut's hook then cannot find its configuration. The run prints every test it
+leaves out, and a listed test that no longer exists is an error.
+
 Writes ``results/mutation/scores.json`` (per module: mutants, killed, survived,
-timed out, no tests, score) and ``results/mutation/survivors.md`` (the diff of
-every surviving mutant), prints one row per module and exits 1 when a module
+timed out, no tests, score; and the tests left out) and
+``results/mutation/survivors.md`` (the tests left out, then the diff of every
+surviving mutant), prints one row per module and exits 1 when a module
 scores below ``goal``, 2 on bad input or when mutmut itself fails. Equivalent
 mutants are marked where they arise with ``# pragma: no mutate`` and a reason;
 mutmut then does not generate them.
@@ -29,7 +37,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,12 +72,21 @@ class MutationError(Exception):
 
 
 @dataclass(frozen=True)
+class Deselected:
+    """A test a layer's mutation run leaves out (a pytest node id), and why."""
+
+    test: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class LayerTarget:
-    """The modules one layer's tests are measured against."""
+    """The modules one layer's tests are measured against, and the tests left out."""
 
     layer: str
     tests: tuple[str, ...]
     modules: tuple[str, ...]
+    deselect: tuple[Deselected, ...] = ()
 
 
 @dataclass
@@ -123,7 +140,7 @@ def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
         where = f"[tool.mutation.layers.{layer}]"
         if layer not in registry:
             raise MutationError(f"{where}: {layer} is not a layer of [tool.ci_metrics.layers]")
-        unknown = sorted(set(entry) - {"modules"})
+        unknown = sorted(set(entry) - {"modules", "deselect"})
         if unknown:
             raise MutationError(
                 f"{where} {', '.join(unknown)}: not a key here (the tests come from the registry)"
@@ -135,10 +152,58 @@ def load_targets(pyproject: Path) -> tuple[float, list[LayerTarget]]:
             or not all(isinstance(v, str) for v in modules)
         ):
             raise MutationError(f"{where} modules: expected paths")
-        targets.append(LayerTarget(layer, registry[layer].tests, tuple(modules)))
+        tests = registry[layer].tests
+        deselect = _deselections(entry.get("deselect", []), where, tests, pyproject.parent)
+        targets.append(LayerTarget(layer, tests, tuple(modules), deselect))
     if not targets:
         raise MutationError("[tool.mutation.layers] names no layer")
     return float(goal), targets
+
+
+def _deselections(
+    entries: object, where: str, tests: Iterable[str], root: Path
+) -> tuple[Deselected, ...]:
+    """The ``deselect`` entries of a layer: each names a test of the layer that exists."""
+    if not isinstance(entries, list):
+        raise MutationError(f"{where} deselect: expected a list of {{ test, reason }} tables")
+    found = []
+    for index, entry in enumerate(entries):
+        at = f"{where} deselect[{index}]"
+        if not isinstance(entry, dict):
+            raise MutationError(f"{at}: expected a table with test and reason")
+        unknown = sorted(set(entry) - {"test", "reason"})
+        if unknown:
+            raise MutationError(f"{at} {', '.join(unknown)}: not a key here")
+        test, reason = entry.get("test"), entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise MutationError(f"{at} reason: say why the test cannot run under mutmut")
+        if not isinstance(test, str) or "::" not in test:
+            raise MutationError(
+                f"{at} test: expected a pytest node id (tests/path/test_x.py::test_name)"
+            )
+        _check_test_exists(test, at, tests, root)
+        found.append(Deselected(test, reason.strip()))
+    return tuple(found)
+
+
+def _check_test_exists(test: str, at: str, tests: Iterable[str], root: Path) -> None:
+    """A deselected test names a file among the layer's tests that defines each name in it.
+
+    pytest ignores a ``--deselect`` that matches nothing, so a renamed test
+    would silently run again (or another test would silently be left out).
+    """
+    path, *names = test.split("::")
+    folders = tuple(tests)
+    if not any(path == folder or path.startswith(folder.rstrip("/") + "/") for folder in folders):
+        raise MutationError(f"{at} test: {path} is not in the layer's tests ({', '.join(folders)})")
+    try:
+        source = (root / path).read_text(encoding="utf-8")
+    except OSError:
+        raise MutationError(f"{at} test: no such test file: {path}") from None
+    for name in names:
+        bare = name.partition("[")[0]  # a parametrized case: test_x[id]
+        if not re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{re.escape(bare)}\b", source, re.M):
+            raise MutationError(f"{at} test: no {bare} in {path}")
 
 
 def copied_path(path: str) -> str:
@@ -167,7 +232,8 @@ def mutmut_table(target: LayerTarget) -> str:
         "only_mutate": modules,
         "pytest_add_cli_args_test_selection": list(target.tests),
         # Results and plugin caches of the real layer runs stay out of the copy.
-        "pytest_add_cli_args": ["-p", "no:cacheprovider"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider"]
+        + [arg for entry in target.deselect for arg in ("--deselect", entry.test)],
         "also_copy": [p for p in ALSO_COPY if p not in roots],
     }
     lines = ["", "[tool.mutmut]"]
@@ -277,9 +343,14 @@ def render_table(scores: Mapping[str, ModuleScore], goal: float) -> str:
     return "\n".join(out)
 
 
-def render_survivors(scores: Mapping[str, ModuleScore]) -> str:
-    """Markdown: each surviving mutant's diff, grouped by module."""
+def render_survivors(
+    scores: Mapping[str, ModuleScore], deselected: Iterable[tuple[str, Deselected]] = ()
+) -> str:
+    """Markdown: the tests left out, then each surviving mutant's diff, grouped by module."""
     parts = ["# Surviving mutants", ""]
+    left_out = [f"- `{entry.test}` ({layer}): {entry.reason}" for layer, entry in deselected]
+    if left_out:
+        parts += ["Tests left out of the run (they cannot run under mutmut):", "", *left_out, ""]
     for module, score in sorted(scores.items()):
         if not score.survivors:
             continue
@@ -307,18 +378,32 @@ def main(argv: Sequence[str] | None = None, runner: Runner = _run) -> int:
         if unknown:
             raise MutationError(f"not in [tool.mutation.layers]: {', '.join(unknown)}")
         scores: dict[str, ModuleScore] = {}
+        deselected: list[tuple[str, Deselected]] = []
         out.mkdir(parents=True, exist_ok=True)
         for target in targets:
             if args.layer and target.layer not in args.layer:
                 continue
             print(f"mutation: {target.layer}: {len(target.modules)} module(s) ...", flush=True)
+            for entry in target.deselect:
+                print(
+                    f"mutation: {target.layer}: deselected {entry.test}: {entry.reason}",
+                    flush=True,
+                )
+                deselected.append((target.layer, entry))
             scores.update(run_layer(root, out, target, children=args.children, runner=runner))
     except MutationError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
-    report = {"goal": goal, "modules": {name: s.to_json() for name, s in sorted(scores.items())}}
+    report = {
+        "goal": goal,
+        "modules": {name: s.to_json() for name, s in sorted(scores.items())},
+        "deselected": [
+            {"layer": layer, "test": entry.test, "reason": entry.reason}
+            for layer, entry in deselected
+        ],
+    }
     (out / "scores.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out / "survivors.md").write_text(render_survivors(scores), encoding="utf-8")
+    (out / "survivors.md").write_text(render_survivors(scores, deselected), encoding="utf-8")
     print(render_table(scores, goal))
     below = [s.module for s in scores.values() if s.score is None or s.score < goal]
     print(f"wrote {out / 'scores.json'} and {out / 'survivors.md'}")

@@ -18,7 +18,6 @@ Symmetric (``oct``), RSA and other curves are refused.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,8 +25,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
 from jwt.exceptions import InvalidKeyError
+from jwt.utils import base64url_encode
 
 from apps.kernel.jose import ED25519_ALGORITHMS, EDDSA
 
@@ -119,13 +120,10 @@ def public_jwk(key: PublicKey | PrivateKey) -> dict[str, str]:
         return {"crv": "Ed25519", "kty": "OKP", "x": _b64url(public.public_bytes_raw())}
     if key_algorithm(public) != ES256:
         raise JwkError(f"only {_KINDS_TEXT} keys are supported")
-    numbers = public.public_numbers()
-    return {
-        "crv": "P-256",
-        "kty": "EC",
-        "x": _b64url(numbers.x.to_bytes(32, "big")),
-        "y": _b64url(numbers.y.to_bytes(32, "big")),
-    }
+    # 0x04, then x and y as 32-byte big-endian integers (SEC 1, 2.3.3): the full
+    # width RFC 7518 (6.2.1.2) asks for, leading zero bytes included.
+    point = public.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return {"crv": "P-256", "kty": "EC", "x": _b64url(point[1:33]), "y": _b64url(point[33:])}
 
 
 def thumbprint(jwk: Mapping[str, object]) -> str:
@@ -135,7 +133,7 @@ def thumbprint(jwk: Mapping[str, object]) -> str:
     except KeyError:
         raise JwkError(f"only {_KINDS_TEXT} keys have a thumbprint here") from None
     canonical = json.dumps(members, sort_keys=True, separators=(",", ":"))
-    return _b64url(hashlib.sha256(canonical.encode("utf-8")).digest())
+    return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
 def _family_text(algorithm: str) -> str:
@@ -143,4 +141,5 @@ def _family_text(algorithm: str) -> str:
 
 
 def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """base64url without padding (RFC 7515, section 2)."""
+    return base64url_encode(data).decode()

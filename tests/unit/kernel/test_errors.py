@@ -5,7 +5,13 @@ from __future__ import annotations
 import flask
 import pytest
 from structlog.testing import capture_logs
-from werkzeug.exceptions import ImATeapot, NotImplemented, RequestEntityTooLarge
+from werkzeug.exceptions import (
+    HTTPException,
+    ImATeapot,
+    MethodNotAllowed,
+    NotImplemented,
+    RequestEntityTooLarge,
+)
 
 from apps.kernel.errors import (
     DESCRIPTIONS,
@@ -14,6 +20,7 @@ from apps.kernel.errors import (
     register_error_handlers,
     reply_for,
 )
+from tests.utils.logging import configured_logging
 
 
 def render(reply: ErrorReply) -> flask.Response:
@@ -69,7 +76,9 @@ def test_unexpected_exception__500_logged_by_type_and_place_never_the_message(cl
         (RequestEntityTooLarge(), 413, "the request body is too large"),
         (ImATeapot(), 418, DESCRIPTIONS[400]),  # another client error: the generic 4xx text
         (NotImplemented(), 501, DESCRIPTIONS[500]),  # another server error: the generic 5xx text
+        (HTTPException(), 500, DESCRIPTIONS[500]),  # no status at all: a server error
     ],
+    ids=["413", "418", "501", "no-status"],
 )
 def test_reply_for__fixed_descriptions_never_werkzeugs_text(exc, status, description):
     assert reply_for(exc) == ErrorReply(status, description, {})
@@ -79,3 +88,21 @@ def test_origin__an_exception_never_raised_has_no_place():
     from apps.kernel.errors import _origin
 
     assert _origin(RuntimeError("made, not raised")) is None
+
+
+def test_reply_for__405_names_the_allowed_methods_in_allow():
+    """A renderer copies ``headers`` as they are: the name is the one RFC 9110 spells."""
+    assert reply_for(MethodNotAllowed(["POST", "GET"])) == ErrorReply(
+        405, DESCRIPTIONS[405], {"Allow": "GET, POST"}
+    )
+    assert reply_for(MethodNotAllowed()).headers == {}
+
+
+def test_unexpected_exception__logged_on_the_services_logger(client):
+    """The crash line names the logger the service chose, so the on-call can route it."""
+    with configured_logging() as logging:
+        client.post("/crash")
+        crashes = [e for e in logging.events() if e["event"] == UNHANDLED_EVENT]
+    assert [(e["logger"], e["level"], e["error_type"]) for e in crashes] == [
+        ("kernel.test", "error", "RuntimeError")
+    ]

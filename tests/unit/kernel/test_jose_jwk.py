@@ -49,6 +49,44 @@ def test_public_jwk__round_trips_through_the_parser(key, family):
     assert public_jwk(parsed.key) == jwk
 
 
+@pytest.mark.parametrize(
+    ("scalar", "jwk"),
+    [
+        (
+            379,
+            {
+                "crv": "P-256",
+                "kty": "EC",
+                "x": "AFVDiUrz0A7X10Cr29dclrBod7eH219w7qeLkKjXwAo",
+                "y": "u0yFo9jqKe-q-iRAaRLdhNWxTcMr9lbvbGvVil2UP5I",
+            },
+        ),
+        (
+            43,
+            {
+                "crv": "P-256",
+                "kty": "EC",
+                "x": "mGriUG8f8QTQQjCGHY9LSY9LxMbQCbMPdUTcEpuC0o0",
+                "y": "ADzMwKZGDgrjKKTZfTx7YdhvxiicGJ8lJREMRBuwfpc",
+            },
+        ),
+    ],
+    ids=["x-leading-zero", "y-leading-zero"],
+)
+def test_public_jwk__p256_coordinates_keep_their_full_width(scalar, jwk):
+    """RFC 7518 6.2.1.2: each coordinate is 32 bytes, a leading zero byte included."""
+    key = ec.derive_private_key(scalar, ec.SECP256R1())
+    assert public_jwk(key) == public_jwk(key.public_key()) == jwk
+    assert public_jwk(parse_public_jwk(jwk).key) == jwk
+
+
+def test_thumbprint__of_a_p256_key_hashes_crv_kty_x_y_in_that_order():
+    jwk = public_jwk(ec.derive_private_key(379, ec.SECP256R1()))
+    assert thumbprint({"y": jwk["y"], "x": jwk["x"], "kty": "EC", "crv": "P-256", "kid": "k"}) == (
+        "7Yxe6c_3bAa6kiaK1G-BZmi9EeNsUmlcbdnrtLeuK4E"
+    )
+
+
 def test_keys_of_other_kinds_have_no_algorithm_and_no_jwk_here():
     p384 = ec.generate_private_key(ec.SECP384R1())
     assert key_algorithm(p384) is None
@@ -127,5 +165,6 @@ def test_jws_codec__verifies_the_rfc9864_name_and_the_deprecated_one():
 
 
 def test_ed25519_algorithm__refuses_an_ed448_key():
-    with pytest.raises(jwt.InvalidKeyError, match="needs an Ed25519 key"):
+    with pytest.raises(jwt.InvalidKeyError) as info:
         Ed25519Algorithm().prepare_key(ed448.Ed448PrivateKey.generate())
+    assert str(info.value) == "the Ed25519 algorithm needs an Ed25519 key"

@@ -38,6 +38,14 @@ def test_file_diff__span_of_a_non_statement_is_ignored():
     assert fd.statements == 0
 
 
+def test_file_diff__an_entry_without_multiline_or_branches_counts_its_lines():
+    """A snapshot must have statements, missing and layers; spans and branches are optional."""
+    entry = {"statements": [[1, 3]], "missing": [[2, 2]], "layers": {"api": [[1, 1], [3, 3]]}}
+    fd = file_diff("apps/api/x.py", entry, {1, 2, 5}, "api")
+    assert (fd.statements, fd.covered, fd.missing_lines) == (2, 1, [2])
+    assert (fd.branches, fd.covered_branches, fd.missing_branches) == (0, 0, [])
+
+
 def test_file_diff__no_owner_skips_layer_accounting():
     fd = file_diff("tools/x.py", ENTRY, {1, 3}, None)
     assert (fd.owner_statements, fd.foreign_only) == (0, {})

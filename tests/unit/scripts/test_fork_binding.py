@@ -84,7 +84,7 @@ def test_same_repository_run__posts_when_the_run_lists_the_pull_request(
         pytest.param(
             {"head_sha": HEAD, "head_repo": None},
             {},
-            "PR #7's head repository is gone",
+            "PR #7's head repository is gone (a deleted fork)",
             id="fork-deleted",
         ),
         pytest.param(
@@ -120,8 +120,7 @@ def test_run_binding__refuses_a_pull_request_that_is_not_the_runs(
     fake_github.add_pull(7, fields.pop("head_sha"), **fields)
     code, out = from_artifact(gh_context(**env), tmp_path, artifact)
     assert code == 2, out
-    assert message in out
-    assert "nothing posted" in out
+    assert out.splitlines()[-1] == f"error: refusing to post: {message}; nothing posted"
     assert 7 not in fake_github.comments
 
 
@@ -146,7 +145,10 @@ def test_run_binding__head_moved_by_a_newer_push_skips_as_stale(
     fake_github.add_pull(7, OTHER, head_ref="feature", head_repo=FORK)
     code, out = from_artifact(gh_context(), tmp_path, artifact)
     assert code == 0, out
-    assert f"skipped: the run is stale: PR #7's head is now {OTHER[:10]}" in out
+    assert (
+        f"skipped: the run is stale: PR #7's head is now {OTHER[:10]}, the run measured "
+        f"{HEAD[:10]} (the newer push's run posts its report)"
+    ) in out.splitlines()
     assert 7 not in fake_github.comments
 
 
@@ -165,13 +167,12 @@ def test_run_binding__every_missing_run_value_is_named(gh_context, artifact, tmp
     )
     code, out = from_artifact(ctx, tmp_path, artifact)
     assert code == 2
-    for name in (
-        "CI_METRICS_RUN_HEAD_SHA",
-        "CI_METRICS_RUN_HEAD_BRANCH",
-        "CI_METRICS_RUN_HEAD_REPOSITORY",
-        "CI_METRICS_RUN_PULL_REQUESTS",
-    ):
-        assert name in out
+    assert out.splitlines()[-1] == (
+        "error: post --from-artifact needs the triggering run's CI_METRICS_RUN_HEAD_SHA, "
+        "CI_METRICS_RUN_HEAD_BRANCH, CI_METRICS_RUN_HEAD_REPOSITORY, "
+        "CI_METRICS_RUN_PULL_REQUESTS in the environment "
+        "(pr-comment.yml passes them from the workflow_run event)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -271,4 +272,111 @@ def test_run_binding__a_pull_request_closed_while_its_checks_ran_is_skipped(
     code, out = from_artifact(gh_context(), tmp_path, artifact)
     assert code == 0, out
     assert f"skipped: PR #7 was {word} while its checks ran" in out
+    assert 7 not in fake_github.comments
+
+
+def test_run_binding__missing_run_values_say_where_they_come_from(gh_context, artifact, tmp_path):
+    code, out = from_artifact(gh_context(CI_METRICS_RUN_HEAD_BRANCH=" "), tmp_path, artifact)
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "error: post --from-artifact needs the triggering run's CI_METRICS_RUN_HEAD_BRANCH in "
+        "the environment (pr-comment.yml passes them from the workflow_run event)"
+    )
+
+
+def test_run_binding__every_malformed_run_value_is_named_in_one_line(
+    gh_context, fake_github, artifact, tmp_path
+):
+    env = {
+        "CI_METRICS_RUN_HEAD_SHA": HEAD.upper(),
+        "CI_METRICS_RUN_HEAD_REPOSITORY": "mallory/repo/x",
+        "CI_METRICS_RUN_PULL_REQUESTS": '{"number": 7}',
+    }
+    code, out = from_artifact(gh_context(**env), tmp_path, artifact)
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "error: CI_METRICS_RUN_HEAD_SHA must be 40 hex digits; "
+        "CI_METRICS_RUN_HEAD_REPOSITORY must be owner/name; "
+        "CI_METRICS_RUN_PULL_REQUESTS must be the JSON list of the run's pull requests "
+        "(toJSON(github.event.workflow_run.pull_requests))"
+    )
+    assert fake_github.requests == []
+
+
+@pytest.mark.parametrize(
+    "listed", ['[{"number": 0}]', '[{"number": -7}]', '[{"number": true}]', '["7"]', "[7]"]
+)
+def test_run_binding__pull_request_numbers_must_be_positive_integers(
+    gh_context, fake_github, artifact, tmp_path, listed
+):
+    code, out = from_artifact(gh_context(CI_METRICS_RUN_PULL_REQUESTS=listed), tmp_path, artifact)
+    assert code == 2
+    assert "CI_METRICS_RUN_PULL_REQUESTS must be the JSON list" in out
+    assert fake_github.requests == []
+
+
+def test_run_binding__pull_request_number_1_is_a_pull_request(
+    gh_context, fake_github, comment_file, tmp_path
+):
+    fake_github.add_pull(1, HEAD, head_ref="feature", head_repo=REPO)
+    ctx = gh_context(
+        CI_METRICS_RUN_HEAD_REPOSITORY=REPO, CI_METRICS_RUN_PULL_REQUESTS=pull_requests(1)
+    )
+    artifact = write_comment_artifact(ctx, tmp_path, comment_file)
+    doc = json.loads(artifact.read_text()) | {"pr_number": 1}
+    artifact.write_text(json.dumps(doc), encoding="utf-8")
+    code, out = from_artifact(ctx, tmp_path, artifact)
+    assert code == 0, out
+    assert len(fake_github.own_comments(1, MARKER)) == 1
+
+
+def test_run_binding__a_run_listing_other_pull_requests_names_them_all(
+    gh_context, fake_github, artifact, tmp_path
+):
+    fake_github.add_pull(7, HEAD, head_ref="feature", head_repo=REPO)
+    ctx = gh_context(
+        CI_METRICS_RUN_HEAD_REPOSITORY=REPO, CI_METRICS_RUN_PULL_REQUESTS=pull_requests(8, 9)
+    )
+    code, out = from_artifact(ctx, tmp_path, artifact)
+    assert code == 2
+    assert out.splitlines()[-1] == (
+        "error: refusing to post: PR #7 is not a pull request of the workflow run "
+        "(it lists #8, #9); nothing posted"
+    )
+    assert fake_github.requests == []
+
+
+def test_run_binding__head_repository_names_match_whatever_their_case(
+    gh_context, fake_github, artifact, tmp_path
+):
+    """GitHub's owner and repository names are case-insensitive."""
+    fake_github.add_pull(7, HEAD, head_ref="feature", head_repo=FORK.upper())
+    code, out = from_artifact(gh_context(), tmp_path, artifact)
+    assert code == 0, out
+    assert len(fake_github.own_comments(7, MARKER)) == 1
+
+
+def test_run_binding__a_pull_request_without_a_head_is_refused(
+    gh_context, fake_github, artifact, tmp_path
+):
+    fake_github.add_pull(7, HEAD)
+    fake_github.pulls[7]["head"] = None
+    code, out = from_artifact(gh_context(), tmp_path, artifact)
+    assert code == 2
+    assert (
+        "refusing to post: PR #7's head repository is gone (a deleted fork); nothing posted" in out
+    )
+    assert 7 not in fake_github.comments
+
+
+def test_run_binding__github_failing_to_answer_is_not_a_refusal(
+    gh_context, fake_github, artifact, tmp_path
+):
+    """Only a 404 says the pull request is not there; other errors exit 3, as GitHub errors."""
+    fake_github.add_pull(7, HEAD, head_ref="feature", head_repo=FORK)
+    fake_github.fail_next("GET", 403, message="Resource not accessible", path="/pulls/7$")
+    code, out = from_artifact(gh_context(), tmp_path, artifact)
+    assert code == 3
+    assert "403: Resource not accessible" in out
+    assert "refusing" not in out
     assert 7 not in fake_github.comments

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from scripts.mutation import (
+    Deselected,
     LayerTarget,
     MutationError,
     load_targets,
@@ -102,12 +103,14 @@ def test_load_targets__rejects_bad_configuration(tmp_path, text, message):
 
 @pytest.fixture
 def repo(tmp_path):
-    """A git work tree with one module, its test, and a [tool.mutation] table."""
+    """A git work tree with one module, its tests, and a [tool.mutation] table."""
     root = tmp_path / "repo"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "mod.py").write_text("def f():\n    return 1\n")
     (root / "tests").mkdir()
-    (root / "tests" / "test_mod.py").write_text("")
+    (root / "tests" / "test_mod.py").write_text(
+        "def test_f():\n    pass\n\n\nclass TestF:\n    def test_in_workers(self):\n        pass\n"
+    )
     (root / "pyproject.toml").write_text(
         REGISTRY + "[tool.mutation]\ngoal = 80\n"
         "[tool.mutation.layers.unit]\nmodules = ['pkg/mod.py']\n"
@@ -217,3 +220,84 @@ def test_load_targets__the_repositorys_own_targets_use_the_registry_tests():
     assert {t.layer for t in targets} <= set(registry)
     for target in targets:
         assert target.tests == registry[target.layer].tests
+
+
+SPAWNS = "tests/test_mod.py::TestF::test_in_workers"
+DESELECT = f"deselect = [{{ test = '{SPAWNS}', reason = 'runs f in spawned workers' }}]\n"
+
+
+def test_load_targets__reads_the_tests_a_layer_leaves_out_and_why(repo):
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + DESELECT)
+    _goal, [target] = load_targets(pyproject)
+    assert target.deselect == (Deselected(SPAWNS, "runs f in spawned workers"),)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("'tests/test_mod.py::test_f'", "deselect[0]: expected a table with test and reason"),
+        ("{ test = 'tests/test_mod.py::test_f' }", "deselect[0] reason: say why"),
+        ("{ test = 'tests/test_mod.py::test_f', reason = ' ' }", "deselect[0] reason: say why"),
+        (
+            "{ test = 'tests/test_mod.py::test_f', reason = 'r', why = 'x' }",
+            "deselect[0] why: not a key here",
+        ),
+        ("{ test = 'tests/test_mod.py', reason = 'r' }", "deselect[0] test: expected a pytest"),
+        (
+            "{ test = 'other/test_x.py::test_f', reason = 'r' }",
+            "other/test_x.py is not in the layer's tests (tests)",
+        ),
+        ("{ test = 'tests/test_gone.py::test_f', reason = 'r' }", "no such test file"),
+        ("{ test = 'tests/test_mod.py::test_renamed', reason = 'r' }", "no test_renamed in"),
+        (
+            "{ test = 'tests/test_mod.py::TestG::test_in_workers', reason = 'r' }",
+            "no TestG in",
+        ),
+    ],
+)
+def test_load_targets__rejects_a_deselection_without_a_reason_or_a_test(repo, entry, message):
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + f"deselect = [{entry}]\n")
+    with pytest.raises(MutationError) as info:
+        load_targets(pyproject)
+    assert "[tool.mutation.layers.unit]" in str(info.value)
+    assert message in str(info.value)
+
+
+def test_load_targets__a_parametrized_case_can_be_deselected(repo):
+    pyproject = repo / "pyproject.toml"
+    case = "tests/test_mod.py::test_f[two-workers]"
+    pyproject.write_text(
+        pyproject.read_text() + f"deselect = [{{ test = '{case}', reason = 'r' }}]\n"
+    )
+    _goal, [target] = load_targets(pyproject)
+    assert target.deselect[0].test == case
+
+
+def test_mutmut_table__hands_each_deselected_test_to_pytest():
+    target = LayerTarget(
+        "logging",
+        ("tests/unit/logging",),
+        ("logging_lib/redaction.py",),
+        deselect=(Deselected("tests/unit/logging/test_a.py::test_x", "why"),),
+    )
+    table = tomllib.loads(mutmut_table(target))["tool"]["mutmut"]
+    args = table["pytest_add_cli_args"]
+    assert args[args.index("--deselect") + 1] == "tests/unit/logging/test_a.py::test_x"
+
+
+def test_main__says_which_tests_it_left_out_and_why(repo, tmp_path, capsys):
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + DESELECT)
+    out = tmp_path / "out"
+    fake = FakeMutmut("    pkg.mod.x_f__mutmut_1: killed\n")
+    assert main(["--root", str(repo), "--output", str(out)], runner=fake) == 0
+    printed = capsys.readouterr().out
+    assert f"mutation: unit: deselected {SPAWNS}: runs f in spawned workers" in printed
+    report = json.loads((out / "scores.json").read_text())
+    assert report["deselected"] == [
+        {"layer": "unit", "test": SPAWNS, "reason": "runs f in spawned workers"}
+    ]
+    assert report["modules"]["pkg.mod"]["score"] == 100.0  # the existing keys stay as they were
+    assert f"`{SPAWNS}` (unit): runs f in spawned workers" in (out / "survivors.md").read_text()

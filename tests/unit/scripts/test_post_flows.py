@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+import random
 import socket
 
 import httpx
 import pytest
 
 from ci_metrics.cli import run
+from ci_metrics.errors import InputError
 from ci_metrics.github import GitHubClient
-from ci_metrics.post import fit_body, post_sticky
+from ci_metrics.post import (
+    CommentPayload,
+    fit_body,
+    load_artifact,
+    own_sticky_comments,
+    post_sticky,
+)
 from ci_metrics.render import render_comment
 from ci_metrics.settings import comment_size
 from tests.unit.scripts.conftest import NOW
 from tests.unit.scripts.fake_github import BOT, REPO
-from tests.unit.scripts.github_cli import MARKER, TOKEN, post, write_comment_artifact
+from tests.unit.scripts.github_cli import HEAD, MARKER, TOKEN, post, write_comment_artifact
 
 
 def methods(fake_github, method):
@@ -124,11 +132,41 @@ def test_post_sticky__created_comment_not_listed_yet_is_not_created_again(fake_g
 def test_post__writes_that_never_confirm_give_up_with_exit_3(
     gh_context, fake_github, comment_file, tmp_path
 ):
+    """Four writes, each after a look and a pause, and one last look; then a clear failure."""
     fake_github.fail_next("POST", 502, message="Server Error", times=10)
-    code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
+    ctx = gh_context()
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
     assert code == 3
-    assert "could not confirm" in out
+    assert out.splitlines()[-1] == (
+        "error: could not confirm the comment on PR #7: 4 writes got no answer and none of "
+        "them shows in the comments"
+    )
     assert 7 not in fake_github.comments
+    assert len(methods(fake_github, "POST")) == 4
+    assert len([p for p in methods(fake_github, "GET") if p.endswith("/7/comments")]) == 5
+    assert len(ctx.sleeps) == 3  # no pause before the last look
+    assert out.count("looking before writing again") == 3
+    assert out.count("looking once more") == 1
+
+
+def test_post__lost_writes_back_off_like_the_clients_retries(
+    gh_context, fake_github, comment_file, tmp_path, monkeypatch
+):
+    """The pauses between writes are retries 1, 2, 3 of the client's full-jitter backoff.
+
+    The jitter is held at its top so the bounds (1, 2 and 4 seconds) show.
+    """
+    monkeypatch.setattr(random, "uniform", lambda _low, high: high)
+    fake_github.fail_next("POST", 502, message="Server Error", times=10)
+    ctx = gh_context()
+    code, out = post(ctx, tmp_path, "--comment", str(comment_file))
+    assert code == 3
+    assert ctx.sleeps == [1.0, 2.0, 4.0]
+    assert [line.rsplit("; ", 1)[-1] for line in out.splitlines() if "writing again" in line] == [
+        "retrying in 1.0s",
+        "retrying in 2.0s",
+        "retrying in 4.0s",
+    ]
 
 
 def test_post__duplicate_sticky_comments_are_reduced_to_one(
@@ -151,11 +189,12 @@ def test_post__duplicate_already_deleted_elsewhere_is_fine(
     gh_context, fake_github, comment_file, tmp_path
 ):
     fake_github.add_comment(7, f"{MARKER}\nold 1")
-    fake_github.add_comment(7, f"{MARKER}\nold 2")
-    fake_github.fail_next("DELETE", 404, message="Not Found")
+    second = fake_github.add_comment(7, f"{MARKER}\nold 2")
+    third = fake_github.add_comment(7, f"{MARKER}\nold 3")
+    fake_github.fail_next("DELETE", 404, message="Not Found", times=2)
     code, out = post(gh_context(), tmp_path, "--comment", str(comment_file))
     assert code == 0, out
-    assert "already gone" in out
+    assert f"duplicate sticky comment(s) {second}, {third} already gone" in out.splitlines()
 
 
 def test_post__comment_of_the_same_bot_quoting_the_marker_is_not_ours(
@@ -195,9 +234,19 @@ def test_post__oversized_comment_is_replaced_locally_by_a_notice(
     assert code == 0, out
     assert "70027 characters, over the limit of 65536" in out
     [comment] = fake_github.comments[7]
-    assert comment["body"].startswith(MARKER)
-    assert "too large for a comment" in comment["body"]
+    assert comment["body"] == (
+        f"{MARKER}\n## Coverage and test metrics\n\n"
+        "The report is too large for a comment; see the job summary of this run.\n"
+    )
     assert len(methods(fake_github, "POST")) == 1
+
+
+def test_fit_body__a_body_exactly_at_the_limit_is_posted_whole():
+    body = MARKER + "x" * 10
+    assert fit_body(body, MARKER, comment_size(body)) == (body, None)
+    notice, size = fit_body(body, MARKER, comment_size(body) - 1)
+    assert (notice.startswith(MARKER), size) == (True, comment_size(body))
+    assert "too large for a comment" in notice
 
 
 def test_post__oversized_comment_artifact_carries_the_notice(gh_context, comment_file, tmp_path):
@@ -349,7 +398,7 @@ def test_post__artifact_without_head_sha_is_refused(gh_context, comment_file, tm
         str(tmp_path / "a.json"),
     )
     assert code == 2
-    assert "pass --head-sha" in out
+    assert "error: the comment artifact needs the head commit: pass --head-sha" in out
     assert not (tmp_path / "a.json").exists()
 
 
@@ -372,3 +421,78 @@ def test_render_comment__fits_the_limit_as_post_counts_it():
     fitted = render_comment(rich_report(), MARKER, limit)
     assert comment_size(fitted) <= limit
     assert fit_body(fitted, MARKER, limit) == (fitted, None)
+
+
+def test_own_sticky_comments__skip_entries_that_are_not_comment_objects():
+    """A listing is GitHub's answer, not ours to trust: anything but an object is not ours."""
+    mine = {"id": 9, "body": f"{MARKER}\nreport", "user": {"login": BOT}}
+    listing = ["junk", None, 7, {"id": 8, "body": f"{MARKER}\nx", "user": "bot"}, mine]
+
+    def handler(request):
+        return httpx.Response(200, json=listing)
+
+    with httpx.Client(
+        base_url="https://api.github.test", transport=httpx.MockTransport(handler)
+    ) as http:
+        client = GitHubClient(http, REPO, sleep=lambda _s: None)
+        assert own_sticky_comments(client, 7, MARKER, BOT) == [mine]
+
+
+def _artifact(tmp_path, doc, pad=0):
+    path = tmp_path / "artifact.json"
+    path.write_text(json.dumps(doc) + " " * pad, encoding="utf-8")
+    return path
+
+
+ARTIFACT = {"schema": "ci-metrics-comment", "pr_number": 1, "head_sha": HEAD, "body": MARKER}
+
+
+def test_load_artifact__size_limit_is_six_bytes_per_character_and_4096(tmp_path):
+    """JSON may escape each UTF-16 unit in 6 bytes; the margin holds the other fields."""
+    limit = 6 * 100 + 4096
+    doc_size = len(json.dumps(ARTIFACT))
+    at_limit = _artifact(tmp_path, ARTIFACT, pad=limit - doc_size)
+    assert load_artifact(at_limit, MARKER, 100) == CommentPayload(1, HEAD, MARKER)
+    over = _artifact(tmp_path, ARTIFACT, pad=limit - doc_size + 1)
+    with pytest.raises(InputError, match=rf"is too large \({limit + 1} bytes\)"):
+        load_artifact(over, MARKER, 100)
+
+
+def test_load_artifact__body_of_exactly_the_limit_is_accepted(tmp_path):
+    body = MARKER + "é" * (100 - len(MARKER))
+    path = _artifact(tmp_path, {**ARTIFACT, "body": body})
+    assert load_artifact(path, MARKER, 100).body == body
+    path = _artifact(tmp_path, {**ARTIFACT, "body": body + "x"})
+    with pytest.raises(InputError, match="body is over the limit of 100 characters"):
+        load_artifact(path, MARKER, 100)
+
+
+@pytest.mark.parametrize("number", [0, -7, "7", 2.0, None])
+def test_load_artifact__pr_number_must_be_a_positive_integer(tmp_path, number):
+    path = _artifact(tmp_path, {**ARTIFACT, "pr_number": number})
+    with pytest.raises(InputError) as info:
+        load_artifact(path, MARKER, 100)
+    assert str(info.value) == f"comment artifact {path}: pr_number must be a positive integer"
+
+
+def test_load_artifact__missing_body_is_named(tmp_path):
+    path = _artifact(tmp_path, {k: v for k, v in ARTIFACT.items() if k != "body"})
+    with pytest.raises(InputError) as info:
+        load_artifact(path, MARKER, 100)
+    assert str(info.value) == f"comment artifact {path}: body missing"
+
+
+def test_load_artifact__a_body_that_is_not_utf8_is_not_valid_json(tmp_path):
+    path = tmp_path / "artifact.json"
+    path.write_bytes(json.dumps(ARTIFACT).encode().replace(b"ci-metrics:", b"ci-metrics\xff"))
+    with pytest.raises(InputError, match="is not valid JSON"):
+        load_artifact(path, MARKER, 100)
+
+
+def test_from_artifact__a_folder_instead_of_a_file_exits_2(gh_context, fake_github, tmp_path):
+    folder = tmp_path / "artifact.json"
+    folder.mkdir()
+    code, out = post(gh_context(), tmp_path, "--from-artifact", str(folder))
+    assert code == 2
+    assert out.splitlines()[-1].startswith(f"error: cannot read comment artifact {folder}: ")
+    assert fake_github.requests == []

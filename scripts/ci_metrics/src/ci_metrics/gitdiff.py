@@ -3,13 +3,16 @@
 Computing the diff locally has no size limit (unlike the REST API's). Renamed files
 count under their new path, deleted and binary files have no changed lines, and
 paths with spaces or quoted (escaped) characters are decoded.
+
+File names come back the way Python names files (``os.fsdecode``), which is
+how coverage.py records them: bytes that are not UTF-8 become surrogate escapes.
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +21,11 @@ from ci_metrics.errors import GitError, InputError
 GitRunner = Callable[[Sequence[str], Path], str]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-_OCTAL = re.compile(r"[0-7]{3}")
+#: A C-quoted name as git prints it, and the parts of its inside: an escape
+#: (three octal digits for one byte, or one of git's named escapes), a run of
+#: plain text, or anything else (a stray quote or backslash), which is malformed.
+_QUOTED = re.compile(r'"(.*)"', re.DOTALL)
+_QUOTED_PART = re.compile(r'\\([0-3][0-7]{2}|[abtnvfr"\\])|([^"\\]+)|(.)', re.DOTALL)
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
 
@@ -54,36 +61,45 @@ def run_git(args: Sequence[str], cwd: Path) -> str:
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror}") from None
     if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {message[-1] if message else proc.returncode}")
-    return proc.stdout.decode("utf-8", "surrogateescape")
+    # Names that are not UTF-8 (printed raw under core.quotePath=false) stay
+    # surrogate escapes, as Python and coverage.py name those files.
+    return proc.stdout.decode(errors="surrogateescape")
 
 
 def unquote_path(raw: str) -> str:
-    """Decode a path as git prints it: C-quoted when it holds special bytes."""
-    if not (raw.startswith('"') and raw.endswith('"') and len(raw) >= 2):
+    """Decode a path as git prints it: C-quoted when it holds special bytes.
+
+    As git's own unquoting: a name that starts with a quote is quoted; inside,
+    ``\\ooo`` is one byte and ``\\"``, ``\\\\``, ``\\a`` ... ``\\v`` the usual
+    characters; anything else is a malformed diff (:class:`InputError`).
+    """
+    if not raw.startswith('"'):
         return raw
+    quoted = _QUOTED.fullmatch(raw)
+    if quoted is None:
+        raise _malformed_name(raw)
     out = bytearray()
-    body, i = raw[1:-1], 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            if _OCTAL.fullmatch(body[i + 1 : i + 4]):
-                out.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-                continue
-            out.append(_ESCAPES.get(body[i + 1], ord(body[i + 1])))
-            i += 2
-            continue
-        out.extend(char.encode("utf-8", "surrogateescape"))
-        i += 1
-    return out.decode("utf-8", "replace")
+    for escape, text, stray in _QUOTED_PART.findall(quoted.group(1)):
+        if stray:
+            raise _malformed_name(raw)
+        if text:
+            out.extend(text.encode(errors="surrogateescape"))
+        elif len(escape) == 3:
+            out.append(int(escape, 8))
+        else:
+            out.append(_ESCAPES[escape])
+    return out.decode(errors="surrogateescape")
+
+
+def _malformed_name(raw: str) -> InputError:
+    return InputError(f"malformed diff: bad quoted path {raw}")
 
 
 def _new_path(line: str) -> str | None:
-    raw = line[4:].rstrip("\n")
     # git appends a tab to names containing spaces, for patch(1)'s sake.
-    raw = raw[:-1] if raw.endswith("\t") else raw
+    raw = line[4:].removesuffix("\t")
     if raw == "/dev/null":
         return None
     path = unquote_path(raw)
@@ -98,44 +114,41 @@ def parse_diff(text: str, base: str = "") -> Diff:
     be taken for the next file's header.
     """
     diff = Diff(base=base)
-    current: str | None = None
+    # The changed lines of the file the hunks belong to; None outside a file's
+    # header or for a deleted file (whose hunks are read, but record nothing).
+    changed: set[int] | None = None
     old_path: str | None = None
-    lines = text.splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        index += 1
+    lines = iter(text.splitlines())
+    for line in lines:
         if line.startswith("diff --git "):
-            current, old_path = None, None
+            changed, old_path = None, None
         elif line.startswith("--- "):
             old = _new_path(line)
             old_path = old[2:] if old and old.startswith("a/") else old
         elif line.startswith("+++ "):
             current = _new_path(line)
             if current is None:
+                changed = None
                 if old_path is not None:
                     diff.deleted.append(old_path)
             else:
-                diff.changed.setdefault(current, set())
+                changed = diff.changed.setdefault(current, set())
         elif line.startswith("Binary files "):
             diff.binary += 1
         elif match := _HUNK.match(line):
-            index = _read_hunk(lines, index, match, diff.changed.get(current) if current else None)
+            _read_hunk(lines, match, changed)
     return diff
 
 
-def _read_hunk(
-    lines: list[str], index: int, header: re.Match[str], changed: set[int] | None
-) -> int:
-    """Consume one hunk's body; record added lines in ``changed``; return the next index."""
+def _read_hunk(lines: Iterator[str], header: re.Match[str], changed: set[int] | None) -> None:
+    """Consume one hunk's body from ``lines``; record its added lines in ``changed``."""
     old_left = 1 if header.group(1) is None else int(header.group(1))
     new_line = int(header.group(2))
     new_left = 1 if header.group(3) is None else int(header.group(3))
     while old_left > 0 or new_left > 0:
-        if index >= len(lines):
+        body = next(lines, None)
+        if body is None:
             raise InputError(f"malformed diff: hunk {header.group(0)} ends early")
-        body = lines[index]
-        index += 1
         kind = body[:1]
         if kind == "\\":  # "\ No newline at end of file" belongs to neither side
             continue
@@ -152,7 +165,6 @@ def _read_hunk(
             new_left -= 1
         else:
             raise InputError(f"malformed diff: unexpected line in hunk {header.group(0)}: {body!r}")
-    return index
 
 
 def resolve_base(root: Path, requested: str | None, runner: GitRunner = run_git) -> str:
@@ -160,7 +172,7 @@ def resolve_base(root: Path, requested: str | None, runner: GitRunner = run_git)
     candidates = [requested] if requested else list(DEFAULT_BASES)
     for ref in candidates:
         try:
-            runner(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], root)
+            runner(["rev-parse", "--verify", f"{ref}^{{commit}}"], root)
         except GitError:
             continue
         return ref
@@ -172,10 +184,9 @@ def resolve_base(root: Path, requested: str | None, runner: GitRunner = run_git)
 def diff_from_git(root: Path, base: str, runner: GitRunner = run_git) -> Diff:
     """Changed lines of the working tree against the merge base of ``base`` and ``HEAD``."""
     merge_base = find_merge_base(root, base, runner)
+    # Whatever the user's core.quotePath, unquote_path reads the same names.
     text = runner(
         [
-            "-c",
-            "core.quotePath=false",
             "diff",
             "--no-color",
             "--no-ext-diff",
@@ -215,7 +226,7 @@ def find_merge_base(root: Path, base: str, runner: GitRunner = run_git) -> str:
 def diff_from_file(path: Path) -> Diff:
     """Read a unified diff saved to a file (for example from ``git diff > pr.diff``)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        text = path.read_bytes().decode(errors="surrogateescape")
     except OSError as exc:
         raise InputError(f"cannot read diff file {path}: {exc.strerror}") from None
     if not text.strip():

@@ -95,25 +95,31 @@ def post_sticky(client: GitHubClient, number: int, body: str, marker: str, autho
     comment; a lost answer is followed by a pause and a new listing.
     """
     created: int | None = None
+    # A look before each write, and one after the last.
     for attempt in range(MAX_WRITE_ROUNDS + 1):
         ours = own_sticky_comments(client, number, marker, author)
         if created is not None and all(int(c["id"]) != created for c in ours):
             ours.append({"id": created, "body": body})  # not listed yet: it exists all the same
         if ours:
             return _settle(client, ours, body, created)
-        if attempt == MAX_WRITE_ROUNDS:
-            break
-        try:
-            created = int(client.create_comment(number, body)["id"])
-        except WriteOutcomeUnknown as exc:
-            if attempt < MAX_WRITE_ROUNDS - 1:
-                client.pause(f"{exc}; looking before writing again", client.backoff(attempt + 1))
-            else:
-                client.log(f"{exc}; looking once more")
+        if attempt < MAX_WRITE_ROUNDS:
+            created = _create(client, number, body, attempt)
     raise GitHubError(
         f"could not confirm the comment on PR #{number}: {MAX_WRITE_ROUNDS} writes got no "
         "answer and none of them shows in the comments"
     )
+
+
+def _create(client: GitHubClient, number: int, body: str, attempt: int) -> int | None:
+    """Write the comment; its id, or None when the answer was lost (the next look tells)."""
+    try:
+        return int(client.create_comment(number, body)["id"])
+    except WriteOutcomeUnknown as exc:
+        if attempt < MAX_WRITE_ROUNDS - 1:
+            client.pause(f"{exc}; looking before writing again", client.backoff(attempt + 1))
+        else:
+            client.log(f"{exc}; looking once more")
+        return None
 
 
 def _settle(
@@ -174,7 +180,11 @@ def load_artifact(path: Path, marker: str, max_chars: int) -> CommentPayload:
     if size > 6 * max_chars + 4096:
         raise InputError(f"comment artifact {path} is too large ({size} bytes)")
     try:
-        doc: Any = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read comment artifact {path}: {exc.strerror}") from None
+    try:
+        doc: Any = json.loads(data)  # UTF-8 (or -16, -32, as JSON allows)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(f"comment artifact {path} is not valid JSON") from None
     if not isinstance(doc, dict) or doc.get("schema") != ARTIFACT_SCHEMA:
