@@ -22,7 +22,9 @@ Writes ``results/mutation/scores.json`` (per module: mutants, killed, survived,
 timed out, no tests, score; and the tests left out) and
 ``results/mutation/survivors.md`` (the tests left out, then the diff of every
 surviving mutant), prints one row per module and exits 1 when a module
-scores below ``goal``, 2 on bad input or when mutmut itself fails. Equivalent
+scores below ``goal``, 2 on bad input or when mutmut itself fails for a layer
+(the other layers still run and are written; ``failed`` in ``scores.json``
+names the layer and why, and its modules are absent). Equivalent
 mutants are marked where they arise with ``# pragma: no mutate`` and a reason;
 mutmut then does not generate them.
 """
@@ -344,10 +346,16 @@ def render_table(scores: Mapping[str, ModuleScore], goal: float) -> str:
 
 
 def render_survivors(
-    scores: Mapping[str, ModuleScore], deselected: Iterable[tuple[str, Deselected]] = ()
+    scores: Mapping[str, ModuleScore],
+    deselected: Iterable[tuple[str, Deselected]] = (),
+    failed: Mapping[str, str] | None = None,
 ) -> str:
-    """Markdown: the tests left out, then each surviving mutant's diff, grouped by module."""
+    """Markdown: the layers not scored, the tests left out, then each surviving mutant's
+    diff, grouped by module."""
     parts = ["# Surviving mutants", ""]
+    if failed:
+        parts += ["Layers not scored (their modules are missing below):", ""]
+        parts += [f"- {layer}: {reason}" for layer, reason in failed.items()] + [""]
     left_out = [f"- `{entry.test}` ({layer}): {entry.reason}" for layer, entry in deselected]
     if left_out:
         parts += ["Tests left out of the run (they cannot run under mutmut):", "", *left_out, ""]
@@ -377,23 +385,30 @@ def main(argv: Sequence[str] | None = None, runner: Runner = _run) -> int:
         unknown = sorted(set(args.layer or ()) - {t.layer for t in targets})
         if unknown:
             raise MutationError(f"not in [tool.mutation.layers]: {', '.join(unknown)}")
-        scores: dict[str, ModuleScore] = {}
-        deselected: list[tuple[str, Deselected]] = []
-        out.mkdir(parents=True, exist_ok=True)
-        for target in targets:
-            if args.layer and target.layer not in args.layer:
-                continue
-            print(f"mutation: {target.layer}: {len(target.modules)} module(s) ...", flush=True)
-            for entry in target.deselect:
-                print(
-                    f"mutation: {target.layer}: deselected {entry.test}: {entry.reason}",
-                    flush=True,
-                )
-                deselected.append((target.layer, entry))
-            scores.update(run_layer(root, out, target, children=args.children, runner=runner))
     except MutationError as exc:
         print(f"mutation: {exc}", file=sys.stderr)
         return 2
+    scores: dict[str, ModuleScore] = {}
+    deselected: list[tuple[str, Deselected]] = []
+    # A layer whose mutmut run fails is named and the others still run and are
+    # written: the nightly records what was scored and stays red for the rest.
+    failed: dict[str, str] = {}
+    out.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        if args.layer and target.layer not in args.layer:
+            continue
+        print(f"mutation: {target.layer}: {len(target.modules)} module(s) ...", flush=True)
+        for entry in target.deselect:
+            print(
+                f"mutation: {target.layer}: deselected {entry.test}: {entry.reason}",
+                flush=True,
+            )
+            deselected.append((target.layer, entry))
+        try:
+            scores.update(run_layer(root, out, target, children=args.children, runner=runner))
+        except MutationError as exc:
+            failed[target.layer] = str(exc)
+            print(f"mutation: {target.layer}: not scored: {exc}", file=sys.stderr, flush=True)
     report = {
         "goal": goal,
         "modules": {name: s.to_json() for name, s in sorted(scores.items())},
@@ -401,12 +416,19 @@ def main(argv: Sequence[str] | None = None, runner: Runner = _run) -> int:
             {"layer": layer, "test": entry.test, "reason": entry.reason}
             for layer, entry in deselected
         ],
+        "failed": [{"layer": layer, "reason": reason} for layer, reason in failed.items()],
     }
     (out / "scores.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (out / "survivors.md").write_text(render_survivors(scores, deselected), encoding="utf-8")
-    print(render_table(scores, goal))
-    below = [s.module for s in scores.values() if s.score is None or s.score < goal]
+    (out / "survivors.md").write_text(
+        render_survivors(scores, deselected, failed), encoding="utf-8"
+    )
+    if scores:
+        print(render_table(scores, goal))
     print(f"wrote {out / 'scores.json'} and {out / 'survivors.md'}")
+    if failed:
+        print(f"mutation: not scored: {', '.join(failed)} (see above)", file=sys.stderr)
+        return 2
+    below = [s.module for s in scores.values() if s.score is None or s.score < goal]
     if below:
         print(f"mutation: below the {goal:g}% goal: {', '.join(sorted(below))}", file=sys.stderr)
         return 1

@@ -617,11 +617,52 @@ def test_baseline_merge__records_mutation_scores_and_summarises_them(
     assert summary.read_text().count("## Mutation scores (goal 90%)") == 2
 
 
+def test_baseline_merge__says_which_layers_the_mutation_run_could_not_score(
+    workspace, make_context, tmp_path
+):
+    code, _out, err = _collect(make_context(), workspace)
+    assert code == 0, err
+    scores = tmp_path / "scores.json"
+    write_json(
+        scores,
+        {
+            "goal": 90,
+            "modules": {"a.py": {"mutants": 10, "detected": 10, "score": 100.0}},
+            "failed": [{"layer": "tooling", "reason": "mutmut run failed (exit 1)"}],
+        },
+    )
+    code, out, err = cli(
+        make_context(),
+        workspace,
+        "baseline",
+        "merge",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "base/baseline.json"),
+        "--mutation-scores",
+        str(scores),
+    )
+    assert code == 0, err
+    runs = json.loads((workspace / "base/baseline.json").read_text())["runs"]
+    assert runs[-1]["mutation"] == {"a.py": {"mutants": 10, "detected": 10, "score": 100.0}}
+    assert "Not scored tonight (their modules are missing above):" in out
+    assert "- tooling: mutmut run failed (exit 1)" in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         (None, "mutation scores not found"),
         ({"modules": {}}, "no 'modules' table"),
+        ({"modules": {}, "failed": []}, "no 'modules' table"),
+        (
+            {
+                "modules": {"a.py": {"mutants": 1, "detected": 1, "score": 100}},
+                "failed": [{"layer": "api"}],
+            },
+            "failed: must be a list of {layer, reason} tables",
+        ),
         (
             {"modules": {"a.py": {"mutants": 1, "detected": 2, "score": 100}}},
             "a.py: mutants and detected must be counts, detected <= mutants",

@@ -168,6 +168,48 @@ def test_main__mutmut_failures_and_empty_results_are_errors(repo, tmp_path, caps
     assert message in capsys.readouterr().err
 
 
+def test_main__a_failed_layer_is_named_and_the_others_are_still_scored(repo, tmp_path, capsys):
+    (repo / "other").mkdir()
+    (repo / "other" / "mod.py").write_text("def g():\n    return 1\n")
+    (repo / "pyproject.toml").write_text(
+        REGISTRY.replace("unit", "first")
+        + REGISTRY.replace("unit", "second").replace("['pkg']", "['other']")
+        + "[tool.mutation]\ngoal = 80\n"
+        "[tool.mutation.layers.first]\nmodules = ['pkg/mod.py']\n"
+        "[tool.mutation.layers.second]\nmodules = ['other/mod.py']\n"
+    )
+
+    def runner(argv, cwd, log):
+        if cwd.name == "first" and argv[3] == "run":
+            return 3
+        if argv[3] == "run":
+            return 0
+        return "    other.mod.x_g__mutmut_1: killed\n"
+
+    out = tmp_path / "out"
+    assert main(["--root", str(repo), "--output", str(out)], runner=runner) == 2
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["modules"] == {
+        "other.mod": {
+            "layer": "second",
+            "mutants": 1,
+            "detected": 1,
+            "score": 100.0,
+            "counts": {"killed": 1},
+        }
+    }
+    [failure] = scores["failed"]
+    assert failure["layer"] == "first"
+    assert failure["reason"].startswith("mutmut run failed for the first layer (exit 3)")
+    assert (
+        "- first: mutmut run failed for the first layer (exit 3)"
+        in (out / "survivors.md").read_text()
+    )
+    err = capsys.readouterr().err
+    assert "mutation: first: not scored: mutmut run failed" in err
+    assert "mutation: not scored: first" in err
+
+
 def test_main__unknown_layer_is_an_error(repo, tmp_path, capsys):
     code = main(["--root", str(repo), "--output", str(tmp_path), "--layer", "nope"], runner=None)
     assert code == 2

@@ -6,13 +6,16 @@ ignored, so a mutation tool's own report can be passed as it is)::
     {"goal": 90, "modules": {"pkg/mod.py": {"mutants": 120, "detected": 114, "score": 95.0}}}
 
 ``score`` is the detected share in percent, ``null`` when no mutant was made;
-``goal`` (optional) is the score every module should reach.
+``goal`` (optional) is the score every module should reach; ``failed``
+(optional) lists the layers the run could not score,
+``[{"layer": "tooling", "reason": "..."}]``: their modules are absent, and the
+summary says so (``modules`` may then be empty).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,8 @@ class MutationScores:
 
     modules: Mapping[str, Mapping[str, Any]]
     goal: float | None = None
+    #: Layers the run could not score, with why.
+    failed: Mapping[str, str] = field(default_factory=dict)
 
 
 def _count(value: Any) -> int | None:
@@ -43,9 +48,9 @@ def load_scores(path: Path) -> MutationScores:
     """Read and check a scores file; one :class:`InputError` names every problem."""
     doc = read_json(path, "mutation scores")
     modules = doc.get("modules") if isinstance(doc, dict) else None
-    if not isinstance(modules, dict) or not modules:
+    failed, problems = _failed(doc.get("failed", []) if isinstance(doc, dict) else [])
+    if not isinstance(modules, dict) or not (modules or failed):
         raise InputError(f"mutation scores {path} are invalid: no 'modules' table")
-    problems = []
     kept: dict[str, dict[str, Any]] = {}
     for name, entry in sorted(modules.items()):
         if not isinstance(entry, dict):
@@ -64,7 +69,21 @@ def load_scores(path: Path) -> MutationScores:
         problems.append("goal: must be a percentage")
     if problems:
         raise InputError(f"mutation scores {path} are invalid: {'; '.join(problems)}")
-    return MutationScores(kept, None if goal is None else float(goal))
+    return MutationScores(kept, None if goal is None else float(goal), failed)
+
+
+def _failed(entries: Any) -> tuple[dict[str, str], list[str]]:
+    """The ``failed`` list as ``{layer: reason}``, and what is wrong with it."""
+    if not isinstance(entries, list):
+        return {}, ["failed: must be a list of {layer, reason} tables"]
+    failed: dict[str, str] = {}
+    for entry in entries:
+        layer = entry.get("layer") if isinstance(entry, dict) else None
+        reason = entry.get("reason") if isinstance(entry, dict) else None
+        if not (isinstance(layer, str) and layer and isinstance(reason, str)):
+            return {}, ["failed: must be a list of {layer, reason} tables"]
+        failed[layer] = reason
+    return failed, []
 
 
 def previous_scores(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
@@ -114,4 +133,7 @@ def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, An
         )
     if below:
         lines += ["", f"Below the goal: {', '.join(f'`{name}`' for name in below)}."]
+    if scores.failed:
+        lines += ["", "Not scored tonight (their modules are missing above):", ""]
+        lines += [f"- {layer}: {reason}" for layer, reason in sorted(scores.failed.items())]
     return "\n".join(lines) + "\n"
