@@ -54,13 +54,16 @@ _MODULE_OF = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
 #: Statuses that mean a test noticed the mutant. A time-out counts: the mutant
 #: made a test hang, which the layer's time limit turns into a failure.
 DETECTED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
-#: Files a layer's tests need in the scratch copy beside the mutated sources.
+#: Files a layer's tests need in the scratch copy beside the mutated sources, when
+#: the copy's own listing is not at hand; a real run copies every top-level entry
+#: of the repository (the tooling tests read .ci, .github, tox.ini, dev.py, ...).
 ALSO_COPY = (
     "pytest.ini",
     ".coveragerc",
     "tox.ini",
     "dev.py",
     ".github",
+    ".ci",
     "apps",
     "logging_lib",
     "scripts",
@@ -225,8 +228,9 @@ def module_name(path: str) -> str:
     return copied_path(path).removeprefix("src/").removesuffix(".py").replace("/", ".")
 
 
-def mutmut_table(target: LayerTarget) -> str:
-    """The ``[tool.mutmut]`` table of a layer's scratch copy."""
+def mutmut_table(target: LayerTarget, also_copy: Iterable[str] = ALSO_COPY) -> str:
+    """The ``[tool.mutmut]`` table of a layer's scratch copy; ``also_copy`` names what
+    mutmut copies beside the mutated sources (they themselves are left out)."""
     modules = [copied_path(path) for path in target.modules]
     roots = sorted({path.split("/", 1)[0] for path in modules})
     settings = {
@@ -236,7 +240,7 @@ def mutmut_table(target: LayerTarget) -> str:
         # Results and plugin caches of the real layer runs stay out of the copy.
         "pytest_add_cli_args": ["-p", "no:cacheprovider"]
         + [arg for entry in target.deselect for arg in ("--deselect", entry.test)],
-        "also_copy": [p for p in ALSO_COPY if p not in roots],
+        "also_copy": sorted(p for p in set(also_copy) if p not in roots),
     }
     lines = ["", "[tool.mutmut]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -286,11 +290,13 @@ def prepare_copy(root: Path, work: Path, target: LayerTarget) -> None:
         raise MutationError(
             f"cannot list the repository's files in {root} (is it a git work tree?)"
         )
+    top_level: set[str] = set()
     for rel in filter(None, listing.stdout.decode("utf-8", "surrogateescape").split("\0")):
         source = root / rel
         if source.is_file():
             (work / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, work / rel)
+            top_level.add(rel.split("/", 1)[0])
     for module in target.modules:
         copied = copied_path(module)
         if copied != module and (root / module).is_file():
@@ -300,7 +306,7 @@ def prepare_copy(root: Path, work: Path, target: LayerTarget) -> None:
         if not (work / copied).is_file():
             raise MutationError(f"[tool.mutation.layers.{target.layer}] no such module: {module}")
     with (work / "pyproject.toml").open("a", encoding="utf-8") as handle:
-        handle.write(mutmut_table(target))
+        handle.write(mutmut_table(target, top_level))
 
 
 def run_layer(

@@ -53,7 +53,7 @@ def test_mutmut_table__selects_the_module_and_only_the_layers_tests():
     assert table["only_mutate"] == ["logging_lib/redaction.py"]
     assert table["pytest_add_cli_args_test_selection"] == ["tests/unit/logging"]
     # the copy runs the layer's own config, and reads the files the tooling tests check
-    assert {"pytest.ini", "tox.ini", "dev.py", ".github"} <= set(table["also_copy"])
+    assert {"pytest.ini", "tox.ini", "dev.py", ".github", ".ci"} <= set(table["also_copy"])
     assert "logging_lib" not in table["also_copy"]
 
 
@@ -246,6 +246,18 @@ def test_prepare_copy__puts_a_src_layout_distribution_under_the_copys_src(repo, 
         tmp_path / "work" / "src" / "tool" / "core.py"
     ).read_text() == "def g():\n    return 2\n"
     assert (tmp_path / "work" / "src" / "tool" / "__init__.py").is_file()
+
+
+def test_prepare_copy__mutmut_copies_every_top_level_entry_but_the_mutated_sources(repo, tmp_path):
+    # A file a test reads, wherever it lives, reaches mutmut's copy (a folder that
+    # appeared later, such as .ci/, needs no list to be kept up to date).
+    (repo / ".ci").mkdir()
+    (repo / ".ci" / "tools.txt").write_text("tox==4\n")
+    (repo / "dev.py").write_text("")
+    target = LayerTarget("unit", ("tests",), ("pkg/mod.py",))
+    prepare_copy(repo, tmp_path / "work", target)
+    table = tomllib.loads((tmp_path / "work" / "pyproject.toml").read_text())["tool"]["mutmut"]
+    assert table["also_copy"] == [".ci", "dev.py", "pyproject.toml", "tests"]
 
 
 def test_load_targets__the_tests_of_a_layer_come_from_the_registry(repo):
