@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,10 @@ def _linked_branches(items: Iterable[tuple[int, int]], pr: PullRequest, path: st
     return ", ".join(parts)
 
 
+@functools.cache
 def make_environment() -> jinja2.Environment:
-    """The template environment (markdown output, so no HTML autoescaping)."""
+    """The template environment (markdown output, so no HTML autoescaping); one per
+    process, so the comment and the summary compile the template once."""
     env = jinja2.Environment(  # noqa: S701  (renders markdown, not HTML)
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
