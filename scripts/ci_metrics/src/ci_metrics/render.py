@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from ci_metrics.analysis import PullRequest, Report
 from ci_metrics.lineranges import format_ranges, to_ranges
 from ci_metrics.metrics import TEST_SUM
 from ci_metrics.settings import comment_size
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects step summaries above 1 MiB
@@ -90,7 +91,10 @@ def _linked_branches(items: Iterable[tuple[int, int]], pr: PullRequest, path: st
 @functools.cache
 def make_environment() -> jinja2.Environment:
     """The template environment (markdown output, so no HTML autoescaping); one per
-    process, so the comment and the summary compile the template once."""
+    process, so the comment and the summary compile the template once. Jinja2 is
+    imported here: only the commands that render pay for it."""
+    import jinja2
+
     env = jinja2.Environment(  # noqa: S701  (renders markdown, not HTML)
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
