@@ -8,10 +8,10 @@ registry in ``pyproject.toml`` (:mod:`scripts.layer_registry`).
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import flask
 import pytest_socket
 
 from scripts.layer_registry import Layer, load_layers
@@ -91,7 +91,14 @@ def lift_network_policy() -> None:
 
 
 def pop_leaked_flask_contexts() -> Iterator[str]:
-    """Pop every Flask request/app context still pushed; yield what was popped."""
+    """Pop every Flask request/app context still pushed; yield what was popped.
+
+    A process that never imported Flask has none pushed: the layers that do not
+    use it (logging, parts of tooling) do not pay for importing it.
+    """
+    flask = sys.modules.get("flask")
+    if flask is None:
+        return
     while flask.has_request_context():
         ctx = flask.globals.request_ctx._get_current_object()
         ctx.pop()

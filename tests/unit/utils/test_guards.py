@@ -1,6 +1,8 @@
 """The root conftest's guards, tested directly and through a pytest run."""
 
 import socket
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest_socket
 from tests.utils import guards
 
 ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
+REPO_ROOT = ROOT_CONFTEST.parents[1]
 
 
 class TestLayerFor:
@@ -67,6 +70,19 @@ def test_pop_leaked_flask_contexts__pops_and_names_them():
     popped = list(guards.pop_leaked_flask_contexts())
     assert popped == ["request context for '/leak'", "app context of 'leaky'"]
     assert not flask.has_app_context()
+
+
+def test_pop_leaked_flask_contexts__a_process_without_flask_pops_nothing_and_imports_nothing():
+    code = (
+        "import sys\n"
+        "from tests.utils import guards\n"
+        "assert list(guards.pop_leaked_flask_contexts()) == []\n"
+        "print('flask' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_tooling_layer__may_connect_to_loopback_only():
