@@ -572,6 +572,23 @@ def test_collect__records_what_each_python_version_of_a_layer_did(workspace, mak
     assert "auth" not in doc["python"]  # its files name no version
 
 
+def _merge_scores(context, workspace, scores, *extra):
+    """``baseline merge`` of the collected snapshot with the mutation scores file."""
+    return cli(
+        context,
+        workspace,
+        "baseline",
+        "merge",
+        "--snapshot",
+        str(workspace / "out/snapshot.json"),
+        "--baseline",
+        str(workspace / "base/baseline.json"),
+        "--mutation-scores",
+        str(scores),
+        *extra,
+    )
+
+
 def test_baseline_merge__records_mutation_scores_and_summarises_them(
     workspace, make_context, tmp_path
 ):
@@ -582,19 +599,12 @@ def test_baseline_merge__records_mutation_scores_and_summarises_them(
 
     def merge(modules):
         write_json(scores, {"goal": 90, "modules": modules, "extra": "ignored"})
-        return cli(
+        return _merge_scores(
             make_context({"GITHUB_STEP_SUMMARY": str(summary)}),
             workspace,
-            "baseline",
-            "merge",
-            "--snapshot",
-            str(workspace / "out/snapshot.json"),
-            "--baseline",
-            str(workspace / "base/baseline.json"),
+            scores,
             "--durations",
             str(workspace / "base/.test_durations"),
-            "--mutation-scores",
-            str(scores),
         )
 
     code, out, err = merge({"a.py": {"mutants": 10, "detected": 9, "score": 90.0, "layer": "x"}})
@@ -631,18 +641,7 @@ def test_baseline_merge__says_which_layers_the_mutation_run_could_not_score(
             "failed": [{"layer": "tooling", "reason": "mutmut run failed (exit 1)"}],
         },
     )
-    code, out, err = cli(
-        make_context(),
-        workspace,
-        "baseline",
-        "merge",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
-        "--baseline",
-        str(workspace / "base/baseline.json"),
-        "--mutation-scores",
-        str(scores),
-    )
+    code, out, err = _merge_scores(make_context(), workspace, scores)
     assert code == 0, err
     runs = json.loads((workspace / "base/baseline.json").read_text())["runs"]
     assert runs[-1]["mutation"] == {"a.py": {"mutants": 10, "detected": 10, "score": 100.0}}
@@ -685,18 +684,7 @@ def test_baseline_merge__bad_mutation_scores_exit_2_and_write_nothing(
     scores = tmp_path / "scores.json"
     if content is not None:
         write_json(scores, content)
-    code, _out, err = cli(
-        make_context(),
-        workspace,
-        "baseline",
-        "merge",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
-        "--baseline",
-        str(workspace / "base/baseline.json"),
-        "--mutation-scores",
-        str(scores),
-    )
+    code, _out, err = _merge_scores(make_context(), workspace, scores)
     assert code == 2
     assert message in err
     assert not (workspace / "base").exists()
