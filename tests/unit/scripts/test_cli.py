@@ -633,6 +633,9 @@ def test_baseline_merge__says_which_layers_the_mutation_run_could_not_score(
     code, _out, err = _collect(make_context(), workspace)
     assert code == 0, err
     scores = tmp_path / "scores.json"
+    write_json(scores, {"modules": {"b.py": {"mutants": 20, "detected": 19, "score": 95.0}}})
+    code, _out, err = _merge_scores(make_context(), workspace, scores)
+    assert code == 0, err
     write_json(
         scores,
         {
@@ -647,6 +650,21 @@ def test_baseline_merge__says_which_layers_the_mutation_run_could_not_score(
     assert runs[-1]["mutation"] == {"a.py": {"mutants": 10, "detected": 10, "score": 100.0}}
     assert "Not scored tonight (their modules are missing above):" in out
     assert "- tooling: mutmut run failed (exit 1)" in out
+    # The next night scores both again: b.py is compared with the night before the gap.
+    write_json(
+        scores,
+        {
+            "goal": 90,
+            "modules": {
+                "a.py": {"mutants": 10, "detected": 9, "score": 90.0},
+                "b.py": {"mutants": 10, "detected": 10, "score": 100.0},
+            },
+        },
+    )
+    code, out, err = _merge_scores(make_context(), workspace, scores)
+    assert code == 0, err
+    assert "| `a.py` | 10 | 9 | 90.0% | -10.0 |" in out
+    assert "| `b.py` | 10 | 10 | 100.0% | +5.0 |" in out
 
 
 @pytest.mark.parametrize(

@@ -87,11 +87,16 @@ def _failed(entries: Any) -> tuple[dict[str, str], list[str]]:
 
 
 def previous_scores(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
-    """The modules of the newest baseline run that recorded mutation scores (``{}``: none)."""
-    for run in reversed(runs):
-        if isinstance(run.get("mutation"), dict):
-            return dict(run["mutation"])
-    return {}
+    """Each module's newest recorded score over the baseline runs (``{}``: none).
+
+    Per module, so a night whose run could not score a layer leaves that layer's
+    modules compared with the last night that did."""
+    previous: dict[str, Mapping[str, Any]] = {}
+    for run in runs:
+        mutation = run.get("mutation")
+        if isinstance(mutation, dict):
+            previous.update(mutation)
+    return previous
 
 
 def _score(value: float | None) -> str:
@@ -108,7 +113,7 @@ def _change(value: float | None, before: Mapping[str, Any] | None) -> str:
 
 def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, Any]]) -> str:
     """Markdown for the step summary: one row per module, worst first, with the change
-    against the previous nightly run and the modules below the goal marked."""
+    against the module's last recorded score and the modules below the goal marked."""
     rows = sorted(
         scores.modules.items(),
         key=lambda item: (-1.0 if item[1]["score"] is None else item[1]["score"], item[0]),
@@ -122,7 +127,7 @@ def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, An
     lines = [
         f"## Mutation scores{goal}",
         "",
-        "| Module | Mutants | Detected | Score | vs previous night |",
+        "| Module | Mutants | Detected | Score | vs last recorded |",
         "|---|---:|---:|---:|---:|",
     ]
     for name, entry in rows:
