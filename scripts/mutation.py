@@ -54,20 +54,6 @@ _MODULE_OF = re.compile(r"^(?P<module>.+?)\.x[_ǁ]")
 #: Statuses that mean a test noticed the mutant. A time-out counts: the mutant
 #: made a test hang, which the layer's time limit turns into a failure.
 DETECTED = frozenset({"killed", "timeout", "segfault", "caught by type check"})
-#: Files a layer's tests need in the scratch copy beside the mutated sources, when
-#: the copy's own listing is not at hand; a real run copies every top-level entry
-#: of the repository (the tooling tests read .ci, .github, tox.ini, dev.py, ...).
-ALSO_COPY = (
-    "pytest.ini",
-    ".coveragerc",
-    "tox.ini",
-    "dev.py",
-    ".github",
-    ".ci",
-    "apps",
-    "logging_lib",
-    "scripts",
-)
 
 Runner = Callable[[Sequence[str], Path, Path | None], int | str]
 
@@ -228,9 +214,10 @@ def module_name(path: str) -> str:
     return copied_path(path).removeprefix("src/").removesuffix(".py").replace("/", ".")
 
 
-def mutmut_table(target: LayerTarget, also_copy: Iterable[str] = ALSO_COPY) -> str:
+def mutmut_table(target: LayerTarget, also_copy: Iterable[str]) -> str:
     """The ``[tool.mutmut]`` table of a layer's scratch copy; ``also_copy`` names what
-    mutmut copies beside the mutated sources (they themselves are left out)."""
+    mutmut copies beside the mutated sources (the repository's top-level entries: the
+    tooling tests read .ci, .github, tox.ini, dev.py, ...; the sources are left out)."""
     modules = [copied_path(path) for path in target.modules]
     roots = sorted({path.split("/", 1)[0] for path in modules})
     settings = {

@@ -48,13 +48,13 @@ def test_parse_results__a_module_without_mutants_has_no_score():
 
 
 def test_mutmut_table__selects_the_module_and_only_the_layers_tests():
-    table = tomllib.loads(mutmut_table(TARGET))["tool"]["mutmut"]
+    top_level = ["pytest.ini", "tox.ini", "logging_lib", "apps", ".ci"]
+    table = tomllib.loads(mutmut_table(TARGET, top_level))["tool"]["mutmut"]
     assert table["source_paths"] == ["logging_lib"]
     assert table["only_mutate"] == ["logging_lib/redaction.py"]
     assert table["pytest_add_cli_args_test_selection"] == ["tests/unit/logging"]
-    # the copy runs the layer's own config, and reads the files the tooling tests check
-    assert {"pytest.ini", "tox.ini", "dev.py", ".github", ".ci"} <= set(table["also_copy"])
-    assert "logging_lib" not in table["also_copy"]
+    # everything else of the repository is copied beside the mutated sources
+    assert table["also_copy"] == [".ci", "apps", "pytest.ini", "tox.ini"]
 
 
 def test_render_table__worst_first_and_flags_what_is_below_the_goal():
@@ -227,7 +227,7 @@ def test_src_layout_module__is_mutated_from_the_copys_src_folder(tmp_path):
     target = LayerTarget(
         "tooling", ("tests/unit/scripts",), ("scripts/ci_metrics/src/ci_metrics/post.py",)
     )
-    table = tomllib.loads(mutmut_table(target))["tool"]["mutmut"]
+    table = tomllib.loads(mutmut_table(target, ()))["tool"]["mutmut"]
     assert table["source_paths"] == ["src"]
     assert table["only_mutate"] == ["src/ci_metrics/post.py"]
     scores = parse_results("    ci_metrics.post.x_f__mutmut_1: killed\n", target)
@@ -336,7 +336,7 @@ def test_mutmut_table__hands_each_deselected_test_to_pytest():
         ("logging_lib/redaction.py",),
         deselect=(Deselected("tests/unit/logging/test_a.py::test_x", "why"),),
     )
-    table = tomllib.loads(mutmut_table(target))["tool"]["mutmut"]
+    table = tomllib.loads(mutmut_table(target, ()))["tool"]["mutmut"]
     args = table["pytest_add_cli_args"]
     assert args[args.index("--deselect") + 1] == "tests/unit/logging/test_a.py::test_x"
 
