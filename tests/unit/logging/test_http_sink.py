@@ -3,7 +3,6 @@ import pytest
 
 from logging_lib import HttpSink, HttpSinkError
 from logging_lib.http_sink import http_retry_policy
-from logging_lib.retry import RetryPolicy
 from tests.utils.clock import FakeClock
 
 URL = "https://collector.example/ingest"
@@ -149,16 +148,3 @@ class TestHttpSink:
         with httpx.Client() as client, pytest.raises(ValueError, match="batch_size"):
             HttpSink(client, URL, batch_size=0)
 
-    @pytest.mark.parametrize(
-        ("values", "message"),
-        [
-            ({"attempts": 0}, "attempts must be at least 1"),
-            ({"first_wait": 0}, "0 < first_wait <= max_wait"),
-            ({"first_wait": 2, "max_wait": 1}, "0 < first_wait <= max_wait"),
-            ({"total_seconds": 0}, "total_seconds must be positive"),
-        ],
-    )
-    def test_retry_policy__rejects_bad_bounds(self, values, message):
-        defaults = {"attempts": 3, "first_wait": 0.2, "max_wait": 5.0, "total_seconds": 30.0}
-        with pytest.raises(ValueError, match=message):
-            RetryPolicy(**{**defaults, **values})
