@@ -147,4 +147,3 @@ class TestHttpSink:
     def test_http_sink__rejects_bad_settings(self):
         with httpx.Client() as client, pytest.raises(ValueError, match="batch_size"):
             HttpSink(client, URL, batch_size=0)
-
