@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
 import flask
 import pytest
-from structlog.testing import capture_logs
+import structlog
+from structlog.testing import LogCapture, capture_logs
 from werkzeug.exceptions import (
     HTTPException,
     ImATeapot,
@@ -20,7 +24,6 @@ from apps.kernel.errors import (
     register_error_handlers,
     reply_for,
 )
-from tests.utils.logging import configured_logging
 
 
 def render(reply: ErrorReply) -> flask.Response:
@@ -98,11 +101,27 @@ def test_reply_for__405_names_the_allowed_methods_in_allow():
     assert reply_for(MethodNotAllowed()).headers == {}
 
 
-def test_unexpected_exception__logged_on_the_services_logger(client):
+@pytest.fixture
+def named_events() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Events as structlog hands them on, each with the name of the stdlib logger it was
+    emitted on (what logging_lib's pipeline writes as ``logger``)."""
+    capture = LogCapture()
+    saved = structlog.get_config()
+    structlog.configure(
+        processors=[structlog.stdlib.add_logger_name, capture],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield capture.entries
+    finally:
+        structlog.configure(**saved)
+
+
+def test_unexpected_exception__logged_on_the_services_logger(client, named_events):
     """The crash line names the logger the service chose, so the on-call can route it."""
-    with configured_logging() as logging:
-        client.post("/crash")
-        crashes = [e for e in logging.events() if e["event"] == UNHANDLED_EVENT]
-    assert [(e["logger"], e["level"], e["error_type"]) for e in crashes] == [
+    client.post("/crash")
+    crashes = [e for e in named_events if e["event"] == UNHANDLED_EVENT]
+    assert [(e["logger"], e["log_level"], e["error_type"]) for e in crashes] == [
         ("kernel.test", "error", "RuntimeError")
     ]
