@@ -1,6 +1,6 @@
 """Reading ``[tool.ci_metrics]`` from a ``pyproject.toml``, with the standard library only.
 
-Kept apart from the pydantic models of :mod:`ci_metrics.settings`: the raw
+Kept apart from the declared tables of :mod:`ci_metrics.settings`: the raw
 table and the layer names, before any validation.
 """
 

@@ -1,10 +1,10 @@
 """Typed settings from ``[tool.ci_metrics]`` in ``pyproject.toml``.
 
-The table is declared once, the way it is written, as frozen pydantic models
-(``_Table`` and its sub-tables): a field's type and bounds are its parser.
-:func:`parse_settings` validates a table against them and raises one
-:class:`SettingsError` that lists every problem on one line, each named as
-written in the TOML (``thresholds.layers.api``, ``comment.max_chars``,
+The table is declared once, the way it is written, as frozen dataclasses
+(``_Table`` and its sub-tables, read by :mod:`ci_metrics.tables`): a field's
+type and bounds are its parser. :func:`parse_settings` validates a table
+against them and raises one :class:`SettingsError` that lists every problem
+on one line, each named as written in the TOML (``thresholds.layers.api``, ``comment.max_chars``,
 ``layers.api[0]``) and never quoting a value. An unknown key is a problem, not
 ignored. The result is :class:`Settings`, the flat frozen view the verbs use;
 command-line flags override its fields through :func:`dataclasses.replace`.
@@ -17,17 +17,15 @@ ignores the table's other keys (test folders, workers, network policy...).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any
-
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic import ValidationError as _ValidationError
+from typing import Annotated, Any, ClassVar
 
 from ci_metrics.errors import SettingsError
-from ci_metrics.pyproject import layer_names, read_table
+from ci_metrics.pyproject import layer_names
+from ci_metrics.pyproject import read_table as read_pyproject_table
+from ci_metrics.tables import Before, Bounds, Check, Location, NotEmpty, read_table
 
 GITHUB_COMMENT_LIMIT = 65536
 DEFAULT_REGISTER = "tests/docs/test_framework_upgrades/coverage_exceptions.md"
@@ -130,10 +128,8 @@ def _under(path: str, prefix: str) -> bool:
 
 
 # -- the table as written ----------------------------------------------------------------
-
-#: Frozen, no unknown keys, no input values in messages, TOML's own types only
-#: (``"90"`` is not a number, ``1`` is not ``true``).
-_STRICT = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, strict=True)
+# Declared as frozen dataclasses read by ci_metrics.tables: TOML's own types only
+# ("90" is not a number, 1 is not true), no unknown keys, no value in a message.
 
 
 def _not_blank(value: str) -> str:
@@ -162,99 +158,63 @@ def _short_form(value: object) -> object:
     return value
 
 
-Text = Annotated[str, AfterValidator(_not_blank)]
-PositiveInt = Annotated[int, Field(ge=1)]
-PositiveNumber = Annotated[float, Field(gt=0)]
+Text = Annotated[str, Check(_not_blank)]
+PositiveInt = Annotated[int, Bounds(ge=1)]
+PositiveNumber = Annotated[float, Bounds(gt=0)]
 #: A minimum percentage, or ``false`` for no gate.
-Percent = Annotated[Annotated[float, Field(ge=0, le=100)] | None, BeforeValidator(_false_is_none)]
+Percent = Annotated[float | None, Before(_false_is_none), Bounds(ge=0, le=100)]
 
 
-class _Layer(BaseModel):
+@dataclass(frozen=True)
+class _Layer:
     """A layer's own table: ``owns`` is ours; other keys belong to other readers."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", hide_input_in_errors=True, strict=True)
+    OTHER_KEYS_ALLOWED: ClassVar[bool] = True
 
-    owns: list[Annotated[str, AfterValidator(_owned_path)]]
+    owns: list[Annotated[str, Check(_owned_path)]]
 
 
-class _Thresholds(BaseModel):
-    model_config = _STRICT
-
+@dataclass(frozen=True)
+class _Thresholds:
     project_lines: Percent = Thresholds.project_lines
     project_branches: Percent = Thresholds.project_branches
     diff: Percent = Thresholds.diff
-    layers: dict[str, Percent] = Field(default_factory=dict)
+    layers: dict[str, Percent] = field(default_factory=dict)
 
 
-class _Comment(BaseModel):
-    model_config = _STRICT
-
+@dataclass(frozen=True)
+class _Comment:
     marker: Text = Settings.comment_marker
     author: Text = Settings.comment_author
-    max_chars: Annotated[int, Field(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
+    max_chars: Annotated[int, Bounds(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
     max_annotations: PositiveInt = Settings.max_annotations
 
 
-class _GitHub(BaseModel):
-    model_config = _STRICT
-
+@dataclass(frozen=True)
+class _GitHub:
     baseline_workflow: Text = Settings.baseline_workflow
     baseline_artifact: Text = Settings.baseline_artifact
     time_limit_seconds: PositiveNumber = Settings.github_time_limit
     request_timeout_seconds: PositiveNumber = Settings.github_request_timeout
 
 
-class _Table(BaseModel):
+@dataclass(frozen=True)
+class _Table:
     """``[tool.ci_metrics]``."""
 
-    model_config = _STRICT
-
-    layers: Annotated[
-        dict[str, Annotated[_Layer, BeforeValidator(_short_form)]], Field(min_length=1)
-    ] = Field(default_factory=dict)
+    layers: Annotated[dict[str, Annotated[_Layer, Before(_short_form)]], NotEmpty()] = field(
+        default_factory=dict
+    )
     default_layer: Text | None = None
     allow_unmeasured: bool = False
-    thresholds: _Thresholds = Field(default_factory=_Thresholds)
+    thresholds: _Thresholds = field(default_factory=_Thresholds)
     baseline_window: PositiveInt = Settings.baseline_window
     exception_register: Text = DEFAULT_REGISTER
-    comment: _Comment = Field(default_factory=_Comment)
-    github: _GitHub = Field(default_factory=_GitHub)
+    comment: _Comment = field(default_factory=_Comment)
+    github: _GitHub = field(default_factory=_GitHub)
 
 
-#: Our wording for the errors pydantic reports; ``{...}`` takes the error's context.
-_MESSAGES = {
-    "missing": "is required",
-    "int_type": "must be an integer",
-    "float_type": "must be a number",
-    "bool_type": "must be true or false",
-    "string_type": "must be a string",
-    "list_type": "must be an array",
-    "dict_type": "must be a table",
-    "model_type": "must be a table",
-    "too_short": "must not be empty",
-    "greater_than": "must be greater than {gt:g}",
-    "greater_than_equal": "must be at least {ge:g}",
-    "less_than_equal": "must be at most {le:g}",
-}
-
-
-def _problems(error: _ValidationError, table: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for item in error.errors(include_input=False, include_url=False):
-        where = _written_name(tuple(item["loc"]), table)
-        kind = item["type"]
-        if kind == "extra_forbidden":
-            problem = "is not a known setting" + _did_you_mean(tuple(item["loc"]))
-        elif kind == "value_error":
-            problem = str(item["ctx"]["error"])
-        else:
-            template = _MESSAGES.get(kind)
-            problem = template.format(**item.get("ctx", {})) if template else str(item["msg"])
-        problems.append(f"{where}: {problem}")
-    return problems
-
-
-def _written_name(location: tuple[int | str, ...], table: Mapping[str, Any]) -> str:
+def _written_name(location: Location, table: Mapping[str, Any]) -> str:
     layers = table.get("layers")
     if (
         location[:1] == ("layers",)
@@ -267,21 +227,6 @@ def _written_name(location: tuple[int | str, ...], table: Mapping[str, Any]) -> 
     for part in location:
         name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
     return name
-
-
-#: The tables that refuse unknown keys, by where they are written.
-_TABLES: dict[tuple[int | str, ...], type[BaseModel]] = {
-    (): _Table,
-    ("thresholds",): _Thresholds,
-    ("comment",): _Comment,
-    ("github",): _GitHub,
-}
-
-
-def _did_you_mean(location: tuple[int | str, ...]) -> str:
-    known = _TABLES[location[:-1]].model_fields
-    close = difflib.get_close_matches(str(location[-1]), list(known), n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _cross_checks(table: Mapping[str, Any]) -> list[str]:
@@ -304,15 +249,12 @@ def _cross_checks(table: Mapping[str, Any]) -> list[str]:
 
 def parse_settings(table: Mapping[str, Any]) -> Settings:
     """:class:`Settings` from the ``[tool.ci_metrics]`` mapping; one error lists every problem."""
-    problems: list[str] = []
-    parsed: _Table | None = None
-    try:
-        parsed = _Table.model_validate(table)
-    except _ValidationError as exc:
-        problems = _problems(exc, table)
-    problems += _cross_checks(table)
-    if problems or parsed is None:
-        raise SettingsError("invalid [tool.ci_metrics]: " + "; ".join(problems))
+    parsed = read_table(_Table, table)
+    problems = [] if isinstance(parsed, _Table) else parsed
+    messages = [f"{_written_name(p.location, table)}: {p.message}" for p in problems]
+    messages += _cross_checks(table)
+    if messages or not isinstance(parsed, _Table):
+        raise SettingsError("invalid [tool.ci_metrics]: " + "; ".join(messages))
     thresholds = parsed.thresholds
     return Settings(
         layers={name: tuple(layer.owns) for name, layer in parsed.layers.items()},
@@ -341,4 +283,4 @@ def parse_settings(table: Mapping[str, Any]) -> Settings:
 
 def load_settings(pyproject: Path) -> Settings:
     """Read ``[tool.ci_metrics]`` from ``pyproject``; a missing file or table means defaults."""
-    return parse_settings(read_table(pyproject))
+    return parse_settings(read_pyproject_table(pyproject))
