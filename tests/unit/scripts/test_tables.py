@@ -74,3 +74,10 @@ def test_read_table__required_fields_empty_arrays_and_non_tables():
         Problem(("items",), "must be an array"),
         Problem(("inner",), "must be a table"),
     ]
+
+
+def test_read_table__nan_and_infinity_are_not_numbers_here():
+    for value in (float("nan"), float("inf")):
+        assert read_table(Outer, {"ratio": value}) == [
+            Problem(("ratio",), "must be a finite number")
+        ]

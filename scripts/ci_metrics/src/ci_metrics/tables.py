@@ -2,12 +2,12 @@
 
 A table is a frozen dataclass; each field's annotation is its parser. The
 types are TOML's own and strict (``"90"`` is not a number, ``1`` is not
-``true``, an integer is a number): ``bool``, ``int``, ``float``, ``str``,
-``list[T]``, ``dict[str, T]``, ``T | None`` (``None`` only as a default:
-TOML cannot write it), a nested table (another such dataclass), and
-``Annotated[T, rule, ...]`` with the rules below. A field without a default is
-required. A table refuses keys it does not declare unless it sets
-``OTHER_KEYS_ALLOWED`` (a table other readers share).
+``true``, an integer is a number, ``nan`` and ``inf`` are not): ``bool``,
+``int``, ``float``, ``str``, ``list[T]``, ``dict[str, T]``, ``T | None``
+(``None`` only as a default: TOML cannot write it), a nested table (another
+such dataclass), and ``Annotated[T, rule, ...]`` with the rules below. A
+field without a default is required. A table refuses keys it does not
+declare unless it sets ``OTHER_KEYS_ALLOWED`` (a table other readers share).
 
 :func:`read_table` returns the dataclass, or the complete list of
 :class:`Problem` s: each with the location of the value as it is written and
@@ -26,6 +26,7 @@ import contextlib
 import dataclasses
 import difflib
 import functools
+import math
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -82,7 +83,7 @@ class NotEmpty:
     """An array or table with at least one entry."""
 
 
-_TYPE_NAMES: dict[type, str] = {
+_WRONG_TYPE: dict[type, str] = {
     bool: "must be true or false",
     int: "must be an integer",
     float: "must be a number",
@@ -150,19 +151,21 @@ def _read_value(annotation: Any, value: object, where: Location, problems: list[
     origin = typing.get_origin(annotation)
     if origin is list:
         if not isinstance(value, list):
-            raise ValueError(_TYPE_NAMES[list])
+            raise ValueError(_WRONG_TYPE[list])
         (item,) = typing.get_args(annotation)
         return list(_entries(item, enumerate(value), where, problems).values())
     if origin is dict:
         if not isinstance(value, dict):
-            raise ValueError(_TYPE_NAMES[dict])
+            raise ValueError(_WRONG_TYPE[dict])
         _key, item = typing.get_args(annotation)
         return _entries(item, value.items(), where, problems)
     # bool is an int to Python, and an int is a number to TOML: neither the other way.
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if not isinstance(value, annotation) or (annotation is not bool and isinstance(value, bool)):
-        raise ValueError(_TYPE_NAMES[annotation])
+        raise ValueError(_WRONG_TYPE[annotation])
+    if annotation is float and not math.isfinite(value):
+        raise ValueError("must be a finite number")  # TOML can write nan and inf
     return value
 
 
@@ -182,7 +185,7 @@ def _entries(
 
 def _read_dataclass(kind: type, value: object, where: Location, problems: list[Problem]) -> Any:
     if not isinstance(value, Mapping):
-        raise ValueError(_TYPE_NAMES[dict])
+        raise ValueError(_WRONG_TYPE[dict])
     found = len(problems)
     fields = {field.name: field for field in dataclasses.fields(kind)}
     values = {}
