@@ -3,8 +3,9 @@
 Every CI layer is declared there once (see the comment above the tables).
 ``dev.py``, the test guards and markers (``tests/utils/guards.py``,
 ``tests/conftest.py``), the pytest plugin loader (``tests/utils/layer_plugins.py``)
-and ``scripts/mutation.py`` read it through :func:`load_layers`; what still has to be written elsewhere (tox envs, workflow
-matrices, ``.coveragerc``, dependency groups) is checked against it by
+and ``scripts/mutation.py`` read it through :func:`load_layers`; what still has
+to be written elsewhere (tox envs, workflow matrices, ``.coveragerc``,
+dependency groups) is checked against it by
 ``tests/unit/scripts/test_layer_registry.py``.
 
 Standard library only: ``dev.py`` reads it on a bare Python before anything is
@@ -115,7 +116,9 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
             problems.append(f"{where}.shards: must be an integer from 1 to {MAX_SHARDS}")
         plugins = table.get("plugins", [])
         if not _distributions(plugins):
-            problems.append(f'{where}.plugins: must be an array of distribution names ("hypothesis")')
+            problems.append(
+                f'{where}.plugins: must be an array of distribution names ("hypothesis")'
+            )
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,

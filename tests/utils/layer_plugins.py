@@ -41,7 +41,9 @@ from scripts.layer_registry import Layer, RegistryError, load_layers
 GROUP = "pytest11"
 
 
-def run_paths(args: Sequence[str], testpaths: Sequence[str], invocation_dir: Path, root: Path) -> list[Path]:
+def run_paths(
+    args: Sequence[str], testpaths: Sequence[str], invocation_dir: Path, root: Path
+) -> list[Path]:
     """The paths a run collects: its positional arguments (node ids cut at ``::``)
     relative to where pytest was started, else ``testpaths`` relative to ``root``."""
     if args:

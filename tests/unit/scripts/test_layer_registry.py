@@ -8,6 +8,7 @@ a layer is one registry entry, then running these tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -292,7 +293,7 @@ def group_distributions(name: str) -> set[str]:
 def pytest_ini_plugins() -> tuple[list[str], list[str]]:
     """pytest.ini's addopts: (every argument, the plugins it loads with ``-p``)."""
     args = shlex.split(ini("pytest.ini")["pytest"]["addopts"])
-    loaded = [value for flag, value in zip(args, args[1:], strict=False) if flag == "-p"]
+    loaded = [value for flag, value in itertools.pairwise(args) if flag == "-p"]
     return args, [name for name in loaded if not name.startswith("no:")]
 
 

@@ -1,7 +1,6 @@
 """The layer plugin loader: which layers a run selects, what it loads, how it refuses."""
 
 import textwrap
-from pathlib import Path
 
 import pytest
 
@@ -64,7 +63,7 @@ def test_plugin_names__a_missing_distribution_is_a_usage_error_naming_the_layer(
 
 
 def test_plugin_names__a_distribution_without_a_pytest_plugin_is_refused():
-    with pytest.raises(pytest.UsageError, match="^pytest registers no pytest plugin"):
+    with pytest.raises(pytest.UsageError, match=r"^pytest registers no pytest plugin"):
         plugin_names([layer("auth", ("t",), ("pytest",))])
 
 
@@ -91,10 +90,13 @@ def registry_run(pytester):
             """
         ),
     )
-    pytester.makeini(
-        "[pytest]\naddopts = --disable-plugin-autoload -p tests.utils.layer_plugins"
+    pytester.makeini("[pytest]\naddopts = --disable-plugin-autoload -p tests.utils.layer_plugins")
+    probe = textwrap.dedent(
+        """
+        def test_probe(pytestconfig):
+            print("xdist", pytestconfig.pluginmanager.hasplugin("xdist"))
+        """
     )
-    probe = "def test_probe(pytestconfig):\n    print('xdist', pytestconfig.pluginmanager.hasplugin('xdist'))\n"
     for folder in ("fuzz", "plain"):
         (pytester.path / folder).mkdir()
         (pytester.path / folder / "test_probe.py").write_text(probe)
@@ -127,4 +129,6 @@ def test_loader__a_missing_plugin_stops_the_run_with_one_line(registry_run):
     pyproject.write_text(pyproject.read_text().replace("pytest-xdist", "no-such-distribution"))
     result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "fuzz")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*the fuzz layer loads the pytest plugin of no-such-distribution*"])
+    result.stderr.fnmatch_lines(
+        ["*the fuzz layer loads the pytest plugin of no-such-distribution*"]
+    )
