@@ -175,8 +175,8 @@ def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
 
 def test_pytest__loads_the_declared_plugins_not_whatever_is_installed(pytestconfig):
     """Autoloading is off (pytest.ini): anyio comes with httpx in every env and registers
-    a plugin no test uses, so it stays unloaded; the `test` group's plugins load, and
-    hypothesis's only where a layer declares it (not in this one)."""
+    a plugin no test uses, so it stays unloaded; the `test` group's plugins load (a
+    layer's own, hypothesis's, are tested in test_layer_plugins.py)."""
     from importlib.metadata import entry_points
 
     assert "anyio" in {ep.name for ep in entry_points(group="pytest11")}
@@ -184,4 +184,3 @@ def test_pytest__loads_the_declared_plugins_not_whatever_is_installed(pytestconf
     assert not manager.has_plugin("anyio")
     for name in ("pytest_cov", "xdist", "pytest_reportlog", "pytest_socket", "rerunfailures"):
         assert manager.has_plugin(name), name
-    assert not manager.has_plugin("hypothesispytest")
