@@ -42,22 +42,31 @@ GROUP = "pytest11"
 
 
 def run_paths(
-    args: Sequence[str], testpaths: Sequence[str], invocation_dir: Path, root: Path
+    args: Sequence[str],
+    testpaths: Sequence[str],
+    invocation_dir: Path,
+    root: Path,
+    *,
+    pyargs: bool = False,
 ) -> list[Path]:
     """The paths a run collects: its positional arguments (node ids cut at ``::``)
-    relative to where pytest was started, else ``testpaths`` relative to ``root``."""
-    if args:
-        return [(invocation_dir / arg.split("::", 1)[0]).resolve() for arg in args]
-    return [(root / path).resolve() for path in testpaths]
+    relative to where pytest was started, else ``testpaths`` relative to ``root``.
+    With ``--pyargs`` an argument is a dotted name, taken as a path from ``root``."""
+    if not args:
+        return [(root / path).resolve() for path in testpaths]
+    names = [arg.split("::", 1)[0] for arg in args]
+    if pyargs:
+        return [(root / name.replace(".", "/")).resolve() for name in names]
+    return [(invocation_dir / name).resolve() for name in names]
 
 
 def selected_layers(paths: Iterable[Path], layers: Mapping[str, Layer], root: Path) -> list[Layer]:
     """The layers with a test folder that holds one of ``paths``, or lies under one."""
-    paths = list(paths)
+    reached = list(paths)
     chosen = []
     for layer in layers.values():
         folders = [(root / folder).resolve() for folder in layer.tests]
-        if any(p.is_relative_to(f) or f.is_relative_to(p) for p in paths for f in folders):
+        if any(p.is_relative_to(f) or f.is_relative_to(p) for p in reached for f in folders):
             chosen.append(layer)
     return chosen
 
@@ -80,7 +89,7 @@ def plugin_names(layers: Iterable[Layer]) -> list[str]:
         except importlib.metadata.PackageNotFoundError:
             raise pytest.UsageError(
                 f"{who} load{'' if len(by) > 1 else 's'} the pytest plugin of {distribution} "
-                "(`plugins` in its pyproject.toml registry entry), which is not installed "
+                "(`plugins` in pyproject.toml's layer registry), which is not installed "
                 f"here: run it with `tox -e {by[0]}`, or install its dependency group"
             ) from None
         entry_points = [ep.name for ep in found.entry_points if ep.group == GROUP]
@@ -101,6 +110,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         early_config.getini("testpaths"),
         early_config.invocation_params.dir,
         early_config.rootpath,
+        pyargs=namespace.pyargs,
     )
     try:
         registry = load_layers(early_config.rootpath / "pyproject.toml")

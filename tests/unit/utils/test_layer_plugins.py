@@ -42,6 +42,11 @@ def test_run_paths__are_relative_to_where_pytest_started(tmp_path):
     assert [found.name for found in selected_layers(paths, LAYERS, tmp_path)] == ["auth"]
 
 
+def test_run_paths__with_pyargs_take_dotted_names_from_the_root(tmp_path):
+    paths = run_paths(["tests.unit.auth"], ["tests"], tmp_path / "elsewhere", tmp_path, pyargs=True)
+    assert [found.name for found in selected_layers(paths, LAYERS, tmp_path)] == ["auth"]
+
+
 def test_plugin_names__are_the_entry_points_of_the_declared_distributions():
     names = plugin_names([layer("x", ("t",), ("pytest-xdist",))])
     assert sorted(names) == ["xdist", "xdist.looponfail"]
@@ -56,8 +61,8 @@ def test_plugin_names__a_missing_distribution_is_a_usage_error_naming_the_layer(
     with pytest.raises(pytest.UsageError) as info:
         plugin_names([layer("auth", ("t",), ("no-such-distribution",))])
     assert str(info.value) == (
-        "the auth layer loads the pytest plugin of no-such-distribution (`plugins` in its "
-        "pyproject.toml registry entry), which is not installed here: run it with "
+        "the auth layer loads the pytest plugin of no-such-distribution (`plugins` in "
+        "pyproject.toml's layer registry), which is not installed here: run it with "
         "`tox -e auth`, or install its dependency group"
     )
 
