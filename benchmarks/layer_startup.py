@@ -7,15 +7,18 @@ layer's own tox environment (``.tox/<layer>``, created by ``tox -e <layer>
 * **collect**: ``python -m pytest --collect-only -q <the layer's test folders>``:
   every plugin pytest loads in that env, the conftests, the test modules;
 * **floor**: ``python -c "import pytest, <plugins>, <code under test>"``: what the
-  layer cannot avoid importing. The plugins are those every layer's command
-  uses (coverage, xdist, report log, sockets, reruns, split) plus the ones the
-  layer's own tests use (hypothesis for ``auth``); the code under test is every
+  layer cannot avoid importing. The plugins are read from where they are
+  declared: the modules of the plugins ``pytest.ini`` loads for every layer
+  (its ``-p`` names: coverage, xdist, report log, sockets, reruns, split), plus
+  the pytest plugins and the packages of the distributions the layer's registry
+  entry names in ``plugins`` (hypothesis for ``auth``, whose tests import it),
+  as the layer's env resolves them (not timed); the code under test is every
   module under the paths the layer owns (its tests cover at least 95% of them,
   so they import them all), and for ``tooling`` also the test helpers of
   ``tests/utils`` that ``tests/unit/utils`` tests.
 
 The ratio collect / floor (CPU time, user + system) is what start-up costs
-beyond that floor: plugins installed but not used, conftests, heavy test
+beyond that floor: plugins loaded but not used, conftests, heavy test
 modules. The floor and the ratio (the goal: at most 1.3x) are given for the
 unit layers; the integration layer's collect time counts in the totals.
 
@@ -35,7 +38,10 @@ Usage: python benchmarks/layer_startup.py [--runs 5] [--layer api ...]
 from __future__ import annotations
 
 import argparse
+import configparser
+import itertools
 import os
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -49,17 +55,21 @@ sys.path.insert(0, str(REPO))
 
 from scripts.layer_registry import Layer, load_layers  # noqa: E402
 
-#: pytest plugins every layer's command uses (tox.ini's [layer] and the guards).
-CORE_PLUGINS = (
-    "pytest_cov",
-    "xdist",
-    "pytest_reportlog",
-    "pytest_socket",
-    "pytest_rerunfailures",
-    "pytest_split",
-)
-#: Plugins a layer's own tests use on top of those.
-LAYER_PLUGINS: dict[str, tuple[str, ...]] = {"auth": ("hypothesis",)}
+#: What the floor's plugins are resolved with, in the layer's env: ``-p`` names (an entry
+#: point's name or a module) and registry distributions -> the modules to import.
+_RESOLVE_PLUGINS = """\
+import sys
+from importlib.metadata import distribution, entry_points, packages_distributions
+names, distributions = sys.argv[1].split(), sys.argv[2].split()
+by_name = {ep.name: ep.module for ep in entry_points(group="pytest11")}
+modules = [by_name.get(name, name) for name in names]
+owners = packages_distributions()
+for name in distributions:
+    modules += [ep.module for ep in distribution(name).entry_points if ep.group == "pytest11"]
+    modules += sorted(top for top, dists in owners.items()
+                      if name in dists and not top.startswith("_"))
+print(" ".join(dict.fromkeys(modules)))
+"""
 #: Code a layer tests without owning it.
 ALSO_UNDER_TEST: dict[str, tuple[str, ...]] = {"tooling": ("tests/utils",)}
 
@@ -84,14 +94,34 @@ def modules_under(path: str) -> list[str]:
     return names
 
 
-def floor_imports(layer: Layer) -> list[str]:
+def every_layer_plugins() -> list[str]:
+    """The plugins ``pytest.ini`` loads with ``-p`` for every layer; not ``no:`` ones, nor
+    the repository's own plugin loader (start-up cost beyond the floor, like a conftest)."""
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(REPO / "pytest.ini")
+    args = shlex.split(parser["pytest"]["addopts"])
+    loaded = [value for flag, value in itertools.pairwise(args) if flag == "-p"]
+    return [name for name in loaded if not name.startswith(("no:", "tests."))]
+
+
+def plugin_modules(python: Path, layer: Layer) -> list[str]:
+    """The modules of the layer's plugins, as its env resolves them (see ``_RESOLVE_PLUGINS``)."""
+    argv = [str(python), "-c", _RESOLVE_PLUGINS]
+    argv += [" ".join(every_layer_plugins()), " ".join(layer.plugins)]
+    proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"cannot resolve the {layer.name} layer's plugins:\n{proc.stderr[-2000:]}")
+    return proc.stdout.split()
+
+
+def floor_imports(layer: Layer, plugins: list[str]) -> list[str]:
     """What the layer's pytest process cannot avoid importing (see the module docstring)."""
     code = [
         m
         for path in (*layer.owns, *ALSO_UNDER_TEST.get(layer.name, ()))
         for m in modules_under(path)
     ]
-    return ["pytest", *CORE_PLUGINS, *LAYER_PLUGINS.get(layer.name, ()), *dict.fromkeys(code)]
+    return ["pytest", *plugins, *dict.fromkeys(code)]
 
 
 def run(argv: list[str]) -> Sample:
@@ -168,7 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<12} (no .tox/{name}: run `tox -e {name} --notest` first)")
             continue
         collect_argv = ["-m", "pytest", "--collect-only", "-q", *layer.tests]
-        floor_argv = ["-c", f"import {', '.join(floor_imports(layer))}"]
+        floor_argv: list[str] = []
+        if layer.is_unit:  # the goal is set for the unit layers
+            floor_modules = floor_imports(layer, plugin_modules(python, layer))
+            floor_argv = ["-c", f"import {', '.join(floor_modules)}"]
         cells = []
         for kind in ("warm", "cold"):
             collect = measure(python, collect_argv, args.runs, cold=kind == "cold")

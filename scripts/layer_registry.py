@@ -2,9 +2,10 @@
 
 Every CI layer is declared there once (see the comment above the tables).
 ``dev.py``, the test guards and markers (``tests/utils/guards.py``,
-``tests/conftest.py``) and ``scripts/mutation.py`` read it through
-:func:`load_layers`; what still has to be written elsewhere (tox envs, workflow
-matrices, ``.coveragerc``, dependency groups) is checked against it by
+``tests/conftest.py``), the pytest plugin loader (``tests/utils/layer_plugins.py``)
+and ``scripts/mutation.py`` read it through :func:`load_layers`; what still has
+to be written elsewhere (tox envs, workflow matrices, ``.coveragerc``,
+dependency groups) is checked against it by
 ``tests/unit/scripts/test_layer_registry.py``.
 
 Standard library only: ``dev.py`` reads it on a bare Python before anything is
@@ -31,8 +32,10 @@ UNIT_TESTS = "tests/unit/"
 MAX_SHARDS = 16
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
-_KEYS = frozenset({"owns", "tests", "workers", "network", "python", "redis", "shards"})
-_OPTIONAL = frozenset({"python", "redis", "shards"})
+#: A distribution name as PEP 508 writes it (``pytest-xdist``, ``hypothesis``).
+_DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_KEYS = frozenset({"owns", "tests", "workers", "network", "python", "redis", "shards", "plugins"})
+_OPTIONAL = frozenset({"python", "redis", "shards", "plugins"})
 
 
 class RegistryError(ValueError):
@@ -53,6 +56,9 @@ class Layer:
     python: tuple[str, ...] = ()
     redis: bool = False
     shards: int = 1
+    #: Distributions whose pytest plugins the layer's tests use beyond those pytest.ini
+    #: loads for every layer (``hypothesis``); ``tests/utils/layer_plugins.py`` loads them.
+    plugins: tuple[str, ...] = ()
 
     @property
     def is_unit(self) -> bool:
@@ -108,6 +114,11 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
         shards = table.get("shards", 1)
         if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
             problems.append(f"{where}.shards: must be an integer from 1 to {MAX_SHARDS}")
+        plugins = table.get("plugins", [])
+        if not _distributions(plugins):
+            problems.append(
+                f'{where}.plugins: must be an array of distribution names ("hypothesis")'
+            )
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,
@@ -118,6 +129,7 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
                 python=tuple(python or ()),
                 redis=redis,
                 shards=shards,
+                plugins=tuple(plugins),
             )
     if problems:
         raise RegistryError("invalid layer registry: " + "; ".join(problems))
@@ -129,6 +141,14 @@ def _versions(value: object) -> bool:
         isinstance(value, list)
         and bool(value)
         and all(isinstance(v, str) and _PYTHON.fullmatch(v) for v in value)
+        and len(set(value)) == len(value)
+    )
+
+
+def _distributions(value: object) -> bool:
+    return (
+        isinstance(value, list)
+        and all(isinstance(name, str) and _DISTRIBUTION.fullmatch(name) for name in value)
         and len(set(value)) == len(value)
     )
 

@@ -8,6 +8,7 @@ a layer is one registry entry, then running these tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
@@ -206,6 +207,7 @@ def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
                     "network": "lan",
                     "python": ["3.13", "3.13"],
                     "shards": 0,
+                    "plugins": ["hypothesis", "pytest xdist"],
                     "gpu": 1,
                 }
             },
@@ -213,7 +215,8 @@ def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
             "layers.e2e.workers: must be an integer, 0 or more; "
             "layers.e2e.network: must be one of none, loopback; "
             'layers.e2e.python: must be a non-empty array of versions ("3.13"); '
-            "layers.e2e.shards: must be an integer from 1 to 16",
+            "layers.e2e.shards: must be an integer from 1 to 16; "
+            'layers.e2e.plugins: must be an array of distribution names ("hypothesis")',
         ),
         (
             {
@@ -269,15 +272,89 @@ def test_registry__each_layer_installs_its_own_dependency_group():
     )
 
 
-def test_registry__only_the_layers_that_fuzz_install_the_heavy_plugins():
-    """hypothesis and schemathesis load as plugins wherever they are installed."""
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def group_distributions(name: str) -> set[str]:
+    """The distributions a dependency group names (normalized), included groups too."""
     import tomllib
 
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    found: set[str] = set()
+    for requirement in groups[name]:
+        if isinstance(requirement, dict):
+            found |= group_distributions(requirement["include-group"])
+        else:
+            found.add(_normalized(re.match(r"[A-Za-z0-9._-]+", requirement).group()))
+    return found
 
-    def installs(group, package):
-        return any(isinstance(r, str) and r.startswith(package) for r in groups[group])
 
-    assert [g for g in LAYERS if installs(g, "schemathesis")] == ["integration"]
-    assert [g for g in LAYERS if installs(g, "hypothesis")] == ["auth", "integration"]
-    assert not any(installs("test", p) for p in ("hypothesis", "schemathesis", "pyyaml"))
+def pytest_ini_plugins() -> tuple[list[str], list[str]]:
+    """pytest.ini's addopts: (every argument, the plugins it loads with ``-p``)."""
+    args = shlex.split(ini("pytest.ini")["pytest"]["addopts"])
+    loaded = [value for flag, value in itertools.pairwise(args) if flag == "-p"]
+    return args, [name for name in loaded if not name.startswith("no:")]
+
+
+def test_registry__pytest_ini_loads_the_test_groups_plugins_and_no_other():
+    """Autoloading is off: every layer loads what pytest.ini names (the `test` group's)."""
+    from importlib.metadata import entry_points
+
+    args, loaded = pytest_ini_plugins()
+    assert "--disable-plugin-autoload" in args, (
+        "pytest.ini addopts: add --disable-plugin-autoload (each plugin is named with -p)"
+    )
+    assert "tests.utils.layer_plugins" in loaded, (
+        "pytest.ini addopts: add `-p tests.utils.layer_plugins` (the layers' own plugins)"
+    )
+    test_group = group_distributions("test")
+    # This env (tooling) installs the test group: its entry points say what it provides.
+    provided = [ep for ep in entry_points(group="pytest11") if ep.dist is not None]
+    for ep in provided:
+        if _normalized(ep.dist.name) in test_group:
+            # By entry-point name, as autoloading would; pytest-socket's is `socket`, which
+            # pytest would also mark the stdlib's socket module for rewriting by: its module.
+            assert ep.name in loaded or ep.module in loaded, (
+                f"pytest.ini addopts: add `-p {ep.name}` ({ep.dist.name} is in the `test` group)"
+            )
+    by_name = {name: ep for ep in provided for name in (ep.name, ep.module)}
+    for name in loaded:
+        if name == "tests.utils.layer_plugins":
+            continue
+        assert name in by_name, f"pytest.ini addopts: -p {name} is no installed pytest plugin"
+        dist = _normalized(by_name[name].dist.name)
+        assert dist in test_group, (
+            f"pytest.ini addopts: -p {name} comes from {dist}, which is not in the `test` group: "
+            "a plugin only some layers use goes in their registry entry's `plugins`"
+        )
+
+
+def test_registry__a_layers_plugins_come_from_its_own_dependency_group():
+    test_group = group_distributions("test")
+    for layer in LAYERS.values():
+        group = group_distributions(layer.name)
+        for distribution in layer.plugins:
+            assert _normalized(distribution) in group, (
+                f"pyproject.toml [dependency-groups] {layer.name}: add {distribution} "
+                f"(the layer's registry entry loads its pytest plugin)"
+            )
+            assert _normalized(distribution) not in test_group, (
+                f"pyproject.toml: {distribution} is in the `test` group, so every layer has "
+                f"it: load it in pytest.ini, not in {layer.name}'s `plugins`"
+            )
+
+
+def test_registry__a_layer_that_installs_a_declared_plugin_declares_it_too():
+    """A group that installs hypothesis without `plugins` would run @given without its
+    pytest plugin (no falsifying-example section, no --hypothesis-* options)."""
+    declared = {_normalized(d) for layer in LAYERS.values() for d in layer.plugins}
+    for layer in LAYERS.values():
+        missing = declared & group_distributions(layer.name) - {
+            _normalized(d) for d in layer.plugins
+        }
+        assert not missing, (
+            f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: add "
+            f"{', '.join(sorted(missing))} to `plugins` (its dependency group installs them)"
+        )
+    assert declared, "no layer declares plugins: this check would check nothing"

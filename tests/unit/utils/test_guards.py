@@ -173,13 +173,14 @@ def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
     integration.stdout.fnmatch_lines(["*1/5 tests collected*"])
 
 
-def test_pytest__leaves_anyios_plugin_off(pytestconfig):
-    """anyio comes with httpx in every env and registers a plugin no test uses.
+def test_pytest__loads_the_declared_plugins_not_whatever_is_installed(pytestconfig):
+    """Autoloading is off (pytest.ini): anyio comes with httpx in every env and registers
+    a plugin no test uses, so it stays unloaded; the `test` group's plugins load (a
+    layer's own, hypothesis's, are tested in test_layer_plugins.py)."""
+    from importlib.metadata import entry_points
 
-    Which other plugins an env installs is its dependency group's business
-    (checked in test_layer_registry.py); this one is switched off in pytest.ini.
-    """
+    assert "anyio" in {ep.name for ep in entry_points(group="pytest11")}
     manager = pytestconfig.pluginmanager
     assert not manager.has_plugin("anyio")
-    assert manager.has_plugin("pytest_cov")
-    assert manager.has_plugin("socket")
+    for name in ("pytest_cov", "xdist", "pytest_reportlog", "pytest_socket", "rerunfailures"):
+        assert manager.has_plugin(name), name

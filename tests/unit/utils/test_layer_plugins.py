@@ -1,0 +1,139 @@
+"""The layer plugin loader: which layers a run selects, what it loads, how it refuses."""
+
+import textwrap
+
+import pytest
+
+from scripts.layer_registry import Layer
+from tests.utils.layer_plugins import plugin_names, run_paths, selected_layers
+
+
+def layer(name, tests, plugins=()):
+    return Layer(name=name, owns=(), tests=tests, workers=0, network="none", plugins=plugins)
+
+
+LAYERS = {
+    "api": layer("api", ("tests/unit/api",)),
+    "auth": layer("auth", ("tests/unit/auth",), ("hypothesis",)),
+    "tooling": layer("tooling", ("tests/unit/utils", "tests/unit/scripts")),
+    "integration": layer("integration", ("tests/integration",), ("hypothesis",)),
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "selected"),
+    [
+        (["tests/unit/auth"], ["auth"]),
+        (["tests/unit/auth/test_x.py::test_y[1]"], ["auth"]),
+        (["tests/unit"], ["api", "auth", "tooling"]),
+        (["tests/unit/api", "tests/unit/scripts/test_x.py"], ["api", "tooling"]),
+        ([], ["api", "auth", "tooling", "integration"]),  # testpaths
+        (["apps"], []),
+        (["tests/unit/authz"], []),  # a sibling that only shares a prefix
+    ],
+)
+def test_selected_layers__are_those_whose_folders_the_run_reaches(tmp_path, args, selected):
+    paths = run_paths(args, ["tests"], tmp_path, tmp_path)
+    assert [chosen.name for chosen in selected_layers(paths, LAYERS, tmp_path)] == selected
+
+
+def test_run_paths__are_relative_to_where_pytest_started(tmp_path):
+    paths = run_paths(["auth"], ["tests"], tmp_path / "tests" / "unit", tmp_path)
+    assert [found.name for found in selected_layers(paths, LAYERS, tmp_path)] == ["auth"]
+
+
+def test_run_paths__with_pyargs_take_dotted_names_from_the_root(tmp_path):
+    paths = run_paths(["tests.unit.auth"], ["tests"], tmp_path / "elsewhere", tmp_path, pyargs=True)
+    assert [found.name for found in selected_layers(paths, LAYERS, tmp_path)] == ["auth"]
+
+
+def test_plugin_names__are_the_entry_points_of_the_declared_distributions():
+    names = plugin_names([layer("x", ("t",), ("pytest-xdist",))])
+    assert sorted(names) == ["xdist", "xdist.looponfail"]
+
+
+def test_plugin_names__of_a_distribution_two_layers_declare_come_once():
+    twice = [layer("a", ("a",), ("pytest-xdist",)), layer("b", ("b",), ("pytest-xdist",))]
+    assert sorted(plugin_names(twice)) == ["xdist", "xdist.looponfail"]
+
+
+def test_plugin_names__a_missing_distribution_is_a_usage_error_naming_the_layer():
+    with pytest.raises(pytest.UsageError) as info:
+        plugin_names([layer("auth", ("t",), ("no-such-distribution",))])
+    assert str(info.value) == (
+        "the auth layer loads the pytest plugin of no-such-distribution (`plugins` in "
+        "pyproject.toml's layer registry), which is not installed here: run it with "
+        "`tox -e auth`, or install its dependency group"
+    )
+
+
+def test_plugin_names__a_distribution_without_a_pytest_plugin_is_refused():
+    with pytest.raises(pytest.UsageError, match=r"^pytest registers no pytest plugin"):
+        plugin_names([layer("auth", ("t",), ("pytest",))])
+
+
+@pytest.fixture
+def registry_run(pytester):
+    """A project whose registry gives the `fuzz` layer xdist's plugin, and pytest.ini that
+    loads nothing else: the plugin loader decides."""
+    pytester.makefile(
+        ".toml",
+        pyproject=textwrap.dedent(
+            """
+            [tool.ci_metrics.layers.fuzz]
+            owns = []
+            tests = ["fuzz"]
+            workers = 0
+            network = "none"
+            plugins = ["pytest-xdist"]
+
+            [tool.ci_metrics.layers.plain]
+            owns = []
+            tests = ["plain"]
+            workers = 0
+            network = "none"
+            """
+        ),
+    )
+    pytester.makeini("[pytest]\naddopts = --disable-plugin-autoload -p tests.utils.layer_plugins")
+    probe = textwrap.dedent(
+        """
+        def test_probe(pytestconfig):
+            print("xdist", pytestconfig.pluginmanager.hasplugin("xdist"))
+        """
+    )
+    for folder in ("fuzz", "plain"):
+        (pytester.path / folder).mkdir()
+        (pytester.path / folder / "test_probe.py").write_text(probe)
+    return pytester
+
+
+def test_loader__loads_a_layers_plugin_before_options_are_parsed(registry_run):
+    # `-n` is xdist's option: it parses only if the plugin was loaded in time.
+    result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "fuzz", "-n", "0", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*xdist True*"])
+
+
+def test_loader__leaves_out_the_plugins_of_layers_the_run_does_not_reach(registry_run):
+    result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "plain", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*xdist False*"])
+
+
+def test_loader__a_plugin_blocked_on_the_command_line_stays_blocked(registry_run):
+    result = registry_run.runpytest_inprocess(
+        "-p", "no:cacheprovider", "-p", "no:xdist", "fuzz", "-s"
+    )
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*xdist False*"])
+
+
+def test_loader__a_missing_plugin_stops_the_run_with_one_line(registry_run):
+    pyproject = registry_run.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("pytest-xdist", "no-such-distribution"))
+    result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "fuzz")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*the fuzz layer loads the pytest plugin of no-such-distribution*"]
+    )

@@ -1,0 +1,122 @@
+"""A pytest plugin that loads the pytest plugins of the layers a run selects.
+
+``pytest.ini`` turns pytest's plugin autoloading off (``--disable-plugin-autoload``)
+and names with ``-p`` the plugins every layer uses (the ``test`` dependency
+group's), and this module. A layer whose tests use more names the
+distributions in its registry entry (``plugins`` in
+``[tool.ci_metrics.layers.<name>]``, ``pyproject.toml``): here their ``pytest11``
+entry points are loaded for every layer whose test folders the run's paths
+reach (with no path, ``testpaths``: every layer). The registry is the one
+beside ``pytest.ini`` (the run's root directory). ``tox -e auth``,
+``pytest tests/unit/auth/test_token_fuzz.py``, the ``unit`` env and the mutation
+runs all load hypothesis's plugin; ``tox -e api`` does not.
+
+It runs before the initial conftests are imported, as autoloading would, so
+the plugins' command-line options (``--hypothesis-show-statistics``) are
+parsed as usual; xdist workers parse the same arguments and do the same.
+
+Why not autoload: pytest then loads every plugin installed in the env (anyio's
+comes with httpx), and marks every top-level module of each such distribution
+for assertion rewriting, so the first import of hypothesis in a fresh env
+rewrites its ~100 modules. Loaded by entry-point name, only the plugin module
+is imported through pytest.
+
+A declared distribution that is not installed (or registers no pytest plugin)
+stops the run with one line naming the layer and what to install; a run
+without the plugin would report less (no falsifying-example section, no
+options) and pass.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from scripts.layer_registry import Layer, RegistryError, load_layers
+
+#: The entry-point group pytest loads plugins from.
+GROUP = "pytest11"
+
+
+def run_paths(
+    args: Sequence[str],
+    testpaths: Sequence[str],
+    invocation_dir: Path,
+    root: Path,
+    *,
+    pyargs: bool = False,
+) -> list[Path]:
+    """The paths a run collects: its positional arguments (node ids cut at ``::``)
+    relative to where pytest was started, else ``testpaths`` relative to ``root``.
+    With ``--pyargs`` an argument is a dotted name, taken as a path from ``root``."""
+    if not args:
+        return [(root / path).resolve() for path in testpaths]
+    names = [arg.split("::", 1)[0] for arg in args]
+    if pyargs:
+        return [(root / name.replace(".", "/")).resolve() for name in names]
+    return [(invocation_dir / name).resolve() for name in names]
+
+
+def selected_layers(paths: Iterable[Path], layers: Mapping[str, Layer], root: Path) -> list[Layer]:
+    """The layers with a test folder that holds one of ``paths``, or lies under one."""
+    reached = list(paths)
+    chosen = []
+    for layer in layers.values():
+        folders = [(root / folder).resolve() for folder in layer.tests]
+        if any(p.is_relative_to(f) or f.is_relative_to(p) for p in reached for f in folders):
+            chosen.append(layer)
+    return chosen
+
+
+def plugin_names(layers: Iterable[Layer]) -> list[str]:
+    """The ``pytest11`` entry-point names of every distribution ``layers`` declare.
+
+    Raises :class:`pytest.UsageError` for a distribution that is not installed
+    or registers no pytest plugin.
+    """
+    wanted: dict[str, list[str]] = {}
+    for layer in layers:
+        for distribution in layer.plugins:
+            wanted.setdefault(distribution, []).append(layer.name)
+    names = []
+    for distribution, by in wanted.items():
+        who = f"the {' and '.join(by)} layer{'s' if len(by) > 1 else ''}"
+        try:
+            found = importlib.metadata.distribution(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            raise pytest.UsageError(
+                f"{who} load{'' if len(by) > 1 else 's'} the pytest plugin of {distribution} "
+                "(`plugins` in pyproject.toml's layer registry), which is not installed "
+                f"here: run it with `tox -e {by[0]}`, or install its dependency group"
+            ) from None
+        entry_points = [ep.name for ep in found.entry_points if ep.group == GROUP]
+        if not entry_points:
+            raise pytest.UsageError(
+                f"{distribution} registers no pytest plugin ({GROUP} entry point): remove it "
+                f"from the `plugins` of {who} in pyproject.toml"
+            )
+        names += entry_points
+    return names
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    namespace = early_config.known_args_namespace
+    paths = run_paths(
+        namespace.file_or_dir,
+        early_config.getini("testpaths"),
+        early_config.invocation_params.dir,
+        early_config.rootpath,
+        pyargs=namespace.pyargs,
+    )
+    try:
+        registry = load_layers(early_config.rootpath / "pyproject.toml")
+    except RegistryError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    layers = selected_layers(paths, registry, early_config.rootpath)
+    for name in plugin_names(layers):
+        # As `-p <name>` would, but a plugin blocked with `-p no:<name>` stays blocked.
+        early_config.pluginmanager.load_setuptools_entrypoints(GROUP, name=name)
