@@ -32,10 +32,12 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from scripts.layer_registry import Layer, RegistryError, load_layers
+if TYPE_CHECKING:
+    from scripts.layer_registry import Layer
 
 #: The entry-point group pytest loads plugins from.
 GROUP = "pytest11"
@@ -102,8 +104,13 @@ def plugin_names(layers: Iterable[Layer]) -> list[str]:
     return names
 
 
-@pytest.hookimpl(tryfirst=True)
+# Not tryfirst, and the registry reader imported here, not above: pytest-cov starts
+# coverage in its own (tryfirst) implementation of this hook, and the reader is code
+# the tooling layer measures; pytest loads the initial conftests in its trylast one.
+@pytest.hookimpl
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    from scripts.layer_registry import RegistryError, load_layers
+
     namespace = early_config.known_args_namespace
     paths = run_paths(
         namespace.file_or_dir,

@@ -1,6 +1,9 @@
 """The layer plugin loader: which layers a run selects, what it loads, how it refuses."""
 
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +140,14 @@ def test_loader__a_missing_plugin_stops_the_run_with_one_line(registry_run):
     result.stderr.fnmatch_lines(
         ["*the fuzz layer loads the pytest plugin of no-such-distribution*"]
     )
+
+
+def test_loader__imports_no_measured_code_before_coverage_starts():
+    """pytest imports the loader (`-p`) before pytest-cov starts coverage: the registry
+    reader it uses, code the tooling layer measures, must be imported later, in the hook."""
+    code = "import sys, tests.utils.layer_plugins; print('scripts.layer_registry' in sys.modules)"
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "False"
