@@ -1,5 +1,6 @@
 """The root conftest's guards, tested directly and through a pytest run."""
 
+import gc
 import socket
 import subprocess
 import sys
@@ -184,3 +185,10 @@ def test_pytest__loads_the_declared_plugins_not_whatever_is_installed(pytestconf
     assert not manager.has_plugin("anyio")
     for name in ("pytest_cov", "xdist", "pytest_reportlog", "pytest_socket", "rerunfailures"):
         assert manager.has_plugin(name), name
+
+
+def test_root_conftest__collector_is_back_on_for_the_tests_with_start_up_frozen():
+    """Off during start-up only: a test runs with the collector on, and what was
+    alive when collection ended is frozen out of its passes."""
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 1000

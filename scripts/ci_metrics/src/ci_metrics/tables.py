@@ -104,10 +104,9 @@ def read_table(kind: type[T], value: object) -> T | list[Problem]:
     """``value`` (a parsed TOML table) as the dataclass ``kind``, or every problem found."""
     problems: list[Problem] = []
     try:
-        parsed = _read(kind, value, (), problems)
-    except _Invalid:
+        return typing.cast(T, _read(kind, value, (), problems))
+    except _Invalid:  # raised whenever a problem was recorded
         return problems
-    return problems if problems else typing.cast(T, parsed)
 
 
 @functools.cache
