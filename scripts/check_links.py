@@ -1,6 +1,6 @@
 """Check that every relative link and anchor in markdown files resolves.
 
-    python -m scripts.check_links README.md tests/docs
+    python -m scripts.check_links README.md docs
 
 Arguments are files or folders (searched for ``*.md``). External links
 (``http:``, ``https:``, ``mailto:``) are not fetched: the check runs offline.

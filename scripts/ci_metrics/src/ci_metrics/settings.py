@@ -28,7 +28,7 @@ from ci_metrics.pyproject import read_table as read_pyproject_table
 from ci_metrics.tables import Before, Bounds, Check, Location, NotEmpty, read_table
 
 GITHUB_COMMENT_LIMIT = 65536
-DEFAULT_REGISTER = "tests/docs/test_framework_upgrades/coverage_exceptions.md"
+DEFAULT_REGISTER = "docs/coverage-exceptions.md"
 
 
 def comment_size(text: str) -> int:
