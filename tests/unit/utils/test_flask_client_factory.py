@@ -4,7 +4,9 @@ import pytest
 from apps.kernel.lifecycle import add_shutdown_hook, shutdown_hooks
 from tests.utils.flask_client_factory import (
     app_from_factory,
+    app_maker,
     build_app,
+    client_maker,
     make_client,
     shutdown_app,
 )
@@ -71,3 +73,22 @@ def test_shutdown_app__runs_every_hook_and_reraises_the_first_error():
 def test_app_from_factory__yields_testing_app():
     with app_from_factory(create_app) as app:
         assert app.testing
+
+
+def test_app_maker__defaults_overridden_by_keyword_and_every_app_shut_down():
+    calls = []
+    with app_maker(create_app, greeting="default", calls=calls) as make:
+        first, second = make(), make(greeting="changed")
+        assert (first.config["GREETING"], second.config["GREETING"]) == ("default", "changed")
+        assert (first.testing, second.testing) == (True, True)
+        assert calls == []
+    assert calls == ["second", "first", "second", "first"]
+
+
+def test_client_maker__clients_of_the_apps_made_leave_no_context_pushed():
+    with app_maker(create_app) as make_app, client_maker(make_app) as make:
+        client = make(greeting="hi")
+        assert client.get("/greet").json == {"greeting": "hi", "testing": True}
+        assert flask.has_request_context()
+    assert not flask.has_request_context()
+    assert not flask.has_app_context()
