@@ -44,8 +44,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apps.auth_service.config import Argon2Settings
 from apps.auth_service.passwords import hash_secret
+from apps.auth_service.settings import Argon2Settings
 from tests.integration.credentials import ClientCredentials, write_signing_key
 from tests.utils.healthcheck import wait_until_ready
 from tests.utils.processes import ManagedProcess, free_port

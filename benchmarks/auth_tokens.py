@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from apps.auth_service import create_app
 from apps.auth_service.client_auth import JWT_BEARER
-from apps.auth_service.config import Argon2Settings
 from apps.auth_service.passwords import SecretVerifier, make_hasher
+from apps.auth_service.settings import Argon2Settings, Settings
 
 ENDPOINT = "https://auth.bench.test/oauth/token"
 PRODUCTION = Argon2Settings()  # RFC 9106 second recommended option: t=3, 64 MiB, p=4
@@ -132,7 +132,8 @@ def token_figures(budget: float) -> list[tuple[str, float, float]]:
     apps = {}
     for label, costs in (("production", PRODUCTION), ("test", CHEAP)):
         with tempfile.TemporaryDirectory() as tmp:
-            apps[label] = create_app(write_config(Path(tmp), secret, ed_key, ec_key, costs))
+            config = write_config(Path(tmp), secret, ed_key, ec_key, costs)
+            apps[label] = create_app(Settings.from_file(config))
     client = apps["production"].test_client()
     form = {"grant_type": "client_credentials"}
 

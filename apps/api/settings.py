@@ -40,13 +40,13 @@ from typing import Annotated
 
 from pydantic import Field, ValidationError
 
+from apps.kernel import settings as kernel_settings
 from apps.kernel.settings import (
+    Location,
     RateLimit,
     SecureHttpUrl,
     SettingsModel,
     environment_values,
-    one_line,
-    problems_of,
     storage_url,
 )
 
@@ -56,12 +56,10 @@ RATE_LIMIT_STORAGE_SCHEMES = frozenset({"memory", "redis", "rediss", "redis+unix
 Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class SettingsError(ValueError):
+class SettingsError(kernel_settings.SettingsError):
     """One or more ``API_*`` variables are missing, invalid or unknown."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("invalid API settings: " + one_line(self.problems))
+    subject = "API settings"
 
 
 class Settings(SettingsModel):
@@ -91,11 +89,13 @@ class Settings(SettingsModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             known = [variable(field) for field in cls.model_fields]
-            raise SettingsError(
-                problems_of(exc, name=lambda location: variable(str(location[0])), known=known)
-            ) from None
+            raise SettingsError.from_validation(exc, name=_variable_at, known=known) from None
 
 
 def variable(field: str) -> str:
     """The environment variable of a settings field."""
     return PREFIX + field.upper()
+
+
+def _variable_at(location: Location) -> str:
+    return variable(str(location[0]))

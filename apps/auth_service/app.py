@@ -5,7 +5,7 @@ Production (gunicorn)::
     AUTH_SERVICE_CONFIG=auth.toml gunicorn -c apps/auth_service/gunicorn_conf.py \\
         'apps.auth_service:create_app()'
 
-Tests pass :class:`~apps.auth_service.config.Settings` (or a config path) and
+Tests pass :class:`~apps.auth_service.settings.Settings` and
 swap any collaborator by keyword; nothing is read, opened or fetched at import
 time.
 """
@@ -24,18 +24,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import logging_lib
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
 from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
-from apps.auth_service.config import Settings, load_settings
 from apps.auth_service.directory import (
     CONNECT_TIMEOUT_SECONDS,
     DirectoryClientRegistry,
     directory_retry_policy,
 )
-from apps.auth_service.errors import ConfigError
 from apps.auth_service.http_errors import register_error_handlers
 from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
+from apps.auth_service.settings import Settings, SettingsError
 from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
 from apps.auth_service.views import EXTENSION, Services, blueprint
@@ -48,7 +47,7 @@ from logging_lib import flask as logging_flask
 
 
 def create_app(
-    settings: Settings | str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
     *,
     clock: Clock = time.time,
     key_loader: KeyLoader = load_key_set,
@@ -63,8 +62,8 @@ def create_app(
     """Build the token service.
 
     Args:
-        settings: the settings, or the path of the TOML file to read them from;
-            when omitted, the file named by ``AUTH_SERVICE_CONFIG``.
+        settings: the settings; read from the file ``AUTH_SERVICE_CONFIG``
+            names when omitted.
         clock: wall-clock seconds, for tokens, assertions, the replay cache
             and the throttle.
         key_loader: turns the ``[keys]`` settings into the signing key set.
@@ -80,18 +79,18 @@ def create_app(
             new one if omitted. It is not served by the app.
         sleep: waits between retries of directory lookups.
         configure_logging: configure logging_lib from ``LOG_*`` variables;
-            defaults to True exactly when the settings are found through the
-            environment (the gunicorn entry point).
+            defaults to True exactly when ``settings`` is read from the environment.
 
     Raises:
-        ConfigError, KeyFileError: before serving anything, if the
+        SettingsError, KeyFileError: before serving anything, if the
             configuration or a key is bad, or if a ``memory://`` store would be
-            split across several worker processes (the worker count comes from
-            ``SERVICE_WORKERS``, see ``apps.kernel.workers``).
+            split across several worker processes (counted by
+            ``SERVICE_WORKERS``, see ``apps.kernel.workers``) without
+            ``allow_per_process_storage = true``.
     """
     from_environment = settings is None
-    if not isinstance(settings, Settings):
-        settings = load_settings(settings, os.environ)
+    if settings is None:
+        settings = Settings.from_environ(os.environ)
     if configure_logging if configure_logging is not None else from_environment:
         logging_lib.configure(logging_lib.LoggingConfig.from_environ(os.environ))
     problem = per_process_storage_problem(
@@ -101,7 +100,7 @@ def create_app(
     )
     builds_stores = replay_cache is None or throttle_storage is None
     if builds_stores and problem is not None and not settings.allow_per_process_storage:
-        raise ConfigError([problem])
+        raise SettingsError([problem])
     key_set = key_loader(settings.keys)
 
     app = flask.Flask(__name__)
@@ -163,7 +162,7 @@ def _client_registry(
     if directory.source == "config":
         return StaticClientRegistry(settings.clients)
     if directory.url is None:  # pragma: no cover - settings validation guarantees a URL
-        raise ConfigError(["registry.url: is required when registry.source is directory"])
+        raise SettingsError(["registry.url: is required when registry.source is directory"])
     timeout = directory.timeout_seconds
     if http_client is None:
         http_client = httpx.Client(

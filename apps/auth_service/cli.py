@@ -19,10 +19,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from apps.auth_service.config import load_argon2_settings, load_settings
-from apps.auth_service.errors import ConfigError, KeyFileError
+from apps.auth_service.errors import KeyFileError
 from apps.auth_service.keys import load_key_set
 from apps.auth_service.passwords import hash_secret
+from apps.auth_service.settings import Argon2Settings, Settings, SettingsError, config_path
 
 
 def _read_secret(stdin: TextIO) -> str:
@@ -42,8 +42,8 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
 
     if args.command == "hash-secret":
         try:
-            params = load_argon2_settings(args.path, os.environ)
-        except ConfigError as exc:
+            params = Argon2Settings.from_file(config_path(os.environ, args.path))
+        except SettingsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         secret = _read_secret(stdin if stdin is not None else sys.stdin)
@@ -54,9 +54,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         return 0
 
     try:
-        settings = load_settings(args.path, os.environ)
+        settings = Settings.from_file(config_path(os.environ, args.path))
         key_set = load_key_set(settings.keys)
-    except (ConfigError, KeyFileError) as exc:
+    except (SettingsError, KeyFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"ok: issuer {settings.issuer}, active key {key_set.active.kid} ({key_set.active.alg}),")

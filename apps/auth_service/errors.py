@@ -6,20 +6,6 @@ RFC 6749 section 5.2; the others are start-up and infrastructure failures.
 
 from __future__ import annotations
 
-from apps.kernel.settings import one_line
-
-
-class ConfigError(ValueError):
-    """The service configuration is missing, unreadable or invalid.
-
-    ``problems`` lists every invalid or missing field; the message joins them
-    on one line and never contains a secret value.
-    """
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("invalid auth_service configuration: " + one_line(self.problems))
-
 
 class KeyFileError(ValueError):
     """A signing key file is unreadable, malformed, unsupported or too widely readable."""

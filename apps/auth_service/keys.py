@@ -17,8 +17,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from apps.auth_service.config import KeySettings
 from apps.auth_service.errors import KeyFileError
+from apps.auth_service.settings import KeySettings
 from apps.kernel.jwk import PrivateKey, key_algorithm, public_jwk, thumbprint
 
 _MAX_KEY_FILE_BYTES = 16_384

@@ -14,7 +14,7 @@ import secrets
 
 import argon2
 
-from apps.auth_service.config import Argon2Settings
+from apps.auth_service.settings import Argon2Settings
 
 
 def make_hasher(params: Argon2Settings) -> argon2.PasswordHasher:

@@ -29,7 +29,7 @@ from limits.errors import StorageError
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
-from apps.auth_service.config import ThrottleSettings
+from apps.auth_service.settings import ThrottleSettings
 from apps.kernel.clock import Clock
 
 CLIENT = "client"

@@ -12,7 +12,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from apps.auth_service import audit
 from apps.auth_service.client_auth import ClientAuthenticator, claimed_client_id
 from apps.auth_service.clients import ASSERTION_ALGORITHMS, AUTH_METHODS, CLIENT_ID
-from apps.auth_service.config import Settings
 from apps.auth_service.errors import (
     InvalidClient,
     InvalidRequest,
@@ -28,6 +27,7 @@ from apps.auth_service.keys import KeySet
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.replay_cache import ReplayCache
 from apps.auth_service.scopes import grant_scopes
+from apps.auth_service.settings import Settings
 from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
 from apps.auth_service.tokens import TokenIssuer
 from apps.kernel.clock import Clock

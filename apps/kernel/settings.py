@@ -3,19 +3,19 @@
 Each service declares its settings as frozen pydantic models
 (:data:`SETTINGS_CONFIG`): a field's type and bounds are its parser
 (``Field(gt=0, le=300)``, the ``Annotated`` URL and rate-limit rules below),
-secrets are ``repr=False``. Each keeps an explicit constructor from a mapping
-(``Settings.from_environ(environ)``, ``load_settings(path, environ)``) that
-turns pydantic's ``ValidationError`` into the service's own settings error
-with :func:`problems_of`: one line per problem, naming the field as the user
-wrote it (``API_JWKS_URL``, ``clients[2].secret_hash``) and never echoing a
-value, since a misplaced secret must not reach a log through an error message.
+secrets are ``repr=False``. Each builds them with ``Settings.from_environ(environ)``
+and raises its own subclass of :class:`SettingsError`, made from pydantic's
+``ValidationError`` by :meth:`SettingsError.from_validation`: one line naming
+every problem as the user wrote it (``API_JWKS_URL``, ``clients[2].secret_hash``)
+and never a value, since a misplaced secret must not reach a log through an
+error message.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from limits import parse as parse_rate_limit
@@ -38,6 +38,32 @@ TYPO_CUTOFF = 0.8
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 Location = tuple[int | str, ...]
+
+
+class SettingsError(ValueError):
+    """Settings are missing, unreadable or invalid; ``problems`` lists every one.
+
+    The message is ``invalid <subject>: <problem>; <problem>``, on one line and
+    without a value. Each service subclasses it to name its :attr:`subject`.
+    """
+
+    subject = "settings"
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"invalid {self.subject}: {one_line(self.problems)}")
+
+    @classmethod
+    def from_validation(
+        cls,
+        error: ValidationError,
+        *,
+        name: Callable[[Location], str] | None = None,
+        known: Collection[str] = (),
+    ) -> Self:
+        """The error listing pydantic's problems (:func:`problems_of`)."""
+        return cls(problems_of(error, name=name, known=known))
+
 
 #: Our wording for pydantic's error types; ``{...}`` takes the error's context.
 _MESSAGES = {

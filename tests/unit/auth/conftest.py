@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from prometheus_client import CollectorRegistry
 
 from apps.auth_service import create_app
-from apps.auth_service.config import Settings, settings_from_mapping
 from apps.auth_service.keys import KeySet, SigningKey
 from apps.auth_service.replay_cache import MemoryReplayCache
+from apps.auth_service.settings import Settings
 from logging_lib.testing import capture_events
 from tests.unit.auth.support import (
     API_AUDIENCE,
@@ -143,9 +143,15 @@ def make_settings(config_data: dict[str, Any], tmp_path: Path) -> Callable[..., 
     """Factory: the test configuration with top-level fields changed, validated."""
 
     def make(**changes: Any) -> Settings:
-        return settings_from_mapping({**config_data, **changes}, base_dir=tmp_path)
+        return Settings.from_mapping({**config_data, **changes}, base_dir=tmp_path)
 
     return make
+
+
+@pytest.fixture
+def settings(config_path: Path) -> Settings:
+    """The test configuration, read from its file."""
+    return Settings.from_file(config_path)
 
 
 @pytest.fixture
@@ -181,27 +187,27 @@ def static_key_loader() -> Callable[..., Any]:
 
 @pytest.fixture
 def make_app(
-    config_path: Path,
+    settings: Settings,
     clock: FakeClock,
     replay_cache: MemoryReplayCache,
     throttle_storage: ClockedMemoryStorage,
     metrics_registry: CollectorRegistry,
 ) -> Iterator[Callable[..., Any]]:
-    """Factory: ``make_app(settings_or_path, **collaborators)`` builds the service.
+    """Factory: ``make_app(settings, **collaborators)`` builds the service.
 
-    Without settings it reads the test configuration file; every collaborator
-    not given is the test one (clock, replay cache, throttle storage, registry).
+    Without settings it uses the test configuration; every collaborator not
+    given is the test one (clock, replay cache, throttle storage, registry).
     """
     apps: list[Any] = []
 
-    def make(settings: Settings | Path | None = None, **collaborators: Any) -> Any:
+    def make(changed: Settings | None = None, **collaborators: Any) -> Any:
         defaults: dict[str, Any] = {
             "clock": clock.time,
             "replay_cache": replay_cache,
             "throttle_storage": throttle_storage,
             "registry": metrics_registry,
         }
-        app = build_app(create_app, settings or config_path, **{**defaults, **collaborators})
+        app = build_app(create_app, changed or settings, **{**defaults, **collaborators})
         apps.append(app)
         return app
 

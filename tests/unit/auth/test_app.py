@@ -9,9 +9,10 @@ import pytest
 from structlog.testing import capture_logs
 
 import logging_lib
-from apps.auth_service import ConfigError, KeyFileError, create_app
+from apps.auth_service import KeyFileError, create_app
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
+from apps.auth_service.settings import SettingsError
 from apps.auth_service.views import EXTENSION
 from apps.kernel.gunicorn import worker_exit
 from apps.kernel.lifecycle import add_shutdown_hook, shutdown_hooks
@@ -41,14 +42,14 @@ def test_create_app__gunicorn_entry_point_configures_logging_from_env(config_pat
         logging_lib.reset()
 
 
-def test_create_app__explicit_config_path_leaves_logging_alone(config_path):
-    with make_client(create_app, config_path) as client:
+def test_create_app__settings_given__leaves_logging_alone(settings):
+    with make_client(create_app, settings) as client:
         assert client.get("/healthz").status_code == 200
     assert logging_lib.active_runtime() is None
 
 
-def test_create_app__builds_memory_replay_cache_by_default(config_path):
-    app = create_app(config_path)
+def test_create_app__builds_memory_replay_cache_by_default(settings):
+    app = create_app(settings)
     try:
         assert isinstance(app.extensions[EXTENSION].replay_cache, MemoryReplayCache)
         assert len(shutdown_hooks(app)) == 1
@@ -56,7 +57,7 @@ def test_create_app__builds_memory_replay_cache_by_default(config_path):
         shutdown_app(app)
 
 
-def test_create_app__takes_settings_instead_of_a_path(make_settings):
+def test_create_app__takes_settings_built_in_code(make_settings):
     """Settings built in code (tests, embedders) need no file."""
     app = create_app(make_settings(token_lifetime_seconds=60))
     try:
@@ -133,38 +134,42 @@ def test_create_app__injected_collaborators_are_not_closed(
     assert response.status_code == 401
 
 
-def test_create_app__unknown_config_field_is_a_config_error(config_data, write_config):
-    config_data["token_ttl"] = 60
-    with pytest.raises(ConfigError, match="token_ttl: is not a known setting"):
-        create_app(write_config(config_data))
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"token_ttl": 60}, "token_ttl: is not a known setting"),
+        ({"token_lifetime_seconds": 0}, "token_lifetime_seconds: must be at least 1"),
+    ],
+    ids=["unknown-field", "invalid-value"],
+)
+def test_create_app__bad_config_file__settings_error(
+    config_data, write_config, monkeypatch, change, problem
+):
+    monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(write_config({**config_data, **change})))
+    with pytest.raises(SettingsError, match=problem):
+        create_app(configure_logging=False)
 
 
-def test_create_app__invalid_config_value_is_a_config_error(config_data, write_config):
-    config_data["token_lifetime_seconds"] = 0
-    with pytest.raises(ConfigError, match="token_lifetime_seconds: must be at least 1"):
-        create_app(write_config(config_data))
-
-
-def test_create_app__collaborators_are_keyword_only(config_path):
+def test_create_app__collaborators_are_keyword_only(settings):
     """A collaborator passed by position would be taken for something else."""
     with pytest.raises(TypeError):
-        create_app(config_path, lambda: 0.0)  # type: ignore[misc]
+        create_app(settings, lambda: 0.0)  # type: ignore[misc]
 
 
-def test_create_app__world_readable_key_refused_at_startup(config_path, tmp_path):
+def test_create_app__world_readable_key_refused_at_startup(settings, tmp_path):
     (tmp_path / "keys" / "active.pem").chmod(0o644)
     with pytest.raises(KeyFileError, match=r"active\.pem: is accessible by group or others"):
-        create_app(config_path)
+        create_app(settings)
 
 
-def test_create_app__missing_key_refused_at_startup(config_path, tmp_path):
+def test_create_app__missing_key_refused_at_startup(settings, tmp_path):
     (tmp_path / "keys" / "active.pem").unlink()
     with pytest.raises(KeyFileError, match=r"active\.pem: cannot be read"):
-        create_app(config_path)
+        create_app(settings)
 
 
 def test_create_app__no_config_at_all():
-    with pytest.raises(ConfigError, match="AUTH_SERVICE_CONFIG"):
+    with pytest.raises(SettingsError, match="AUTH_SERVICE_CONFIG"):
         create_app()
 
 
@@ -185,13 +190,13 @@ class _NoClients:
     ids=["two-workers", "gunicorn-without-the-service-config"],
 )
 def test_create_app__memory_stores_with_several_workers_refuse_to_start(
-    config_path, monkeypatch, environ
+    settings, monkeypatch, environ
 ):
     """Per-process replay caches would accept a replay on another worker."""
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError) as caught:
-        create_app(config_path)
+    with pytest.raises(SettingsError) as caught:
+        create_app(settings)
     (problem,) = caught.value.problems
     assert problem.startswith("replay_cache_url is memory:// (one per process) but the service")
     assert "allow_per_process_storage = true" in problem

@@ -34,7 +34,7 @@ def rotating_keys():
 
 
 @pytest.fixture
-def rotating_app(make_app, config_data, write_config, rotating_keys):
+def rotating_app(make_app, config_data, make_settings, rotating_keys):
     jwks = {"keys": [ec_public_jwk(key, kid=kid) for kid, key in rotating_keys.items()]}
     config_data["clients"].append(
         {
@@ -45,7 +45,7 @@ def rotating_app(make_app, config_data, write_config, rotating_keys):
             "jwks": json.dumps(jwks),
         }
     )
-    return make_app(write_config(config_data, "rotating.toml"))
+    return make_app(make_settings())
 
 
 def _rotating_assertion(clock, key, headers):

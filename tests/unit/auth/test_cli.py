@@ -38,7 +38,7 @@ def test_hash_secret__without_a_config_is_an_error(capsys):
     assert main(["hash-secret"], stdin=io.StringIO("x\n")) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ")
-    assert "no configuration file: pass config_path or set AUTH_SERVICE_CONFIG" in err
+    assert "no configuration file: set AUTH_SERVICE_CONFIG or name the file" in err
     assert "Traceback" not in err
 
 

@@ -165,7 +165,7 @@ def test_directory__record_for_another_client_is_refused(directory_http, clock, 
 
 
 def test_token__directory_client_gets_token(
-    make_app, config_data, write_config, directory_http, basic_record
+    make_app, config_data, make_settings, directory_http, basic_record
 ):
     records = {BASIC_CLIENT: basic_record}
     config_data["registry"] = {"source": "directory", "url": BASE}
@@ -177,7 +177,7 @@ def test_token__directory_client_gets_token(
             return httpx.Response(200, content=json.dumps(records[client_id]))
         return httpx.Response(404)
 
-    app = make_app(write_config(config_data), http_client=directory_http(handler))
+    app = make_app(make_settings(), http_client=directory_http(handler))
     with app.test_client() as client:
         ok = client.post(
             "/oauth/token",

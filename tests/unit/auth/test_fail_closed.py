@@ -54,7 +54,7 @@ def test_token__basic_client_needs_no_replay_cache(make_app):
 
 
 def test_token__directory_outage_gives_503(
-    make_app, config_data, write_config, directory_http, clock, metrics_registry
+    make_app, config_data, make_settings, directory_http, clock, metrics_registry
 ):
     config_data["registry"] = {
         "source": "directory",
@@ -63,7 +63,7 @@ def test_token__directory_outage_gives_503(
     }
     attempts = []
     http = directory_http(lambda request: attempts.append(request) or httpx.Response(503))
-    app = make_app(write_config(config_data), http_client=http, sleep=clock.sleep)
+    app = make_app(make_settings(), http_client=http, sleep=clock.sleep)
     with app.test_client() as client:
         response = client.post(
             "/oauth/token",

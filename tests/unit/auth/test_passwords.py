@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argon2
 
-from apps.auth_service.config import Argon2Settings
 from apps.auth_service.passwords import SecretVerifier, hash_secret
+from apps.auth_service.settings import Argon2Settings
 
 CHEAP = Argon2Settings(time_cost=1, memory_cost_kib=8, parallelism=1)
 

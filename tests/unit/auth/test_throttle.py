@@ -161,9 +161,9 @@ def test_throttle__storage_down__fails_closed_logged_and_counted(
 
 
 def test_throttle__configuration_is_validated(make_settings):
-    from apps.auth_service import ConfigError
+    from apps.auth_service.settings import SettingsError
 
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(SettingsError) as caught:
         make_settings(throttle={"failures_per_client": "lots", "trusted_proxy_hops": -1, "x": 1})
     assert caught.value.problems == [
         "throttle.failures_per_client: must look like '100/minute' or '10 per second'",

@@ -86,12 +86,12 @@ def test_token__repeated_scope_tokens_are_granted_once(client):
     assert response.get_json()["scope"] == "orders:write"
 
 
-def test_token__form_urlencoded_credentials_are_decoded(make_app, config_data, write_config):
+def test_token__form_urlencoded_credentials_are_decoded(make_app, config_data, make_settings):
     """RFC 6749 2.3.1: id and secret are form-urlencoded before base64."""
     config_data["clients"][0]["secret_hash"] = argon2.PasswordHasher(
         time_cost=1, memory_cost=8, parallelism=1
     ).hash("p@ss word:x")
-    app = make_app(write_config(config_data))
+    app = make_app(make_settings())
     raw = base64.b64encode(f"{BASIC_CLIENT}:p%40ss+word%3Ax".encode()).decode()
     with app.test_client() as client:
         response = client.post("/oauth/token", data=FORM, headers={"Authorization": f"Basic {raw}"})
@@ -164,13 +164,13 @@ def test_token__no_client_authentication_is_invalid_client(client, metrics_regis
 
 
 @pytest.fixture
-def make_secret_app(make_app, config_data, write_config):
+def make_secret_app(make_app, config_data, make_settings):
     """The service with BASIC_CLIENT's secret replaced by ``secret``."""
 
     def make(secret):
         hasher = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         config_data["clients"][0]["secret_hash"] = hasher.hash(secret)
-        return make_app(write_config(config_data))
+        return make_app(make_settings())
 
     return make
 
@@ -268,7 +268,7 @@ def test_token__access_event_carries_client_and_tenant(client, events):
 
 
 def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknown_client(
-    make_app, config_data, write_config, directory_http, metrics_registry, events
+    make_app, config_data, make_settings, directory_http, metrics_registry, events
 ):
     """Its verification would take another time than the decoy: it is not attempted."""
     record = dict(config_data["clients"][0])
@@ -278,7 +278,7 @@ def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknow
     config_data["registry"] = {"source": "directory", "url": "https://directory.internal/v1"}
     del config_data["clients"]
     http = directory_http(lambda request: httpx.Response(200, json=record))
-    app = make_app(write_config(config_data), http_client=http)
+    app = make_app(make_settings(), http_client=http)
     with app.test_client() as client:
         response = client.post("/oauth/token", data=FORM,
                                headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))  # fmt: skip

@@ -310,7 +310,7 @@ def test_token__assertion_signed_with_hs256_library_call_is_refused(client, cloc
 
 
 def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
-    make_app, config_data, write_config, clock
+    make_app, config_data, make_settings, clock
 ):
     """Client "a" with jti "b:X" and client "a:b" with jti "X" are different assertions."""
     keys = {name: ed25519.Ed25519PrivateKey.generate() for name in ("a", "a:b")}
@@ -324,7 +324,7 @@ def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
         }
         for name, key in keys.items()
     ]
-    app = make_app(write_config(config_data, "colliding.toml"))
+    app = make_app(make_settings())
 
     def assertion(client_id, jti):
         now = int(clock.time())

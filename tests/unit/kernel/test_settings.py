@@ -11,6 +11,7 @@ from apps.kernel.settings import (
     RateLimit,
     SecureBaseUrl,
     SecureHttpUrl,
+    SettingsError,
     SettingsModel,
     dotted_name,
     one_line,
@@ -141,3 +142,30 @@ def test_problems_of__an_error_we_have_no_words_for_keeps_pydantics():
     with pytest.raises(ValidationError) as info:
         Odd.model_validate({"when": 7})
     assert problems_of(info.value) == ["when: Input should be a multiple of 5"]
+
+
+class ExampleSettingsError(SettingsError):
+    subject = "example settings"
+
+
+def test_settings_error__one_line_naming_the_subject_and_every_problem():
+    error = ExampleSettingsError(["port: must be at least 1", "mode: must be fast or safe"])
+    assert str(error) == (
+        "invalid example settings: port: must be at least 1; mode: must be fast or safe"
+    )
+    assert error.problems == ["port: must be at least 1", "mode: must be fast or safe"]
+    assert isinstance(error, ValueError)
+
+
+def test_settings_error__from_validation__problems_in_our_words_as_named():
+    with pytest.raises(ValidationError) as info:
+        Example.model_validate({"prot": 1, "debug": "maybe"})
+    error = ExampleSettingsError.from_validation(
+        info.value, name=lambda loc: f"EX_{str(loc[0]).upper()}", known=["EX_PORT"]
+    )
+    assert type(error) is ExampleSettingsError
+    assert error.problems == [
+        "EX_DEBUG: must be true or false",
+        "EX_PROT: is not a known setting (did you mean EX_PORT?)",
+    ]
+    assert "maybe" not in str(error)

@@ -1,11 +1,11 @@
 """Typed, validated settings of the token service, read from a TOML file.
 
-``load_settings`` reads the file named by the argument or by the
-``AUTH_SERVICE_CONFIG`` environment variable and returns a frozen
-:class:`Settings` or raises one ``ConfigError`` listing every problem, each
-named by its TOML path (``registry.url``, ``clients[2].secret_hash``) and never
-quoting a value. Relative key paths are resolved against the directory of the
-config file. The models are pydantic's (:mod:`apps.kernel.settings`); numbers
+``Settings.from_environ(environ)`` reads the file ``AUTH_SERVICE_CONFIG``
+names; ``Settings.from_file(path)`` a given one. Either returns a frozen
+:class:`Settings` or raises one :class:`SettingsError` listing every problem,
+each named by its TOML path (``registry.url``, ``clients[2].secret_hash``) and
+never quoting a value. Relative key paths are resolved against the directory
+of the file. The models are pydantic's (:mod:`apps.kernel.settings`); numbers
 and booleans must have their TOML type (``"600"`` is not a number).
 """
 
@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import UTC
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import argon2
 from pydantic import (
@@ -31,13 +31,13 @@ from pydantic import (
 )
 
 from apps.auth_service.clients import ARGON2_CONTEXT, ClientRecord
-from apps.auth_service.errors import ConfigError
+from apps.kernel import settings as kernel_settings
 from apps.kernel.settings import (
+    Location,
     RateLimit,
     SecureBaseUrl,
     SettingsModel,
     dotted_name,
-    problems_of,
     storage_url,
 )
 
@@ -45,6 +45,12 @@ CONFIG_ENV = "AUTH_SERVICE_CONFIG"
 #: Validation context key: the directory relative key paths are resolved against.
 BASE_DIR_CONTEXT = "base_dir"
 REPLAY_CACHE_SCHEMES = frozenset({"memory", "redis", "rediss"})
+
+
+class SettingsError(kernel_settings.SettingsError):
+    """The configuration is missing, unreadable or invalid."""
+
+    subject = "auth_service configuration"
 
 
 def _int(low: int, high: int) -> Any:
@@ -121,6 +127,15 @@ class Argon2Settings(SettingsModel):
             parallelism=found.parallelism,
         )
 
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Self:
+        """Only the ``[argon2]`` costs of a configuration file (the rest may be incomplete)."""
+        data = _read_toml(Path(path))
+        try:
+            return cls.model_validate(data.get("argon2", {}))
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc, name=_under_argon2) from None
+
 
 class ThrottleSettings(SettingsModel):
     """Failed client authentications allowed per claimed client id and per address.
@@ -185,6 +200,32 @@ class Settings(SettingsModel):
     def jwks_uri(self) -> str:
         return f"{self.issuer.rstrip('/')}/.well-known/jwks.json"
 
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        """Read the file ``AUTH_SERVICE_CONFIG`` names; raise one :class:`SettingsError`."""
+        return cls.from_file(config_path(environ))
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Self:
+        """Read and validate a TOML configuration file; raise one :class:`SettingsError`."""
+        file = Path(path)
+        return cls.from_mapping(_read_toml(file), base_dir=file.parent)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, base_dir: Path) -> Self:
+        """Validate a parsed configuration; relative key paths resolve against ``base_dir``."""
+        try:
+            # Stored hashes are checked against the configured costs; costs that
+            # are themselves invalid are reported below and check nothing.
+            costs: Argon2Settings | None = Argon2Settings.model_validate(data.get("argon2", {}))
+        except ValidationError:
+            costs = None
+        context = {BASE_DIR_CONTEXT: base_dir, ARGON2_CONTEXT: costs}
+        try:
+            return cls.model_validate(data, context=context)
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc) from None
+
     @field_validator("clients")
     @classmethod
     def _clients_fit_the_registry(
@@ -203,53 +244,23 @@ class Settings(SettingsModel):
         return clients
 
 
-def load_settings(
-    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
-) -> Settings:
-    """Read and validate the configuration; raise ``ConfigError`` on any problem."""
-    path, data = _read_file(config_path, environ)
-    return settings_from_mapping(data, base_dir=path.parent)
+def config_path(environ: Mapping[str, str], path: str | os.PathLike[str] | None = None) -> Path:
+    """``path`` if given, else the file ``AUTH_SERVICE_CONFIG`` names."""
+    raw = os.fspath(path) if path is not None else environ.get(CONFIG_ENV)
+    if not raw:
+        raise SettingsError([f"no configuration file: set {CONFIG_ENV} or name the file"])
+    return Path(raw)
 
 
-def load_argon2_settings(
-    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
-) -> Argon2Settings:
-    """Only the ``[argon2]`` costs of the configuration (the rest may still be incomplete)."""
-    _, data = _read_file(config_path, environ)
-    try:
-        return Argon2Settings.model_validate(data.get("argon2", {}))
-    except ValidationError as exc:
-        raise ConfigError(
-            problems_of(exc, name=lambda location: dotted_name(("argon2", *location)))
-        ) from None
-
-
-def settings_from_mapping(data: Mapping[str, Any], *, base_dir: Path) -> Settings:
-    """Validate a parsed configuration mapping into ``Settings``."""
-    try:
-        # Stored hashes are checked against the configured costs; costs that
-        # are themselves invalid are reported below and check nothing.
-        costs: Argon2Settings | None = Argon2Settings.model_validate(data.get("argon2", {}))
-    except ValidationError:
-        costs = None
-    context = {BASE_DIR_CONTEXT: base_dir, ARGON2_CONTEXT: costs}
-    try:
-        return Settings.model_validate(data, context=context)
-    except ValidationError as exc:
-        raise ConfigError(problems_of(exc)) from None
-
-
-def _read_file(
-    config_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
-) -> tuple[Path, dict[str, Any]]:
-    raw_path = os.fspath(config_path) if config_path is not None else environ.get(CONFIG_ENV)
-    if not raw_path:
-        raise ConfigError([f"no configuration file: pass config_path or set {CONFIG_ENV}"])
-    path = Path(raw_path)
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
-            return path, tomllib.load(handle)
+            return tomllib.load(handle)
     except OSError as exc:
-        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+        raise SettingsError([f"{path}: cannot be read ({exc.strerror})"]) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+        raise SettingsError([f"{path}: not valid TOML ({exc})"]) from None
+
+
+def _under_argon2(location: Location) -> str:
+    return dotted_name(("argon2", *location))

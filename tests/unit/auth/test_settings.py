@@ -10,19 +10,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.clients import parse_jwks
-from apps.auth_service.config import load_argon2_settings, load_settings, settings_from_mapping
-from apps.auth_service.errors import ConfigError
+from apps.auth_service.settings import Argon2Settings, Settings, SettingsError
 from tests.unit.auth.support import ec_public_jwk, pem_public
 
 
 def _problems(data, base_dir=Path()):
-    with pytest.raises(ConfigError) as caught:
-        settings_from_mapping(data, base_dir=base_dir)
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping(data, base_dir=base_dir)
     return caught.value.problems
 
 
-def test_load_settings__reads_the_file_and_resolves_key_paths(config_path, tmp_path):
-    settings = load_settings(config_path, {})
+def test_from_file__reads_the_file_and_resolves_key_paths(config_path, tmp_path):
+    settings = Settings.from_file(config_path)
     assert settings.keys.active == tmp_path / "keys" / "active.pem"
     assert settings.token_lifetime_seconds == 600
     assert settings.replay_cache_url == "memory://"
@@ -34,46 +33,46 @@ def test_load_settings__reads_the_file_and_resolves_key_paths(config_path, tmp_p
     ]
 
 
-def test_load_settings__path_from_environment(config_path):
-    settings = load_settings(None, {"AUTH_SERVICE_CONFIG": str(config_path)})
-    assert settings.issuer == "https://auth.example.test"
+def test_from_environ__reads_the_file_auth_service_config_names(config_path):
+    settings = Settings.from_environ({"AUTH_SERVICE_CONFIG": str(config_path)})
+    assert settings == Settings.from_file(config_path)
 
 
-def test_load_settings__error_is_one_line_naming_every_field(config_data, write_config):
+def test_from_file__error_is_one_line_naming_every_field(config_data, write_config):
     config_data.update(token_lifetime_seconds=0, replay_cache_url="redis:/oops")
-    with pytest.raises(ConfigError) as caught:
-        load_settings(write_config(config_data), {})
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_file(write_config(config_data))
     assert str(caught.value) == (
         "invalid auth_service configuration: token_lifetime_seconds: must be at least 1;"
         " replay_cache_url: must be memory:// or a URL starting with redis://, rediss://"
     )
 
 
-def test_load_argon2_settings__problems_named_under_the_table(config_data, write_config):
+def test_argon2_settings_from_file__problems_named_under_the_table(config_data, write_config):
     config_data["argon2"] = {"time_cost": 0, "parallelism": 2, "memory_cost_kib": 8}
-    with pytest.raises(ConfigError) as caught:
-        load_argon2_settings(write_config(config_data), {})
+    with pytest.raises(SettingsError) as caught:
+        Argon2Settings.from_file(write_config(config_data))
     assert caught.value.problems == [
         "argon2.time_cost: must be at least 1",
         "argon2.memory_cost_kib: must be at least 8 KiB per lane (8 * parallelism)",
     ]
 
 
-def test_load_settings__without_path_names_the_variable():
-    with pytest.raises(ConfigError, match="AUTH_SERVICE_CONFIG"):
-        load_settings(None, {})
+def test_from_environ__without_the_variable__names_it():
+    with pytest.raises(SettingsError, match="AUTH_SERVICE_CONFIG"):
+        Settings.from_environ({"AUTH_SERVICE_CONFIG": ""})
 
 
-def test_load_settings__missing_file(tmp_path):
-    with pytest.raises(ConfigError, match=r"nope\.toml: cannot be read"):
-        load_settings(tmp_path / "nope.toml", {})
+def test_from_file__missing_file(tmp_path):
+    with pytest.raises(SettingsError, match=r"nope\.toml: cannot be read"):
+        Settings.from_file(tmp_path / "nope.toml")
 
 
-def test_load_settings__invalid_toml(tmp_path):
+def test_from_file__invalid_toml(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("issuer = [unclosed", encoding="utf-8")
-    with pytest.raises(ConfigError, match="not valid TOML"):
-        load_settings(path, {})
+    with pytest.raises(SettingsError, match="not valid TOML"):
+        Settings.from_file(path)
 
 
 def test_settings__one_error_lists_every_problem():
@@ -154,7 +153,7 @@ def test_settings__config_registry_needs_clients(config_data):
 
 def test_settings__loopback_http_issuer_is_allowed(config_data):
     config_data["issuer"] = "http://127.0.0.1:8001"
-    settings = settings_from_mapping(config_data, base_dir=Path())
+    settings = Settings.from_mapping(config_data, base_dir=Path())
     assert settings.jwks_uri == "http://127.0.0.1:8001/.well-known/jwks.json"
 
 
@@ -164,7 +163,7 @@ def test_settings__retired_keys_accept_toml_datetimes(config_data):
         {"path": "old2.pem", "retired_at": "2026-01-01T00:00:00+02:00"},
     ]
     config_data["keys"]["upcoming"] = ["next.pem"]
-    settings = settings_from_mapping(config_data, base_dir=Path("/etc/auth"))
+    settings = Settings.from_mapping(config_data, base_dir=Path("/etc/auth"))
     first, second = settings.keys.retired
     assert first.path == Path("/abs/old.pem")
     assert second.path == Path("/etc/auth/old2.pem")
@@ -183,7 +182,7 @@ def test_settings__naive_datetime_is_refused(config_data):
 def test_settings__repr_hides_secrets(config_data):
     config_data["replay_cache_url"] = "redis://:hunter2-pass@cache:6379/0"
     config_data["registry"] = {"source": "directory", "url": "https://u:dir-pass@dir.example.test"}
-    settings = settings_from_mapping(config_data, base_dir=Path())
+    settings = Settings.from_mapping(config_data, base_dir=Path())
     text = repr(settings)
     assert "hunter2-pass" not in text
     assert "dir-pass" not in text
@@ -252,7 +251,7 @@ class TestClientParsing:
 
     def test_basic_client_repeated_scopes_kept_once(self, config_data):
         config_data["clients"][0]["allowed_scopes"] = ["a", "b", "a"]
-        settings = settings_from_mapping(config_data, base_dir=Path())
+        settings = Settings.from_mapping(config_data, base_dir=Path())
         assert settings.clients[0].allowed_scopes == ("a", "b")
 
     def test_basic_client_with_public_key(self, config_data):
@@ -322,8 +321,8 @@ def test_settings__basic_client_hashed_at_other_costs_is_refused(config_data):
     """Its response time would differ from an unknown client's, which spends the configured cost."""
     other = argon2.PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
     config_data["clients"][0]["secret_hash"] = other.hash("x")
-    with pytest.raises(ConfigError) as caught:
-        settings_from_mapping(config_data, base_dir=Path("."))
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_mapping(config_data, base_dir=Path("."))
     assert caught.value.problems == [
         "clients[0].secret_hash: hashed with t=2, m=16 KiB, p=1 but [argon2] is"
         " t=1, m=8 KiB, p=1; hash it again with `python -m apps.auth_service hash-secret`"
