@@ -27,9 +27,9 @@ import logging_lib
 import logging_lib.flask
 from apps.api import openapi, views
 from apps.api.access_tokens import AccessTokenVerifier, JwtAccessTokenVerifier
+from apps.api.errors import register_error_handlers
 from apps.api.jwks import JwksKeySet, KeySource
 from apps.api.metrics import ApiMetrics
-from apps.api.problems import register_error_handlers
 from apps.api.rate_limit import RateLimiter, create_storage
 from apps.api.services import ApiServices
 from apps.api.settings import Settings, SettingsError

@@ -3,14 +3,14 @@ reusable responses and the bearer security scheme, plus the small builders the
 path items use to refer to them.
 
 Bounds come from :mod:`apps.api.validation` and problem types from
-:mod:`apps.api.problems`, the constants the handlers enforce.
+:mod:`apps.api.errors`, the constants the handlers enforce.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from apps.api.problems import PROBLEM_MEDIA_TYPE, ProblemType
+from apps.api.errors import PROBLEM_MEDIA_TYPE, ProblemType
 from apps.api.security import READ_SCOPE, WRITE_SCOPE
 from apps.api.tenancy import TENANT_HEADER
 from apps.api.validation import (

@@ -14,8 +14,8 @@ import structlog
 from flask import Request
 
 from apps.api.access_tokens import AccessTokenVerifier, InvalidToken, Principal
+from apps.api.errors import Problem, ProblemType
 from apps.api.metrics import ApiMetrics
-from apps.api.problems import Problem, ProblemType
 
 READ_SCOPE = "projects:read"
 WRITE_SCOPE = "projects:write"

@@ -13,7 +13,7 @@ import structlog
 from werkzeug.datastructures import Headers
 
 from apps.api.access_tokens import Principal
-from apps.api.problems import Problem, ProblemType
+from apps.api.errors import Problem, ProblemType
 
 TENANT_HEADER = "X-Tenant-ID"
 

@@ -2,7 +2,7 @@
 
 The bounds here are the ones :mod:`apps.api.openapi` publishes, so the
 document and the behaviour cannot drift apart. Failures raise
-:class:`~apps.api.problems.Problem`: 413 for a body over the limit, 415 for a
+:class:`~apps.api.errors.Problem`: 413 for a body over the limit, 415 for a
 body that is not ``application/json``, 400 for bytes that are not JSON, 422 for
 JSON that does not match the schema (every invalid field listed).
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Request
 
-from apps.api.problems import Problem, ProblemType, validation_problem
+from apps.api.errors import Problem, ProblemType, validation_problem
 
 NAME_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 2000

@@ -14,7 +14,7 @@ from typing import ParamSpec
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
-from apps.api.problems import Problem, ProblemType
+from apps.api.errors import Problem, ProblemType
 from apps.api.rate_limit import RateLimitDecision
 from apps.api.security import READ_SCOPE, WRITE_SCOPE, authenticate
 from apps.api.services import current_services

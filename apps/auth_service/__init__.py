@@ -9,6 +9,6 @@ with ``AUTH_SERVICE_CONFIG`` naming the TOML configuration.
 from __future__ import annotations
 
 from apps.auth_service.app import create_app
-from apps.auth_service.errors import KeyFileError
+from apps.auth_service.keys import KeyFileError
 
 __all__ = ["KeyFileError", "create_app"]

@@ -29,7 +29,7 @@ from apps.auth_service.directory import (
     DirectoryClientRegistry,
     directory_retry_policy,
 )
-from apps.auth_service.http_errors import register_error_handlers
+from apps.auth_service.errors import register_error_handlers
 from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier

@@ -19,8 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from apps.auth_service.errors import KeyFileError
-from apps.auth_service.keys import load_key_set
+from apps.auth_service.keys import KeyFileError, load_key_set
 from apps.auth_service.passwords import hash_secret
 from apps.auth_service.settings import Argon2Settings, Settings, SettingsError, config_path
 

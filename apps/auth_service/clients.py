@@ -175,6 +175,10 @@ def describe_costs(time_cost: int, memory_cost_kib: int, parallelism: int) -> st
     return f"t={time_cost}, m={memory_cost_kib} KiB, p={parallelism}"
 
 
+class RegistryUnavailable(RuntimeError):
+    """The client registry cannot answer; callers must fail closed."""
+
+
 class ClientRegistry(Protocol):
     """Looks clients up by id; ``None`` means the client is unknown."""
 

@@ -17,8 +17,7 @@ import httpx
 from pydantic import ValidationError
 from tenacity import retry_if_exception_type, retry_if_result
 
-from apps.auth_service.clients import CLIENT_ID, ClientRecord
-from apps.auth_service.errors import RegistryUnavailable
+from apps.auth_service.clients import CLIENT_ID, ClientRecord, RegistryUnavailable
 from apps.kernel.clock import Clock, Sleep
 from logging_lib.retry import RetryPolicy
 

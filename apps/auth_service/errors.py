@@ -1,22 +1,26 @@
-"""Exceptions of the token service.
+"""Errors of the token service, answered as JSON of one shape.
 
-``OAuthError`` subclasses map one-to-one onto the error responses of
-RFC 6749 section 5.2; the others are start-up and infrastructure failures.
+``{"error": code, "error_description": text}``, the shape of RFC 6749 section
+5.2, with ``Cache-Control: no-store``. At the token endpoint ``code`` is an
+OAuth error code (each :class:`OAuthError` subclass has one); elsewhere it
+names the HTTP failure (``not_found``, ``method_not_allowed``,
+``server_error``). Which HTTP failures and crashes become errors, the
+``Allow`` header of a 405 and how a crash is logged are the services' shared
+rules (:mod:`apps.kernel.errors`); this module only renders them.
 """
 
 from __future__ import annotations
 
+import flask
 
-class KeyFileError(ValueError):
-    """A signing key file is unreadable, malformed, unsupported or too widely readable."""
+from apps.kernel import errors as kernel_errors
 
-
-class ReplayCacheUnavailable(RuntimeError):
-    """The replay cache cannot answer; callers must fail closed."""
-
-
-class RegistryUnavailable(RuntimeError):
-    """The client directory service cannot answer; callers must fail closed."""
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Error codes for HTTP failures outside the OAuth vocabulary, by status.
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+}
 
 
 class OAuthError(Exception):
@@ -28,6 +32,10 @@ class OAuthError(Exception):
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+    def to_response(self) -> flask.Response:
+        """The JSON error response."""
+        return json_error(self.status, self.error, self.description)
 
 
 class InvalidRequest(OAuthError):
@@ -46,6 +54,11 @@ class InvalidClient(OAuthError):
         self.reason = reason
         #: The client id the request claimed, if well formed (for audit events only).
         self.client_id = client_id
+
+    def to_response(self) -> flask.Response:
+        response = super().to_response()
+        response.headers["WWW-Authenticate"] = 'Basic realm="token", error="invalid_client"'
+        return response
 
 
 class InvalidScope(OAuthError):
@@ -74,9 +87,38 @@ class SlowDown(OAuthError):
         super().__init__(description)
         self.retry_after = retry_after
 
+    def to_response(self) -> flask.Response:
+        response = super().to_response()
+        response.headers["Retry-After"] = str(self.retry_after)
+        return response
+
 
 class TemporarilyUnavailable(OAuthError):
     """A dependency (replay cache, client directory) failed; the request is refused."""
 
     error = "temporarily_unavailable"
     status = 503
+
+
+def json_error(status: int, error: str, description: str) -> flask.Response:
+    """A JSON error response that no cache keeps."""
+    response = flask.jsonify({"error": error, "error_description": description})
+    response.status_code = status
+    response.headers.update(NO_STORE)
+    return response
+
+
+def render_reply(reply: kernel_errors.ErrorReply) -> flask.Response:
+    """An HTTP failure or a crash in the service's one error shape."""
+    code = _HTTP_CODES.get(reply.status) or (
+        "server_error" if reply.status >= 500 else "invalid_request"
+    )
+    response = json_error(reply.status, code, reply.description)
+    response.headers.update(reply.headers)
+    return response
+
+
+def register_error_handlers(app: flask.Flask) -> None:
+    """Answer :class:`OAuthError`, HTTP errors and unexpected exceptions in the one shape."""
+    app.register_error_handler(OAuthError, lambda error: error.to_response())
+    kernel_errors.register_error_handlers(app, render_reply, logger_name="auth_service")

@@ -17,11 +17,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from apps.auth_service.errors import KeyFileError
 from apps.auth_service.settings import KeySettings
 from apps.kernel.jwk import PrivateKey, key_algorithm, public_jwk, thumbprint
 
 _MAX_KEY_FILE_BYTES = 16_384
+
+
+class KeyFileError(ValueError):
+    """A signing key file is unreadable, malformed, unsupported or too widely readable."""
 
 
 @dataclass(frozen=True)

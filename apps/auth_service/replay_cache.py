@@ -16,8 +16,11 @@ from typing import Any, Protocol
 
 import redis
 
-from apps.auth_service.errors import ReplayCacheUnavailable
 from apps.kernel.clock import Clock
+
+
+class ReplayCacheUnavailable(RuntimeError):
+    """The replay cache cannot answer; callers must fail closed."""
 
 
 class ReplayCache(Protocol):

@@ -11,21 +11,24 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from apps.auth_service import audit
 from apps.auth_service.client_auth import ClientAuthenticator, claimed_client_id
-from apps.auth_service.clients import ASSERTION_ALGORITHMS, AUTH_METHODS, CLIENT_ID
+from apps.auth_service.clients import (
+    ASSERTION_ALGORITHMS,
+    AUTH_METHODS,
+    CLIENT_ID,
+    RegistryUnavailable,
+)
 from apps.auth_service.errors import (
+    NO_STORE,
     InvalidClient,
     InvalidRequest,
     OAuthError,
-    RegistryUnavailable,
-    ReplayCacheUnavailable,
     SlowDown,
     TemporarilyUnavailable,
     UnsupportedGrantType,
 )
-from apps.auth_service.http_errors import NO_STORE, error_response
 from apps.auth_service.keys import KeySet
 from apps.auth_service.metrics import AuthMetrics
-from apps.auth_service.replay_cache import ReplayCache
+from apps.auth_service.replay_cache import ReplayCache, ReplayCacheUnavailable
 from apps.auth_service.scopes import grant_scopes
 from apps.auth_service.settings import Settings
 from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
@@ -188,7 +191,7 @@ def _loggable(client_id: str | None) -> str | None:
 
 def _refuse(services: Services, error: OAuthError) -> flask.Response:
     services.metrics.token_errors.labels(error.error).inc()
-    return error_response(error)
+    return error.to_response()
 
 
 @blueprint.get("/.well-known/jwks.json")

@@ -12,8 +12,8 @@ from structlog.testing import capture_logs
 
 import logging_lib
 from apps.api.app import create_app
+from apps.api.errors import PROBLEM_MEDIA_TYPE
 from apps.api.jwks import StaticKeySet
-from apps.api.problems import PROBLEM_MEDIA_TYPE
 from apps.api.storage.projects import new_project_id
 from apps.kernel.gunicorn import worker_exit
 from apps.kernel.lifecycle import shutdown_hooks

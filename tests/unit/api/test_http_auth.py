@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from apps.api.problems import PROBLEM_MEDIA_TYPE
+from apps.api.errors import PROBLEM_MEDIA_TYPE
 from tests.unit.api.support import TOKEN_LIFETIME
 from tests.utils.logging import configured_logging
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from apps.api.problems import PROBLEM_MEDIA_TYPE
+from apps.api.errors import PROBLEM_MEDIA_TYPE
 
 INJECTION_SHAPED = [
     "'; DROP TABLE projects; --",

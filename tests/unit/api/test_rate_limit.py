@@ -8,7 +8,7 @@ import pytest
 from limits.storage import MemoryStorage
 from structlog.testing import capture_logs
 
-from apps.api.problems import PROBLEM_MEDIA_TYPE
+from apps.api.errors import PROBLEM_MEDIA_TYPE
 from apps.api.rate_limit import RateLimitDecision, RateLimiter, create_storage
 from tests.unit.api.support import ClockedMemoryStorage
 from tests.utils.logging import configured_logging

@@ -9,8 +9,9 @@ import pytest
 from structlog.testing import capture_logs
 
 import logging_lib
-from apps.auth_service import KeyFileError, create_app
+from apps.auth_service import create_app
 from apps.auth_service.directory import DirectoryClientRegistry
+from apps.auth_service.keys import KeyFileError
 from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
 from apps.auth_service.settings import SettingsError
 from apps.auth_service.views import EXTENSION

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
+from apps.auth_service.clients import RegistryUnavailable
 from apps.auth_service.directory import DirectoryClientRegistry, directory_retry_policy
-from apps.auth_service.errors import RegistryUnavailable
 from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth
 
 BASE = "https://directory.internal/v1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.auth_service.errors import InvalidScope
 from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
 
 
@@ -70,6 +71,18 @@ def test_unexpected_exception__500_json_logged_without_detail(make_app, events):
     crash = [e for e in events if e["event"] == "request.unhandled_exception"]
     assert crash[0]["error_type"] == "RuntimeError"
     assert "hunter2" not in repr(events)
+
+
+def test_oauth_error_outside_the_token_endpoint__its_json_error(make_app):
+    """An OAuth error a view does not answer itself is still the documented shape."""
+    app = make_app()
+
+    @app.get("/scoped")
+    def scoped():
+        raise InvalidScope("scope x is not allowed")
+
+    response = _json_error(app.test_client().get("/scoped"), 400, "invalid_scope")
+    assert response["error_description"] == "scope x is not allowed"
 
 
 def test_responses__carry_no_server_banner(client):

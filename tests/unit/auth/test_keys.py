@@ -6,8 +6,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from apps.auth_service.errors import KeyFileError
-from apps.auth_service.keys import KeySet, SigningKey, load_key_set, read_private_key
+from apps.auth_service.keys import KeyFileError, KeySet, SigningKey, load_key_set, read_private_key
 from apps.auth_service.settings import KeySettings, RetiredKeyFile
 from tests.unit.auth.support import write_key
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from apps.auth_service.errors import ReplayCacheUnavailable
 from apps.auth_service.replay_cache import (
     MemoryReplayCache,
     RedisReplayCache,
+    ReplayCacheUnavailable,
     replay_cache_from_url,
 )
 from tests.unit.auth.fakes import FakeRedis

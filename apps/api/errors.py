@@ -1,10 +1,10 @@
-"""RFC 9457 problem details: every error the API answers is ``application/problem+json``.
+"""Errors of the API, answered as RFC 9457 problem details (``application/problem+json``).
 
 Each kind of failure has a stable ``type`` URI (:class:`ProblemType`); clients
 branch on it, never on ``title`` or ``detail`` text. Views raise
-:class:`Problem`; Werkzeug's HTTP errors (404 routing, 405, 413) and
-unexpected exceptions are handled by the services' shared error handling
-(:mod:`apps.kernel.errors`) and rendered here as problems.
+:class:`Problem`. Which HTTP failures and crashes become errors, the ``Allow``
+header of a 405 and how a crash is logged are the services' shared rules
+(:mod:`apps.kernel.errors`); this module only renders them.
 """
 
 from __future__ import annotations
@@ -67,14 +67,14 @@ class Problem(Exception):
         self.headers = dict(headers or {})
         self.status = status or kind.status
 
-    def to_response(self, instance: str) -> Response:
-        """The problem+json response; ``instance`` is the request path."""
+    def to_response(self) -> Response:
+        """The problem+json response; its ``instance`` is the request's path."""
         body: dict[str, Any] = {
             "type": self.kind.uri,
             "title": self.kind.title,
             "status": self.status,
             "detail": self.detail,
-            "instance": instance,
+            "instance": request.path,
         }
         if self.errors:
             body["errors"] = self.errors
@@ -94,10 +94,10 @@ def render_reply(reply: kernel_errors.ErrorReply) -> Response:
         ProblemType.INTERNAL if reply.status >= 500 else ProblemType.MALFORMED_REQUEST
     )
     problem = Problem(kind, reply.description, headers=reply.headers, status=reply.status)
-    return problem.to_response(request.path)
+    return problem.to_response()
 
 
 def register_error_handlers(app: Flask) -> None:
     """Answer :class:`Problem`, HTTP errors and unexpected exceptions as problem+json."""
-    app.register_error_handler(Problem, lambda problem: problem.to_response(request.path))
+    app.register_error_handler(Problem, lambda problem: problem.to_response())
     kernel_errors.register_error_handlers(app, render_reply, logger_name="apps.api")
