@@ -88,7 +88,7 @@ def start_service(workdir: Path, throttle: dict[str, str]) -> tuple[str, list[Ma
     }
     config = str(ROOT / "apps/auth_service/gunicorn_conf.py")
     argv = [sys.executable, "-m", "gunicorn", "-c", config,
-            "-b", f"127.0.0.1:{port}", "apps.auth_service:create_app()"]  # fmt: skip
+            "-b", f"127.0.0.1:{port}", "apps.auth_service.app:create_app()"]  # fmt: skip
     process = ManagedProcess("auth", argv, workdir / "auth.log", env=env, cwd=ROOT).start()
     wait_until_ready(issuer, timeout=30, is_alive=process.is_alive)
     return issuer, [process, redis.process]  # type: ignore[list-item]

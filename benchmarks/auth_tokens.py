@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from apps.auth_service import create_app
+from apps.auth_service.app import create_app
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.passwords import SecretVerifier, make_hasher
 from apps.auth_service.settings import Argon2Settings, Settings

@@ -1,11 +1,12 @@
-"""The application factory: the composition root of the token service.
+"""The token service's composition root: :func:`create_app`.
 
 Production (gunicorn)::
 
     AUTH_SERVICE_CONFIG=auth.toml gunicorn -c apps/auth_service/gunicorn_conf.py \\
-        'apps.auth_service:create_app()'
+        'apps.auth_service.app:create_app()'
 
-Tests pass :class:`~apps.auth_service.settings.Settings` and
+reads the TOML file ``AUTH_SERVICE_CONFIG`` names (and ``LOG_*`` through
+logging_lib). Tests pass a :class:`~apps.auth_service.settings.Settings` and
 swap any collaborator by keyword; nothing is read, opened or fetched at import
 time.
 """
@@ -15,13 +16,14 @@ from __future__ import annotations
 import os
 import time
 
-import flask
 import httpx
+from flask import Flask
 from limits.storage import Storage
 from prometheus_client import CollectorRegistry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import logging_lib
+import logging_lib.flask
 from apps.auth_service.client_auth import AssertionPolicy, ClientAuthenticator
 from apps.auth_service.clients import ClientRegistry, StaticClientRegistry
 from apps.auth_service.directory import (
@@ -34,16 +36,16 @@ from apps.auth_service.keys import KeyLoader, load_key_set
 from apps.auth_service.metrics import AuthMetrics
 from apps.auth_service.passwords import SecretVerifier
 from apps.auth_service.replay_cache import ReplayCache, replay_cache_from_url
+from apps.auth_service.services import AuthServices
 from apps.auth_service.settings import Settings, SettingsError
 from apps.auth_service.throttle import FailureThrottle
 from apps.auth_service.tokens import TokenIssuer
-from apps.auth_service.views import EXTENSION, Services, blueprint
+from apps.auth_service.views import blueprint
 from apps.kernel.clock import Clock, Sleep
 from apps.kernel.health import init_health
 from apps.kernel.lifecycle import add_shutdown_hook
 from apps.kernel.limits_storage import create_storage
 from apps.kernel.workers import per_process_storage_problem
-from logging_lib import flask as logging_flask
 
 
 def create_app(
@@ -58,7 +60,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     sleep: Sleep = time.sleep,
     configure_logging: bool | None = None,
-) -> flask.Flask:
+) -> Flask:
     """Build the token service.
 
     Args:
@@ -103,7 +105,11 @@ def create_app(
         raise SettingsError([problem])
     key_set = key_loader(settings.keys)
 
-    app = flask.Flask(__name__)
+    app = Flask(__name__)
+    # One byte of headroom: see views._read_form for how a chunked body over
+    # the limit is told apart from one of exactly the allowed size.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
+
     if replay_cache is None:
         replay_cache = replay_cache_from_url(
             settings.replay_cache_url, max_entries=settings.replay_cache_max_entries, clock=clock
@@ -134,29 +140,32 @@ def create_app(
         key_set=key_set,
         clock=clock,
     )
-
-    # One byte of headroom: see views._read_form for how a chunked body over
-    # the limit is told apart from one of exactly the allowed size.
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1
-    app.extensions[EXTENSION] = Services(
-        settings, key_set, authenticator, issuer, replay_cache, throttle, metrics, clock
-    )
+    AuthServices(
+        settings=settings,
+        key_set=key_set,
+        authenticator=authenticator,
+        issuer=issuer,
+        replay_cache=replay_cache,
+        throttle=throttle,
+        metrics=metrics,
+        clock=clock,
+    ).install(app)
     if settings.throttle.trusted_proxy_hops:
         # Only the proxies the operator runs may say where a request came from.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.throttle.trusted_proxy_hops, x_proto=0, x_host=0
         )
-    logging_flask.init_app(app)
+    logging_lib.flask.init_app(app)
+    register_error_handlers(app)
     app.register_blueprint(blueprint)
     init_health(app, {"keys": lambda: bool(key_set.active.kid), "replay_cache": replay_cache.ping})
-    register_error_handlers(app)
     # No /metrics route: failure reasons would tell which client ids exist.
     # gunicorn serves the metrics on a separate listener (apps/kernel/gunicorn.py).
     return app
 
 
 def _client_registry(
-    app: flask.Flask, settings: Settings, http_client: httpx.Client | None, sleep: Sleep
+    app: Flask, settings: Settings, http_client: httpx.Client | None, sleep: Sleep
 ) -> ClientRegistry:
     directory = settings.registry
     if directory.source == "config":

@@ -1,7 +1,7 @@
 """Gunicorn configuration of the token service.
 
     AUTH_SERVICE_CONFIG=auth.toml gunicorn -c apps/auth_service/gunicorn_conf.py \\
-        'apps.auth_service:create_app()'
+        'apps.auth_service.app:create_app()'
 
 Pass it as a file path (see :mod:`apps.kernel.gunicorn` for why). Command-line
 options override these values (``-w 4``, ``-b 0.0.0.0:8001``).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import flask
@@ -10,7 +9,7 @@ import structlog
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from apps.auth_service import audit
-from apps.auth_service.client_auth import ClientAuthenticator, claimed_client_id
+from apps.auth_service.client_auth import claimed_client_id
 from apps.auth_service.clients import (
     ASSERTION_ALGORITHMS,
     AUTH_METHODS,
@@ -26,16 +25,11 @@ from apps.auth_service.errors import (
     TemporarilyUnavailable,
     UnsupportedGrantType,
 )
-from apps.auth_service.keys import KeySet
-from apps.auth_service.metrics import AuthMetrics
-from apps.auth_service.replay_cache import ReplayCache, ReplayCacheUnavailable
+from apps.auth_service.replay_cache import ReplayCacheUnavailable
 from apps.auth_service.scopes import grant_scopes
-from apps.auth_service.settings import Settings
-from apps.auth_service.throttle import FailureThrottle, ThrottleUnavailable, address_key
-from apps.auth_service.tokens import TokenIssuer
-from apps.kernel.clock import Clock
+from apps.auth_service.services import AuthServices, current_services
+from apps.auth_service.throttle import ThrottleUnavailable, address_key
 
-EXTENSION = "auth_service"
 GRANT_TYPE = "client_credentials"
 _PARAMETERS = frozenset(
     {
@@ -49,25 +43,6 @@ _PARAMETERS = frozenset(
 )
 
 blueprint = flask.Blueprint("auth_service", __name__)
-
-
-@dataclass(frozen=True)
-class Services:
-    """The collaborators the views use, built once by ``create_app``."""
-
-    settings: Settings
-    key_set: KeySet
-    authenticator: ClientAuthenticator
-    issuer: TokenIssuer
-    replay_cache: ReplayCache
-    throttle: FailureThrottle
-    metrics: AuthMetrics
-    clock: Clock
-
-
-def _services() -> Services:
-    services: Services = flask.current_app.extensions[EXTENSION]
-    return services
 
 
 def _read_form(max_bytes: int) -> dict[str, str]:
@@ -99,7 +74,7 @@ def _claimed_client_id(form: dict[str, str]) -> str | None:
 
 @blueprint.post("/oauth/token")
 def token() -> flask.Response:
-    services = _services()
+    services = current_services()
     form: dict[str, str] = {}
     authorization = flask.request.headers.get("Authorization")
     address = address_key(flask.request.remote_addr)
@@ -155,7 +130,7 @@ def token() -> flask.Response:
     return response
 
 
-def _check_throttle(services: Services, claimed: str | None, address: str) -> None:
+def _check_throttle(services: AuthServices, claimed: str | None, address: str) -> None:
     """Raise ``SlowDown`` if the client's or the address's failure budget is spent."""
     refusal = services.throttle.check(claimed, address)
     if refusal is not None:
@@ -164,7 +139,7 @@ def _check_throttle(services: Services, claimed: str | None, address: str) -> No
         raise SlowDown("too many failed attempts; retry later", retry_after=refusal.retry_after)
 
 
-def _record_failure(services: Services, claimed: str | None, address: str) -> None:
+def _record_failure(services: AuthServices, claimed: str | None, address: str) -> None:
     try:
         services.throttle.record_failure(claimed, address)
     except ThrottleUnavailable as exc:
@@ -174,7 +149,7 @@ def _record_failure(services: Services, claimed: str | None, address: str) -> No
 
 
 def _dependency_failed(
-    services: Services, exc: ReplayCacheUnavailable | RegistryUnavailable | ThrottleUnavailable
+    services: AuthServices, exc: ReplayCacheUnavailable | RegistryUnavailable | ThrottleUnavailable
 ) -> None:
     dependency = {
         ReplayCacheUnavailable: "replay_cache",
@@ -189,14 +164,14 @@ def _loggable(client_id: str | None) -> str | None:
     return client_id if client_id is not None and CLIENT_ID.fullmatch(client_id) else None
 
 
-def _refuse(services: Services, error: OAuthError) -> flask.Response:
+def _refuse(services: AuthServices, error: OAuthError) -> flask.Response:
     services.metrics.token_errors.labels(error.error).inc()
     return error.to_response()
 
 
 @blueprint.get("/.well-known/jwks.json")
 def jwks() -> flask.Response:
-    services = _services()
+    services = current_services()
     settings = services.settings
     body = services.key_set.jwks(
         services.clock(), settings.token_lifetime_seconds, settings.clock_leeway_seconds
@@ -208,7 +183,7 @@ def jwks() -> flask.Response:
 
 @blueprint.get("/.well-known/oauth-authorization-server")
 def metadata() -> flask.Response:
-    settings = _services().settings
+    settings = current_services().settings
     body: dict[str, Any] = {
         "issuer": settings.issuer,
         "token_endpoint": settings.token_endpoint,

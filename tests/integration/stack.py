@@ -265,7 +265,7 @@ class Stack:
         port = free_port()
         self._write_auth_config(port)
         env = {**_base_env(), **_LOG_ENV, "AUTH_SERVICE_CONFIG": str(self.auth_config_path)}
-        return self._start_service("auth", port, "apps.auth_service:create_app()", env, command)
+        return self._start_service("auth", port, "apps.auth_service.app:create_app()", env, command)
 
     def _write_auth_config(self, port: int) -> None:
         if self.signing_keys is None or self.redis is None:

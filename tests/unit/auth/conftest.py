@@ -26,7 +26,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from prometheus_client import CollectorRegistry
 
-from apps.auth_service import create_app
+from apps.auth_service.app import create_app
 from apps.auth_service.keys import KeySet, SigningKey
 from apps.auth_service.replay_cache import MemoryReplayCache
 from apps.auth_service.settings import Settings

@@ -9,19 +9,19 @@ import pytest
 from structlog.testing import capture_logs
 
 import logging_lib
-from apps.auth_service import create_app
+from apps.auth_service.app import create_app
 from apps.auth_service.directory import DirectoryClientRegistry
 from apps.auth_service.keys import KeyFileError
 from apps.auth_service.replay_cache import MemoryReplayCache, RedisReplayCache
+from apps.auth_service.services import EXTENSION_KEY
 from apps.auth_service.settings import SettingsError
-from apps.auth_service.views import EXTENSION
 from apps.kernel.gunicorn import worker_exit
 from apps.kernel.lifecycle import add_shutdown_hook, shutdown_hooks
 from tests.utils.flask_client_factory import make_client, shutdown_app
 
 
 def test_create_app__reads_config_from_environment(config_path, monkeypatch):
-    """The gunicorn entry point `apps.auth_service:create_app()` takes AUTH_SERVICE_CONFIG."""
+    """The gunicorn entry point `apps.auth_service.app:create_app()` takes AUTH_SERVICE_CONFIG."""
     monkeypatch.setenv("AUTH_SERVICE_CONFIG", str(config_path))
     with make_client(create_app, configure_logging=False) as client:
         assert client.get("/healthz").status_code == 200
@@ -52,7 +52,7 @@ def test_create_app__settings_given__leaves_logging_alone(settings):
 def test_create_app__builds_memory_replay_cache_by_default(settings):
     app = create_app(settings)
     try:
-        assert isinstance(app.extensions[EXTENSION].replay_cache, MemoryReplayCache)
+        assert isinstance(app.extensions[EXTENSION_KEY].replay_cache, MemoryReplayCache)
         assert len(shutdown_hooks(app)) == 1
     finally:
         shutdown_app(app)
@@ -62,7 +62,7 @@ def test_create_app__takes_settings_built_in_code(make_settings):
     """Settings built in code (tests, embedders) need no file."""
     app = create_app(make_settings(token_lifetime_seconds=60))
     try:
-        assert app.extensions[EXTENSION].settings.token_lifetime_seconds == 60
+        assert app.extensions[EXTENSION_KEY].settings.token_lifetime_seconds == 60
     finally:
         shutdown_app(app)
 
@@ -70,7 +70,7 @@ def test_create_app__takes_settings_built_in_code(make_settings):
 def test_create_app__redis_url_builds_redis_cache(make_settings):
     app = create_app(make_settings(replay_cache_url="redis://127.0.0.1:6399/0"))
     try:
-        assert isinstance(app.extensions[EXTENSION].replay_cache, RedisReplayCache)
+        assert isinstance(app.extensions[EXTENSION_KEY].replay_cache, RedisReplayCache)
     finally:
         shutdown_app(app)
 
@@ -78,7 +78,7 @@ def test_create_app__redis_url_builds_redis_cache(make_settings):
 def test_worker_exit__runs_the_apps_shutdown_hooks(make_settings):
     """Under gunicorn the hooks run when the worker exits: the Redis client is closed."""
     app = create_app(make_settings(replay_cache_url="redis://127.0.0.1:6399/0"))
-    redis_client = app.extensions[EXTENSION].replay_cache._client
+    redis_client = app.extensions[EXTENSION_KEY].replay_cache._client
     closed = []
     redis_client.close = lambda: closed.append(True)
     with capture_logs() as events:
@@ -113,7 +113,7 @@ def test_create_app__directory_registry_owns_its_http_client(make_settings):
         )
     )
     hooks = shutdown_hooks(app)
-    registry = app.extensions[EXTENSION].authenticator._registry
+    registry = app.extensions[EXTENSION_KEY].authenticator._registry
     shutdown_app(app)
     assert isinstance(registry, DirectoryClientRegistry)
     assert len(hooks) == 2

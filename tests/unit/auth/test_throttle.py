@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apps.auth_service.services import EXTENSION_KEY
 from tests.unit.auth.support import (
     BASIC_CLIENT,
     BASIC_SECRET,
@@ -20,7 +21,7 @@ class CountingRegistry:
     """The configured clients, counting look-ups (each one precedes the argon2 check)."""
 
     def __init__(self, app):
-        self._inner = app.extensions["auth_service"].authenticator._registry
+        self._inner = app.extensions[EXTENSION_KEY].authenticator._registry
         self.lookups = 0
 
     def get(self, client_id):
@@ -63,7 +64,7 @@ def test_throttle__client_id_over_its_failures_is_refused_before_any_lookup(
     with throttled_app.test_client() as client:
         statuses = [_post(client, client_id, "wrong").status_code for _ in range(3)]
         counting = CountingRegistry(throttled_app)
-        throttled_app.extensions["auth_service"].authenticator._registry = counting
+        throttled_app.extensions[EXTENSION_KEY].authenticator._registry = counting
         refused = _refused_429(_post(client, client_id, BASIC_SECRET))
     assert statuses == [401, 401, 401]
     assert counting.lookups == 0  # no registry look-up, so no argon2 verification
