@@ -100,4 +100,4 @@ def render_reply(reply: kernel_errors.ErrorReply) -> Response:
 def register_error_handlers(app: Flask) -> None:
     """Answer :class:`Problem`, HTTP errors and unexpected exceptions as problem+json."""
     app.register_error_handler(Problem, lambda problem: problem.to_response())
-    kernel_errors.register_error_handlers(app, render_reply, logger_name="apps.api")
+    kernel_errors.register_error_handlers(app, render_reply)

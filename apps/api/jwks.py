@@ -125,7 +125,7 @@ class JwksKeySet:
         self._cooldown = refetch_cooldown
         self._timeout = httpx.Timeout(timeout)
         self._metrics = metrics if metrics is not None else ApiMetrics.create()
-        self._logger = structlog.get_logger("apps.api.jwks")
+        self._logger = structlog.get_logger(__name__)
         self._lock = threading.Lock()
         self._keys: dict[str, VerificationKey] = {}
         self._fetched_at: float | None = None

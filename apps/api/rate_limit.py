@@ -80,7 +80,7 @@ class RateLimiter:
         self._item = parse(limit)
         self._clock = clock
         self._metrics = metrics if metrics is not None else ApiMetrics.create()
-        self._logger = structlog.get_logger("apps.api.rate_limit")
+        self._logger = structlog.get_logger(__name__)
 
     @property
     def limit(self) -> int:

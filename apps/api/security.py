@@ -51,7 +51,7 @@ def authenticate(
         principal = verifier.verify(token)
     except InvalidToken as exc:
         metrics.token_rejections.labels(reason=exc.reason).inc()
-        structlog.get_logger("apps.api.auth").info("auth.token_rejected", reason=exc.reason)
+        structlog.get_logger(__name__).info("auth.token_rejected", reason=exc.reason)
         challenge = (
             f'Bearer realm="{REALM}", error="invalid_token", error_description="{exc.description}"'
         )

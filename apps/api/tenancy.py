@@ -25,6 +25,6 @@ def enter_tenant(principal: Principal, headers: Headers) -> str:
     )
     claimed = headers.get(TENANT_HEADER)
     if claimed is not None and claimed != principal.tenant:
-        structlog.get_logger("apps.api.tenancy").warning("tenancy.header_mismatch")
+        structlog.get_logger(__name__).warning("tenancy.header_mismatch")
         raise Problem(ProblemType.FORBIDDEN, f"{TENANT_HEADER} does not match the token's tenant")
     return principal.tenant

@@ -105,7 +105,7 @@ def create_app(
         raise SettingsError([problem])
     key_set = key_loader(settings.keys)
 
-    app = Flask(__name__)
+    app = Flask("apps.auth_service")
     # One byte of headroom: see views._read_form for how a chunked body over
     # the limit is told apart from one of exactly the allowed size.
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes + 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import logging_lib
 
-AUDIT_LOGGER = "auth_service.audit"
+AUDIT_LOGGER = __name__
 TOKEN_ISSUED = "auth.token_issued"  # noqa: S105 - an event name
 AUTHENTICATION_FAILED = "auth.client_authentication_failed"
 REPLAY_DETECTED = "auth.replay_detected"

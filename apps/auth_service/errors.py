@@ -121,4 +121,4 @@ def render_reply(reply: kernel_errors.ErrorReply) -> flask.Response:
 def register_error_handlers(app: flask.Flask) -> None:
     """Answer :class:`OAuthError`, HTTP errors and unexpected exceptions in the one shape."""
     app.register_error_handler(OAuthError, lambda error: error.to_response())
-    kernel_errors.register_error_handlers(app, render_reply, logger_name="auth_service")
+    kernel_errors.register_error_handlers(app, render_reply)

@@ -9,8 +9,9 @@ module decides everything else once, for both:
   :class:`ErrorReply` with a fixed description (never a text that echoes the
   request); a 405 names the methods the path allows in ``Allow``;
 * any other exception answers 500, logged as ``request.unhandled_exception``
-  with the exception's type and where it was raised, never its message (which
-  may hold a secret, a token or a password from a connection URL).
+  on the app's logger (its name: ``apps.api``, ``apps.auth_service``) with the
+  exception's type and where it was raised, never its message (which may hold
+  a secret, a token or a password from a connection URL).
 """
 
 from __future__ import annotations
@@ -56,9 +57,9 @@ def reply_for(exc: HTTPException) -> ErrorReply:
     return ErrorReply(status, description, headers)
 
 
-def register_error_handlers(app: Flask, render: ErrorRenderer, *, logger_name: str) -> None:
+def register_error_handlers(app: Flask, render: ErrorRenderer) -> None:
     """Answer HTTP errors and unexpected exceptions of ``app`` through ``render``."""
-    logger = structlog.get_logger(logger_name)
+    logger = structlog.get_logger(app.name)
 
     def handle_http_exception(exc: HTTPException) -> Response:
         return render(reply_for(exc))

@@ -57,7 +57,7 @@ def _passes(name: str, check: Check) -> bool:
     try:
         return check() is True
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        structlog.get_logger("apps.kernel.health").warning(
+        structlog.get_logger(__name__).warning(
             "health.check_failed", check=name, error_type=type(exc).__name__
         )
         return False

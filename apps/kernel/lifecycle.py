@@ -50,7 +50,7 @@ def shut_down(app: Flask) -> None:
             hook()
         except Exception as exc:  # noqa: BLE001 - every hook must get its turn
             errors.append(exc)
-    structlog.get_logger("apps.kernel.lifecycle").info(
+    structlog.get_logger(__name__).info(
         SHUTDOWN_EVENT,
         app=app.name,
         pid=os.getpid(),

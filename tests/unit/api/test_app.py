@@ -20,6 +20,7 @@ from apps.kernel.lifecycle import shutdown_hooks
 from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL
 from tests.utils.flask_client_factory import app_from_factory
 from tests.utils.healthcheck import assert_healthy
+from tests.utils.logging import assert_event, configured_logging
 
 
 @pytest.fixture
@@ -227,6 +228,22 @@ class TestErrors:
         assert crash["error_type"] == "RuntimeError"
         assert crash["raised_at"].endswith(" in verify")
         assert "hunter2" not in repr(events)
+
+    def test_unexpected_exception__logged_on_the_apps_logger(self, make_client, acme):
+        """The crash line is on ``apps.api``, where every logger of the service starts."""
+
+        class Broken:
+            def verify(self, token):
+                raise RuntimeError("boom")
+
+            def ready(self):
+                return True
+
+        client = make_client(token_verifier=Broken())
+        with configured_logging() as logs:
+            client.get("/v1/projects", headers=acme.headers())
+            crash = assert_event(logs.events(), event="request.unhandled_exception")
+        assert (crash["logger"], crash["level"]) == ("apps.api", "error")
 
     def test_request_id__echoed(self, client):
         """logging_lib's integration keeps a well-formed X-Request-ID."""

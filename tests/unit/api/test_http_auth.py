@@ -88,7 +88,7 @@ def test_route__rejected_token__logged_on_the_api_auth_logger(client, acme):
         client.get("/v1/projects", headers=acme.headers(aud="billing-api"))
         rejected = [e for e in logging.events() if e["event"] == "auth.token_rejected"]
     assert [(e["logger"], e["level"], e["reason"]) for e in rejected] == [
-        ("apps.api.auth", "info", "audience")
+        ("apps.api.security", "info", "audience")
     ]
 
 

@@ -6,6 +6,9 @@ import pytest
 
 from apps.auth_service.errors import InvalidScope
 from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
+from tests.utils.logging import assert_event, configured_logging
+
+FORM = {"grant_type": "client_credentials"}
 
 
 def _json_error(response, status, error):
@@ -71,6 +74,20 @@ def test_unexpected_exception__500_json_logged_without_detail(make_app, events):
     crash = [e for e in events if e["event"] == "request.unhandled_exception"]
     assert crash[0]["error_type"] == "RuntimeError"
     assert "hunter2" not in repr(events)
+
+
+def test_unexpected_exception__logged_on_the_apps_logger(make_app):
+    """The crash line is on ``apps.auth_service``, where every logger of the service starts."""
+
+    class BrokenRegistry:
+        def get(self, client_id):
+            raise RuntimeError("boom")
+
+    app = make_app(client_registry=BrokenRegistry())
+    with configured_logging() as logs, app.test_client() as client:
+        client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+        crash = assert_event(logs.events(), event="request.unhandled_exception")
+    assert (crash["logger"], crash["level"]) == ("apps.auth_service", "error")
 
 
 def test_oauth_error_outside_the_token_endpoint__its_json_error(make_app):

@@ -20,6 +20,7 @@ from tests.unit.auth.support import (
     basic_auth,
     sample_value,
 )
+from tests.utils.logging import assert_event, configured_logging
 
 FORM = {"grant_type": "client_credentials"}
 FAILED = {"error": "invalid_client", "error_description": "client authentication failed"}
@@ -226,6 +227,14 @@ def test_token__body_client_id_must_match_basic_client(client):
         "error": "invalid_request",
         "error_description": "client_id does not match the authenticated client",
     }
+
+
+def test_token__audit_events_on_the_audit_logger(client):
+    """Audit lines can be routed apart: their logger is ``apps.auth_service.audit``."""
+    with configured_logging() as logs:
+        client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+        issued = assert_event(logs.events(), event="auth.token_issued")
+    assert (issued["logger"], issued["level"]) == ("apps.auth_service.audit", "info")
 
 
 def test_token__issued_event_names_client_and_tenant_but_no_token(client, events, metrics_registry):

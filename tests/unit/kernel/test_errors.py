@@ -43,7 +43,7 @@ def client(app):
     def crash():
         raise RuntimeError("postgres://admin:hunter2@db")
 
-    register_error_handlers(app, render, logger_name="kernel.test")
+    register_error_handlers(app, render)
     return app.test_client()
 
 
@@ -118,10 +118,11 @@ def named_events() -> Iterator[list[MutableMapping[str, Any]]]:
         structlog.configure(**saved)
 
 
-def test_unexpected_exception__logged_on_the_services_logger(client, named_events):
-    """The crash line names the logger the service chose, so the on-call can route it."""
+def test_unexpected_exception__logged_on_the_apps_logger(app, client, named_events):
+    """The crash line is on the logger named like the app (``apps.api``), for routing."""
     client.post("/crash")
     crashes = [e for e in named_events if e["event"] == UNHANDLED_EVENT]
     assert [(e["logger"], e["log_level"], e["error_type"]) for e in crashes] == [
-        ("kernel.test", "error", "RuntimeError")
+        (app.name, "error", "RuntimeError")
     ]
+    assert app.name == "kernel_test"
