@@ -30,7 +30,7 @@ from apps.api.app import create_app
 from apps.api.jwks import StaticKeySet
 from apps.api.rate_limit import create_storage
 from apps.api.settings import Settings
-from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL, SigningKey, TokenFactory
+from tests.unit.api.tokens import AUDIENCE, ISSUER, JWKS_URL, SigningKey, TokenFactory
 
 
 class WallClock:

@@ -26,7 +26,6 @@ from typing import Any
 
 import jwt
 import structlog
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,6 +34,7 @@ from apps.auth_service.app import create_app
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.passwords import SecretVerifier, make_hasher
 from apps.auth_service.settings import Argon2Settings, Settings
+from tests.utils.keys import pem_public, write_private_key
 
 ENDPOINT = "https://auth.bench.test/oauth/token"
 PRODUCTION = Argon2Settings()  # RFC 9106 second recommended option: t=3, 64 MiB, p=4
@@ -50,14 +50,6 @@ def timed(budget: float, action: Callable[[], object], minimum: int = 3) -> tupl
     return count, time.perf_counter() - start
 
 
-def pem_public(key: Any) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 def write_config(
     directory: Path, secret: str, ed_key: Any, ec_key: Any, costs: Argon2Settings
 ) -> Path:
@@ -66,15 +58,7 @@ def write_config(
     The service refuses hashes of other costs, so production and test costs
     need one config each.
     """
-    signing = directory / "active.pem"
-    signing.write_bytes(
-        ed25519.Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    signing.chmod(0o600)
+    write_private_key(directory / "active.pem", ed25519.Ed25519PrivateKey.generate())
     clients = [
         (
             "basic",

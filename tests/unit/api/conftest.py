@@ -1,21 +1,24 @@
 """Fixtures of the api layer: apps/api through the Flask test client, no sockets.
 
-Composition: ``clock`` (the unit layers' FakeClock) -> ``signing_key`` ->
-``token_factory`` -> callers of two tenants (``acme``, ``acme_other_client``,
-``globex``); ``temp_db_file`` (where the app creates its SQLite database) ->
-``settings``. ``rate_limit_storage`` is an in-memory fixed-window storage that
-follows ``clock``; ``make_limiter`` builds a limiter on it.
-``make_client(**overrides)`` builds the app with a static key set (never
-HTTP), that storage and a private metrics registry, any of which a test may
-override by keyword.
+``database_path`` -> ``settings``; ``make_settings(**changes)`` for other
+settings. ``make_app(**overrides)`` -> ``app`` -> ``client``, and
+``make_client(**overrides)``: the API with the test collaborators (a static
+key set, never HTTP; ``rate_limit_storage`` in memory on the unit layers'
+``clock``; ``metrics_registry``; ``sequential_ids``), any of which a test
+replaces by keyword. Callers of two tenants (``acme``, ``acme_other_client``,
+``globex``) carry tokens of ``token_factory``.
 """
 
 from __future__ import annotations
 
 import itertools
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
+import flask
 import pytest
+from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from apps.api.app import create_app
@@ -23,73 +26,70 @@ from apps.api.jwks import StaticKeySet
 from apps.api.metrics import ApiMetrics
 from apps.api.rate_limit import RateLimiter
 from apps.api.settings import Settings
-from tests.unit.api.support import (
-    AUDIENCE,
-    ISSUER,
-    JWKS_URL,
-    Caller,
-    ClockedMemoryStorage,
-    SigningKey,
-    TokenFactory,
-)
-from tests.utils.flask_client_factory import make_client as client_for
+from apps.api.storage.projects import IdFactory
+from tests.unit.api.tokens import AUDIENCE, ISSUER, JWKS_URL, Caller, SigningKey, TokenFactory
+from tests.utils.clock import FakeClock
+from tests.utils.flask_client_factory import app_maker, client_maker
+from tests.utils.limits_storage import ClockedMemoryStorage
 
 
 @pytest.fixture(scope="session")
-def signing_key():
+def signing_key() -> SigningKey:
     return SigningKey.ed25519()
 
 
 @pytest.fixture(scope="session")
-def ec_signing_key():
+def ec_signing_key() -> SigningKey:
     return SigningKey.p256()
 
 
 @pytest.fixture
-def key_source(signing_key, ec_signing_key):
+def key_source(signing_key: SigningKey, ec_signing_key: SigningKey) -> StaticKeySet:
     return StaticKeySet([signing_key.verification_key(), ec_signing_key.verification_key()])
 
 
 @pytest.fixture
-def token_factory(signing_key, clock):
+def token_factory(signing_key: SigningKey, clock: FakeClock) -> TokenFactory:
     return TokenFactory(signing_key, clock)
 
 
 @pytest.fixture
-def acme(token_factory):
+def acme(token_factory: TokenFactory) -> Caller:
     return Caller("acme", "acme-ci", token_factory)
 
 
 @pytest.fixture
-def acme_other_client(token_factory):
+def acme_other_client(token_factory: TokenFactory) -> Caller:
     return Caller("acme", "acme-dashboard", token_factory)
 
 
 @pytest.fixture
-def globex(token_factory):
+def globex(token_factory: TokenFactory) -> Caller:
     return Caller("globex", "globex-ci", token_factory)
 
 
 @pytest.fixture
-def rate_limit_storage(clock):
+def rate_limit_storage(clock: FakeClock) -> ClockedMemoryStorage:
     return ClockedMemoryStorage(clock)
 
 
 @pytest.fixture
-def registry():
+def metrics_registry() -> CollectorRegistry:
     return CollectorRegistry()
 
 
 @pytest.fixture
-def api_metrics(registry):
-    return ApiMetrics.create(registry)
+def api_metrics(metrics_registry: CollectorRegistry) -> ApiMetrics:
+    return ApiMetrics.create(metrics_registry)
 
 
 @pytest.fixture
-def make_limiter(rate_limit_storage, clock, api_metrics):
-    """A RateLimiter on the clocked in-memory storage (``3/minute`` unless told)."""
+def make_limiter(
+    rate_limit_storage: ClockedMemoryStorage, clock: FakeClock, api_metrics: ApiMetrics
+) -> Callable[..., RateLimiter]:
+    """Factory: a RateLimiter on the clocked in-memory storage (``3/minute`` unless told)."""
 
-    def make(limit="3/minute", storage=None):
+    def make(limit: str = "3/minute", storage: Any = None) -> RateLimiter:
         return RateLimiter(
             storage or rate_limit_storage, limit, clock=clock.time, metrics=api_metrics
         )
@@ -98,57 +98,74 @@ def make_limiter(rate_limit_storage, clock, api_metrics):
 
 
 @pytest.fixture
-def temp_db_file(tmp_path):
+def database_path(tmp_path: Path) -> Path:
     """Where the app's SQLite database lives; the app creates it."""
     return tmp_path / "api.sqlite3"
 
 
 @pytest.fixture
-def make_settings(temp_db_file):
-    def make(**overrides):
+def make_settings(database_path: Path) -> Callable[..., Settings]:
+    """Factory: the test settings with fields changed."""
+
+    def make(**changes: Any) -> Settings:
         values = {
             "jwks_url": JWKS_URL,
             "issuer": ISSUER,
             "audience": AUDIENCE,
-            "database_path": temp_db_file,
+            "database_path": database_path,
             "rate_limit": "100/minute",
         }
-        return Settings(**{**values, **overrides})
+        return Settings(**{**values, **changes})
 
     return make
 
 
 @pytest.fixture
-def settings(make_settings):
+def settings(make_settings: Callable[..., Settings]) -> Settings:
     return make_settings()
 
 
 @pytest.fixture
-def sequential_ids():
+def sequential_ids() -> IdFactory:
     counter = itertools.count(1)
     return lambda: f"00000000-0000-4000-8000-{next(counter):012d}"
 
 
 @pytest.fixture
-def make_client(settings, key_source, rate_limit_storage, registry, clock, sequential_ids):
-    """Build a test client; keyword overrides replace create_app's arguments."""
-    with ExitStack() as stack:
-
-        def make(**overrides):
-            arguments = {
-                "settings": settings,
-                "key_source": key_source,
-                "rate_limit_storage": rate_limit_storage,
-                "registry": registry,
-                "clock": clock.time,
-                "new_id": sequential_ids,
-                **overrides,
-            }
-            return stack.enter_context(client_for(create_app, **arguments))
-
+def make_app(
+    settings: Settings,
+    key_source: StaticKeySet,
+    rate_limit_storage: ClockedMemoryStorage,
+    metrics_registry: CollectorRegistry,
+    clock: FakeClock,
+    sequential_ids: IdFactory,
+) -> Iterator[Callable[..., flask.Flask]]:
+    """Factory: the API; keywords replace ``create_app``'s arguments."""
+    with app_maker(
+        create_app,
+        settings=settings,
+        key_source=key_source,
+        rate_limit_storage=rate_limit_storage,
+        registry=metrics_registry,
+        clock=clock.time,
+        new_id=sequential_ids,
+    ) as make:
         yield make
 
 
 @pytest.fixture
-def client(make_client):
-    return make_client()
+def app(make_app: Callable[..., flask.Flask]) -> flask.Flask:
+    return make_app()
+
+
+@pytest.fixture
+def make_client(make_app: Callable[..., flask.Flask]) -> Iterator[Callable[..., FlaskClient]]:
+    """Factory: a test client of ``make_app(**overrides)``."""
+    with client_maker(make_app) as make:
+        yield make
+
+
+@pytest.fixture
+def client(app: flask.Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as test_client:
+        yield test_client

@@ -14,13 +14,14 @@ import logging_lib
 from apps.api.app import create_app
 from apps.api.errors import PROBLEM_MEDIA_TYPE
 from apps.api.jwks import StaticKeySet
+from apps.api.services import EXTENSION_KEY
 from apps.api.storage.projects import new_project_id
 from apps.kernel.gunicorn import worker_exit
 from apps.kernel.lifecycle import shutdown_hooks
-from tests.unit.api.support import AUDIENCE, ISSUER, JWKS_URL
+from tests.unit.api.tokens import AUDIENCE, ISSUER, JWKS_URL
 from tests.utils.flask_client_factory import app_from_factory
 from tests.utils.healthcheck import assert_healthy
-from tests.utils.logging import assert_event, configured_logging
+from tests.utils.logging import assert_event, configured_logging, metric_value
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ class TestCreateApp:
     def test_worker_exit__runs_the_apps_shutdown_hooks(self, settings, rate_limit_storage):
         """Under gunicorn the hooks run when the worker exits, not only in tests."""
         app = create_app(settings, rate_limit_storage=rate_limit_storage)
-        database = app.extensions["apps.api"].database
+        database = app.extensions[EXTENSION_KEY].database
         connection = database.connection()
         with capture_logs() as events:
             worker_exit(server=None, worker=SimpleNamespace(wsgi=app))
@@ -120,15 +121,15 @@ class TestProbes:
         }
 
     @pytest.mark.parametrize("breakage", ["directory", "empty_file"])
-    def test_readyz__database_broken__503(self, make_client, temp_db_file, breakage):
+    def test_readyz__database_broken__503(self, make_client, database_path, breakage):
         """An unopenable or schema-less database makes the service not ready."""
         client = make_client()
         for suffix in ("", "-wal", "-shm"):
-            temp_db_file.with_name(temp_db_file.name + suffix).unlink(missing_ok=True)
+            database_path.with_name(database_path.name + suffix).unlink(missing_ok=True)
         if breakage == "directory":
-            temp_db_file.mkdir()
+            database_path.mkdir()
         else:
-            temp_db_file.write_bytes(b"")
+            database_path.write_bytes(b"")
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json["checks"] == {"database": "failing", "keys": "ok"}
@@ -153,7 +154,7 @@ class TestProbes:
         assert "10.0.0.5" not in repr(events)
 
     def test_readyz__jwks__fetched_through_injected_client(
-        self, make_client, signing_key, registry, acme
+        self, make_client, signing_key, metrics_registry, acme
     ):
         """Readiness loads the JWKS through the injected HTTP client; tokens then verify."""
         requests = []
@@ -167,16 +168,17 @@ class TestProbes:
             assert client.get("/readyz").status_code == 200
             assert client.get("/v1/projects", headers=acme.headers()).status_code == 200
         assert requests == [JWKS_URL]
-        assert registry.get_sample_value("api_jwks_fetches_total", {"outcome": "ok"}) == 1
+        assert metrics_registry.get_sample_value("api_jwks_fetches_total", {"outcome": "ok"}) == 1
 
-    def test_metrics__not_served_by_the_public_app(self, client, acme, registry):
+    def test_metrics__not_served_by_the_public_app(self, client, acme, metrics_registry):
         """Token-rejection reasons stay off the public port; the app's registry counts them."""
         client.get("/v1/projects", headers=acme.headers(aud="other"))
         response = client.get("/metrics")
         assert response.status_code == 404
         assert response.mimetype == PROBLEM_MEDIA_TYPE
         assert response.json["type"].endswith(":not-found")
-        assert registry.get_sample_value("api_token_rejections_total", {"reason": "audience"}) == 1
+        rejections = metric_value(metrics_registry, "api_token_rejections_total", reason="audience")
+        assert rejections == 1
 
 
 class TestErrors:
@@ -284,7 +286,7 @@ class TestStorage:
             rate_limit_storage=rate_limit_storage,
             clock=clock.time,
         ) as app:
-            database = app.extensions["apps.api"].database
+            database = app.extensions[EXTENSION_KEY].database
             client = app.test_client()
             client.get("/v1/projects", headers=acme.headers())
             first = database.connection()

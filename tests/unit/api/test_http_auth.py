@@ -6,7 +6,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from apps.api.errors import PROBLEM_MEDIA_TYPE
-from tests.unit.api.support import TOKEN_LIFETIME
+from tests.unit.api.tokens import TOKEN_LIFETIME
 from tests.utils.logging import configured_logging
 
 ROUTES = [
@@ -18,8 +18,8 @@ ROUTES = [
 ]
 
 
-def rejections(registry, reason):
-    return registry.get_sample_value("api_token_rejections_total", {"reason": reason}) or 0
+def rejections(metrics_registry, reason):
+    return metrics_registry.get_sample_value("api_token_rejections_total", {"reason": reason}) or 0
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), ROUTES)
@@ -50,7 +50,7 @@ def test_route__not_a_bearer_credential__401(client, authorization):
     ],
 )
 def test_route__rejected_token__401_invalid_token_and_counted(
-    client, acme, registry, claims, reason
+    client, acme, metrics_registry, claims, reason
 ):
     """A rejected token answers invalid_token, is logged by reason and counted."""
     with capture_logs() as events:
@@ -60,7 +60,7 @@ def test_route__rejected_token__401_invalid_token_and_counted(
     assert response.headers["WWW-Authenticate"] == (
         f'Bearer realm="api", error="invalid_token", error_description="{detail}"'
     )
-    assert rejections(registry, reason) == 1
+    assert rejections(metrics_registry, reason) == 1
     rejected = [e for e in events if e["event"] == "auth.token_rejected"]
     assert rejected == [{"event": "auth.token_rejected", "reason": reason, "log_level": "info"}]
 

@@ -7,7 +7,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from apps.api.jwks import JwksError, JwksKeySet, StaticKeySet, parse_jwk, parse_jwks
-from tests.unit.api.support import JWKS_URL, SigningKey
+from tests.unit.api.tokens import JWKS_URL, SigningKey
 from tests.utils.logging import configured_logging
 
 
@@ -55,8 +55,8 @@ def make_key_set(jwks_server, clock, api_metrics):
         http.close()
 
 
-def fetches(registry, outcome):
-    value = registry.get_sample_value("api_jwks_fetches_total", {"outcome": outcome})
+def fetches(metrics_registry, outcome):
+    value = metrics_registry.get_sample_value("api_jwks_fetches_total", {"outcome": outcome})
     return value or 0
 
 
@@ -139,7 +139,7 @@ class TestParseJwks:
 
 class TestJwksKeySet:
     def test_get_key__first_use__fetches_once_and_caches(
-        self, make_key_set, jwks_server, signing_key, registry
+        self, make_key_set, jwks_server, signing_key, metrics_registry
     ):
         """Keys are fetched on first use, then served from the cache."""
         keys = make_key_set()
@@ -147,7 +147,7 @@ class TestJwksKeySet:
         assert keys.get_key(signing_key.kid).kid == signing_key.kid
         assert keys.get_key(signing_key.kid).kid == signing_key.kid
         assert jwks_server.fetches == 1
-        assert fetches(registry, "ok") == 1
+        assert fetches(metrics_registry, "ok") == 1
 
     def test_get_key__after_ttl__refetches(self, make_key_set, jwks_server, signing_key, clock):
         """Once the TTL has passed the document is fetched again."""
@@ -199,7 +199,7 @@ class TestJwksKeySet:
         ],
     )
     def test_refresh__failure__keeps_stale_keys_logs_and_counts(
-        self, make_key_set, jwks_server, signing_key, clock, registry, failure
+        self, make_key_set, jwks_server, signing_key, clock, metrics_registry, failure
     ):
         """A failed refresh keeps the keys fetched before (availability) and is reported."""
         keys = make_key_set()
@@ -209,7 +209,7 @@ class TestJwksKeySet:
             setattr(jwks_server, name, value)
         with capture_logs() as events:
             assert keys.get_key(signing_key.kid).kid == signing_key.kid
-        assert fetches(registry, "error") == 1
+        assert fetches(metrics_registry, "error") == 1
         assert [e["event"] for e in events] == ["jwks.fetch_failed"]
         assert events[0]["cached_keys"] == 1
 

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from apps.api.jwks import StaticKeySet
 from apps.api.openapi import build_document
-from tests.unit.api.support import resolve, schema_errors
+from tests.unit.api.json_schema import resolve, schema_errors
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from structlog.testing import capture_logs
 
 from apps.api.errors import PROBLEM_MEDIA_TYPE
 from apps.api.rate_limit import RateLimitDecision, RateLimiter, create_storage
-from tests.unit.api.support import ClockedMemoryStorage
+from tests.utils.limits_storage import ClockedMemoryStorage
 from tests.utils.logging import configured_logging
 
 
-def sample(registry, name):
-    return registry.get_sample_value(name) or 0
+def sample(metrics_registry, name):
+    return metrics_registry.get_sample_value(name) or 0
 
 
 class TestRateLimiter:
@@ -29,14 +29,14 @@ class TestRateLimiter:
             RateLimitDecision(True, 3, 0, 60),
         ]
 
-    def test_hit__over_limit__refused_and_counted(self, make_limiter, clock, registry):
+    def test_hit__over_limit__refused_and_counted(self, make_limiter, clock, metrics_registry):
         """The hit after the limit is refused, with the seconds left in the window."""
         limiter = make_limiter()
         for _ in range(3):
             limiter.hit("acme", "ci")
         clock.advance(15)
         assert limiter.hit("acme", "ci") == RateLimitDecision(False, 3, 0, 45)
-        assert sample(registry, "api_rate_limited_total") == 1
+        assert sample(metrics_registry, "api_rate_limited_total") == 1
 
     def test_hit__window_over__allowed_again(self, make_limiter, clock):
         """A new window starts with a full budget."""
@@ -87,14 +87,14 @@ class TestRateLimiter:
         assert limiter.hit("acme", "ci") == RateLimitDecision(True, 3, 2, 0)
 
     def test_hit__storage_fails__fails_open_logged_and_counted(
-        self, make_limiter, rate_limit_storage, registry
+        self, make_limiter, rate_limit_storage, metrics_registry
     ):
         """A storage outage lets the request through, logs an error and counts it."""
         limiter = make_limiter()
         rate_limit_storage.failing = True
         with capture_logs() as events:
             assert limiter.hit("acme", "ci") is None
-        assert sample(registry, "api_rate_limit_storage_errors_total") == 1
+        assert sample(metrics_registry, "api_rate_limit_storage_errors_total") == 1
         assert events == [
             {
                 "event": "rate_limit.storage_error",
@@ -226,14 +226,14 @@ class TestRateLimitedRoutes:
         assert limited_client.get("/v1/projects", headers=acme.headers()).status_code == 200
 
     def test_route__storage_down__served_without_headers(
-        self, limited_client, acme, rate_limit_storage, registry
+        self, limited_client, acme, rate_limit_storage, metrics_registry
     ):
         """Fail open: the request is served, with no RateLimit headers, and counted."""
         rate_limit_storage.failing = True
         response = limited_client.get("/v1/projects", headers=acme.headers())
         assert response.status_code == 200
         assert "RateLimit-Limit" not in response.headers
-        assert sample(registry, "api_rate_limit_storage_errors_total") == 1
+        assert sample(metrics_registry, "api_rate_limit_storage_errors_total") == 1
 
     def test_route__eight_concurrent_clients__exact_count(self, make_client, make_settings, acme):
         """8 threads through the app against 10/minute: exactly 10 answers are 200."""

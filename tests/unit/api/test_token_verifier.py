@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 
 from apps.api.access_tokens import InvalidToken, JwtAccessTokenVerifier, Principal
 from apps.api.jwks import StaticKeySet
-from tests.unit.api.support import (
+from tests.unit.api.tokens import (
     AUDIENCE,
     ISSUER,
     TOKEN_LIFETIME,

@@ -1,14 +1,12 @@
-"""Fixtures of the auth layer: a token service built from a generated config.
+"""Fixtures of the auth layer: the token service from a generated configuration.
 
-Every app comes from ``create_app`` with a temp TOML file and freshly
-generated key files (mode 600); ``make_settings(**changes)`` validates that
-configuration with top-level fields changed, for tests that need other
-settings. Collaborators are swapped through fixtures: ``clock`` (the unit
-layers' FakeClock), ``replay_cache`` (in-memory on that clock),
-``throttle_storage`` (failed-attempt counters in memory on that clock),
-``static_key_loader`` (keys without files), ``directory_http`` (an
-``httpx.Client`` on a ``MockTransport``). Argon2 costs are the minimum so the
-suite stays fast; production defaults are exercised by the benchmark.
+``config_data`` (a valid configuration, its key file written with mode 600)
+-> ``config_path`` (as TOML) and ``settings``; ``make_settings(**changes)``
+for other settings. ``make_app(**overrides)`` -> ``app`` -> ``client``, and
+``make_client(**overrides)``: the service with the test collaborators (the
+unit layers' ``clock``, ``replay_cache`` and ``throttle_storage`` in memory on
+it, ``metrics_registry``), any of which a test replaces by keyword. Argon2
+costs are the cheapest; the benchmark measures the production ones.
 """
 
 from __future__ import annotations
@@ -20,18 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import argon2
+import flask
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from apps.auth_service.app import create_app
-from apps.auth_service.keys import KeySet, SigningKey
+from apps.auth_service.keys import KeyLoader, KeySet, SigningKey
 from apps.auth_service.replay_cache import MemoryReplayCache
 from apps.auth_service.settings import Settings
 from logging_lib.testing import capture_events
-from tests.unit.auth.support import (
+from tests.unit.auth.configuration import (
     API_AUDIENCE,
     BASIC_CLIENT,
     BASIC_SECRET,
@@ -42,15 +42,12 @@ from tests.unit.auth.support import (
     JWT_CLIENT,
     TOKEN_ENDPOINT,
     ec_public_jwk,
-    pem_public,
     to_toml,
-    write_key,
 )
 from tests.utils.clock import FakeClock
-from tests.utils.flask_client_factory import build_app, shutdown_app
+from tests.utils.flask_client_factory import app_maker, client_maker
+from tests.utils.keys import pem_public, write_private_key
 from tests.utils.limits_storage import ClockedMemoryStorage
-
-# -- fixtures -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +84,7 @@ def config_data(
     """A valid configuration mapping; its key file exists with mode 600."""
     key_dir = tmp_path / "keys"
     key_dir.mkdir()
-    write_key(key_dir / "active.pem", active_signing_key)
+    write_private_key(key_dir / "active.pem", active_signing_key)
     return {
         "issuer": ISSUER,
         "token_endpoint": TOKEN_ENDPOINT,
@@ -122,7 +119,7 @@ def config_data(
 
 
 @pytest.fixture
-def write_config(tmp_path: Path) -> Callable[[dict[str, Any]], Path]:
+def write_config(tmp_path: Path) -> Callable[..., Path]:
     """Write a config mapping as TOML next to the generated keys; return its path."""
 
     def write(data: dict[str, Any], name: str = "auth.toml") -> Path:
@@ -172,10 +169,12 @@ def metrics_registry() -> CollectorRegistry:
 
 
 @pytest.fixture
-def static_key_loader() -> Callable[..., Any]:
-    """A key loader that ignores files: returns a KeySet built from in-memory keys."""
+def make_key_loader() -> Callable[..., KeyLoader]:
+    """Factory: a key loader that reads no file, for a key set of in-memory keys."""
 
-    def make(active: Any = None, retired: tuple[SigningKey, ...] = ()) -> Callable[..., KeySet]:
+    def make(
+        active: ed25519.Ed25519PrivateKey | None = None, retired: tuple[SigningKey, ...] = ()
+    ) -> KeyLoader:
         key_set = KeySet(
             active=SigningKey.from_private_key(active or ed25519.Ed25519PrivateKey.generate()),
             retired=retired,
@@ -192,37 +191,33 @@ def make_app(
     replay_cache: MemoryReplayCache,
     throttle_storage: ClockedMemoryStorage,
     metrics_registry: CollectorRegistry,
-) -> Iterator[Callable[..., Any]]:
-    """Factory: ``make_app(settings, **collaborators)`` builds the service.
-
-    Without settings it uses the test configuration; every collaborator not
-    given is the test one (clock, replay cache, throttle storage, registry).
-    """
-    apps: list[Any] = []
-
-    def make(changed: Settings | None = None, **collaborators: Any) -> Any:
-        defaults: dict[str, Any] = {
-            "clock": clock.time,
-            "replay_cache": replay_cache,
-            "throttle_storage": throttle_storage,
-            "registry": metrics_registry,
-        }
-        app = build_app(create_app, changed or settings, **{**defaults, **collaborators})
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        shutdown_app(app)
+) -> Iterator[Callable[..., flask.Flask]]:
+    """Factory: the token service; keywords replace ``create_app``'s arguments."""
+    with app_maker(
+        create_app,
+        settings=settings,
+        clock=clock.time,
+        replay_cache=replay_cache,
+        throttle_storage=throttle_storage,
+        registry=metrics_registry,
+    ) as make:
+        yield make
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Any]) -> Any:
+def app(make_app: Callable[..., flask.Flask]) -> flask.Flask:
     return make_app()
 
 
 @pytest.fixture
-def client(app: Any) -> Iterator[Any]:
+def make_client(make_app: Callable[..., flask.Flask]) -> Iterator[Callable[..., FlaskClient]]:
+    """Factory: a test client of ``make_app(**overrides)``."""
+    with client_maker(make_app) as make:
+        yield make
+
+
+@pytest.fixture
+def client(app: flask.Flask) -> Iterator[FlaskClient]:
     with app.test_client() as test_client:
         yield test_client
 
@@ -262,7 +257,7 @@ def make_assertion(
 
 
 @pytest.fixture
-def directory_http() -> Iterator[Callable[..., httpx.Client]]:
+def make_http_client() -> Iterator[Callable[..., httpx.Client]]:
     """Factory: an ``httpx.Client`` whose requests go to ``handler`` (a MockTransport)."""
     clients: list[httpx.Client] = []
 
@@ -287,7 +282,7 @@ def events() -> Iterator[list[dict[str, Any]]]:
 
 
 @pytest.fixture
-def jwks_verifier(client: Any) -> Callable[[str], dict[str, Any]]:
+def jwks_verifier(client: FlaskClient) -> Callable[[str], dict[str, Any]]:
     """Verify an access token against the service's own JWKS and return its claims."""
 
     def verify(token: str) -> dict[str, Any]:

@@ -121,10 +121,8 @@ def test_create_app__directory_registry_owns_its_http_client(make_settings):
     assert registry._http.timeout == httpx.Timeout(0.5, connect=0.5)
 
 
-def test_create_app__injected_collaborators_are_not_closed(
-    make_app, replay_cache, static_key_loader
-):
-    app = make_app(key_loader=static_key_loader(), client_registry=_NoClients())
+def test_create_app__injected_collaborators_are_not_closed(make_app, replay_cache, make_key_loader):
+    app = make_app(key_loader=make_key_loader(), client_registry=_NoClients())
     assert shutdown_hooks(app) == ()
     with app.test_client() as client:
         response = client.post(
@@ -175,7 +173,7 @@ def test_create_app__no_config_at_all():
 
 
 def test_create_app__request_body_limit_from_config(make_app, make_settings):
-    app = make_app(make_settings(max_request_bytes=2048))
+    app = make_app(settings=make_settings(max_request_bytes=2048))
     # One byte above the limit, so an oversized chunked body is detected, not cut.
     assert app.config["MAX_CONTENT_LENGTH"] == 2049
 

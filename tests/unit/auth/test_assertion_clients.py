@@ -10,15 +10,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import MAX_ASSERTION_CHARS, MAX_JTI_CHARS
-from tests.unit.auth.support import (
+from tests.unit.auth.configuration import (
     ES256_CLIENT,
     ES256_KID,
     JWT_CLIENT,
     TOKEN_ENDPOINT,
     assertion_form,
     ec_public_jwk,
-    sample_value,
 )
+from tests.utils.logging import metric_value
 
 ROTATING_CLIENT = "svc-rotating"
 
@@ -45,7 +45,7 @@ def rotating_app(make_app, config_data, make_settings, rotating_keys):
             "jwks": json.dumps(jwks),
         }
     )
-    return make_app(make_settings())
+    return make_app(settings=make_settings())
 
 
 def _rotating_assertion(clock, key, headers):
@@ -76,7 +76,7 @@ class TestKeyRotation:
         with rotating_app.test_client() as client:
             assert _post(client, assertion).status_code == 401
         failures = "auth_client_authentication_failures_total"
-        assert sample_value(metrics_registry, failures, reason="bad_signature") == 1
+        assert metric_value(metrics_registry, failures, reason="bad_signature") == 1
 
 
 class TestAssertionIds:
@@ -113,7 +113,7 @@ class TestAssertionIds:
             (JWT_CLIENT, "private_key_jwt")
         ]
         issued_total = "auth_tokens_issued_total"
-        assert sample_value(metrics_registry, issued_total, auth_method="private_key_jwt") == 1
+        assert metric_value(metrics_registry, issued_total, auth_method="private_key_jwt") == 1
 
 
 def _assertion_of_length(make_assertion, length, **claims):
@@ -133,7 +133,7 @@ def _assertion_of_length(make_assertion, length, **claims):
 def throttled_app(make_app, make_settings):
     """Three failures per client and five per address a minute."""
     return make_app(
-        make_settings(
+        settings=make_settings(
             throttle={"failures_per_client": "3/minute", "failures_per_address": "5/minute"}
         )
     )

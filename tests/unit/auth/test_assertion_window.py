@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.auth.support import JWT_CLIENT, assertion_form
+from tests.unit.auth.configuration import JWT_CLIENT, assertion_form
 
 FAILURES = {"auth.client_authentication_failed", "auth.replay_detected"}
 #: SHA-256 of ``["svc-jwt","known-jti"]`` (compact JSON, ASCII-escaped): that id's cache key.

@@ -9,7 +9,7 @@ import pytest
 
 from apps.auth_service.clients import RegistryUnavailable
 from apps.auth_service.directory import DirectoryClientRegistry, directory_retry_policy
-from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
 
 BASE = "https://directory.internal/v1"
 
@@ -19,9 +19,9 @@ def basic_record(config_data):
     return dict(config_data["clients"][0])
 
 
-def _registry(directory_http, clock, handler, retries=2, budget=5.0, timeout=2.0):
+def _registry(make_http_client, clock, handler, retries=2, budget=5.0, timeout=2.0):
     return DirectoryClientRegistry(
-        directory_http(handler),
+        make_http_client(handler),
         BASE + "/",
         retry=directory_retry_policy(retries=retries, budget_seconds=budget),
         timeout=timeout,
@@ -30,14 +30,14 @@ def _registry(directory_http, clock, handler, retries=2, budget=5.0, timeout=2.0
     )
 
 
-def test_directory__returns_parsed_record(directory_http, clock, basic_record):
+def test_directory__returns_parsed_record(make_http_client, clock, basic_record):
     seen = []
 
     def handler(request):
         seen.append(request)
         return httpx.Response(200, json=basic_record)
 
-    record = _registry(directory_http, clock, handler).get(BASIC_CLIENT)
+    record = _registry(make_http_client, clock, handler).get(BASIC_CLIENT)
 
     assert record is not None
     assert record.tenant == "acme"
@@ -46,19 +46,19 @@ def test_directory__returns_parsed_record(directory_http, clock, basic_record):
     assert seen[0].headers["Accept"] == "application/json"
 
 
-def test_directory__404_is_unknown_client(directory_http, clock):
-    assert _registry(directory_http, clock, lambda r: httpx.Response(404)).get("svc-x") is None
+def test_directory__404_is_unknown_client(make_http_client, clock):
+    assert _registry(make_http_client, clock, lambda r: httpx.Response(404)).get("svc-x") is None
 
 
-def test_directory__malformed_client_id_is_never_requested(directory_http, clock):
+def test_directory__malformed_client_id_is_never_requested(make_http_client, clock):
     calls = []
-    registry = _registry(directory_http, clock, lambda r: calls.append(r) or httpx.Response(404))
+    registry = _registry(make_http_client, clock, lambda r: calls.append(r) or httpx.Response(404))
     assert registry.get("../admin") is None
     assert registry.get("a/b") is None
     assert calls == []
 
 
-def test_directory__retries_transport_errors_then_succeeds(directory_http, clock, basic_record):
+def test_directory__retries_transport_errors_then_succeeds(make_http_client, clock, basic_record):
     attempts = []
 
     def handler(request):
@@ -67,16 +67,16 @@ def test_directory__retries_transport_errors_then_succeeds(directory_http, clock
             raise httpx.ConnectTimeout("timed out", request=request)
         return httpx.Response(200, json=basic_record)
 
-    assert _registry(directory_http, clock, handler).get(BASIC_CLIENT) is not None
+    assert _registry(make_http_client, clock, handler).get(BASIC_CLIENT) is not None
     assert len(attempts) == 3
     first, second = clock.sleeps
     assert 0 <= first <= 0.05
     assert 0 <= second <= 0.1
 
 
-def test_directory__waits_are_jittered_full_range(directory_http, clock):
+def test_directory__waits_are_jittered_full_range(make_http_client, clock):
     """Workers that failed together must not retry together: waits are random in [0, cap]."""
-    registry = _registry(directory_http, clock, lambda r: httpx.Response(503), retries=5)
+    registry = _registry(make_http_client, clock, lambda r: httpx.Response(503), retries=5)
     for _ in range(30):
         with pytest.raises(RegistryUnavailable):
             registry.get(BASIC_CLIENT)
@@ -87,15 +87,15 @@ def test_directory__waits_are_jittered_full_range(directory_http, clock):
     assert len({run[0] for run in runs}) > 20  # not one fixed backoff
 
 
-def test_directory__later_waits_are_capped(directory_http, clock):
-    registry = _registry(directory_http, clock, lambda r: httpx.Response(503), retries=5)
+def test_directory__later_waits_are_capped(make_http_client, clock):
+    registry = _registry(make_http_client, clock, lambda r: httpx.Response(503), retries=5)
     with pytest.raises(RegistryUnavailable):
         registry.get(BASIC_CLIENT)
     assert len(clock.sleeps) == 5
     assert all(wait <= 1.0 for wait in clock.sleeps)
 
 
-def test_directory__total_time_is_bounded(directory_http, clock):
+def test_directory__total_time_is_bounded(make_http_client, clock):
     """Slow failures stop the retries once the budget is spent, whatever the attempts left."""
     timeouts = []
 
@@ -110,7 +110,7 @@ def test_directory__total_time_is_bounded(directory_http, clock):
         return httpx.Response(503)
 
     with pytest.raises(RegistryUnavailable):
-        _registry(directory_http, clock, slow_failure, retries=5, budget=2.0).get(BASIC_CLIENT)
+        _registry(make_http_client, clock, slow_failure, retries=5, budget=2.0).get(BASIC_CLIENT)
     assert clock.monotonic() <= 2.0 + 1e-9  # (float rounding of the last timeout)
     assert len(timeouts) == 3  # far fewer than the 6 attempts allowed
     assert timeouts[0] == 2.0
@@ -119,7 +119,7 @@ def test_directory__total_time_is_bounded(directory_http, clock):
     assert timeouts[2] < 2.0 - 1.8
 
 
-def test_directory__gives_up_after_bounded_retries(directory_http, clock):
+def test_directory__gives_up_after_bounded_retries(make_http_client, clock):
     attempts = []
 
     def handler(request):
@@ -127,17 +127,17 @@ def test_directory__gives_up_after_bounded_retries(directory_http, clock):
         return httpx.Response(502)
 
     with pytest.raises(RegistryUnavailable, match="502"):
-        _registry(directory_http, clock, handler, retries=2).get(BASIC_CLIENT)
+        _registry(make_http_client, clock, handler, retries=2).get(BASIC_CLIENT)
     assert len(attempts) == 3
     assert len(clock.sleeps) == 2
 
 
-def test_directory__transport_error_after_retries(directory_http, clock):
+def test_directory__transport_error_after_retries(make_http_client, clock):
     def handler(request):
         raise httpx.ConnectError("refused", request=request)
 
     with pytest.raises(RegistryUnavailable, match="ConnectError"):
-        _registry(directory_http, clock, handler, retries=0).get(BASIC_CLIENT)
+        _registry(make_http_client, clock, handler, retries=0).get(BASIC_CLIENT)
     assert clock.sleeps == []
 
 
@@ -151,21 +151,21 @@ def test_directory__transport_error_after_retries(directory_http, clock):
         httpx.Response(200, content=b"x" * 70_000),
     ],
 )
-def test_directory__unusable_answers_fail_closed(directory_http, clock, response):
+def test_directory__unusable_answers_fail_closed(make_http_client, clock, response):
     with pytest.raises(RegistryUnavailable):
-        _registry(directory_http, clock, lambda r: response).get(BASIC_CLIENT)
+        _registry(make_http_client, clock, lambda r: response).get(BASIC_CLIENT)
 
 
-def test_directory__record_for_another_client_is_refused(directory_http, clock, basic_record):
+def test_directory__record_for_another_client_is_refused(make_http_client, clock, basic_record):
     other = {**basic_record, "client_id": "svc-other"}
     with pytest.raises(RegistryUnavailable, match="invalid client record"):
-        _registry(directory_http, clock, lambda r: httpx.Response(200, json=other)).get(
+        _registry(make_http_client, clock, lambda r: httpx.Response(200, json=other)).get(
             BASIC_CLIENT
         )
 
 
 def test_token__directory_client_gets_token(
-    make_app, config_data, make_settings, directory_http, basic_record
+    make_app, config_data, make_settings, make_http_client, basic_record
 ):
     records = {BASIC_CLIENT: basic_record}
     config_data["registry"] = {"source": "directory", "url": BASE}
@@ -177,7 +177,7 @@ def test_token__directory_client_gets_token(
             return httpx.Response(200, content=json.dumps(records[client_id]))
         return httpx.Response(404)
 
-    app = make_app(make_settings(), http_client=directory_http(handler))
+    app = make_app(settings=make_settings(), http_client=make_http_client(handler))
     with app.test_client() as client:
         ok = client.post(
             "/oauth/token",

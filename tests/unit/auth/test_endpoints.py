@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.keys import SigningKey
-from tests.unit.auth.support import (
+from tests.unit.auth.configuration import (
     BASIC_CLIENT,
     BASIC_SECRET,
     ISSUER,
     TOKEN_ENDPOINT,
-    b64url,
     basic_auth,
 )
+from tests.utils.keys import b64url
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 
@@ -52,11 +52,11 @@ def test_jwks__publishes_active_public_key_only(client, active_signing_key):
     assert private not in response.get_data(as_text=True)
 
 
-def test_jwks__retired_key_published_until_its_tokens_expired(make_app, clock, static_key_loader):
+def test_jwks__retired_key_published_until_its_tokens_expired(make_app, clock, make_key_loader):
     retired_private = ec.generate_private_key(ec.SECP256R1())
     retired_at = datetime.fromtimestamp(clock.time(), UTC)
     retired = SigningKey.from_private_key(retired_private, retired_at)
-    app = make_app(key_loader=static_key_loader(retired=(retired,)))
+    app = make_app(key_loader=make_key_loader(retired=(retired,)))
 
     with app.test_client() as client:
         before = client.get("/.well-known/jwks.json").get_json()["keys"]
@@ -75,9 +75,9 @@ def test_jwks__retired_key_published_until_its_tokens_expired(make_app, clock, s
     assert len(after) == 1
 
 
-def test_jwks__token_kid_is_the_active_key(make_app, static_key_loader):
+def test_jwks__token_kid_is_the_active_key(make_app, make_key_loader):
     active = ed25519.Ed25519PrivateKey.generate()
-    app = make_app(key_loader=static_key_loader(active=active))
+    app = make_app(key_loader=make_key_loader(active=active))
     with app.test_client() as client:
         token = client.post(
             "/oauth/token",

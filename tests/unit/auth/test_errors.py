@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.auth_service.errors import InvalidScope
-from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
-from tests.utils.logging import assert_event, configured_logging
+from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.utils.logging import assert_event, configured_logging, metric_value
 
 FORM = {"grant_type": "client_credentials"}
 
@@ -36,7 +36,7 @@ def test_metrics__not_served_on_the_public_port(client, metrics_registry):
                 headers=basic_auth("svc-nobody", "x"))  # fmt: skip
     _json_error(client.get("/metrics"), 404, "not_found")
     assert (
-        sample_value(
+        metric_value(
             metrics_registry, "auth_client_authentication_failures_total", reason="unknown_client"
         )
         == 1

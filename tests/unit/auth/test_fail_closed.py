@@ -5,14 +5,9 @@ from __future__ import annotations
 import httpx
 
 from apps.auth_service.replay_cache import RedisReplayCache
+from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, assertion_form, basic_auth
 from tests.unit.auth.fakes import FailingRedis
-from tests.unit.auth.support import (
-    BASIC_CLIENT,
-    BASIC_SECRET,
-    assertion_form,
-    basic_auth,
-    sample_value,
-)
+from tests.utils.logging import metric_value
 
 
 def test_token__redis_error_gives_503_logged_and_counted(
@@ -26,7 +21,7 @@ def test_token__redis_error_gives_503_logged_and_counted(
     assert response.get_json()["error"] == "temporarily_unavailable"
     assert response.headers["Cache-Control"] == "no-store"
     assert (
-        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="replay_cache")
+        metric_value(metrics_registry, "auth_dependency_failures_total", dependency="replay_cache")
         == 1
     )
     failures = [e for e in events if e["event"] == "auth.dependency_failed"]
@@ -54,7 +49,7 @@ def test_token__basic_client_needs_no_replay_cache(make_app):
 
 
 def test_token__directory_outage_gives_503(
-    make_app, config_data, make_settings, directory_http, clock, metrics_registry
+    make_app, config_data, make_settings, make_http_client, clock, metrics_registry
 ):
     config_data["registry"] = {
         "source": "directory",
@@ -62,8 +57,8 @@ def test_token__directory_outage_gives_503(
         "retries": 1,
     }
     attempts = []
-    http = directory_http(lambda request: attempts.append(request) or httpx.Response(503))
-    app = make_app(make_settings(), http_client=http, sleep=clock.sleep)
+    http = make_http_client(lambda request: attempts.append(request) or httpx.Response(503))
+    app = make_app(settings=make_settings(), http_client=http, sleep=clock.sleep)
     with app.test_client() as client:
         response = client.post(
             "/oauth/token",
@@ -72,7 +67,7 @@ def test_token__directory_outage_gives_503(
         )
     assert response.status_code == 503
     assert (
-        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="registry") == 1
+        metric_value(metrics_registry, "auth_dependency_failures_total", dependency="registry") == 1
     )
     assert len(attempts) == 2
     (wait,) = clock.sleeps

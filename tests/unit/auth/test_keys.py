@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.keys import KeyFileError, KeySet, SigningKey, load_key_set, read_private_key
 from apps.auth_service.settings import KeySettings, RetiredKeyFile
-from tests.unit.auth.support import write_key
+from tests.utils.keys import write_private_key
 
 
 def test_signing_key__p256_gets_es256_and_stable_kid():
@@ -36,7 +36,7 @@ def test_signing_key__repr_has_no_private_material():
 @pytest.mark.parametrize("key", [ed25519.Ed25519PrivateKey, "p256"])
 def test_read_private_key__accepts_owner_only_files(tmp_path, key):
     private = ec.generate_private_key(ec.SECP256R1()) if key == "p256" else key.generate()
-    path = write_key(tmp_path / "k.pem", private)
+    path = write_private_key(tmp_path / "k.pem", private)
     loaded = read_private_key(path)
     assert SigningKey.from_private_key(loaded).kid == SigningKey.from_private_key(private).kid
 
@@ -44,7 +44,7 @@ def test_read_private_key__accepts_owner_only_files(tmp_path, key):
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o644, 0o660])
 def test_read_private_key__refuses_group_or_world_access(tmp_path, mode):
     private = ed25519.Ed25519PrivateKey.generate()
-    path = write_key(tmp_path / "k.pem", private, mode=mode)
+    path = write_private_key(tmp_path / "k.pem", private, mode=mode)
     with pytest.raises(KeyFileError, match="accessible by group or others") as caught:
         read_private_key(path)
     assert str(path) in str(caught.value)
@@ -57,7 +57,7 @@ def test_read_private_key__refuses_missing_file(tmp_path):
 
 
 def test_read_private_key__refuses_symlink(tmp_path):
-    target = write_key(tmp_path / "real.pem", ed25519.Ed25519PrivateKey.generate())
+    target = write_private_key(tmp_path / "real.pem", ed25519.Ed25519PrivateKey.generate())
     link = tmp_path / "link.pem"
     link.symlink_to(target)
     with pytest.raises(KeyFileError, match="cannot be read"):
@@ -104,7 +104,7 @@ def test_read_private_key__refuses_encrypted_pem(tmp_path):
 
 
 def test_read_private_key__refuses_unsupported_curve(tmp_path):
-    path = write_key(tmp_path / "p384.pem", ec.generate_private_key(ec.SECP384R1()))
+    path = write_private_key(tmp_path / "p384.pem", ec.generate_private_key(ec.SECP384R1()))
     with pytest.raises(KeyFileError, match="Ed25519 or P-256"):
         read_private_key(path)
 
@@ -121,7 +121,7 @@ def test_read_private_key__refuses_huge_file(tmp_path):
 def test_read_private_key__up_to_16_kib(tmp_path, size, loads):
     """A PEM file with comments up to 16 KiB in all is read; one byte more is refused unread."""
     key = ed25519.Ed25519PrivateKey.generate()
-    path = write_key(tmp_path / "k.pem", key)
+    path = write_private_key(tmp_path / "k.pem", key)
     pem = path.read_bytes()
     path.write_bytes(pem + b"\n" * (size - len(pem)))
     assert path.stat().st_size == size
@@ -137,7 +137,7 @@ def test_load_key_set__loads_active_retired_and_upcoming(tmp_path):
     from datetime import UTC, datetime
 
     keys = {name: ed25519.Ed25519PrivateKey.generate() for name in ("a", "r", "u")}
-    paths = {name: write_key(tmp_path / f"{name}.pem", key) for name, key in keys.items()}
+    paths = {name: write_private_key(tmp_path / f"{name}.pem", key) for name, key in keys.items()}
     retired_at = datetime(2026, 1, 1, tzinfo=UTC)
     key_set = load_key_set(
         KeySettings(

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.clients import parse_jwks
 from apps.auth_service.settings import Argon2Settings, Settings, SettingsError
-from tests.unit.auth.support import ec_public_jwk, pem_public
+from tests.unit.auth.configuration import ec_public_jwk
+from tests.utils.keys import pem_public
 
 
 def _problems(data, base_dir=Path()):

@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 
 from apps.auth_service.services import EXTENSION_KEY
-from tests.unit.auth.support import (
-    BASIC_CLIENT,
-    BASIC_SECRET,
-    assertion_form,
-    basic_auth,
-    sample_value,
-)
+from apps.auth_service.settings import SettingsError
+from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, assertion_form, basic_auth
 from tests.utils.limits_storage import ClockedMemoryStorage, StorageDown
+from tests.utils.logging import metric_value
 
 FORM = {"grant_type": "client_credentials"}
 
@@ -33,7 +29,7 @@ class CountingRegistry:
 def throttled_app(make_app, make_settings):
     """Three failures per client and five per address a minute."""
     return make_app(
-        make_settings(
+        settings=make_settings(
             throttle={"failures_per_client": "3/minute", "failures_per_address": "5/minute"}
         )
     )
@@ -68,7 +64,7 @@ def test_throttle__client_id_over_its_failures_is_refused_before_any_lookup(
         refused = _refused_429(_post(client, client_id, BASIC_SECRET))
     assert statuses == [401, 401, 401]
     assert counting.lookups == 0  # no registry look-up, so no argon2 verification
-    assert sample_value(metrics_registry, "auth_throttled_requests_total", limit="client") == 1
+    assert metric_value(metrics_registry, "auth_throttled_requests_total", limit="client") == 1
     throttled = [e for e in events if e["event"] == "auth.token_request_throttled"]
     assert [(e["limit"], e["client_id"]) for e in throttled] == [("client", client_id)]
     assert refused.get_json()["error_description"] == "too many failed attempts; retry later"
@@ -99,7 +95,7 @@ def test_throttle__address_over_its_failures_is_refused_for_every_client_id(
         elsewhere = _post(client, "svc-guess-new", "x", address="198.51.100.7")
     assert statuses == [401] * 5
     assert elsewhere.status_code == 401
-    assert sample_value(metrics_registry, "auth_throttled_requests_total", limit="address") == 1
+    assert metric_value(metrics_registry, "auth_throttled_requests_total", limit="address") == 1
 
 
 def test_throttle__ipv6_addresses_of_one_slash_64_share_a_budget(throttled_app):
@@ -121,7 +117,9 @@ def test_throttle__forwarded_for_is_ignored_unless_proxies_are_trusted(throttled
 
 def test_throttle__one_trusted_proxy__its_forwarded_address_is_used(make_app, make_settings):
     app = make_app(
-        make_settings(throttle={"failures_per_address": "2/minute", "trusted_proxy_hops": 1})
+        settings=make_settings(
+            throttle={"failures_per_address": "2/minute", "trusted_proxy_hops": 1}
+        )
     )
     with app.test_client() as client:
         for n in range(2):
@@ -153,7 +151,7 @@ def test_throttle__storage_down__fails_closed_logged_and_counted(
     assert response.status_code == 503
     assert response.get_json()["error"] == "temporarily_unavailable"
     assert (
-        sample_value(metrics_registry, "auth_dependency_failures_total", dependency="throttle") == 1
+        metric_value(metrics_registry, "auth_dependency_failures_total", dependency="throttle") == 1
     )
     failed = [e for e in events if e["event"] == "auth.dependency_failed"]
     assert [(e["dependency"], e["detail"]) for e in failed] == [
@@ -162,8 +160,6 @@ def test_throttle__storage_down__fails_closed_logged_and_counted(
 
 
 def test_throttle__configuration_is_validated(make_settings):
-    from apps.auth_service.settings import SettingsError
-
     with pytest.raises(SettingsError) as caught:
         make_settings(throttle={"failures_per_client": "lots", "trusted_proxy_hops": -1, "x": 1})
     assert caught.value.problems == [
@@ -211,8 +207,8 @@ def test_throttle__both_budgets_spent__the_client_budget_is_named(throttled_app,
         _refused_429(_post(client, "svc-guess", "x"))
     assert statuses == [401] * 5
     throttled = "auth_throttled_requests_total"
-    assert sample_value(metrics_registry, throttled, limit="client") == 1
-    assert sample_value(metrics_registry, throttled, limit="address") == 0
+    assert metric_value(metrics_registry, throttled, limit="client") == 1
+    assert metric_value(metrics_registry, throttled, limit="address") == 0
 
 
 def test_throttle__counters_in_the_store__one_per_client_and_per_address(
@@ -247,7 +243,7 @@ def test_throttle__failure_not_counted__still_refused_logged_and_counted(
     assert response.status_code == 401
     assert response.get_json()["error"] == "invalid_client"
     failures = "auth_dependency_failures_total"
-    assert sample_value(metrics_registry, failures, dependency="throttle") == 1
+    assert metric_value(metrics_registry, failures, dependency="throttle") == 1
     failed = [e for e in events if e["event"] == "auth.dependency_failed"]
     assert [(e["dependency"], e["detail"]) for e in failed] == [
         ("throttle", "storage error: StorageDown")

@@ -11,16 +11,15 @@ import jwt
 import pytest
 
 from apps.auth_service.client_auth import MAX_AUTHORIZATION_CHARS
-from tests.unit.auth.support import (
+from tests.unit.auth.configuration import (
     API_AUDIENCE,
     BASIC_CLIENT,
     BASIC_SECRET,
     ISSUER,
     JWT_CLIENT,
     basic_auth,
-    sample_value,
 )
-from tests.utils.logging import assert_event, configured_logging
+from tests.utils.logging import assert_event, configured_logging, metric_value
 
 FORM = {"grant_type": "client_credentials"}
 FAILED = {"error": "invalid_client", "error_description": "client authentication failed"}
@@ -92,7 +91,7 @@ def test_token__form_urlencoded_credentials_are_decoded(make_app, config_data, m
     config_data["clients"][0]["secret_hash"] = argon2.PasswordHasher(
         time_cost=1, memory_cost=8, parallelism=1
     ).hash("p@ss word:x")
-    app = make_app(make_settings())
+    app = make_app(settings=make_settings())
     raw = base64.b64encode(f"{BASIC_CLIENT}:p%40ss+word%3Ax".encode()).decode()
     with app.test_client() as client:
         response = client.post("/oauth/token", data=FORM, headers={"Authorization": f"Basic {raw}"})
@@ -119,7 +118,7 @@ def test_token__bad_basic_credentials_are_invalid_client(
     assert response.headers["WWW-Authenticate"] == 'Basic realm="token", error="invalid_client"'
     assert response.headers["Cache-Control"] == "no-store"
     assert (
-        sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
+        metric_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
         == 1
     )
     failures = [e for e in events if e["event"] == "auth.client_authentication_failed"]
@@ -150,7 +149,7 @@ def test_token__malformed_authorization_header_is_invalid_client(
     assert response.status_code == 401
     assert response.get_json() == FAILED
     failures = "auth_client_authentication_failures_total"
-    assert sample_value(metrics_registry, failures, reason="malformed_credentials") == 1
+    assert metric_value(metrics_registry, failures, reason="malformed_credentials") == 1
 
 
 def test_token__no_client_authentication_is_invalid_client(client, metrics_registry):
@@ -161,7 +160,7 @@ def test_token__no_client_authentication_is_invalid_client(client, metrics_regis
         "error_description": "client authentication is required",
     }
     failures = "auth_client_authentication_failures_total"
-    assert sample_value(metrics_registry, failures, reason="missing_credentials") == 1
+    assert metric_value(metrics_registry, failures, reason="missing_credentials") == 1
 
 
 @pytest.fixture
@@ -171,7 +170,7 @@ def make_secret_app(make_app, config_data, make_settings):
     def make(secret):
         hasher = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         config_data["clients"][0]["secret_hash"] = hasher.hash(secret)
-        return make_app(make_settings())
+        return make_app(settings=make_settings())
 
     return make
 
@@ -254,7 +253,7 @@ def test_token__issued_event_names_client_and_tenant_but_no_token(client, events
     assert issued[0]["scope"] == "orders:read orders:write"
     assert not any(token in repr(e) or BASIC_SECRET in repr(e) for e in events)
     assert (
-        sample_value(
+        metric_value(
             metrics_registry, "auth_tokens_issued_total", auth_method="client_secret_basic"
         )
         == 1
@@ -277,7 +276,7 @@ def test_token__access_event_carries_client_and_tenant(client, events):
 
 
 def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknown_client(
-    make_app, config_data, make_settings, directory_http, metrics_registry, events
+    make_app, config_data, make_settings, make_http_client, metrics_registry, events
 ):
     """Its verification would take another time than the decoy: it is not attempted."""
     record = dict(config_data["clients"][0])
@@ -286,8 +285,8 @@ def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknow
     )
     config_data["registry"] = {"source": "directory", "url": "https://directory.internal/v1"}
     del config_data["clients"]
-    http = directory_http(lambda request: httpx.Response(200, json=record))
-    app = make_app(make_settings(), http_client=http)
+    http = make_http_client(lambda request: httpx.Response(200, json=record))
+    app = make_app(settings=make_settings(), http_client=http)
     with app.test_client() as client:
         response = client.post("/oauth/token", data=FORM,
                                headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))  # fmt: skip
@@ -295,7 +294,7 @@ def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknow
     assert response.get_json() == FAILED
     reason = "hash_costs_differ"
     assert (
-        sample_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
+        metric_value(metrics_registry, "auth_client_authentication_failures_total", reason=reason)
         == 1
     )
     failures = [e for e in events if e["event"] == "auth.client_authentication_failed"]

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.client_auth import JWT_BEARER
-from tests.unit.auth.support import (
+from tests.unit.auth.configuration import (
     BASIC_CLIENT,
     ES256_CLIENT,
     ES256_KID,
@@ -20,9 +20,9 @@ from tests.unit.auth.support import (
     TOKEN_ENDPOINT,
     assertion_form,
     basic_auth,
-    pem_public,
-    sample_value,
 )
+from tests.utils.keys import pem_public
+from tests.utils.logging import metric_value
 
 
 def _b64(data: dict) -> str:
@@ -52,7 +52,7 @@ def _invalid_request(response, description):
 
 
 def _reason(registry, reason):
-    return sample_value(registry, "auth_client_authentication_failures_total", reason=reason)
+    return metric_value(registry, "auth_client_authentication_failures_total", reason=reason)
 
 
 def test_token__eddsa_assertion_gets_token(client, make_assertion, jwks_verifier):
@@ -225,7 +225,7 @@ def test_token__replayed_jti_is_refused(client, make_assertion, metrics_registry
     _refused(client, assertion)
     _refused(client, make_assertion(jti="once-only"))
 
-    assert sample_value(metrics_registry, "auth_replay_detected_total") == 2
+    assert metric_value(metrics_registry, "auth_replay_detected_total") == 2
     replays = [e for e in events if e["event"] == "auth.replay_detected"]
     assert [e["client_id"] for e in replays] == [JWT_CLIENT, JWT_CLIENT]
     assert not any(assertion in repr(e) for e in events)
@@ -324,7 +324,7 @@ def test_token__jti_of_one_client_cannot_burn_another_clients_jti(
         }
         for name, key in keys.items()
     ]
-    app = make_app(make_settings())
+    app = make_app(settings=make_settings())
 
     def assertion(client_id, jti):
         now = int(clock.time())

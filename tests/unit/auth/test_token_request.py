@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from tests.unit.auth.support import BASIC_CLIENT, BASIC_SECRET, basic_auth, sample_value
+from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.utils.logging import metric_value
 
 AUTH = basic_auth(BASIC_CLIENT, BASIC_SECRET)
 
@@ -29,7 +30,7 @@ def test_token__other_grant_types_are_unsupported(client, metrics_registry, gran
     response = client.post("/oauth/token", data={"grant_type": grant_type}, headers=AUTH)
     _error(response, 400, "unsupported_grant_type")
     assert (
-        sample_value(metrics_registry, "auth_token_errors_total", error="unsupported_grant_type")
+        metric_value(metrics_registry, "auth_token_errors_total", error="unsupported_grant_type")
         == 1
     )
 
@@ -113,7 +114,7 @@ def _chunked(client, body: bytes):
 
 def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, make_settings, events):
     """A trailing scope past the limit must not be cut off (granting every scope instead)."""
-    app = make_app(make_settings(max_request_bytes=1024))
+    app = make_app(settings=make_settings(max_request_bytes=1024))
     padding = "grant_type=client_credentials&pad=" + "x" * 1000
     body = f"{padding}&scope=orders:read".encode()
     assert len(body) > 1024
@@ -125,7 +126,7 @@ def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, make_s
 
 
 def test_token__chunked_body_of_exactly_the_limit_is_read_whole(make_app, make_settings):
-    app = make_app(make_settings(max_request_bytes=1024))
+    app = make_app(settings=make_settings(max_request_bytes=1024))
     head = "grant_type=client_credentials&scope=orders:read&pad="
     body = (head + "x" * (1024 - len(head))).encode()
     assert len(body) == 1024

@@ -1,16 +1,14 @@
-"""Constants and builders shared by the auth layer's tests and conftest."""
+"""The auth layer's test configuration: its issuer, clients and secret, its TOML,
+and the requests its clients send."""
 
 from __future__ import annotations
 
 import base64
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from prometheus_client import CollectorRegistry
 
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.kernel.jwk import public_jwk
@@ -24,27 +22,6 @@ BASIC_SECRET = "correct horse battery staple"
 JWT_CLIENT = "svc-jwt"
 ES256_CLIENT = "svc-es256"
 ES256_KID = "client-key-1"
-
-
-# -- TOML ---------------------------------------------------------------------
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-        )
-    raise TypeError(type(value))
 
 
 def to_toml(data: dict[str, Any]) -> str:
@@ -73,37 +50,26 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        )
+    raise TypeError(type(value))
+
+
 def _is_table_array(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-# -- keys ---------------------------------------------------------------------
-
-
-def pem_private(key: Any) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def pem_public(key: Any) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
-
-
-def write_key(path: Path, key: Any, mode: int = 0o600) -> Path:
-    path.write_bytes(pem_private(key))
-    path.chmod(mode)
-    return path
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def ec_public_jwk(key: ec.EllipticCurvePrivateKey, **extra: str) -> dict[str, str]:
@@ -123,8 +89,3 @@ def assertion_form(assertion: str, **extra: str) -> dict[str, str]:
         "client_assertion": assertion,
         **extra,
     }
-
-
-def sample_value(registry: CollectorRegistry, name: str, **labels: str) -> float:
-    value = registry.get_sample_value(name, labels or None)
-    return 0.0 if value is None else value
