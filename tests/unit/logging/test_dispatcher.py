@@ -98,7 +98,7 @@ def tight_switching():
 
 class TestAsynchronousDelivery:
     def test_dispatcher__eight_threads_deliver_every_event_after_flush(
-        self, make_dispatcher, memory_sink, registry
+        self, make_dispatcher, memory_sink, metrics_registry
     ):
         """8 producers x 25,000 lines with a fast sink: all delivered, per-producer order kept."""
         threads, per_thread = 8, 25_000
@@ -124,10 +124,10 @@ class TestAsynchronousDelivery:
             producer, index = line.split(":")
             by_producer[int(producer)].append(int(index))
         assert all(indexes == list(range(per_thread)) for indexes in by_producer.values())
-        assert metric_value(registry, "log_events_dropped_total", reason="queue_full") == 0
+        assert metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full") == 0
 
     def test_dispatcher__slow_sink_small_queue_accounts_for_every_event(
-        self, make_dispatcher, registry
+        self, make_dispatcher, metrics_registry
     ):
         """delivered + dropped == submitted, and the dropped metric agrees."""
         sink = GatedSink()
@@ -142,9 +142,14 @@ class TestAsynchronousDelivery:
         dropped = accepted.count(False)
         assert dropped == submitted - 11  # one in the sink, ten in the queue
         assert len(sink.lines) + dropped == submitted
-        assert metric_value(registry, "log_events_dropped_total", reason="queue_full") == dropped
+        assert (
+            metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full")
+            == dropped
+        )
 
-    def test_dispatcher__failing_sink_does_not_stop_the_others(self, make_dispatcher, registry):
+    def test_dispatcher__failing_sink_does_not_stop_the_others(
+        self, make_dispatcher, metrics_registry
+    ):
         failing, healthy = FailingSink(), MemorySink()
         dispatcher = make_dispatcher([failing, healthy])
         for i in range(1000):
@@ -152,7 +157,7 @@ class TestAsynchronousDelivery:
         assert dispatcher.flush(timeout=10)
 
         assert healthy.lines == [f"line {i}" for i in range(1000)]
-        errors = metric_value(registry, "log_sink_errors_total", sink="failing")
+        errors = metric_value(metrics_registry, "log_sink_errors_total", sink="failing")
         # one error per failed write, plus one for the failed flush
         assert errors == failing.write_calls + 1
         assert failing.write_calls >= 1
@@ -198,7 +203,7 @@ class TestAsynchronousDelivery:
         assert sink.closed
 
     def test_dispatcher__submit_after_close_is_dropped_and_counted(
-        self, make_dispatcher, memory_sink, registry
+        self, make_dispatcher, memory_sink, metrics_registry
     ):
         dispatcher = make_dispatcher([memory_sink])
         dispatcher.submit("before")
@@ -206,7 +211,7 @@ class TestAsynchronousDelivery:
         assert dispatcher.closed
         assert dispatcher.submit("after") is False
         assert memory_sink.lines == ["before"]
-        assert metric_value(registry, "log_events_dropped_total", reason="closed") == 1
+        assert metric_value(metrics_registry, "log_events_dropped_total", reason="closed") == 1
         assert dispatcher.close() is True  # idempotent
         assert dispatcher.flush() is True  # nothing left to wait for
 
@@ -215,7 +220,7 @@ class TestAsynchronousDelivery:
         assert dispatcher.close()
         assert memory_sink.closed
 
-    def test_dispatcher__flush_times_out_on_a_stuck_sink(self, make_dispatcher, registry):
+    def test_dispatcher__flush_times_out_on_a_stuck_sink(self, make_dispatcher, metrics_registry):
         sink = GatedSink()
         dispatcher = make_dispatcher([sink])
         dispatcher.submit("first")
@@ -224,7 +229,7 @@ class TestAsynchronousDelivery:
         sink.open()
         assert dispatcher.flush(timeout=None) is True
         assert sink.lines == ["first"]
-        assert metric_value(registry, "log_flush_seconds_count") == 2
+        assert metric_value(metrics_registry, "log_flush_seconds_count") == 2
 
     def test_dispatcher__is_open_until_closed(self, make_dispatcher, memory_sink):
         dispatcher = make_dispatcher([memory_sink])
@@ -232,7 +237,9 @@ class TestAsynchronousDelivery:
         assert dispatcher.close()
         assert dispatcher.closed is True
 
-    def test_dispatcher__a_queue_of_one_holds_one_waiting_line(self, make_dispatcher, registry):
+    def test_dispatcher__a_queue_of_one_holds_one_waiting_line(
+        self, make_dispatcher, metrics_registry
+    ):
         sink = GatedSink()
         dispatcher = make_dispatcher([sink], queue_size=1)
         assert dispatcher.submit("in the sink")
@@ -242,9 +249,11 @@ class TestAsynchronousDelivery:
         sink.open()
         assert dispatcher.flush(timeout=10)
         assert sink.lines == ["in the sink", "waiting"]
-        assert metric_value(registry, "log_events_dropped_total", reason="queue_full") == 1
+        assert metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full") == 1
 
-    def test_dispatcher__queue_holds_ten_thousand_lines_by_default(self, make_dispatcher, registry):
+    def test_dispatcher__queue_holds_ten_thousand_lines_by_default(
+        self, make_dispatcher, metrics_registry
+    ):
         sink = GatedSink()
         dispatcher = make_dispatcher([sink])
         dispatcher.submit("in the sink")
@@ -255,7 +264,7 @@ class TestAsynchronousDelivery:
         sink.open()
         assert dispatcher.flush(timeout=10)
         assert len(sink.lines) == 10_001
-        assert metric_value(registry, "log_events_dropped_total", reason="queue_full") == 1
+        assert metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full") == 1
 
     def test_dispatcher__hands_sinks_batches_of_at_most_512_lines(self, make_dispatcher):
         sink = GatedSink()
@@ -270,14 +279,14 @@ class TestAsynchronousDelivery:
         assert sink.lines == ["first"] + [f"l{i}" for i in range(1000)]
 
     def test_dispatcher__flush_time_is_measured_on_the_injected_clock(
-        self, make_dispatcher, memory_sink, registry
+        self, make_dispatcher, memory_sink, metrics_registry
     ):
         ticks = iter([100.0, 100.25])
         dispatcher = make_dispatcher([memory_sink], clock=lambda: next(ticks))
         dispatcher.submit("line")
         assert dispatcher.flush(timeout=10)
-        assert metric_value(registry, "log_flush_seconds_count") == 1
-        assert metric_value(registry, "log_flush_seconds_sum") == 0.25
+        assert metric_value(metrics_registry, "log_flush_seconds_count") == 1
+        assert metric_value(metrics_registry, "log_flush_seconds_sum") == 0.25
 
     def test_dispatcher__delivers_from_one_named_daemon_thread(self, make_dispatcher, memory_sink):
         """The name tells the thread apart in thread dumps; as a daemon it never holds up exit."""
@@ -329,7 +338,7 @@ class TestAsynchronousDelivery:
         "held_until", ["close retried", "sinks closing", "sinks closing, line queued"]
     )
     def test_dispatcher__a_submit_racing_with_close_delivers_or_counts_its_line(
-        self, make_dispatcher, registry, held_until
+        self, make_dispatcher, metrics_registry, held_until
     ):
         """Every line submit() accepted is delivered; every other one is counted as dropped.
 
@@ -366,20 +375,20 @@ class TestAsynchronousDelivery:
             delivered += len(sink.lines)
             held += race.held
         assert held > 0, "no producer was inside submit() when close() began: nothing was tested"
-        dropped = metric_value(registry, "log_events_dropped_total", reason="closed")
+        dropped = metric_value(metrics_registry, "log_events_dropped_total", reason="closed")
         assert delivered + dropped == submitted
 
-    def test_dispatcher__queue_depth_is_exported(self, make_dispatcher, registry):
+    def test_dispatcher__queue_depth_is_exported(self, make_dispatcher, metrics_registry):
         sink = GatedSink()
         dispatcher = make_dispatcher([sink])
         dispatcher.submit("first")
         assert sink.entered.wait(timeout=10)
         for i in range(5):
             dispatcher.submit(f"l{i}")
-        assert metric_value(registry, "log_queue_depth") == 5
+        assert metric_value(metrics_registry, "log_queue_depth") == 5
         sink.open()
         assert dispatcher.flush()
-        assert metric_value(registry, "log_queue_depth") == 0
+        assert metric_value(metrics_registry, "log_queue_depth") == 0
 
 
 class TestSynchronousMode:
@@ -392,21 +401,23 @@ class TestSynchronousMode:
         assert threading.active_count() == before
         assert sync_dispatcher.flush(timeout=0) is True
 
-    def test_sync_dispatcher__counts_each_failed_write(self, make_dispatcher, registry):
+    def test_sync_dispatcher__counts_each_failed_write(self, make_dispatcher, metrics_registry):
         failing, healthy = FailingSink(), MemorySink()
         dispatcher = make_dispatcher([failing, healthy], synchronous=True)
         for i in range(3):
             dispatcher.submit(str(i))
         assert healthy.lines == ["0", "1", "2"]
-        assert metric_value(registry, "log_sink_errors_total", sink="failing") == 3
+        assert metric_value(metrics_registry, "log_sink_errors_total", sink="failing") == 3
 
-    def test_sync_dispatcher__close_survives_a_failing_sink(self, make_dispatcher, registry):
+    def test_sync_dispatcher__close_survives_a_failing_sink(
+        self, make_dispatcher, metrics_registry
+    ):
         failing, healthy = FailingSink(), MemorySink()
         dispatcher = make_dispatcher([failing, healthy], synchronous=True)
         assert dispatcher.close()
         assert healthy.closed
         # the failing flush and the failing close
-        assert metric_value(registry, "log_sink_errors_total", sink="failing") == 2
+        assert metric_value(metrics_registry, "log_sink_errors_total", sink="failing") == 2
 
 
 def test_dispatcher__rejects_a_non_positive_queue_size(metrics):

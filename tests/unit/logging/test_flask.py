@@ -12,18 +12,12 @@ from logging_lib.testing import capture_events
 from tests.utils.logging import assert_event
 
 
-class FakeClock:
-    def __init__(self, step):
-        self.now, self.step = 100.0, step
-
-    def __call__(self):
-        self.now += self.step
-        return self.now
-
-
 @pytest.fixture
-def make_app():
-    """Factory: a small app instrumented by ``init_app(app, **overrides)``."""
+def make_app(clock):
+    """Factory: a small app instrumented by ``init_app(app, **overrides)``.
+
+    Its ``/items`` view takes 250 ms of ``clock``.
+    """
 
     def make(**overrides):
         app = flask.Flask("logging_test_app")
@@ -32,6 +26,7 @@ def make_app():
 
         @app.get("/items/<int:item_id>")
         def item(item_id):
+            clock.advance(0.25)
             structlog.contextvars.bind_contextvars(tenant_id="acme", client_id="cli-1")
             structlog.get_logger("views").info("item.read", item_id=item_id)
             return {"id": item_id}
@@ -83,8 +78,10 @@ class TestRequestId:
 
 
 class TestAccessEvent:
-    def test_init_app__emits_one_access_event_with_route_status_duration(self, make_app, events):
-        app = make_app(clock=FakeClock(step=0.25))
+    def test_init_app__emits_one_access_event_with_route_status_duration(
+        self, make_app, events, clock
+    ):
+        app = make_app(clock=clock.monotonic)
         app.test_client().get("/items/9")
         access = assert_event(events, event=ACCESS_EVENT)
         assert access == {

@@ -32,10 +32,12 @@ def _child_main(runtime):
         os._exit(code)
 
 
-def test_forked_child__logs_through_a_fresh_worker(tmp_path, registry):
+def test_forked_child__logs_through_a_fresh_worker(tmp_path, metrics_registry):
     path = tmp_path / "forked.log"
     sink = RotatingFileSink(path, max_bytes=1_000_000, backup_count=1)
-    runtime = logging_lib.configure(LoggingConfig(sinks=()), sinks=[sink], registry=registry)
+    runtime = logging_lib.configure(
+        LoggingConfig(sinks=()), sinks=[sink], registry=metrics_registry
+    )
     log = structlog.get_logger("parent")
     log.info("parent.before_fork")
     assert runtime.flush(timeout=10)  # the worker thread is running now

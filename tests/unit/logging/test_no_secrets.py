@@ -43,7 +43,7 @@ def log_every_way():
 
 
 @pytest.mark.parametrize("fmt", ["json", "console"])
-def test_no_secret_reaches_any_sink(tmp_path, registry, fmt):
+def test_no_secret_reaches_any_sink(tmp_path, metrics_registry, fmt):
     posted = []
     client = httpx.Client(
         transport=httpx.MockTransport(lambda r: posted.append(r.content) or httpx.Response(204))
@@ -51,7 +51,9 @@ def test_no_secret_reaches_any_sink(tmp_path, registry, fmt):
     stream, memory = io.StringIO(), MemorySink()
     file_sink = RotatingFileSink(tmp_path / "app.log", max_bytes=1 << 20, backup_count=1)
     sinks = [StreamSink(stream), file_sink, HttpSink(client, "https://c.example/"), memory]
-    logging_lib.configure(LoggingConfig(format=fmt, level="DEBUG"), sinks=sinks, registry=registry)
+    logging_lib.configure(
+        LoggingConfig(format=fmt, level="DEBUG"), sinks=sinks, registry=metrics_registry
+    )
 
     log_every_way()
     logging_lib.reset()  # closes the dispatcher: every accepted line is delivered

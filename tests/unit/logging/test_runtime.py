@@ -94,17 +94,21 @@ class TestConfigure:
         assert "user=ann" in line
         assert "hunter2" not in line
 
-    def test_configure__is_repeatable_on_one_registry(self, registry):
+    def test_configure__is_repeatable_on_one_registry(self, metrics_registry):
         first, second = MemorySink(), MemorySink()
-        logging_lib.configure(LoggingConfig(synchronous=True), sinks=[first], registry=registry)
+        logging_lib.configure(
+            LoggingConfig(synchronous=True), sinks=[first], registry=metrics_registry
+        )
         logging_lib.get_logger().info("one")
-        logging_lib.configure(LoggingConfig(synchronous=True), sinks=[second], registry=registry)
+        logging_lib.configure(
+            LoggingConfig(synchronous=True), sinks=[second], registry=metrics_registry
+        )
         logging_lib.get_logger().info("two")
 
         assert [e["event"] for e in first.events()] == ["one"]
         assert [e["event"] for e in second.events()] == ["two"]
         assert first.closed
-        assert metric_value(registry, "log_events_total", level="info") == 1
+        assert metric_value(metrics_registry, "log_events_total", level="info") == 1
 
     def test_configure__defaults_to_a_private_registry_and_stderr(self, capsys):
         runtime = logging_lib.configure(LoggingConfig(synchronous=True))
@@ -120,22 +124,22 @@ class TestConfigure:
             logging_lib.configure(LoggingConfig(sinks=("carrier-pigeon",)))
         assert logging_lib.active_runtime() is None
 
-    def test_configure__unopenable_log_file_is_a_config_error(self, tmp_path, registry):
+    def test_configure__unopenable_log_file_is_a_config_error(self, tmp_path, metrics_registry):
         config = LoggingConfig(sinks=("memory", "file"), file_path=tmp_path / "missing" / "a.log")
         with pytest.raises(LoggingConfigError, match=r"file_path '.*a\.log' cannot be opened"):
-            logging_lib.configure(config, registry=registry)
+            logging_lib.configure(config, registry=metrics_registry)
         assert logging_lib.active_runtime() is None
         # nothing was registered: the registry is still usable
-        logging_lib.configure(LoggingConfig(synchronous=True), sinks=[], registry=registry)
+        logging_lib.configure(LoggingConfig(synchronous=True), sinks=[], registry=metrics_registry)
 
 
 class TestReset:
-    def test_reset__restores_root_logger_and_structlog(self, registry):
+    def test_reset__restores_root_logger_and_structlog(self, metrics_registry):
         root = logging.getLogger()
         previous_handlers, previous_level = list(root.handlers), root.level
         previous_processors = structlog.get_config()["processors"]
         logging_lib.configure(
-            LoggingConfig(synchronous=True), sinks=[MemorySink()], registry=registry
+            LoggingConfig(synchronous=True), sinks=[MemorySink()], registry=metrics_registry
         )
         assert root.handlers != previous_handlers
 
@@ -145,15 +149,15 @@ class TestReset:
         assert root.level == previous_level
         assert structlog.get_config()["processors"] is previous_processors
         assert logging_lib.active_runtime() is None
-        assert registry.get_sample_value("log_events_total", {"level": "info"}) is None
+        assert metrics_registry.get_sample_value("log_events_total", {"level": "info"}) is None
 
     def test_reset__without_configure_does_nothing(self):
         logging_lib.reset()
         assert logging_lib.active_runtime() is None
 
-    def test_reset__delivers_what_the_async_dispatcher_accepted(self, registry):
+    def test_reset__delivers_what_the_async_dispatcher_accepted(self, metrics_registry):
         sink = MemorySink()
-        logging_lib.configure(LoggingConfig(), sinks=[sink], registry=registry)
+        logging_lib.configure(LoggingConfig(), sinks=[sink], registry=metrics_registry)
         for i in range(100):
             logging_lib.get_logger().info("queued", i=i)
         logging_lib.reset()
@@ -161,7 +165,7 @@ class TestReset:
 
 
 class TestBuiltInSinks:
-    def test_configure__builds_the_sinks_named_in_config(self, tmp_path, registry):
+    def test_configure__builds_the_sinks_named_in_config(self, tmp_path, metrics_registry):
         client = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(204)))
         config = LoggingConfig(
             sinks=("stdout", "stderr", "file", "http", "memory"),
@@ -169,18 +173,18 @@ class TestBuiltInSinks:
             http_url="https://collector.example/ingest",
             synchronous=True,
         )
-        runtime = logging_lib.configure(config, registry=registry, http_client=client)
+        runtime = logging_lib.configure(config, registry=metrics_registry, http_client=client)
         kinds = [type(sink) for sink in runtime.dispatcher.sinks]
         assert kinds == [StreamSink, StreamSink, RotatingFileSink, HttpSink, MemorySink]
         assert [sink.name for sink in runtime.dispatcher.sinks][:2] == ["stdout", "stderr"]
         logging_lib.reset()
         assert not client.is_closed  # injected: the caller owns it
 
-    def test_configure__creates_and_closes_its_own_http_client(self, registry):
+    def test_configure__creates_and_closes_its_own_http_client(self, metrics_registry):
         config = LoggingConfig(
             sinks=("http",), http_url="http://collector.example/", synchronous=True
         )
-        runtime = logging_lib.configure(config, registry=registry)
+        runtime = logging_lib.configure(config, registry=metrics_registry)
         (sink,) = runtime.dispatcher.sinks
         client = sink._client
         logging_lib.reset()
@@ -216,11 +220,11 @@ class TestLoggerObjects:
             gunicorn.propagate = True
         assert_event(logging_setup.events(), event="worker booted", logger="gunicorn.error.test")
 
-    def test_close_at_exit__delivers_queued_events(self, registry):
+    def test_close_at_exit__delivers_queued_events(self, metrics_registry):
         from logging_lib.runtime import _close_at_exit
 
         sink = MemorySink()
-        runtime = logging_lib.configure(LoggingConfig(), sinks=[sink], registry=registry)
+        runtime = logging_lib.configure(LoggingConfig(), sinks=[sink], registry=metrics_registry)
         logging_lib.get_logger().info("late")
         _close_at_exit()
         assert runtime.dispatcher.closed
@@ -230,10 +234,10 @@ class TestLoggerObjects:
         assert logging_lib.active_runtime() is None
 
 
-def test_stream_sink__used_for_stdout_writes_lines(registry):
+def test_stream_sink__used_for_stdout_writes_lines(metrics_registry):
     stream = io.StringIO()
     logging_lib.configure(
-        LoggingConfig(synchronous=True), sinks=[StreamSink(stream)], registry=registry
+        LoggingConfig(synchronous=True), sinks=[StreamSink(stream)], registry=metrics_registry
     )
     logging_lib.get_logger().info("streamed")
     assert stream.getvalue().count("\n") == 1
