@@ -1,36 +1,12 @@
-"""Root conftest: global plugin registration and guards only.
+"""Root conftest: plugins, the layer markers and the guards every test runs under.
 
-Fixtures that belong to a layer live in that layer's conftest; shared
-builders live in tests/utils/. The guards below run for every test:
-
-* the layer markers are registered from the layer registry in
-  ``pyproject.toml``, and a test's marker (and ``unit`` for the unit layers)
-  comes from its folder, so ``pytest -m auth`` and ``tox -e auth`` select the
-  same tests;
-* environment variables the services read are removed, so a developer's
-  shell never changes a result;
-* layers whose registry ``network`` is ``none`` cannot open network sockets;
-  the ``loopback`` ones may reach loopback only;
-* a test that leaves a Flask app or request context pushed fails.
-
-The garbage collector is kept out of start-up. It is off from this module's
-import (the first conftest pytest loads) to the end of collection, and then
-every object alive at that point (modules, the code under test, the collected
-items) is moved out of its reach with ``gc.freeze()``: they live until the
-process ends. Collection creates many objects that survive, so the
-collector's full passes otherwise walk the whole heap again and again while
-the code under test is imported; and the full passes that follow (pytest's
-unraisable-exception checks run two at exit, and every generation-2 pass during
-the tests) then walk only what the tests created. On the unit layers that is
-0.1-0.3 s of CPU per pytest process, per xdist worker
-(``benchmarks/layer_startup.py``). Cyclic garbage made before the freeze is
-not freed, and a ``__del__`` in it does not run: nothing in this suite relies
-on either.
+The guards are plain functions in ``tests/utils/guards.py``; what each does,
+and why the garbage collector stays out of start-up, is in docs/guide.md
+("Guards").
 """
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 from collections.abc import Iterator
@@ -40,7 +16,9 @@ import pytest
 
 from tests.utils import guards
 
-gc.disable()  # until collection ends: see the module docstring
+# Off until collection ends, then everything alive is frozen: the collector's
+# full passes no longer walk the imported code again and again.
+gc.disable()
 
 pytest_plugins = ["pytester"]
 
@@ -65,22 +43,12 @@ def pytest_collection() -> Iterator[object]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        layer = _layer_of(item)
+        layer = guards.layer_for(item.path, TESTS_ROOT)
         if layer is None:
             continue
         item.add_marker(layer)
         if layer in guards.UNIT_LAYERS:
             item.add_marker("unit")
-
-
-def _layer_of(item: pytest.Item) -> str | None:
-    return _layer_of_file(item.path)
-
-
-@functools.cache
-def _layer_of_file(path: Path) -> str | None:
-    # Once per test file, not per test: resolving paths is most of the cost.
-    return guards.layer_for(path, TESTS_ROOT)
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +59,7 @@ def _scrub_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def _network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
-    guards.apply_network_policy(_layer_of(request.node))
+    guards.apply_network_policy(guards.layer_for(request.node.path, TESTS_ROOT))
     yield
     guards.lift_network_policy()
 

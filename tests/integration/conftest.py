@@ -1,16 +1,10 @@
 """Fixtures of the integration layer: both services as real processes on 127.0.0.1.
 
-Once per session, ``stack`` starts a ``redis-server`` (random port, temporary
-directory, no persistence), the token service and the API, each under
-gunicorn with two workers, from generated config and key files; the API reads
-the token service's JWKS and both use Redis (replay cache, rate limits). It
-waits for ``/readyz`` of both (bounded) and stops every process on teardown,
+``stack`` starts, once per session, a ``redis-server``, the token service and
+the API under gunicorn (:mod:`tests.integration.stack`), with a client per
+scenario (:mod:`tests.integration.scenarios`), and stops them on teardown
 whatever the tests did. A missing ``redis-server`` or gunicorn fails the
 layer with what to install; it never skips.
-
-Each scenario has its own client of the token service (``CLIENTS``), each
-client its own tenant, so rate-limit windows, replay-cache entries and
-projects of one test never affect another.
 """
 
 from __future__ import annotations
@@ -20,26 +14,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.integration.stack import Stack
+from tests.integration.scenarios import BASIC_CLIENTS, CLIENTS, RATE_LIMIT
+from tests.integration.stack import RedisOutage, Stack
 from tests.utils.processes import MissingExecutable
-
-CLIENTS = (
-    "it-lifecycle",
-    "it-replay",
-    "it-rotation",
-    "it-emergency",
-    "it-rate-limit",
-    "it-redis",
-    "it-schema",
-    "it-logs",
-    "it-metrics",
-    "it-authlib-jwt",
-)
-#: Clients that authenticate with client_secret_basic.
-BASIC_CLIENTS = ("it-authlib-basic", "it-throttle")
-#: Requests per (tenant, client) and minute: above what schemathesis sends,
-#: small enough for the rate-limit scenario to exhaust in about a second.
-RATE_LIMIT = 300
 
 
 @pytest.fixture(scope="session")
@@ -93,26 +70,6 @@ def obtain_token(stack: Stack, http: httpx.Client) -> Callable[[str], str]:
         return token
 
     return obtain
-
-
-class RedisOutage:
-    """Stops Redis and brings it back on the same port."""
-
-    def __init__(self, stack: Stack) -> None:
-        self._stack = stack
-
-    def begin(self) -> None:
-        assert self._stack.redis is not None
-        self._stack.redis.stop()
-
-    def end(self) -> None:
-        """Restart Redis if it is down and wait until the token service is ready again."""
-        redis, auth = self._stack.redis, self._stack.auth
-        assert redis is not None
-        assert auth is not None
-        if redis.process is None:
-            redis.start()
-        auth.wait_ready(timeout=15)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ hashed with the config's (cheapest) argon2id costs.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 from collections.abc import Iterable
@@ -20,11 +19,11 @@ from pathlib import Path
 
 import argon2
 import jwt
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.keys import SigningKey
+from tests.utils.keys import pem_public, write_private_key
 
 SCOPES = ("projects:read", "projects:write")
 #: The [argon2] costs of the stack's config; every secret hash must have them.
@@ -38,16 +37,7 @@ FAILURES_PER_CLIENT = 4
 def write_signing_key(path: Path) -> str:
     """Write a new Ed25519 private key to ``path`` (mode 600); return its kid."""
     key = ed25519.Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    os.chmod(path, 0o600)  # whatever the umask did
+    write_private_key(path, key)
     return SigningKey.from_private_key(key).kid
 
 
@@ -102,13 +92,7 @@ class ClientCredentials:
         return cls(client_id, tenant, ed25519.Ed25519PrivateKey.generate())
 
     def public_pem(self) -> str:
-        return (
-            self.private_key.public_key()
-            .public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-            .decode("ascii")
-        )
+        return pem_public(self.private_key)
 
     def assertion(self, token_endpoint: str, *, lifetime: int = 120) -> str:
         """A fresh RFC 7523 client assertion (new ``jti``) for the token endpoint."""

@@ -361,3 +361,24 @@ class Stack:
         process = ManagedProcess(name, argv, logs / f"{name}.log", env=env, cwd=REPO_ROOT)
         self.processes.start(process)
         return Service(name, port, process, access_log, metrics_port)
+
+
+class RedisOutage:
+    """Stops the stack's Redis and brings it back on the same port."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+
+    def begin(self) -> None:
+        if self._stack.redis is None:
+            raise RuntimeError("the stack is not started")
+        self._stack.redis.stop()
+
+    def end(self) -> None:
+        """Restart Redis if it is down and wait until the token service is ready again."""
+        redis, auth = self._stack.redis, self._stack.auth
+        if redis is None or auth is None:
+            raise RuntimeError("the stack is not started")
+        if redis.process is None:
+            redis.start()
+        auth.wait_ready(timeout=15)

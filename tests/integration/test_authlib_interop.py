@@ -7,9 +7,10 @@ import contextlib
 import pytest
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
-from cryptography.hazmat.primitives import serialization
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
+
+from tests.utils.keys import pem_private
 
 
 def test_authlib__client_secret_basic(stack, token_endpoint, projects_url):
@@ -30,11 +31,7 @@ def test_authlib__private_key_jwt_with_its_hour_long_assertions(
 ):
     """authlib's defaults: aud = the token endpoint URL, exp = iat + 3600 s, a fresh jti."""
     client = stack.clients["it-authlib-jwt"]
-    pem = client.private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    pem = pem_private(client.private_key)
     # joserfc, under authlib, warns that RFC 9864 deprecates EdDSA: clients
     # still using it keep working, and are told to move to Ed25519.
     expected_warning = (

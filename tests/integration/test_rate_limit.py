@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 
-from tests.integration.conftest import RATE_LIMIT
 from tests.integration.held_request import HeldRequest
+from tests.integration.scenarios import RATE_LIMIT
 
 
 def test_rate_limit__holds_exactly_across_both_api_workers(stack, http, obtain_token, projects_url):

@@ -7,6 +7,7 @@ registry in ``pyproject.toml`` (:mod:`scripts.layer_registry`).
 
 from __future__ import annotations
 
+import functools
 import socket
 import sys
 from collections.abc import Iterable, Iterator
@@ -44,6 +45,7 @@ SERVICE_ENV_NAMES = frozenset(
 )
 
 
+@functools.cache  # once per test file, not per test: resolving paths is most of the cost
 def layer_for(path: Path, tests_root: Path) -> str | None:
     """Return the layer a test file belongs to, or None outside every layer."""
     try:
