@@ -1,13 +1,10 @@
 """Typed settings of the API, parsed from an explicit environment mapping.
 
-Every variable is named ``API_*``. :meth:`Settings.from_environ` validates all of
-them and raises one :class:`SettingsError` that lists every missing or invalid
-variable, so a misconfigured deployment is fixed in one round trip. An
-``API_*`` variable whose name is close to one in the table below is refused as
-a typo (``API_RATE_LIMT``: did you mean ``API_RATE_LIMIT``?), since it would
-otherwise leave the default in force without a word; other ``API_*`` names
-belong to someone else (a Kubernetes Service named ``api`` sets
-``API_SERVICE_HOST`` in every pod) and are ignored. Blank values count as unset.
+:meth:`Settings.from_environ` reads the ``API_*`` variables below and raises one
+:class:`SettingsError` naming every missing or invalid one. A near-miss of a
+known name (``API_RATE_LIMT``) is refused as a typo and other ``API_*`` names
+are ignored (:func:`apps.kernel.settings.environment_values`); blank values
+count as unset.
 
 ========================================  ==============================  ==========
 variable                                  meaning                         default

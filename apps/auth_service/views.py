@@ -47,11 +47,8 @@ blueprint = flask.Blueprint("auth_service", __name__)
 
 def _read_form(max_bytes: int) -> dict[str, str]:
     request = flask.request
-    # A streamed (chunked) body carries no Content-Length, and Werkzeug stops
-    # reading it at MAX_CONTENT_LENGTH instead of failing: a parameter past the
-    # limit would silently vanish. The app sets that limit one byte higher, so
-    # reading more than ``max_bytes`` is how an oversized stream shows itself.
-    # The form below is parsed from these cached bytes.
+    # Werkzeug cuts a chunked body at MAX_CONTENT_LENGTH instead of failing, so a
+    # parameter past it would vanish; the app sets that limit one byte higher.
     if len(request.get_data(cache=True)) > max_bytes:
         raise RequestEntityTooLarge()
     if request.mimetype != "application/x-www-form-urlencoded":
