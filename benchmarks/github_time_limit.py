@@ -1,6 +1,6 @@
 """Benchmark: how long ci-metrics talks to a GitHub that keeps failing, before it gives up.
 
-GitHub calls of one command share one time limit ([tool.ci_metrics.github]
+GitHub calls of one command share one time limit ([tool.ci_metrics.github.client]
 time_limit_seconds, 300 s by default). This prints, for the worst cases:
 
 1. computed with a fake clock, default settings, the whole ``ci-metrics post``
@@ -36,12 +36,12 @@ sys.path.insert(0, str(REPO_ROOT))
 from ci_metrics.cli import run  # noqa: E402
 from ci_metrics.context import Context  # noqa: E402
 from ci_metrics.errors import GitHubError  # noqa: E402
-from ci_metrics.github import GitHubClient  # noqa: E402
-from ci_metrics.post import post_sticky  # noqa: E402
+from ci_metrics.github.client import GitHubClient  # noqa: E402
+from ci_metrics.github.sticky import post_sticky  # noqa: E402
 from ci_metrics.settings import Settings  # noqa: E402
 from tests.unit.scripts.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
 
-MARKER = Settings().marker_html
+MARKER = Settings().comment.marker_html
 SECONDARY = "You have exceeded a secondary rate limit"
 
 

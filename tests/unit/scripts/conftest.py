@@ -246,7 +246,7 @@ def write_json(path: Path, payload) -> Path:
 
 def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=None):
     """A snapshot file entry from plain line lists."""
-    from ci_metrics.lineranges import to_ranges
+    from ci_metrics.model.lineranges import to_ranges
 
     return {
         "statements": to_ranges(statements),
@@ -260,8 +260,8 @@ def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=No
 @pytest.fixture
 def make_snapshot():
     """Factory: a Snapshot from file entries and ``{layer: {nodeid: (outcome, secs, reruns)}}``."""
-    from ci_metrics.snapshot import Snapshot
-    from ci_metrics.test_results import EnvTiming, TestResult
+    from ci_metrics.model.outcomes import EnvTiming, TestResult
+    from ci_metrics.model.snapshot import Snapshot
 
     def make(
         files=None,

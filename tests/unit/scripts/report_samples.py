@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from ci_metrics.analysis import PullRequest, build_report
-from ci_metrics.baseline import empty_baseline, merge_snapshot
-from ci_metrics.gitdiff import Diff
-from ci_metrics.register import ExceptionEntry
+from ci_metrics.inputs.gitdiff import Diff
+from ci_metrics.inputs.register import ExceptionEntry
+from ci_metrics.model.analysis import build_report
+from ci_metrics.model.baseline import empty_baseline, merge_snapshot
+from ci_metrics.model.outcomes import EnvTiming, TestResult
+from ci_metrics.model.report import PullRequest
+from ci_metrics.model.snapshot import Snapshot
 from ci_metrics.settings import Settings, Thresholds
-from ci_metrics.snapshot import Snapshot
-from ci_metrics.test_results import EnvTiming, TestResult
 from tests.unit.scripts.conftest import NOW, file_entry
 
 SETTINGS = Settings(

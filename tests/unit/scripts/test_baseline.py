@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
-from ci_metrics import baseline as bl
 from ci_metrics.errors import InputError
+from ci_metrics.model import baseline as bl
 from tests.unit.scripts.conftest import file_entry
 
 FILES = {

@@ -9,10 +9,10 @@ import zipfile
 import httpx
 import pytest
 
-from ci_metrics.baseline import empty_baseline
-from ci_metrics.baseline_fetch import fetch_baseline
 from ci_metrics.errors import InputError
-from ci_metrics.github import GitHubClient
+from ci_metrics.github.baseline_fetch import fetch_baseline
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.model.baseline import empty_baseline
 from tests.unit.scripts.fake_github import REPO
 from tests.unit.scripts.github_cli import TOKEN, run_verb
 

@@ -516,12 +516,12 @@ def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
 
 
 def test_usable_cpus__without_an_affinity_mask_counts_the_cpus(monkeypatch):
-    from ci_metrics import commands
+    from ci_metrics.verbs import collect
 
-    assert commands.usable_cpus() >= 1
-    monkeypatch.delattr(commands.os, "sched_getaffinity", raising=False)
-    monkeypatch.setattr(commands.os, "cpu_count", lambda: None)
-    assert commands.usable_cpus() == 1
+    assert collect.usable_cpus() >= 1
+    monkeypatch.delattr(collect.os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(collect.os, "cpu_count", lambda: None)
+    assert collect.usable_cpus() == 1
 
 
 def test_collect__combines_the_layers_data_first(workspace, make_context):
@@ -537,7 +537,7 @@ def test_collect__combines_the_layers_data_first(workspace, make_context):
 
 
 def test_locate__outside_git_the_project_is_its_own_work_tree(tmp_path, make_context):
-    from ci_metrics.commands import Workspace, locate
+    from ci_metrics.context import Workspace, locate
 
     assert locate(tmp_path, make_context()) == Workspace(tmp_path.resolve(), tmp_path.resolve())
     workspace = Workspace(tmp_path / "tree", tmp_path / "tree")
@@ -706,3 +706,68 @@ def test_baseline_merge__bad_mutation_scores_exit_2_and_write_nothing(
     assert code == 2
     assert message in err
     assert not (workspace / "base").exists()
+
+
+def test_resolve_pull_request__flag_then_event_then_github_sha_then_the_snapshots(
+    make_context, tmp_path
+):
+    from ci_metrics.context import resolve_pull_request
+
+    event = write_json(
+        tmp_path / "event.json", {"pull_request": {"number": 5, "head": {"sha": "e" * 40}}}
+    )
+    env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_SHA": "g" * 40, "GITHUB_REPOSITORY": "o/r"}
+    found = resolve_pull_request(make_context(env), number=None, head_sha=None, measured="m")
+    assert (found.number, found.head_sha, found.repository) == (5, "e" * 40, "o/r")
+    flags = resolve_pull_request(make_context(env), number=9, head_sha="f" * 40, measured="m")
+    assert (flags.number, flags.head_sha) == (9, "f" * 40)
+    push = resolve_pull_request(
+        make_context({"GITHUB_SHA": "g" * 40}), number=None, head_sha=None, measured="m"
+    )
+    assert (push.number, push.head_sha) == (None, "g" * 40)
+    local = resolve_pull_request(make_context(), number=None, head_sha=None, measured="m")
+    assert (local.number, local.head_sha) == (None, "m")
+
+
+@pytest.mark.parametrize("number", ["5", 0, True, None])
+def test_resolve_pull_request__an_event_number_that_is_no_pull_request_is_refused(
+    make_context, tmp_path, number
+):
+    from ci_metrics.context import resolve_pull_request
+
+    event = write_json(tmp_path / "event.json", {"pull_request": {"number": number}})
+    with pytest.raises(InputError, match="not a pull request number"):
+        resolve_pull_request(
+            make_context({"GITHUB_EVENT_PATH": str(event)}), number=None, head_sha=None
+        )
+
+
+def test_verbs__start_without_the_libraries_they_do_not_use():
+    """Building the parser (every verb's --help) imports neither coverage.py, httpx,
+    tenacity, Jinja2 nor msgspec: each verb imports what it runs when it runs."""
+    import subprocess
+    import sys
+
+    heavy = ("coverage", "httpx", "tenacity", "jinja2", "msgspec")
+    code = (
+        "import sys; from ci_metrics.cli import build_parser; build_parser(); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_verbs__dispatch_to_the_verb_modules_themselves():
+    from ci_metrics.cli import VERBS, build_parser
+    from ci_metrics.verbs import gate
+
+    assert build_parser().parse_args(["gate"]).run is gate.run
+    assert [verb.NAME for verb in VERBS] == [
+        "collect",
+        "baseline",
+        "report",
+        "gate",
+        "post",
+        "find-artifact",
+        "exceptions",
+    ]

@@ -7,10 +7,10 @@ import io
 import coverage
 import pytest
 
-from ci_metrics.coverage_reader import LayerRules, read_coverage
 from ci_metrics.errors import InputError
-from ci_metrics.lineranges import from_ranges
-from ci_metrics.metrics import file_totals, project_totals
+from ci_metrics.inputs.coverage_data import LayerRules, read_coverage
+from ci_metrics.model.lineranges import from_ranges
+from ci_metrics.model.metrics import file_totals, project_totals
 
 RULES = LayerRules(frozenset({"api", "auth"}))
 
@@ -106,7 +106,7 @@ def test_read_coverage__unparsable_source_is_input_error(project):
 
 
 def test_read_coverage__processes_sharing_the_work_read_the_same(project, monkeypatch):
-    import ci_metrics.coverage_reader as reader
+    import ci_metrics.inputs.coverage_data as reader
 
     alone = _read(project)
     monkeypatch.setattr(reader, "PARALLEL_MIN_FILES", 2)
@@ -163,7 +163,7 @@ def test_read_coverage__files_outside_the_work_tree_keep_their_absolute_path(tmp
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_read_coverage__two_names_for_one_file_is_input_error(tmp_path, monkeypatch, jobs):
-    import ci_metrics.coverage_reader as reader
+    import ci_metrics.inputs.coverage_data as reader
 
     monkeypatch.setattr(reader, "PARALLEL_MIN_FILES", 2)
     (tmp_path / "real.py").write_text("x = 1\n", encoding="utf-8")
@@ -178,7 +178,7 @@ def test_read_coverage__two_names_for_one_file_is_input_error(tmp_path, monkeypa
 
 
 def test_default_data_file__invalid_configuration_is_input_error(tmp_path, monkeypatch):
-    from ci_metrics.coverage_reader import default_data_file
+    from ci_metrics.inputs.coverage_data import default_data_file
 
     monkeypatch.delenv("COVERAGE_FILE", raising=False)
     monkeypatch.delenv("COVERAGE_RCFILE", raising=False)
@@ -189,7 +189,7 @@ def test_default_data_file__invalid_configuration_is_input_error(tmp_path, monke
 
 
 def test_combine_data__merges_keeps_inputs_and_names_what_is_missing(project, tmp_path):
-    from ci_metrics.coverage_reader import combine_data
+    from ci_metrics.inputs.coverage_data import combine_data
 
     target = tmp_path / "combined" / ".coverage"
     target.parent.mkdir()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ci_metrics.diffcov import diff_coverage, file_diff
+from ci_metrics.model.diff_coverage import diff_coverage, file_diff
 from tests.unit.scripts.conftest import file_entry
 
 ENTRY = file_entry(

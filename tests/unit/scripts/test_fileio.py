@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ci_metrics.errors import InputError
-from ci_metrics.fileio import read_json, write_json_atomic, write_text_atomic
-from ci_metrics.lineranges import format_ranges, from_ranges, to_ranges
+from ci_metrics.inputs.fileio import read_json, write_json_atomic, write_text_atomic
+from ci_metrics.model.lineranges import format_ranges, from_ranges, to_ranges
 
 
 def test_write_text_atomic__creates_parents_and_leaves_no_temp_files(tmp_path):
@@ -47,7 +47,7 @@ def test_line_ranges__round_trip_and_format():
 
 
 def test_range_set__membership_and_run_lookup():
-    from ci_metrics.lineranges import RangeSet
+    from ci_metrics.model.lineranges import RangeSet
 
     runs = RangeSet([[3, 5], [9, 9]])
     assert [line in runs for line in (2, 3, 5, 6, 9, 10)] == [False, True, True, False, True, False]

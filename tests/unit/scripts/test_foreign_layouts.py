@@ -13,8 +13,8 @@ import shutil
 import pytest
 
 from ci_metrics.cli import run
-from ci_metrics.lineranges import from_ranges
-from ci_metrics.metrics import project_totals
+from ci_metrics.model.lineranges import from_ranges
+from ci_metrics.model.metrics import project_totals
 from tests.unit.scripts.foreign_repo import build_foreign_repo
 
 

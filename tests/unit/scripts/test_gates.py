@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ci_metrics.gates import GateResult, Measure, evaluate_gates
+from ci_metrics.model.gates import GateResult, Measure, evaluate_gates
 from ci_metrics.settings import Thresholds
 
 
@@ -10,7 +10,7 @@ def test_evaluate_gates__disabled_gates_are_left_out():
     one = Measure(1.0)
     assert (
         evaluate_gates(
-            Thresholds(None, None, None),
+            Thresholds(False, False, False),
             project_lines=one,
             project_branches=one,
             diff=one,
@@ -22,7 +22,7 @@ def test_evaluate_gates__disabled_gates_are_left_out():
 
 def test_evaluate_gates__skipped_diff_is_left_out():
     gates = evaluate_gates(
-        Thresholds(None, None, 90), project_lines=Measure(1), project_branches=Measure(1),
+        Thresholds(False, False, 90), project_lines=Measure(1), project_branches=Measure(1),
         diff=None, layers={},
     )  # fmt: skip
     assert gates == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ci_metrics.errors import GitError, InputError
-from ci_metrics.gitdiff import (
+from ci_metrics.inputs.gitdiff import (
     diff_from_file,
     diff_from_git,
     parse_diff,

@@ -12,15 +12,8 @@ from ci_metrics.errors import (
     RetriesExhausted,
     WriteOutcomeUnknown,
 )
-from ci_metrics.github import (
-    FIRST_WAIT,
-    MAX_WAIT,
-    GitHubClient,
-    check_api_url,
-    check_token,
-    is_rate_limited,
-    make_http_client,
-)
+from ci_metrics.github.client import FIRST_WAIT, MAX_WAIT, GitHubClient
+from ci_metrics.github.http import check_api_url, check_token, is_rate_limited, make_http_client
 from tests.unit.scripts.conftest import FakeClock
 
 NOW = 1_700_000_000.0

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ci_metrics.analysis import PullRequest, build_report
-from ci_metrics.diffcov import diff_coverage
-from ci_metrics.gitdiff import Diff
-from ci_metrics.metrics import layer_line_coverage, layer_summary
+from ci_metrics.inputs.gitdiff import Diff
+from ci_metrics.model.analysis import build_report
+from ci_metrics.model.diff_coverage import diff_coverage
+from ci_metrics.model.metrics import layer_line_coverage, layer_summary
+from ci_metrics.model.report import PullRequest
 from ci_metrics.settings import Settings, Thresholds
 from tests.unit.scripts.conftest import file_entry
 
 SETTINGS = Settings(
     layers={"api": ("apps/api",), "integration": ("apps",)},
-    thresholds=Thresholds(None, None, 90.0, {"api": 50.0}),
+    thresholds=Thresholds(False, False, 90.0, {"api": 50.0}),
 )
 FILES = {
     # api's own tests ran lines 1-2, the end-to-end tests lines 2-4

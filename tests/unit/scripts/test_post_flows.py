@@ -11,16 +11,11 @@ import pytest
 
 from ci_metrics.cli import run
 from ci_metrics.errors import InputError
-from ci_metrics.github import GitHubClient
-from ci_metrics.post import (
-    CommentPayload,
-    fit_body,
-    load_artifact,
-    own_sticky_comments,
-    post_sticky,
-)
-from ci_metrics.render import render_comment
-from ci_metrics.settings import comment_size
+from ci_metrics.github.artifact import CommentPayload, load_artifact
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.github.sticky import fit_body, own_sticky_comments, post_sticky
+from ci_metrics.render.comment import render_comment
+from ci_metrics.render.size import comment_size
 from tests.unit.scripts.conftest import NOW
 from tests.unit.scripts.fake_github import BOT, REPO
 from tests.unit.scripts.github_cli import HEAD, MARKER, TOKEN, post, write_comment_artifact

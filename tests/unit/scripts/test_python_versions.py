@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from ci_metrics.analysis import PullRequest, build_report
 from ci_metrics.errors import InputError
-from ci_metrics.render import render_comment
-from ci_metrics.snapshot import load_snapshot
-from ci_metrics.test_results import VersionOutcome
+from ci_metrics.model.analysis import build_report
+from ci_metrics.model.outcomes import VersionOutcome
+from ci_metrics.model.report import PullRequest
+from ci_metrics.model.snapshot import load_snapshot
+from ci_metrics.render.comment import render_comment
 from tests.unit.scripts.conftest import NOW, file_entry
 
 PASSED = {"passed": 2, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}

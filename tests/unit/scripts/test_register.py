@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ci_metrics.errors import RegisterError
-from ci_metrics.register import is_excepted, load_register, parse_register
+from ci_metrics.inputs.register import is_excepted, load_register, parse_register
 
 HEADER = "| Module | Rationale | Owner | Review date | Remediation plan |\n|---|---|---|---|---|\n"
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from ci_metrics.analysis import PullRequest, human_age
-from ci_metrics.diffcov import DiffCoverage, FileDiff
-from ci_metrics.render import (
-    SUMMARY_LIMIT,
-    github_output,
-    line_annotations,
-    render_comment,
-    render_summary,
-)
+from ci_metrics.model.diff_coverage import DiffCoverage, FileDiff
+from ci_metrics.model.report import PullRequest, human_age
+from ci_metrics.render.annotations import line_annotations
+from ci_metrics.render.comment import SUMMARY_LIMIT, render_comment, render_summary
+from ci_metrics.render.outputs import github_output
 from tests.unit.scripts.conftest import NOW
 from tests.unit.scripts.report_samples import bare_report, rich_report
 
@@ -165,9 +162,8 @@ def test_human_age(then, expected):
 
 
 def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, settings):
-    from dataclasses import replace as dc_replace
 
-    from ci_metrics.analysis import build_report
+    from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
     from tests.unit.scripts.conftest import file_entry
 
@@ -177,7 +173,9 @@ def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, sett
             "apps/auth_service/t.py": file_entry([1, 2], missing=[1, 2]),
         }
     )
-    settings = dc_replace(settings, thresholds=Thresholds(None, None, None, {"auth": 90.0}))
+    settings = msgspec.structs.replace(
+        settings, thresholds=Thresholds(False, False, False, {"auth": 90.0})
+    )
     for register in ([], rich_report().exceptions):
         report = build_report(
             snapshot=snapshot,
@@ -264,9 +262,9 @@ def test_render_comment__xfail_and_xpass_apart_from_skipped():
 
 
 def test_foreign_filter__several_layer_groups_each_get_their_ranges():
-    from ci_metrics.render import _foreign
+    from ci_metrics.render.markdown import foreign
 
-    assert _foreign({1: ["api"], 2: ["api"], 9: ["auth", "e2e"]}) == (
+    assert foreign({1: ["api"], 2: ["api"], 9: ["auth", "e2e"]}) == (
         "3 lines in 2 ranges: 1-2 (api); 9 (auth+e2e)"
     )
 
@@ -274,11 +272,11 @@ def test_foreign_filter__several_layer_groups_each_get_their_ranges():
 def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
-    from ci_metrics.analysis import build_report
+    from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
     from tests.unit.scripts.conftest import file_entry
 
-    settings = dc_replace(settings, thresholds=Thresholds(80, 80, None, {}))
+    settings = msgspec.structs.replace(settings, thresholds=Thresholds(80, 80, False, {}))
     for files, problem in (
         ({"apps/api/a.py": file_entry([])}, "no statements measured"),
         ({"apps/api/a.py": file_entry([1], layers={"api": [1]})}, "no branch data"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from ci_metrics.errors import SettingsError
-from ci_metrics.settings import Settings, load_settings, parse_settings
+from ci_metrics.settings import Settings, load_settings, parse_settings, with_overrides
 
 
 def test_parse_settings__full_table():
@@ -31,17 +32,22 @@ def test_parse_settings__full_table():
             },
         }
     )
-    assert s.layers == {"api": ("apps/api",), "integration": ()}
-    assert (s.thresholds.project_lines, s.thresholds.project_branches) == (80.0, None)
-    assert s.thresholds.layers == {"api": 95.0}
-    assert (s.baseline_window, s.register_path) == (10, "docs/reg.md")
-    assert (s.github_time_limit, s.github_request_timeout) == (240.0, 10.0)
-    assert (s.marker_html, s.comment_author, s.max_comment_chars) == (
+    assert {name: owned.include for name, owned in s.owned.items()} == {
+        "api": ("apps/api",),
+        "integration": (),
+    }
+    assert (s.thresholds.project_lines, s.thresholds.project_branches) == (80.0, False)
+    assert s.thresholds.per_layer() == {"api": 95.0}
+    assert (s.baseline_window, s.exception_register) == (10, "docs/reg.md")
+    assert (s.github.time_limit_seconds, s.github.request_timeout_seconds) == (240.0, 10.0)
+    assert type(s.github.time_limit_seconds) is float  # an integer is a number, read as one
+    assert (s.comment.marker_html, s.comment.author, s.comment.max_chars) == (
         "<!-- m:sticky -->",
         "bot",
         1000,
     )
-    assert (s.baseline_workflow, s.baseline_artifact, s.max_annotations) == ("b.yml", "art", 3)
+    assert (s.github.baseline_workflow, s.github.baseline_artifact) == ("b.yml", "art")
+    assert s.comment.max_annotations == 3
 
 
 def test_parse_settings__one_error_lists_every_problem_on_one_line_without_values():
@@ -63,7 +69,7 @@ def test_parse_settings__one_error_lists_every_problem_on_one_line_without_value
     assert message.removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
         "layers.api: must be a list of owned paths, or a table with `owns`",
         "layers.auth[1]: must be a path relative to the pyproject.toml, not empty",
-        "thresholds.project_lines: must be a number",
+        "thresholds.project_lines: must be a percentage from 0 to 100, or false",
         "thresholds.diff: must be at most 100",
         "baseline_window: must be at least 1",
         "comment.marker: must not be blank",
@@ -108,7 +114,11 @@ def test_parse_settings__a_layer_table_needs_owns_and_may_hold_other_readers_key
             }
         }
     )
-    assert s.layers == {"api": ("apps/api",), "e2e": (), "unit": ("src",)}
+    assert {name: owned.include for name, owned in s.owned.items()} == {
+        "api": ("apps/api",),
+        "e2e": (),
+        "unit": ("src",),
+    }
     with pytest.raises(SettingsError, match=r"layers\.api\.owns: is required$"):
         parse_settings({"layers": {"api": {"own": ["apps/api"]}}})
 
@@ -166,6 +176,9 @@ def test_settings_under__rebases_owned_paths_onto_the_work_tree():
     s = Settings(layers={"unit": ("src/pkg",), "e2e": ()})
     assert s.under("") is s
     assert s.under("python/").layers == {"unit": ("python/src/pkg",), "e2e": ()}
+    excluding = Settings(layers={"unit": ("src", "!src/vendored")}).under("python/")
+    assert excluding.owned["unit"].exclude == ("python/src/vendored",)
+    assert excluding.owning_layer("python/src/vendored/x.py") is None
     assert s.under("python/").owning_layer("python/src/pkg/a.py") == "unit"
 
 
@@ -181,3 +194,68 @@ def test_load_settings__a_ci_metrics_key_that_is_not_a_table_is_refused(tmp_path
         load_settings(path)
     path.write_text('tool = "x"\n', encoding="utf-8")
     assert load_settings(path) == Settings()
+
+
+def test_parse_settings__nan_and_infinity_are_not_numbers_here():
+    for value in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(SettingsError) as info:
+            parse_settings({"thresholds": {"diff": value}, "github": {"time_limit_seconds": value}})
+        assert str(info.value) == (
+            "invalid [tool.ci_metrics]: thresholds.diff: must be a finite number; "
+            "github.time_limit_seconds: must be a finite number"
+        )
+
+
+def test_parse_settings__true_is_not_a_threshold_and_lists_and_tables_are_checked_inside():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(
+            {
+                "layers": {"api": {"owns": ["apps/api", 3], "tests": "any"}, "unit": [" ", "/"]},
+                "thresholds": {"project_lines": True, "layers": {"api": -1, "unit": "x"}},
+            }
+        )
+    assert str(info.value).removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
+        "layers.api.owns[1]: must be a string",
+        "layers.unit[1]: must be a path relative to the pyproject.toml, not empty",
+        "thresholds.project_lines: must be a percentage from 0 to 100, or false",
+        "thresholds.layers.api: must be at least 0",
+        "thresholds.layers.unit: must be a percentage from 0 to 100, or false",
+    ]
+
+
+def test_with_overrides__replaces_only_what_the_command_line_gives():
+    s = parse_settings({"layers": {"api": ["apps/api"]}, "thresholds": {"diff": False}})
+    changed = with_overrides(s, lines=50.0, window=7, register=Path("r.md"))
+    assert changed.thresholds == msgspec.structs.replace(s.thresholds, project_lines=50.0)
+    assert (changed.baseline_window, changed.exception_register) == (7, "r.md")
+    assert with_overrides(s) == s
+    assert with_overrides(s, diff=80.0).thresholds.diff == 80.0
+
+
+def test_owned_paths__a_leading_bang_leaves_a_sub_path_out_of_the_layer():
+    s = parse_settings(
+        {
+            "layers": {
+                "tooling": ["scripts", "!scripts/ci_metrics/"],
+                "ci_metrics": ["scripts/ci_metrics"],
+            }
+        }
+    )
+    assert s.owns("tooling", "scripts/mutation.py")
+    assert not s.owns("tooling", "scripts/ci_metrics/src/ci_metrics/cli.py")
+    assert s.owning_layer("scripts/ci_metrics/src/ci_metrics/cli.py") == "ci_metrics"
+    assert s.owning_layer("scripts/ci_metrics_extra.py") == "tooling"  # a sibling, not below
+    assert s.owned["tooling"].described() == "scripts, but not scripts/ci_metrics"
+    alone = parse_settings({"layers": {"tooling": ["scripts", "!scripts/ci_metrics"]}})
+    assert alone.owning_layer("scripts/ci_metrics/x.py") is None
+
+
+def test_owned_paths__an_exclusion_outside_the_layers_own_paths_is_refused():
+    with pytest.raises(SettingsError) as info:
+        parse_settings(
+            {"layers": {"a": ["src", "!lib/x"], "b": {"owns": ["!src"], "tests": ["t"]}}}
+        )
+    assert str(info.value) == (
+        "invalid [tool.ci_metrics]: layers.a[1]: excludes a path the layer does not own; "
+        "layers.b.owns[0]: excludes a path the layer does not own"
+    )

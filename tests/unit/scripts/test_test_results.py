@@ -7,18 +7,20 @@ import json
 import pytest
 
 from ci_metrics.errors import InputError
-from ci_metrics.test_results import (
-    EnvTiming,
-    TestResult,
-    VersionOutcome,
-    count_outcomes,
-    merge_versions,
+from ci_metrics.inputs.results import (
     python_of,
     read_junit,
     read_layer_results,
     read_layer_runs,
     read_report_log,
     read_tox_results,
+)
+from ci_metrics.model.outcomes import (
+    EnvTiming,
+    TestResult,
+    VersionOutcome,
+    count_outcomes,
+    merge_versions,
 )
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ci_metrics.errors import InputError
-from ci_metrics.fileio import read_json
-from ci_metrics.test_results import OUTCOMES, EnvTiming, TestResult, VersionOutcome
+from ci_metrics.inputs.fileio import read_json
+from ci_metrics.model.outcomes import OUTCOMES, EnvTiming, TestResult, VersionOutcome
 
 if TYPE_CHECKING:  # coverage.py is only needed by the collect verb
-    from ci_metrics.coverage_reader import FileCoverage
+    from ci_metrics.inputs.coverage_data import FileCoverage
 
 SCHEMA = "ci-metrics-snapshot"
 VERSION = 1

@@ -12,18 +12,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ci_metrics.errors import InputError
+from ci_metrics.model.outcomes import EnvTiming, TestResult, merge_versions
 
-# xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
-# (a non-strict xfail; strict ones report as failed). Neither is a skip.
-OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
-#: Across Python versions the first of these that any version had wins: a test
-#: failed if it failed anywhere, and passed if it ran and passed somewhere.
-_PRECEDENCE = ("failed", "passed", "xpassed", "xfailed", "skipped")
 _PYTHON_TAG = re.compile(r"-py(\d+\.\d+)(?=[-.])")
 
 
@@ -31,30 +25,6 @@ def python_of(path: Path) -> str:
     """The Python version a result file's name carries (``"3.13"``), else ``""``."""
     match = _PYTHON_TAG.search(path.name)
     return match.group(1) if match else ""
-
-
-@dataclass(frozen=True)
-class TestResult:
-    """The final outcome of one test, its duration (all phases) and how often it was rerun."""
-
-    __test__ = False  # a domain object, not a pytest test class
-
-    outcome: str
-    duration: float
-    reruns: int = 0
-
-    @property
-    def flaky(self) -> bool:
-        """Failed at first and passed on a rerun."""
-        return self.reruns > 0 and self.outcome == "passed"
-
-
-@dataclass(frozen=True)
-class EnvTiming:
-    """Seconds tox spent setting an environment up and running its commands."""
-
-    setup: float
-    test: float
 
 
 def read_report_log(path: Path) -> dict[str, TestResult]:
@@ -139,45 +109,10 @@ def read_layer_runs(layer_dir: Path) -> dict[str, dict[str, TestResult]] | None:
     return None
 
 
-def merge_versions(runs: Mapping[str, Mapping[str, TestResult]]) -> dict[str, TestResult]:
-    """One result per test over every version: the outcome by :data:`_PRECEDENCE`, the
-    longest duration (what a shard waits for), and the reruns of all versions."""
-    merged: dict[str, TestResult] = {}
-    for results in runs.values():
-        for nodeid, result in results.items():
-            seen = merged.get(nodeid)
-            if seen is None:
-                merged[nodeid] = result
-                continue
-            outcome = min(seen.outcome, result.outcome, key=_rank)
-            merged[nodeid] = TestResult(
-                outcome, max(seen.duration, result.duration), seen.reruns + result.reruns
-            )
-    return merged
-
-
-def _rank(outcome: str) -> int:
-    return _PRECEDENCE.index(outcome) if outcome in _PRECEDENCE else len(_PRECEDENCE)
-
-
 def read_layer_results(layer_dir: Path) -> dict[str, TestResult] | None:
     """A layer's results over all its Python versions (:func:`merge_versions`)."""
     runs = read_layer_runs(layer_dir)
     return None if runs is None else merge_versions(runs)
-
-
-@dataclass(frozen=True)
-class VersionOutcome:
-    """What one Python version of a layer did: its counts and its failed tests."""
-
-    counts: Mapping[str, int]
-    failed: tuple[str, ...]
-
-    @classmethod
-    def of(cls, results: Mapping[str, TestResult]) -> VersionOutcome:
-        """Summarise one version's results."""
-        failed = tuple(sorted(n for n, r in results.items() if r.outcome == "failed"))
-        return cls(count_outcomes(results), failed)
 
 
 def _elapsed(commands: Any) -> float:
@@ -218,11 +153,3 @@ def read_tox_results(paths: Iterable[Path]) -> dict[str, EnvTiming]:
         old = timings.get(name, timing)
         timings[name] = EnvTiming(max(old.setup, timing.setup), max(old.test, timing.test))
     return timings
-
-
-def count_outcomes(results: Mapping[str, TestResult]) -> dict[str, int]:
-    """How many tests passed, failed and were skipped."""
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for result in results.values():
-        counts[result.outcome] = counts.get(result.outcome, 0) + 1
-    return counts

@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ci_metrics.model.outcomes import count_outcomes
+from ci_metrics.model.snapshot import Snapshot
 from ci_metrics.settings import Settings
-from ci_metrics.snapshot import Snapshot
-from ci_metrics.test_results import count_outcomes
 
 
 def percent(covered: int, total: int) -> float | None:

@@ -38,7 +38,7 @@ from coverage.report_core import get_analysis_to_report
 from coverage.results import Analysis
 
 from ci_metrics.errors import InputError
-from ci_metrics.lineranges import to_ranges
+from ci_metrics.model.lineranges import to_ranges
 
 # Below this many files, starting processes costs more than sharing the work saves.
 PARALLEL_MIN_FILES = 200

@@ -31,11 +31,9 @@ own message before the calling job's ``timeout-minutes`` would kill it.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
@@ -44,13 +42,19 @@ from tenacity.stop import stop_base
 
 from ci_metrics.errors import (
     GitHubError,
-    InputError,
     ReadOnlyToken,
     RetriesExhausted,
     WriteOutcomeUnknown,
 )
+from ci_metrics.github.http import (
+    describe_error,
+    is_rate_limited,
+    json_body,
+    message_of,
+    object_body,
+    path_of,
+)
 
-API_VERSION = "2022-11-28"
 MAX_ATTEMPTS = 8
 #: Full-jitter backoff of server and network errors: retry n waits up to
 #: min(MAX_WAIT, FIRST_WAIT * 2**(n-1)) seconds.
@@ -71,102 +75,6 @@ _NO_ANSWER = (
     httpx.WriteError,
     httpx.RemoteProtocolError,
 )
-_TOKEN = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces: what an HTTP header can carry
-
-
-def _is_http_url(url: str) -> bool:
-    if not url.isprintable() or any(c.isspace() for c in url):
-        return False
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018  (parsing the port is the check)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def check_api_url(url: str) -> str:
-    """``url`` if it is an absolute http(s) URL, else an :class:`InputError` naming it."""
-    if not _is_http_url(url):
-        raise InputError(
-            f"GITHUB_API_URL must be an http(s) URL such as https://api.github.com, got {url!r}"
-        )
-    return url
-
-
-def check_token(token: str) -> str:
-    """``token`` if it can go into a header as is; the error never shows the token."""
-    if not _TOKEN.fullmatch(token):
-        raise InputError(
-            "GITHUB_TOKEN contains whitespace or control characters (a trailing newline "
-            "from the file or secret it was read from?); remove them where it is set"
-        )
-    return token
-
-
-def make_http_client(token: str | None, api_url: str, timeout: float = 30.0) -> httpx.Client:
-    """The production ``httpx.Client`` (the only place the token is put into a header)."""
-    headers = {
-        "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": API_VERSION,
-        "User-Agent": "ci-metrics",
-    }
-    if token:
-        headers["Authorization"] = f"Bearer {check_token(token)}"
-    return httpx.Client(
-        base_url=check_api_url(api_url), headers=headers, timeout=timeout, follow_redirects=True
-    )
-
-
-def _message(response: httpx.Response) -> str:
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason_phrase
-    if not isinstance(payload, dict) or not isinstance(payload.get("message"), str):
-        return response.reason_phrase
-    details = [
-        str(e["message"])
-        for e in payload.get("errors") or []
-        if isinstance(e, dict) and isinstance(e.get("message"), str)
-    ]
-    return "; ".join([str(payload["message"]), *details])
-
-
-def _path(url: str) -> str:
-    try:
-        return httpx.URL(url).path
-    except httpx.InvalidURL:
-        return "<invalid URL>"
-
-
-def _describe(exc: httpx.RequestError | httpx.InvalidURL) -> str:
-    # Only this message is safe to show as is: others (a header error in
-    # particular) may quote a header value, which can be the token.
-    if isinstance(exc, httpx.UnsupportedProtocol):
-        return str(exc).rstrip(".")
-    return type(exc).__name__
-
-
-def is_rate_limited(response: httpx.Response) -> bool:
-    """A 429, or a 403 that GitHub marks as a primary or secondary rate limit."""
-    if response.status_code == 429:
-        return True
-    if response.status_code != 403:
-        return False
-    headers = response.headers
-    if headers.get("x-ratelimit-remaining") == "0" or "retry-after" in headers:
-        return True
-    return "rate limit" in _message(response).lower()
-
-
-def json_body(response: httpx.Response) -> Any:
-    """The answer's JSON; a clear :class:`GitHubError` when it is not JSON."""
-    try:
-        return response.json()
-    except ValueError:
-        method = response.request.method
-        raise GitHubError(f"{method} {response.url.path}: the answer is not JSON") from None
 
 
 class GitHubClient:
@@ -202,7 +110,7 @@ class GitHubClient:
         left = self.time_left()
         if left <= 0:
             raise RetriesExhausted(
-                f"{method} {_path(url)}: the time limit of {self.time_limit:.0f}s is used up"
+                f"{method} {path_of(url)}: the time limit of {self.time_limit:.0f}s is used up"
             )
         configured = self.http.timeout
         return httpx.Timeout(
@@ -242,7 +150,7 @@ class GitHubClient:
     def _out_of_time(self, failure: str, wait: float) -> RetriesExhausted:
         return RetriesExhausted(
             f"{failure}; gave up: a retry in {wait:.0f}s would end past the time limit "
-            f"of {self.time_limit:.0f}s ([tool.ci_metrics.github] time_limit_seconds)"
+            f"of {self.time_limit:.0f}s ([tool.ci_metrics.github.client] time_limit_seconds)"
         )
 
     def _log_retry(self, retry_state: RetryCallState) -> None:
@@ -282,15 +190,17 @@ class GitHubClient:
         except _NOT_SENT as exc:
             failure, may_have_happened = f"cannot reach GitHub ({type(exc).__name__})", False
         except _NO_ANSWER as exc:
-            failure = f"{method} {_path(url)}: no answer ({type(exc).__name__})"
+            failure = f"{method} {path_of(url)}: no answer ({type(exc).__name__})"
             may_have_happened = True
         except (httpx.RequestError, httpx.InvalidURL) as exc:
-            raise GitHubError(f"{method} {_path(url)}: {_describe(exc)} (not retried)") from None
+            raise GitHubError(
+                f"{method} {path_of(url)}: {describe_error(exc)} (not retried)"
+            ) from None
         else:
             status = response.status_code
             if status < 400:
                 return response
-            failure = f"{method} {response.url.path} -> {status}: {_message(response)}"
+            failure = f"{method} {response.url.path} -> {status}: {message_of(response)}"
             if status < 500 and not is_rate_limited(response):
                 self._raise_final(response, failure)
             may_have_happened = status >= 500
@@ -326,7 +236,7 @@ class GitHubClient:
         pages = 0
         while next_url:
             if pages == max_pages:
-                raise GitHubError(f"GET {_path(url)}: more than {max_pages} pages; stopped there")
+                raise GitHubError(f"GET {path_of(url)}: more than {max_pages} pages; stopped there")
             response = self.request("GET", next_url, params=query)
             payload = json_body(response)
             items = payload.get(key) if key is not None and isinstance(payload, dict) else payload
@@ -361,12 +271,12 @@ class GitHubClient:
     def create_comment(self, number: int, body: str) -> dict[str, Any]:
         """Add a comment to a pull request (may raise :class:`WriteOutcomeUnknown`)."""
         url = f"/repos/{self.repository}/issues/{number}/comments"
-        return _object(self.request("POST", url, json={"body": body}))
+        return object_body(self.request("POST", url, json={"body": body}))
 
     def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
         """Replace a comment's body."""
         url = f"/repos/{self.repository}/issues/comments/{comment_id}"
-        return _object(self.request("PATCH", url, json={"body": body}))
+        return object_body(self.request("PATCH", url, json={"body": body}))
 
     def delete_comment(self, comment_id: int) -> bool:
         """Delete a comment; ``False`` if it was already gone."""
@@ -380,7 +290,7 @@ class GitHubClient:
 
     def pull_request(self, number: int) -> dict[str, Any]:
         """A pull request: its state and head (SHA, branch, repository)."""
-        return _object(self.request("GET", f"/repos/{self.repository}/pulls/{number}"))
+        return object_body(self.request("GET", f"/repos/{self.repository}/pulls/{number}"))
 
     def workflow_runs(self, workflow: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Runs of a workflow (file name or id), newest first, filtered by ``params``."""
@@ -428,10 +338,3 @@ class _PastTimeLimit(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         return retry_state.upcoming_sleep >= self._client.time_left()
-
-
-def _object(response: httpx.Response) -> dict[str, Any]:
-    payload = json_body(response)
-    if not isinstance(payload, dict):
-        raise GitHubError(f"{response.request.method} {response.url.path}: expected an object")
-    return payload

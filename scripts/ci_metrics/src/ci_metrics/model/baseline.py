@@ -11,18 +11,18 @@ It also yields the ``.test_durations`` map pytest-split reads.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ci_metrics.errors import InputError
-from ci_metrics.fileio import read_json
-from ci_metrics.metrics import file_totals, layer_summary, project_totals
-from ci_metrics.mutation_scores import MutationScores
+from ci_metrics.inputs.fileio import read_json
+from ci_metrics.inputs.mutation_scores import MutationScores
+from ci_metrics.model.metrics import file_totals, layer_summary, project_totals
+from ci_metrics.model.outcomes import TestResult
+from ci_metrics.model.snapshot import Snapshot
 from ci_metrics.settings import Settings
-from ci_metrics.snapshot import Snapshot
-from ci_metrics.test_results import TestResult
 
 SCHEMA = "ci-metrics-baseline"
 VERSION = 1
@@ -196,3 +196,16 @@ def layer_band(
     if not samples:
         return None
     return statistics.median(samples), quantile(samples, 0.95), len(samples)
+
+
+def previous_scores(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+    """Each module's newest recorded score over the baseline runs (``{}``: none).
+
+    Per module, so a night whose run could not score a layer leaves that layer's
+    modules compared with the last night that did."""
+    previous: dict[str, Mapping[str, Any]] = {}
+    for run in runs:
+        mutation = run.get("mutation")
+        if isinstance(mutation, dict):
+            previous.update(mutation)
+    return previous

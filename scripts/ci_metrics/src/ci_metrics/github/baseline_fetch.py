@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ci_metrics.baseline import validate_baseline
 from ci_metrics.errors import InputError
-from ci_metrics.fileio import write_text_atomic
-from ci_metrics.github import GitHubClient
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.inputs.fileio import write_text_atomic
+from ci_metrics.model.baseline import validate_baseline
 
 BASELINE = "baseline.json"
 DURATIONS = ".test_durations"

@@ -14,13 +14,13 @@ summary says so (``modules`` may then be empty).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ci_metrics.errors import InputError
-from ci_metrics.fileio import read_json
+from ci_metrics.inputs.fileio import read_json
 
 
 @dataclass(frozen=True)
@@ -84,61 +84,3 @@ def _failed(entries: Any) -> tuple[dict[str, str], list[str]]:
             return {}, ["failed: must be a list of {layer, reason} tables"]
         failed[layer] = reason
     return failed, []
-
-
-def previous_scores(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
-    """Each module's newest recorded score over the baseline runs (``{}``: none).
-
-    Per module, so a night whose run could not score a layer leaves that layer's
-    modules compared with the last night that did."""
-    previous: dict[str, Mapping[str, Any]] = {}
-    for run in runs:
-        mutation = run.get("mutation")
-        if isinstance(mutation, dict):
-            previous.update(mutation)
-    return previous
-
-
-def _score(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}%"
-
-
-def _change(value: float | None, before: Mapping[str, Any] | None) -> str:
-    old = before.get("score") if before else None
-    if value is None or old is None:
-        return "new" if before is None else "—"
-    change = float(value) - float(old)
-    return "±0.0" if abs(change) < 0.05 else f"{change:+.1f}"
-
-
-def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, Any]]) -> str:
-    """Markdown for the step summary: one row per module, worst first, with the change
-    against the module's last recorded score and the modules below the goal marked."""
-    rows = sorted(
-        scores.modules.items(),
-        key=lambda item: (-1.0 if item[1]["score"] is None else item[1]["score"], item[0]),
-    )
-    below = [
-        name
-        for name, entry in rows
-        if scores.goal is not None and (entry["score"] is None or entry["score"] < scores.goal)
-    ]
-    goal = "" if scores.goal is None else f" (goal {scores.goal:g}%)"
-    lines = [
-        f"## Mutation scores{goal}",
-        "",
-        "| Module | Mutants | Detected | Score | vs last recorded |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, entry in rows:
-        flag = " ⚠️" if name in below else ""
-        lines.append(
-            f"| `{name}` | {entry['mutants']} | {entry['detected']} | "
-            f"{_score(entry['score'])}{flag} | {_change(entry['score'], previous.get(name))} |"
-        )
-    if below:
-        lines += ["", f"Below the goal: {', '.join(f'`{name}`' for name in below)}."]
-    if scores.failed:
-        lines += ["", "Not scored tonight (their modules are missing above):", ""]
-        lines += [f"- {layer}: {reason}" for layer, reason in sorted(scores.failed.items())]
-    return "\n".join(lines) + "\n"

@@ -34,14 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ci_metrics.errors import GitHubError, InputError
-from ci_metrics.github import GitHubClient
-from ci_metrics.post import CommentPayload
+from ci_metrics.github.artifact import SHA, CommentPayload
+from ci_metrics.github.client import GitHubClient
 
 PULL_REQUESTS = "CI_METRICS_RUN_PULL_REQUESTS"
 HEAD_REPOSITORY = "CI_METRICS_RUN_HEAD_REPOSITORY"
 HEAD_BRANCH = "CI_METRICS_RUN_HEAD_BRANCH"
 HEAD_SHA = "CI_METRICS_RUN_HEAD_SHA"
-_SHA = re.compile(r"^[0-9a-f]{40}$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -71,7 +70,7 @@ class TriggeringRun:
         problems = []
         sha, branch = environ[HEAD_SHA], environ[HEAD_BRANCH]
         repository = environ[HEAD_REPOSITORY]
-        if not _SHA.match(sha):
+        if not SHA.match(sha):
             problems.append(f"{HEAD_SHA} must be 40 hex digits")
         if not _REPOSITORY.match(repository):
             problems.append(f"{HEAD_REPOSITORY} must be owner/name")
@@ -138,7 +137,7 @@ def check_binding(client: GitHubClient, payload: CommentPayload, run: Triggering
             f"PR #{number}'s head branch is {head.get('ref')!r}, the run's is {run.head_branch!r}"
         )
     current = head.get("sha")
-    if not isinstance(current, str) or not _SHA.match(current):
+    if not isinstance(current, str) or not SHA.match(current):
         raise _refuse(f"GitHub did not report PR #{number}'s head commit")
     if current != run.head_sha:
         return (

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ci_metrics.lineranges import RangeSet
-from ci_metrics.metrics import percent
+from ci_metrics.model.lineranges import RangeSet
+from ci_metrics.model.metrics import percent
 from ci_metrics.settings import Settings
 
 

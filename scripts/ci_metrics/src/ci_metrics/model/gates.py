@@ -73,15 +73,15 @@ def evaluate_gates(
     ``diff`` is ``None`` when diff coverage was skipped on purpose (``--no-diff``).
     """
     gates = []
-    if thresholds.project_lines is not None:
+    if thresholds.project_lines is not False:
         gates.append(_gate("project line coverage", project_lines, thresholds.project_lines))
-    if thresholds.project_branches is not None:
+    if thresholds.project_branches is not False:
         gates.append(
             _gate("project branch coverage", project_branches, thresholds.project_branches)
         )
-    if thresholds.diff is not None and diff is not None:
+    if thresholds.diff is not False and diff is not None:
         gates.append(_gate("diff coverage", diff, thresholds.diff))
-    for layer, threshold in sorted(thresholds.layers.items()):
+    for layer, threshold in sorted(thresholds.per_layer().items()):
         measure = layers.get(layer, Measure(None, "not a configured layer"))
         gates.append(_gate(f"{layer} layer coverage", measure, threshold))
     return gates

@@ -9,37 +9,20 @@ lost (a 5xx, a timeout) the comments are listed again and what is there is
 updated. After posting, other own sticky comments (from an old race, or a lost
 answer) are deleted, keeping the oldest, so exactly one remains.
 
-With a read-only token (pull requests from forks, Dependabot's) the comment and
-the pull request's metadata go to a JSON file instead, uploaded as an artifact;
-``pr-comment.yml`` then validates that untrusted file, binds it to the run that
-made it (:mod:`ci_metrics.binding`) and posts it.
+With a read-only token the comment goes to an artifact instead
+(:mod:`ci_metrics.github.artifact`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ci_metrics.errors import GitHubError, InputError, WriteOutcomeUnknown
-from ci_metrics.fileio import write_json_atomic
-from ci_metrics.github import GitHubClient
-from ci_metrics.settings import comment_size
+from ci_metrics.errors import GitHubError, WriteOutcomeUnknown
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.render.size import comment_size
 
-ARTIFACT_SCHEMA = "ci-metrics-comment"
 MAX_WRITE_ROUNDS = 4
-_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass(frozen=True)
-class CommentPayload:
-    """What the artifact carries: the target pull request, its head and the body."""
-
-    pr_number: int
-    head_sha: str
-    body: str
 
 
 @dataclass(frozen=True)
@@ -153,53 +136,3 @@ def describe(posted: Posted, number: int) -> list[str]:
         ids = ", ".join(map(str, posted.already_gone))
         lines.append(f"duplicate sticky comment(s) {ids} already gone")
     return lines
-
-
-def write_artifact(path: Path, payload: CommentPayload) -> Path:
-    """Write the comment and pull-request metadata for a later ``post --from-artifact``."""
-    if not _SHA.match(payload.head_sha):
-        raise InputError("the comment artifact needs the head commit: pass --head-sha")
-    return write_json_atomic(
-        path,
-        {
-            "schema": ARTIFACT_SCHEMA,
-            "pr_number": payload.pr_number,
-            "head_sha": payload.head_sha,
-            "body": payload.body,
-        },
-    )
-
-
-def load_artifact(path: Path, marker: str, max_chars: int) -> CommentPayload:
-    """Read an artifact file as untrusted input: size, shape, PR number, SHA and marker."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError(f"comment artifact not found: {path}") from None
-    # JSON escapes a UTF-16 code unit in at most 6 bytes (\uXXXX).
-    if size > 6 * max_chars + 4096:
-        raise InputError(f"comment artifact {path} is too large ({size} bytes)")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read comment artifact {path}: {exc.strerror}") from None
-    try:
-        doc: Any = json.loads(data)  # UTF-8 (or -16, -32, as JSON allows)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise InputError(f"comment artifact {path} is not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("schema") != ARTIFACT_SCHEMA:
-        raise InputError(f"comment artifact {path}: not a ci-metrics comment")
-    number, sha, body = doc.get("pr_number"), doc.get("head_sha"), doc.get("body")
-    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-        raise InputError(f"comment artifact {path}: pr_number must be a positive integer")
-    if not isinstance(sha, str) or not _SHA.match(sha):
-        raise InputError(f"comment artifact {path}: head_sha must be 40 hex digits")
-    if not isinstance(body, str):
-        raise InputError(f"comment artifact {path}: body missing")
-    if comment_size(body) > max_chars:
-        raise InputError(
-            f"comment artifact {path}: body is over the limit of {max_chars} characters"
-        )
-    if not body.startswith(marker):
-        raise InputError(f"comment artifact {path}: body does not start with the marker")
-    return CommentPayload(number, sha, body)

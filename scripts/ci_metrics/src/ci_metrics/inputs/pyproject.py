@@ -1,7 +1,6 @@
 """Reading ``[tool.ci_metrics]`` from a ``pyproject.toml``, with the standard library only.
 
-Kept apart from the declared tables of :mod:`ci_metrics.settings`: the raw
-table and the layer names, before any validation.
+The raw table, before :mod:`ci_metrics.settings` reads it into its declared types.
 """
 
 from __future__ import annotations
@@ -27,9 +26,3 @@ def read_table(pyproject: Path) -> Mapping[str, Any]:
     if not isinstance(table, dict):
         raise SettingsError(f"{pyproject}: [tool.ci_metrics] must be a table")
     return table
-
-
-def layer_names(table: Mapping[str, Any]) -> list[str]:
-    """The names of the configured layers, in the order written (not validated further)."""
-    layers = table.get("layers")
-    return list(layers) if isinstance(layers, dict) else []
