@@ -16,7 +16,7 @@ from ci_metrics.model.baseline import empty_baseline
 from tests.unit.scripts.fake_github import REPO
 from tests.unit.scripts.github_cli import TOKEN, run_verb
 
-BASELINE = json.dumps(empty_baseline(30))
+BASELINE = json.dumps(empty_baseline(30).to_json())
 DURATIONS = json.dumps({"tests/unit/api/test_x.py::test_a": 0.25})
 ARTIFACT = "ci-metrics-baseline"
 
@@ -166,7 +166,7 @@ def test_baseline_fetch__none_yet_is_a_normal_state(gh_context, fake_github, tmp
         ),
         pytest.param(
             make_zip({"baseline.json": json.dumps({**json.loads(BASELINE), "runs": {}})}),
-            "baseline.json is invalid: 'runs' must be a list",
+            "baseline.json is invalid: runs: must be an array",
             id="missing-key-shape",
         ),
         pytest.param(

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from ci_metrics.errors import InputError
 from ci_metrics.github.client import GitHubClient
 from ci_metrics.inputs.fileio import write_text_atomic
-from ci_metrics.model.baseline import validate_baseline
+from ci_metrics.model.baseline import Baseline
 
 BASELINE = "baseline.json"
 DURATIONS = ".test_durations"
@@ -105,7 +107,7 @@ def _read_members(archive: bytes, where: str, max_member_bytes: int) -> dict[str
             texts[name] = _decode(_read(bundle, info, where), f"{where}: {name}")
     if BASELINE not in texts:
         raise InputError(f"{where}: no {BASELINE} in it")
-    validate_baseline(_parse(texts[BASELINE], f"{where}: {BASELINE}"), f"{where}: {BASELINE}")
+    Baseline.from_json(_parse(texts[BASELINE], f"{where}: {BASELINE}"), f"{where}: {BASELINE}")
     if DURATIONS in texts:
         _check_durations(_parse(texts[DURATIONS], f"{where}: {DURATIONS}"), f"{where}: {DURATIONS}")
     return texts
@@ -135,9 +137,7 @@ def _parse(text: str, what: str) -> Any:
 
 
 def _check_durations(doc: Any, what: str) -> None:
-    valid = isinstance(doc, dict) and all(
-        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool)
-        for k, v in doc.items()
-    )
-    if not valid:
-        raise InputError(f"{what} is invalid: expected an object of test id -> seconds")
+    try:
+        msgspec.convert(doc, dict[str, float], strict=True)
+    except msgspec.ValidationError:
+        raise InputError(f"{what} is invalid: expected an object of test id -> seconds") from None

@@ -150,7 +150,8 @@ def _translate(error: str, kind: Any, value: object, where: Location) -> Problem
         return Problem(where, "must be a finite number")  # TOML can write nan and inf
     if wrong := _WRONG_TYPE.fullmatch(text):
         # One type has its word; a union ("bool | float") is said by its description.
-        words = _TYPE_WORDS.get(wrong.group(1)) or described or "has the wrong type"
+        expected = wrong.group(1).removesuffix(" | null")  # optional: absent is fine too
+        words = _TYPE_WORDS.get(expected) or described or "has the wrong type"
         return Problem(where, words)
     if length := _LENGTH.fullmatch(text):
         if length.group(1) == ">=" and length.group(2) == "1":

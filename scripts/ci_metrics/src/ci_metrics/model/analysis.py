@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
 
 from ci_metrics.inputs.gitdiff import Diff
 from ci_metrics.inputs.register import ExceptionEntry, is_excepted
-from ci_metrics.model.baseline import TestHistory, layer_band, test_histories
+from ci_metrics.model.baseline import Baseline, LayerFigures, TestHistory, layer_band
 from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
 from ci_metrics.model.gates import Measure, evaluate_gates
 from ci_metrics.model.metrics import (
@@ -137,7 +136,7 @@ def _layer_measure(layer: str, ran: bool, value: float | None, settings: Setting
 def build_report(
     *,
     snapshot: Snapshot,
-    baseline: Mapping[str, Any] | None,
+    baseline: Baseline | None,
     diff: Diff | None,
     settings: Settings,
     register: list[ExceptionEntry],
@@ -151,7 +150,7 @@ def build_report(
     Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
     coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
     """
-    runs = list(baseline["runs"]) if baseline else []
+    runs = baseline.runs if baseline else []
     newest = runs[-1] if runs else None
     totals = project_totals(snapshot.files)
     changed = diff.python_files() if diff else {}
@@ -168,7 +167,7 @@ def build_report(
         by_version = {v: dict(run.counts) for v, run in versions.items()} or {
             "": count_outcomes(snapshot.tests.get(layer, {}))
         }
-        base_layer = (newest or {}).get("layers", {}).get(layer, {})
+        base_layer = newest.layers.get(layer, LayerFigures()) if newest else LayerFigures()
         runtime = layer_runtime(snapshot, layer)
         rows.extend(
             LayerRow(
@@ -187,7 +186,7 @@ def build_report(
                 coverage=layer_line_coverage(snapshot.files, settings, layer)
                 if ran[layer]
                 else None,
-                baseline_coverage=base_layer.get("coverage"),
+                baseline_coverage=base_layer.coverage,
                 diff_owner=dcov.owner_percent(layer) if dcov else None,
                 foreign_only=sum(len(f.foreign_only) for f in dcov.files if f.owner == layer)
                 if dcov
@@ -220,10 +219,10 @@ def build_report(
     provenance = None
     if newest is not None:
         provenance = Provenance(
-            sha=str(newest.get("sha", "")),
-            run_id=str(newest.get("run_id", "")),
-            created_at=str(newest.get("created_at", "")),
-            age=human_age(str(newest.get("created_at", "")), now),
+            sha=newest.sha,
+            run_id=newest.run_id,
+            created_at=newest.created_at,
+            age=human_age(newest.created_at, now),
             samples=len(runs),
         )
     today: date = now.date()
@@ -233,8 +232,8 @@ def build_report(
         provenance=provenance,
         lines=totals.lines_percent,
         branches=totals.branches_percent,
-        baseline_lines=(newest or {}).get("totals", {}).get("lines"),
-        baseline_branches=(newest or {}).get("totals", {}).get("branches"),
+        baseline_lines=newest.totals.lines if newest else None,
+        baseline_branches=newest.totals.branches if newest else None,
         diff=dcov,
         diff_base=diff.base if diff else no_diff,
         layers=rows,
@@ -242,12 +241,8 @@ def build_report(
         exceptions=list(register),
         expired=[e for e in register if e.expired(today)],
         register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
-        trend=[
-            float(r["totals"]["lines"])
-            for r in runs
-            if r.get("totals", {}).get("lines") is not None
-        ]
+        trend=[r.totals.lines for r in runs if r.totals.lines is not None]
         + ([totals.lines_percent] if totals.lines_percent is not None else []),
     )
-    _tests_vs_baseline(report, snapshot, test_histories(baseline) if baseline else {}, bool(runs))
+    _tests_vs_baseline(report, snapshot, baseline.tests if baseline else {}, bool(runs))
     return report

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from ci_metrics.inputs.mutation_scores import MutationScores
+from ci_metrics.model.baseline import ModuleScore
 
 
 def _score(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}%"
 
 
-def _change(value: float | None, before: Mapping[str, Any] | None) -> str:
-    old = before.get("score") if before else None
+def _change(value: float | None, before: ModuleScore | None) -> str:
+    old = before.score if before else None
     if value is None or old is None:
         return "new" if before is None else "—"
     change = float(value) - float(old)
     return "±0.0" if abs(change) < 0.05 else f"{change:+.1f}"
 
 
-def render_scores(scores: MutationScores, previous: Mapping[str, Mapping[str, Any]]) -> str:
+def render_scores(scores: MutationScores, previous: Mapping[str, ModuleScore]) -> str:
     """Markdown for the step summary: one row per module, worst first, with the change
     against the module's last recorded score and the modules below the goal marked."""
     rows = sorted(

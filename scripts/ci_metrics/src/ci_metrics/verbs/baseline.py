@@ -120,15 +120,15 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
         else empty_baseline(settings.baseline_window)
     )
     merged = merge_snapshot(current, snapshot, settings, mutation)
-    write_json_atomic(args.baseline, merged)
+    write_json_atomic(args.baseline, merged.to_json())
     durations = durations_map(merged)
     write_text_atomic(args.durations, json.dumps(durations, indent=2, sort_keys=True) + "\n")
     ctx.say(
-        f"wrote {args.baseline} ({len(merged['runs'])} runs) and {args.durations} "
+        f"wrote {args.baseline} ({len(merged.runs)} runs) and {args.durations} "
         f"({len(durations)} tests)"
     )
     if mutation is not None:
-        summary = render_scores(mutation, previous_scores(current["runs"]))
+        summary = render_scores(mutation, previous_scores(current))
         print(summary, end="", file=ctx.stdout)
         append_to(ctx, "GITHUB_STEP_SUMMARY", summary)
         ctx.say(f"recorded the mutation scores of {len(mutation.modules)} module(s)")
