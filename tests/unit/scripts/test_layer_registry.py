@@ -358,3 +358,37 @@ def test_registry__a_layer_that_installs_a_declared_plugin_declares_it_too():
             f"{', '.join(sorted(missing))} to `plugins` (its dependency group installs them)"
         )
     assert declared, "no layer declares plugins: this check would check nothing"
+
+
+def test_parse_layers__an_owned_path_with_a_bang_is_left_out_of_the_layer():
+    entry = {"tests": ["t"], "workers": 0, "network": "none"}
+    layers = parse_layers(
+        {"tooling": {**entry, "owns": ["scripts", "!scripts/ci_metrics/"]},
+         "ci_metrics": {**entry, "owns": ["scripts/ci_metrics"]}}
+    )  # fmt: skip
+    tooling = layers["tooling"]
+    assert (tooling.owns, tooling.excludes) == (("scripts",), ("scripts/ci_metrics",))
+    assert tooling.owns_path("scripts/mutation.py")
+    assert not tooling.owns_path("scripts/ci_metrics/src/ci_metrics/cli.py")
+    assert tooling.owns_path("scripts/ci_metrics_extra.py")
+    assert layers["ci_metrics"].owns_path("scripts/ci_metrics/src/ci_metrics/cli.py")
+
+
+def test_parse_layers__an_exclusion_must_lie_under_the_layers_own_paths():
+    entry = {"tests": ["t"], "workers": 0, "network": "none"}
+    with pytest.raises(RegistryError) as info:
+        parse_layers({"a": {**entry, "owns": ["src", "!lib"]}, "b": {**entry, "owns": ["!"]}})
+    assert str(info.value) == (
+        "invalid layer registry: layers.a.owns[1]: excludes a path the layer does not own; "
+        "layers.b.owns: must be an array of paths"
+    )
+
+
+def test_registry__both_readers_give_every_layer_the_same_owned_paths():
+    """ci-metrics' settings and scripts/layer_registry.py read the same tables."""
+    from ci_metrics.settings import load_settings
+
+    settings = load_settings(ROOT / "pyproject.toml")
+    for name, layer in LAYERS.items():
+        owned = settings.owned[name]
+        assert (owned.include, owned.exclude) == (layer.owns, layer.excludes), name
