@@ -33,13 +33,14 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.unit.scripts.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
+
 from ci_metrics.cli import run  # noqa: E402
 from ci_metrics.context import Context  # noqa: E402
 from ci_metrics.errors import GitHubError  # noqa: E402
 from ci_metrics.github.client import GitHubClient  # noqa: E402
 from ci_metrics.github.sticky import post_sticky  # noqa: E402
 from ci_metrics.settings import Settings  # noqa: E402
-from tests.unit.scripts.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
 
 MARKER = Settings().comment.marker_html
 SECONDARY = "You have exceeded a secondary rate limit"

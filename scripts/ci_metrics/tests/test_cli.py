@@ -9,7 +9,8 @@ import pytest
 
 from ci_metrics.cli import build_parser, main, run
 from ci_metrics.errors import InputError
-from tests.unit.scripts.conftest import NOW, write, write_json
+from support.context import NOW
+from support.project import write, write_json
 
 PYPROJECT = """\
 [tool.ci_metrics]
@@ -268,7 +269,7 @@ def test_report__diff_file_and_no_diff(workspace, make_context, tmp_path):
 
 def test_report__no_base_ref_found_reports_without_diff(workspace, make_context, tmp_path):
     assert _collect(make_context(), workspace)[0] == 0
-    from tests.unit.scripts.conftest import git
+    from support.project import git
 
     git(workspace, "branch", "-q", "-m", "main", "trunk")
     code, _o, err = cli(
@@ -505,7 +506,7 @@ def test_gate__layer_with_a_threshold_but_no_data_fails(workspace, make_context)
 
 def test_gate__no_base_ref_fails_the_diff_gate(workspace, make_context):
     assert _collect(make_context(), workspace)[0] == 0
-    from tests.unit.scripts.conftest import git
+    from support.project import git
 
     git(workspace, "branch", "-q", "-m", "main", "trunk")
     code, out, _err = cli(

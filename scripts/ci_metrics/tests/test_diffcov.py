@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ci_metrics.model.diff_coverage import diff_coverage, file_diff
-from tests.unit.scripts.conftest import file_entry
+from support.snapshots import file_entry
 
 ENTRY = file_entry(
     [1, 2, 3, 4, 8, 9],

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tests.unit.scripts.fake_github import FORK, REPO
-from tests.unit.scripts.github_cli import HEAD, MARKER, post, write_comment_artifact
+from support.fake_github import FORK, REPO
+from support.github_cli import HEAD, MARKER, post, write_comment_artifact
 
 OTHER = "d" * 40
 

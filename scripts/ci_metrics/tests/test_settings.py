@@ -147,7 +147,9 @@ def test_load_settings__repository_pyproject_is_valid():
     repo = Path(__file__).resolve().parents[3]
     s = load_settings(repo / "pyproject.toml")
     assert s.owning_layer("apps/auth_service/tokens.py") == "auth"
-    assert s.owning_layer("scripts/ci_metrics/src/ci_metrics/cli.py") == "tooling"
+    assert s.owning_layer("scripts/ci_metrics/src/ci_metrics/cli.py") == "ci_metrics"
+    assert s.owning_layer("scripts/mutation.py") == "tooling"
+    assert not s.owns("tooling", "scripts/ci_metrics/src/ci_metrics/cli.py")
     assert s.owning_layer("apps/kernel/health.py") == "kernel"
     assert s.owning_layer("apps/apiary.py") == "integration"  # end to end: all of apps/
     assert s.owning_layer("benchmarks/load_api.py") is None

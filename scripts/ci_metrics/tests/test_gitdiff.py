@@ -13,7 +13,7 @@ from ci_metrics.inputs.gitdiff import (
     run_git,
     unquote_path,
 )
-from tests.unit.scripts.conftest import git, write
+from support.project import git, write
 
 
 @pytest.fixture

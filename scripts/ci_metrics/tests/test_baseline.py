@@ -11,7 +11,7 @@ from msgspec.structs import replace
 from ci_metrics.errors import InputError
 from ci_metrics.inputs.fileio import write_json_atomic
 from ci_metrics.model import baseline as bl
-from tests.unit.scripts.conftest import file_entry
+from support.snapshots import file_entry
 
 FILES = {
     "apps/api/x.py": file_entry(

@@ -16,7 +16,7 @@ from ci_metrics.model.diff_coverage import diff_coverage
 from ci_metrics.model.metrics import layer_line_coverage, layer_summary
 from ci_metrics.model.report import PullRequest
 from ci_metrics.settings import Settings, Thresholds
-from tests.unit.scripts.conftest import file_entry
+from support.snapshots import file_entry
 
 SETTINGS = Settings(
     layers={"api": ("apps/api",), "integration": ("apps",)},

@@ -13,8 +13,8 @@ from ci_metrics.model.report import PullRequest, human_age
 from ci_metrics.render.annotations import line_annotations
 from ci_metrics.render.comment import SUMMARY_LIMIT, render_comment, render_summary
 from ci_metrics.render.outputs import github_output
-from tests.unit.scripts.conftest import NOW
-from tests.unit.scripts.report_samples import bare_report, rich_report
+from support.context import NOW
+from support.report_samples import bare_report, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 MARKER = "<!-- ci-metrics:sticky -->"
@@ -165,7 +165,7 @@ def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, sett
 
     from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
-    from tests.unit.scripts.conftest import file_entry
+    from support.snapshots import file_entry
 
     snapshot = make_snapshot(
         files={
@@ -274,7 +274,7 @@ def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_sn
 
     from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
-    from tests.unit.scripts.conftest import file_entry
+    from support.snapshots import file_entry
 
     settings = msgspec.structs.replace(settings, thresholds=Thresholds(80, 80, False, {}))
     for files, problem in (

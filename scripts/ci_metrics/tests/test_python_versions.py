@@ -13,7 +13,8 @@ from ci_metrics.model.outcomes import VersionOutcome
 from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import load_snapshot
 from ci_metrics.render.comment import render_comment
-from tests.unit.scripts.conftest import NOW, file_entry
+from support.context import NOW
+from support.snapshots import file_entry
 
 PASSED = {"passed": 2, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
 ONE_FAILED = {"passed": 1, "failed": 1, "skipped": 0, "xfailed": 0, "xpassed": 0}

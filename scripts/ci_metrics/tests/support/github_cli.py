@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ci_metrics.cli import run
-from tests.unit.scripts.fake_github import FORK
+from support.fake_github import FORK
 
 TOKEN = "ghs_s3cr3tT0ken"
 MARKER = "<!-- ci-metrics:sticky -->"

@@ -15,7 +15,7 @@ import pytest
 from ci_metrics.cli import run
 from ci_metrics.model.lineranges import from_ranges
 from ci_metrics.model.metrics import project_totals
-from tests.unit.scripts.foreign_repo import build_foreign_repo
+from support.foreign_repo import build_foreign_repo
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ from ci_metrics.model.outcomes import EnvTiming, TestResult
 from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import Snapshot
 from ci_metrics.settings import Settings, Thresholds
-from tests.unit.scripts.conftest import NOW, file_entry
+from support.context import NOW
+from support.snapshots import file_entry
 
 SETTINGS = Settings(
     layers={"api": ("apps/api",), "auth": ("apps/auth_service",), "integration": ()},

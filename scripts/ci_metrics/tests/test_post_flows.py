@@ -16,9 +16,9 @@ from ci_metrics.github.client import GitHubClient
 from ci_metrics.github.sticky import fit_body, own_sticky_comments, post_sticky
 from ci_metrics.render.comment import render_comment
 from ci_metrics.render.size import comment_size
-from tests.unit.scripts.conftest import NOW
-from tests.unit.scripts.fake_github import BOT, REPO
-from tests.unit.scripts.github_cli import HEAD, MARKER, TOKEN, post, write_comment_artifact
+from support.context import NOW
+from support.fake_github import BOT, REPO
+from support.github_cli import HEAD, MARKER, TOKEN, post, write_comment_artifact
 
 
 def methods(fake_github, method):
@@ -345,7 +345,7 @@ def test_post__secondary_limit_without_retry_after_stops_by_the_time_limit(
     )
     ctx = gh_context()
     code, out = post(ctx, tmp_path, "--comment", str(comment_file))
-    elapsed = ctx.fake_clock.now - NOW.timestamp()
+    elapsed = ctx.fake_clock.time() - NOW.timestamp()
     assert code == 3
     assert ctx.sleeps == [60.0, 120.0]
     assert elapsed == 180.0
@@ -407,7 +407,7 @@ def test_comment_size__counts_utf16_code_units(text, size):
 
 def test_render_comment__fits_the_limit_as_post_counts_it():
     """The renderer and post share one budget and one way of counting it."""
-    from tests.unit.scripts.report_samples import rich_report
+    from support.report_samples import rich_report
 
     full = render_comment(rich_report(), MARKER, 65536)
     astral = comment_size(full) - len(full)

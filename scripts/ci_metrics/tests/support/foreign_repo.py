@@ -19,7 +19,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.unit.scripts.conftest import git, write
+from support.project import git, write
 
 CORE_V1 = """\
 from __future__ import annotations

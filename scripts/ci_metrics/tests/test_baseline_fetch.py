@@ -13,8 +13,8 @@ from ci_metrics.errors import InputError
 from ci_metrics.github.baseline_fetch import fetch_baseline
 from ci_metrics.github.client import GitHubClient
 from ci_metrics.model.baseline import empty_baseline
-from tests.unit.scripts.fake_github import REPO
-from tests.unit.scripts.github_cli import TOKEN, run_verb
+from support.fake_github import REPO
+from support.github_cli import TOKEN, run_verb
 
 BASELINE = json.dumps(empty_baseline(30).to_json())
 DURATIONS = json.dumps({"tests/unit/api/test_x.py::test_a": 0.25})

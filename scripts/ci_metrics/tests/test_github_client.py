@@ -14,7 +14,7 @@ from ci_metrics.errors import (
 )
 from ci_metrics.github.client import FIRST_WAIT, MAX_WAIT, GitHubClient
 from ci_metrics.github.http import check_api_url, check_token, is_rate_limited, make_http_client
-from tests.unit.scripts.conftest import FakeClock
+from tests.utils.clock import FakeClock
 
 NOW = 1_700_000_000.0
 
@@ -30,13 +30,13 @@ def make_client():
 
     def make(responses, time_limit=10_000.0, timeout=30.0):
         calls = []
-        clock = FakeClock(NOW)
+        clock = FakeClock(start=NOW)
 
         def handler(request):
             calls.append(request)
             item = responses.pop(0)
             if isinstance(item, httpx.ReadTimeout):
-                clock.now += request.extensions["timeout"]["read"]
+                clock.advance(request.extensions["timeout"]["read"])
             if isinstance(item, Exception):
                 raise item
             return item
@@ -163,7 +163,7 @@ def test_request__a_jittered_retry_past_the_time_limit_is_not_made(make_client):
     client, calls, sleeps = make_client([_r(503) for _ in range(8)], time_limit=0.5)
     with pytest.raises(RetriesExhausted, match=r"GET /x -> 503: m; gave up: a retry in"):
         client.request("GET", "/x")
-    assert client.fake_clock.now - NOW < 0.5
+    assert client.fake_clock.time() - NOW < 0.5
     assert len(calls) == len(sleeps) + 1 < 8
 
 
@@ -206,12 +206,12 @@ def test_request__read_timeouts_count_against_the_time_limit(make_client):
     assert len(timeouts) == 4
     assert timeouts[3] == pytest.approx(100 - 90 - sum(sleeps[:3]))
     assert_full_jitter(sleeps)
-    assert client.fake_clock.now - NOW == pytest.approx(100.0)
+    assert client.fake_clock.time() - NOW == pytest.approx(100.0)
 
 
 def test_request__nothing_left_of_the_time_limit_sends_nothing(make_client):
     client, calls, _sleeps = make_client([_r(200)], time_limit=5)
-    client.fake_clock.now += 5
+    client.fake_clock.advance(5)
     with pytest.raises(RetriesExhausted, match=r"GET /x: the time limit of 5s is used up"):
         client.request("GET", "/x")
     assert calls == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.scripts.github_cli import run_verb
+from support.github_cli import run_verb
 
 NAME = "ci-metrics-comment"
 
