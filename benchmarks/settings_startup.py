@@ -15,7 +15,10 @@ command of a job finds it):
   msgspec).
 
 For each: the process's CPU time (user + system, from ``wait4``), its wall
-time and its peak RSS; then old and new beyond the interpreter. Run it with
+time and its peak RSS (``VmHWM`` of ``/proc/self/status`` at its end: the
+``ru_maxrss`` of ``wait4`` and ``getrusage`` keep the high-water mark of the
+fork before the exec, the benchmark's own memory);
+then old and new beyond the interpreter. Run it with
 an interpreter that has msgspec, for example ``.tox/ci_metrics/bin/python``.
 
 Usage: python benchmarks/settings_startup.py [--runs 21] [--old-ref main]
@@ -54,15 +57,24 @@ def old_reader(ref: str, into: Path) -> Path:
     return into
 
 
+PEAK = (
+    "; print(next(line.split()[1] for line in open('/proc/self/status') "
+    "if line.startswith('VmHWM:')))"
+)
+
+
 def measure(code: str) -> tuple[float, float, float]:
     """One fresh process: (CPU seconds, wall seconds, peak RSS in MiB)."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-I", "-c", code])
+    proc = subprocess.Popen([sys.executable, "-I", "-c", code + PEAK], stdout=subprocess.PIPE)
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    assert proc.stdout is not None
+    peak_kib = proc.stdout.read().strip()
+    proc.stdout.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"the process failed: {code}")
-    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
+    return usage.ru_utime + usage.ru_stime, wall, int(peak_kib) / 1024
 
 
 def median_of(code: str, runs: int) -> tuple[float, float, float]:
