@@ -1,9 +1,9 @@
 """The layer registry: ``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``.
 
 Every CI layer is declared there once (see the comment above the tables).
-``dev.py``, the test guards and markers (``tests/utils/guards.py``,
-``tests/conftest.py``), the pytest plugin loader (``tests/utils/layer_plugins.py``)
-and ``scripts/mutation.py`` read it through :func:`load_layers`; what still has
+``dev.py``, the layers' pytest plugin (markers, guards and plugins:
+``tests/utils/layer_plugins.py``) and ``scripts/mutation.py`` read it through
+:func:`load_layers`; what still has
 to be written elsewhere (tox envs, workflow matrices, ``.coveragerc``,
 dependency groups) is checked against it by
 ``tests/unit/scripts/test_layer_registry.py``.
