@@ -7,10 +7,9 @@ four). Three kinds of whole fresh processes are timed, each the median of
 command of a job finds it):
 
 * **interpreter**: ``python -I -c pass``, the floor every process pays;
-* **old**: import the settings reader of ``--old-ref`` (default ``main``:
-  ``settings.py``, ``tables.py``, ``pyproject.py``, ``errors.py``, taken with
-  ``git show`` into a temporary folder) and read this repository's
-  ``pyproject.toml`` with it;
+* **old**: import the standard-library settings reader of ``--old-ref``
+  (default ``main``: its modules ``OLD_MODULES``, taken with ``git show`` into a
+  temporary folder) and read this repository's ``pyproject.toml`` with it;
 * **new**: the same with the working tree's reader (``ci_metrics.settings``, on
   msgspec).
 
