@@ -94,3 +94,27 @@ def test_report__the_unmeasured_file_fails_the_diff_gate_and_the_rows_stay_apart
     diff_gate = next(gate for gate in report.gates if gate.name == "diff coverage")
     assert not diff_gate.passed
     assert "apps/new_service/app.py" in (diff_gate.problem or "")
+
+
+def test_an_excluded_sub_path__counts_for_its_own_layer_only():
+    """tooling owns scripts but scripts/ci_metrics, which ci_metrics owns: the sub-path
+    is neither in tooling's figure nor judged by tooling's tests."""
+    settings = Settings(
+        layers={
+            "tooling": ("scripts", "!scripts/ci_metrics"),
+            "ci_metrics": ("scripts/ci_metrics",),
+        }
+    )
+    files = {
+        "scripts/mutation.py": file_entry([1, 2], [], layers={"tooling": [1, 2]}),
+        "scripts/ci_metrics/src/cli.py": file_entry([1, 2], [2], layers={"ci_metrics": [1]}),
+    }
+    assert layer_line_coverage(files, settings, "tooling") == 100.0
+    assert layer_line_coverage(files, settings, "ci_metrics") == 50.0
+    changed = {"scripts/ci_metrics/src/cli.py": {1, 2}, "scripts/mutation.py": {2}}
+    dcov = diff_coverage(files, changed, settings)
+    assert {f.path: f.owner for f in dcov.files} == {
+        "scripts/ci_metrics/src/cli.py": "ci_metrics",
+        "scripts/mutation.py": "tooling",
+    }
+    assert (dcov.owner_percent("ci_metrics"), dcov.owner_percent("tooling")) == (50.0, 100.0)
