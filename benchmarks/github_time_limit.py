@@ -1,6 +1,6 @@
 """Benchmark: how long ci-metrics talks to a GitHub that keeps failing, before it gives up.
 
-GitHub calls of one command share one time limit ([tool.ci_metrics.github.client]
+GitHub calls of one command share one time limit ([tool.ci_metrics.github]
 time_limit_seconds, 300 s by default). This prints, for the worst cases:
 
 1. computed with a fake clock, default settings, the whole ``ci-metrics post``

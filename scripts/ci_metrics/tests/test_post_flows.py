@@ -350,6 +350,7 @@ def test_post__secondary_limit_without_retry_after_stops_by_the_time_limit(
     assert ctx.sleeps == [60.0, 120.0]
     assert elapsed == 180.0
     assert "a retry in 240s would end past the time limit of 300s" in out
+    assert "([tool.ci_metrics.github] time_limit_seconds)" in out  # the setting, as written
     print(f"worst case (secondary limit without retry-after, defaults): {elapsed:.0f}s")
 
 

@@ -150,7 +150,7 @@ class GitHubClient:
     def _out_of_time(self, failure: str, wait: float) -> RetriesExhausted:
         return RetriesExhausted(
             f"{failure}; gave up: a retry in {wait:.0f}s would end past the time limit "
-            f"of {self.time_limit:.0f}s ([tool.ci_metrics.github.client] time_limit_seconds)"
+            f"of {self.time_limit:.0f}s ([tool.ci_metrics.github] time_limit_seconds)"
         )
 
     def _log_retry(self, retry_state: RetryCallState) -> None:
