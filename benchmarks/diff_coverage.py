@@ -51,10 +51,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.synthetic_project import generate  # noqa: E402
-from ci_metrics.diffcov import diff_coverage  # noqa: E402
-from ci_metrics.gitdiff import diff_from_git  # noqa: E402
+from ci_metrics.inputs.gitdiff import diff_from_git  # noqa: E402
+from ci_metrics.model.diff_coverage import diff_coverage  # noqa: E402
+from ci_metrics.model.snapshot import load_snapshot  # noqa: E402
 from ci_metrics.settings import load_settings  # noqa: E402
-from ci_metrics.snapshot import load_snapshot  # noqa: E402
 
 COMBINED = "results/coverage/.coverage"
 LAYERS = "results/coverage/layers"

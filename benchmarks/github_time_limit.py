@@ -31,17 +31,18 @@ from pathlib import Path
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+# ci-metrics' test helpers (support/, the fake GitHub) and the repository's tests.utils.
+sys.path[:0] = [str(REPO_ROOT / "scripts" / "ci_metrics" / "tests"), str(REPO_ROOT)]
 
 from ci_metrics.cli import run  # noqa: E402
 from ci_metrics.context import Context  # noqa: E402
 from ci_metrics.errors import GitHubError  # noqa: E402
-from ci_metrics.github import GitHubClient  # noqa: E402
-from ci_metrics.post import post_sticky  # noqa: E402
+from ci_metrics.github.client import GitHubClient  # noqa: E402
+from ci_metrics.github.sticky import post_sticky  # noqa: E402
 from ci_metrics.settings import Settings  # noqa: E402
-from tests.unit.scripts.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
+from support.fake_github import BOT, REPO, FakeGitHub  # noqa: E402
 
-MARKER = Settings().marker_html
+MARKER = Settings().comment.marker_html
 SECONDARY = "You have exceeded a secondary rate limit"
 
 

@@ -81,10 +81,13 @@ class Sample:
     maxrss_mb: float
 
 
-def modules_under(path: str) -> list[str]:
-    """Importable module names of every ``.py`` file under ``path`` (src layouts too)."""
+def modules_under(path: str, skip: tuple[str, ...] = ()) -> list[str]:
+    """Importable module names of every ``.py`` file under ``path`` (src layouts too),
+    but those under the folders in ``skip``."""
     names = []
     for file in sorted((REPO / path).rglob("*.py")):
+        if any(file.is_relative_to(REPO / folder) for folder in skip):
+            continue
         parts = file.relative_to(REPO).with_suffix("").parts
         if "src" in parts:
             parts = parts[parts.index("src") + 1 :]
@@ -116,10 +119,12 @@ def plugin_modules(python: Path, layer: Layer) -> list[str]:
 
 def floor_imports(layer: Layer, plugins: list[str]) -> list[str]:
     """What the layer's pytest process cannot avoid importing (see the module docstring)."""
+    # Not what it leaves out (``!`` in ``owns``), nor a distribution's own tests under it.
+    skip = (*layer.excludes, *layer.tests)
     code = [
         m
         for path in (*layer.owns, *ALSO_UNDER_TEST.get(layer.name, ()))
-        for m in modules_under(path)
+        for m in modules_under(path, skip)
     ]
     return ["pytest", *plugins, *dict.fromkeys(code)]
 

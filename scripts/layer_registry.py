@@ -1,9 +1,9 @@
 """The layer registry: ``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``.
 
 Every CI layer is declared there once (see the comment above the tables).
-``dev.py``, the test guards and markers (``tests/utils/guards.py``,
-``tests/conftest.py``), the pytest plugin loader (``tests/utils/layer_plugins.py``)
-and ``scripts/mutation.py`` read it through :func:`load_layers`; what still has
+``dev.py``, the layers' pytest plugin (markers, guards and plugins:
+``tests/utils/layer_plugins.py``) and ``scripts/mutation.py`` read it through
+:func:`load_layers`; what still has
 to be written elsewhere (tox envs, workflow matrices, ``.coveragerc``,
 dependency groups) is checked against it by
 ``tests/unit/scripts/test_layer_registry.py``.
@@ -11,7 +11,9 @@ dependency groups) is checked against it by
 Standard library only: ``dev.py`` reads it on a bare Python before anything is
 installed. ci-metrics reads the same tables for ``owns`` alone and ignores the
 other keys; this reader knows every key, and an unknown or malformed one is an
-error (one line naming every problem, never a value).
+error (one line naming every problem, never a value). An owned path written
+with a leading ``!`` leaves that sub-path out of the layer's other owned paths
+(``owns = ["scripts", "!scripts/ci_metrics"]``), as both readers agree.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ _PYTHON = re.compile(r"^3\.\d{1,2}$")
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _KEYS = frozenset({"owns", "tests", "workers", "network", "python", "redis", "shards", "plugins"})
 _OPTIONAL = frozenset({"python", "redis", "shards", "plugins"})
+EXCLUDE = "!"
 
 
 class RegistryError(ValueError):
@@ -47,6 +50,7 @@ class Layer:
     """One CI layer: a tox env, a pytest marker and a coverage context of this name."""
 
     name: str
+    #: The paths whose coverage the layer answers for (without the ``!`` ones)...
     owns: tuple[str, ...]
     tests: tuple[str, ...]
     workers: int
@@ -59,6 +63,14 @@ class Layer:
     #: Distributions whose pytest plugins the layer's tests use beyond those pytest.ini
     #: loads for every layer (``hypothesis``); ``tests/utils/layer_plugins.py`` loads them.
     plugins: tuple[str, ...] = ()
+    #: ...but for these sub-paths of them (written ``!path`` in ``owns``).
+    excludes: tuple[str, ...] = ()
+
+    def owns_path(self, path: str) -> bool:
+        """Whether ``path`` lies under an owned path and under no excluded one."""
+        return any(_under(path, p) for p in self.owns) and not any(
+            _under(path, p) for p in self.excludes
+        )
 
     @property
     def is_unit(self) -> bool:
@@ -95,8 +107,10 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
             f"{where}.{key}: is required" for key in sorted(_KEYS - _OPTIONAL - set(table))
         ]
         owns, tests = table.get("owns", []), table.get("tests", [])
-        if not _paths(owns, allow_empty=True):
+        if not _paths(_unbanged(owns), allow_empty=True):
             problems.append(f"{where}.owns: must be an array of paths")
+        else:
+            problems += _stray_exclusions(owns, f"{where}.owns")
         if not _paths(tests, allow_empty=False):
             problems.append(f"{where}.tests: must be a non-empty array of paths")
         workers = table.get("workers", 0)
@@ -122,7 +136,8 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,
-                owns=tuple(path.strip("/") for path in owns),
+                owns=tuple(path.strip("/") for path in owns if not path.startswith(EXCLUDE)),
+                excludes=tuple(path[1:].strip("/") for path in owns if path.startswith(EXCLUDE)),
                 tests=tuple(path.strip("/") for path in tests),
                 workers=workers,
                 network=network,
@@ -159,3 +174,24 @@ def _paths(value: object, *, allow_empty: bool) -> bool:
         and (allow_empty or bool(value))
         and all(isinstance(path, str) and path.strip("/") for path in value)
     )
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def _stray_exclusions(owns: list[str], where: str) -> list[str]:
+    """An excluded path must lie under one of the layer's own paths."""
+    included = [p.strip("/") for p in owns if not p.startswith(EXCLUDE)]
+    return [
+        f"{where}[{index}]: excludes a path the layer does not own"
+        for index, path in enumerate(owns)
+        if path.startswith(EXCLUDE) and not any(_under(path[1:].strip("/"), p) for p in included)
+    ]
+
+
+def _unbanged(value: object) -> object:
+    """Owned paths as written, with the ``!`` of each excluded one taken off."""
+    if not isinstance(value, list):
+        return value
+    return [p.removeprefix(EXCLUDE) if isinstance(p, str) else p for p in value]

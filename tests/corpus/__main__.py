@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ci_metrics.gitdiff import diff_from_git
+from ci_metrics.inputs.gitdiff import diff_from_git
 from tests.corpus.compare import Agreement, compare_with_coverage, compare_with_diff_cover
 
 MANIFEST = Path(__file__).with_name("manifest.toml")

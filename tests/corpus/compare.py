@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ci_metrics.diffcov import file_diff
-from ci_metrics.lineranges import RangeSet, from_ranges
+from ci_metrics.model.diff_coverage import file_diff
+from ci_metrics.model.lineranges import RangeSet, from_ranges
 
 
 @dataclass

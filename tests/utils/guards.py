@@ -1,37 +1,22 @@
-"""The guards the root conftest applies to every test, as plain functions.
+"""The guards every test runs under, as plain functions.
 
-Kept here (not in the conftest) so each guard can be tested directly. The
-layers, their test folders and their network policy come from the layer
-registry in ``pyproject.toml`` (:mod:`scripts.layer_registry`).
+Kept here so each guard can be tested directly. The layers' plugin
+(``tests/utils/layer_plugins.py``) scrubs the environment and applies each
+test's layer's network policy (from the layer registry); the root conftest
+checks for pushed Flask contexts.
 """
 
 from __future__ import annotations
 
-import functools
 import socket
 import sys
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 
 import pytest_socket
-
-from scripts.layer_registry import Layer, load_layers
 
 # Taken before any guard runs, to put back after each test.
 _REAL_CONNECT = socket.socket.connect
 
-#: The registry's layers, by name.
-LAYERS: dict[str, Layer] = load_layers()
-#: Layer of a test, from the folder it lives in (relative to ``tests/``).
-LAYER_FOLDERS: dict[tuple[str, ...], str] = {
-    tuple(Path(folder).relative_to("tests").parts): layer.name
-    for layer in LAYERS.values()
-    for folder in layer.tests
-}
-UNIT_LAYERS = frozenset(name for name, layer in LAYERS.items() if layer.is_unit)
-
-#: Layers that may not open any network socket (unix sockets stay allowed).
-NO_NETWORK_LAYERS = frozenset(name for name, layer in LAYERS.items() if layer.network == "none")
 #: What the other layers may connect to.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -45,31 +30,6 @@ SERVICE_ENV_NAMES = frozenset(
 )
 
 
-@functools.cache  # once per test file, not per test: resolving paths is most of the cost
-def layer_for(path: Path, tests_root: Path) -> str | None:
-    """Return the layer a test file belongs to, or None outside every layer."""
-    try:
-        parts = path.resolve().relative_to(tests_root.resolve()).parts
-    except ValueError:
-        return None
-    for prefix, layer in LAYER_FOLDERS.items():
-        if parts[: len(prefix)] == prefix:
-            return layer
-    return None
-
-
-def marker_lines() -> list[str]:
-    """``name: description`` of every layer marker and of ``unit``, for ``pytest --markers``."""
-    lines = [
-        f"unit: any test of the unit layers ({', '.join(sorted(UNIT_LAYERS))}); from the folder"
-    ]
-    for layer in LAYERS.values():
-        network = "no sockets" if layer.network == "none" else "loopback only"
-        owns = ", ".join(layer.owns) or "nothing"
-        lines.append(f"{layer.name}: {', '.join(layer.tests)}: owns {owns}; {network}")
-    return lines
-
-
 def service_env_names(environ: Iterable[str]) -> list[str]:
     """The names in ``environ`` that the root conftest removes before a test."""
     return sorted(
@@ -79,9 +39,10 @@ def service_env_names(environ: Iterable[str]) -> list[str]:
     )
 
 
-def apply_network_policy(layer: str | None) -> None:
-    """Block sockets for the no-network layers, allow only loopback elsewhere."""
-    if layer in NO_NETWORK_LAYERS:
+def apply_network_policy(network: str | None) -> None:
+    """Block sockets for a layer whose ``network`` is ``none``; allow only loopback
+    elsewhere (other layers, and a test outside every layer)."""
+    if network == "none":
         pytest_socket.disable_socket(allow_unix_socket=True)
     else:
         pytest_socket.socket_allow_hosts(list(LOOPBACK_HOSTS), allow_unix_socket=True)

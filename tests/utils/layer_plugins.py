@@ -1,4 +1,16 @@
-"""A pytest plugin that loads the pytest plugins of the layers a run selects.
+"""The layers' pytest plugin: their markers, their guards, and the plugins they load.
+
+Every run loads it (``pytest.ini``), wherever its tests live (``tests/`` or a
+distribution's own ``scripts/ci_metrics/tests``), and it reads the layer
+registry once, after pytest-cov has started coverage:
+
+* each layer's marker (and ``unit``) is registered, so ``--strict-markers``
+  still refuses any other; each test gets its layer's marker (and ``unit`` for
+  the unit layers) from the folder it lives in (``tests`` in the registry), so
+  ``pytest -m ci_metrics`` and ``tox -e ci_metrics`` select the same tests;
+* before each test the variables the services and tools read are removed, and
+  the test's layer's network policy is applied (``tests/utils/guards.py``);
+* the pytest plugins the layers a run reaches declare are loaded (below).
 
 ``pytest.ini`` turns pytest's plugin autoloading off (``--disable-plugin-autoload``)
 and names with ``-p`` the plugins every layer uses (the ``test`` dependency
@@ -30,17 +42,23 @@ options) and pass.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.utils import guards
 
 if TYPE_CHECKING:
     from scripts.layer_registry import Layer
 
 #: The entry-point group pytest loads plugins from.
 GROUP = "pytest11"
+#: The run's layers (the registry beside pytest.ini) and, per test, its layer.
+REGISTRY = pytest.StashKey["dict[str, Layer]"]()
+TEST_LAYER = pytest.StashKey["Layer | None"]()
 
 
 def run_paths(
@@ -123,7 +141,68 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         registry = load_layers(early_config.rootpath / "pyproject.toml")
     except RegistryError as exc:
         raise pytest.UsageError(str(exc)) from None
+    early_config.stash[REGISTRY] = registry
     layers = selected_layers(paths, registry, early_config.rootpath)
     for name in plugin_names(layers):
         # As `-p <name>` would, but a plugin blocked with `-p no:<name>` stays blocked.
         early_config.pluginmanager.load_setuptools_entrypoints(GROUP, name=name)
+
+
+def marker_lines(layers: Iterable[Layer]) -> list[str]:
+    """``name: description`` of every layer marker and of ``unit``, for ``pytest --markers``."""
+    layers = list(layers)
+    unit = ", ".join(sorted(layer.name for layer in layers if layer.is_unit))
+    lines = [f"unit: any test of the unit layers ({unit}); from the folder"]
+    for layer in layers:
+        network = "no sockets" if layer.network == "none" else "loopback only"
+        owns = ", ".join(layer.owns) or "nothing"
+        if layer.excludes:
+            owns += f" but {', '.join(layer.excludes)}"
+        lines.append(f"{layer.name}: {', '.join(layer.tests)}: owns {owns}; {network}")
+    return lines
+
+
+def layer_of(path: Path, layers: Iterable[Layer], root: Path) -> Layer | None:
+    """The layer whose test folder holds ``path`` (the deepest folder, if folders nest)."""
+    found: tuple[int, Layer | None] = (-1, None)
+    for layer in layers:
+        for folder in layer.tests:
+            depth = len(Path(folder).parts)
+            if depth > found[0] and path.is_relative_to(root / folder):
+                found = (depth, layer)
+    return found[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in marker_lines(config.stash.get(REGISTRY, {}).values()):
+        config.addinivalue_line("markers", line)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    layers = config.stash.get(REGISTRY, {}).values()
+    root = config.rootpath.resolve()
+    by_file: dict[Path, Layer | None] = {}
+    for item in items:
+        # Once per test file, not per test: resolving paths is most of the cost.
+        if item.path not in by_file:
+            by_file[item.path] = layer_of(item.path.resolve(), layers, root)
+        layer = item.stash[TEST_LAYER] = by_file[item.path]
+        if layer is not None:
+            item.add_marker(layer.name)
+            if layer.is_unit:
+                item.add_marker("unit")
+
+
+@pytest.fixture(autouse=True)
+def _scrub_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in guards.service_env_names(os.environ):
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _network_guard(request: pytest.FixtureRequest) -> Iterator[None]:
+    layer = request.node.stash.get(TEST_LAYER, None)
+    guards.apply_network_policy(layer.network if layer is not None else None)
+    yield
+    guards.lift_network_policy()

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import copy
 
+from ci_metrics.model.lineranges import to_ranges
 from tests.corpus.compare import Agreement, compare_with_coverage, compare_with_diff_cover
-from tests.unit.scripts.conftest import file_entry
+
+
+def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=None):
+    """A ci-metrics snapshot file entry from plain line lists."""
+    return {
+        "statements": to_ranges(statements),
+        "missing": to_ranges(missing),
+        "multiline": [list(m) for m in multiline],
+        "branches": branches or {},
+        "layers": {name: to_ranges(lines) for name, lines in (layers or {}).items()},
+    }
+
 
 # def f(x):            1
 #     if x:            2

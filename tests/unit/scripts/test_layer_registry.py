@@ -25,11 +25,14 @@ from tests.unit.scripts.repo_config import (
     tox_label,
     tox_list,
 )
-from tests.utils import guards
+from tests.utils.layer_plugins import layer_of, marker_lines
 
 LAYERS = load_layers(ROOT / "pyproject.toml")
 #: tox envs that run pytest on tests but are no CI layer.
 NOT_LAYERS = {"unit", "mutation"}
+#: Layers tested against their distribution installed alone: their env installs their
+#: group only (tox-uv's only_groups), not the services.
+ALONE = {"ci_metrics"}
 
 
 def layer_command(layer: Layer) -> str:
@@ -122,7 +125,7 @@ def test_registry__the_workflows_run_every_layer_on_its_pythons_with_its_workers
     assert not extra, f".github/workflows/{workflow} runs {extra}, not in the layer registry"
 
 
-def test_registry__unit_layers_run_on_the_oldest_and_newest_python_integration_on_one():
+def test_registry__layers_run_on_the_oldest_and_newest_python_integration_on_one():
     import tomllib
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
@@ -132,13 +135,13 @@ def test_registry__unit_layers_run_on_the_oldest_and_newest_python_integration_o
     for layer in LAYERS.values():
         assert layer.python, f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: add python"
         assert all(_version(v) >= _version(oldest) for v in layer.python), layer.name
-        if layer.is_unit:
+        if layer.redis:  # real servers and Redis: one version is enough
+            assert len(layer.python) == 1, f"{layer.name}: one Python version is enough"
+        else:
             assert {oldest, newest} <= set(layer.python), (
                 f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: python must include "
                 f"{oldest} (requires-python) and {newest} (the newest any layer runs on)"
             )
-        else:
-            assert len(layer.python) == 1, f"{layer.name}: one Python version is enough"
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -156,22 +159,29 @@ def test_registry__coverage_measures_every_owned_path():
 
 def test_registry__markers_come_from_the_registry_alone():
     assert "markers" not in ini("pytest.ini")["pytest"], (
-        "pytest.ini: remove `markers`; tests/conftest.py registers one per registry layer"
+        "pytest.ini: remove `markers`; tests/utils/layer_plugins.py registers one per layer"
     )
-    registered = {line.split(":", 1)[0] for line in guards.marker_lines()}
+    registered = {line.split(":", 1)[0] for line in marker_lines(LAYERS.values())}
     assert registered == {"unit", *LAYERS}
 
 
 def test_registry__every_test_folder_exists_and_every_test_file_has_a_layer():
     for layer in LAYERS.values():
         for folder in layer.tests:
-            assert (ROOT / folder / "__init__.py").is_file(), (
-                f"create {folder}/ with an __init__.py (and a small conftest.py): "
+            # Folders of the repository's `tests` package are packages; a distribution's
+            # own tests folder is not one (it would be a second `tests` package).
+            marker = "__init__.py" if folder.startswith("tests/") else "conftest.py"
+            assert (ROOT / folder / marker).is_file(), (
+                f"create {folder}/ with a {marker} (and a small conftest.py): "
                 f"the {layer.name} layer's tests"
             )
-    tests = ROOT / "tests"
-    for path in sorted(tests.rglob("test_*.py")):
-        assert guards.layer_for(path, tests) is not None, (
+    testpaths = ini("pytest.ini")["pytest"]["testpaths"].split()
+    for folder in (f for layer in LAYERS.values() for f in layer.tests):
+        assert any(folder == p or folder.startswith(p + "/") for p in testpaths), (
+            f"pytest.ini testpaths: add {folder} (a plain `pytest` run must reach every layer)"
+        )
+    for path in sorted(p for top in testpaths for p in (ROOT / top).rglob("test_*.py")):
+        assert layer_of(path, LAYERS.values(), ROOT) is not None, (
             f"{path.relative_to(ROOT)} belongs to no layer: move it into a layer's folder, "
             "or add its folder to a layer's `tests` in pyproject.toml"
         )
@@ -264,7 +274,14 @@ def test_registry__each_layer_installs_its_own_dependency_group():
         assert {"include-group": "test"} in groups[name], (
             f'pyproject.toml [dependency-groups] {name}: include {{ include-group = "test" }}'
         )
-        own = config[f"testenv:{name}"].get("dependency_groups")
+        env = config[f"testenv:{name}"]
+        if name in ALONE:
+            assert (env.get("dependency_groups", "").strip(), env.get("only_groups")) == (
+                "",
+                name,
+            ), f"tox.ini [testenv:{name}]: dependency_groups = (empty) and only_groups = {name}"
+            continue
+        own = env.get("dependency_groups")
         assert own is None, f"tox.ini [testenv:{name}]: remove dependency_groups (it is {name})"
     unit = {name for name, layer in LAYERS.items() if layer.is_unit}
     assert set(tox_list("testenv:unit", "dependency_groups")) == unit, (
@@ -358,3 +375,51 @@ def test_registry__a_layer_that_installs_a_declared_plugin_declares_it_too():
             f"{', '.join(sorted(missing))} to `plugins` (its dependency group installs them)"
         )
     assert declared, "no layer declares plugins: this check would check nothing"
+
+
+def test_parse_layers__an_owned_path_with_a_bang_is_left_out_of_the_layer():
+    entry = {"tests": ["t"], "workers": 0, "network": "none"}
+    layers = parse_layers(
+        {"tooling": {**entry, "owns": ["scripts", "!scripts/ci_metrics/"]},
+         "ci_metrics": {**entry, "owns": ["scripts/ci_metrics"]}}
+    )  # fmt: skip
+    tooling = layers["tooling"]
+    assert (tooling.owns, tooling.excludes) == (("scripts",), ("scripts/ci_metrics",))
+    assert tooling.owns_path("scripts/mutation.py")
+    assert not tooling.owns_path("scripts/ci_metrics/src/ci_metrics/cli.py")
+    assert tooling.owns_path("scripts/ci_metrics_extra.py")
+    assert layers["ci_metrics"].owns_path("scripts/ci_metrics/src/ci_metrics/cli.py")
+
+
+def test_parse_layers__an_exclusion_must_lie_under_the_layers_own_paths():
+    entry = {"tests": ["t"], "workers": 0, "network": "none"}
+    with pytest.raises(RegistryError) as info:
+        parse_layers({"a": {**entry, "owns": ["src", "!lib"]}, "b": {**entry, "owns": ["!"]}})
+    assert str(info.value) == (
+        "invalid layer registry: layers.a.owns[1]: excludes a path the layer does not own; "
+        "layers.b.owns: must be an array of paths"
+    )
+
+
+def test_registry__both_readers_give_every_layer_the_same_owned_paths():
+    """ci-metrics' settings and scripts/layer_registry.py read the same tables."""
+    from ci_metrics.settings import load_settings
+
+    settings = load_settings(ROOT / "pyproject.toml")
+    for name, layer in LAYERS.items():
+        owned = settings.owned[name]
+        assert (owned.include, owned.exclude) == (layer.owns, layer.excludes), name
+
+
+def test_registry__ci_metrics_is_tested_without_the_services():
+    """Its group holds the test group's plugins, ci-metrics and the fake GitHub's server,
+    nothing of the services."""
+    import tomllib
+
+    services = {
+        _normalized(re.match(r"[A-Za-z0-9._-]+", d).group())
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    group = group_distributions("ci_metrics")
+    assert group == group_distributions("test") | {"ci-metrics", "werkzeug"}
+    assert not group & services - {"httpx", "tenacity"}  # ci-metrics' own dependencies too

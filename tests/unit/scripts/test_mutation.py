@@ -225,13 +225,15 @@ def test_main__a_listed_module_that_does_not_exist_is_an_error(repo, tmp_path, c
 def test_src_layout_module__is_mutated_from_the_copys_src_folder(tmp_path):
     """mutmut imports mutants only from ./, src/ and source/ of the copy."""
     target = LayerTarget(
-        "tooling", ("tests/unit/scripts",), ("scripts/ci_metrics/src/ci_metrics/post.py",)
+        "ci_metrics",
+        ("scripts/ci_metrics/tests",),
+        ("scripts/ci_metrics/src/ci_metrics/github/sticky.py",),
     )
     table = tomllib.loads(mutmut_table(target, ()))["tool"]["mutmut"]
     assert table["source_paths"] == ["src"]
-    assert table["only_mutate"] == ["src/ci_metrics/post.py"]
-    scores = parse_results("    ci_metrics.post.x_f__mutmut_1: killed\n", target)
-    assert scores["ci_metrics.post"].counts == {"killed": 1}
+    assert table["only_mutate"] == ["src/ci_metrics/github/sticky.py"]
+    scores = parse_results("    ci_metrics.github.sticky.x_f__mutmut_1: killed\n", target)
+    assert scores["ci_metrics.github.sticky"].counts == {"killed": 1}
 
 
 def test_prepare_copy__puts_a_src_layout_distribution_under_the_copys_src(repo, tmp_path):

@@ -220,7 +220,7 @@ def test_workflows__github_calls_end_before_their_jobs_time_out():
     timeout-minutes must leave room for all of them plus the setup."""
     from ci_metrics.settings import load_settings
 
-    limit = load_settings(ROOT / "pyproject.toml").github_time_limit
+    limit = load_settings(ROOT / "pyproject.toml").github.time_limit_seconds
     checked = 0
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():

@@ -17,27 +17,6 @@ ROOT_CONFTEST = Path(__file__).resolve().parents[2] / "conftest.py"
 REPO_ROOT = ROOT_CONFTEST.parents[1]
 
 
-class TestLayerFor:
-    @pytest.mark.parametrize(
-        ("relative", "layer"),
-        [
-            ("unit/api/test_x.py", "api"),
-            ("unit/auth/deep/test_x.py", "auth"),
-            ("unit/logging/test_x.py", "logging"),
-            ("unit/kernel/test_x.py", "kernel"),
-            ("unit/utils/test_x.py", "tooling"),
-            ("unit/scripts/test_x.py", "tooling"),
-            ("integration/test_x.py", "integration"),
-            ("unit/test_x.py", None),
-        ],
-    )
-    def test_layer_for__maps_folders_to_layers(self, tmp_path, relative, layer):
-        assert guards.layer_for(tmp_path / relative, tmp_path) == layer
-
-    def test_layer_for__ignores_paths_outside_tests(self, tmp_path):
-        assert guards.layer_for(Path("/elsewhere/test_x.py"), tmp_path) is None
-
-
 def test_service_env_names__selects_only_service_variables():
     environ = [
         "API_JWKS_URL",
@@ -103,37 +82,41 @@ def test_tooling_layer__may_connect_to_loopback_only():
         sock.connect(("192.0.2.1", 80))
 
 
+REGISTRY = """
+[tool.ci_metrics.layers.api]
+owns = []
+tests = ["tests/unit/api"]
+workers = 0
+network = "none"
+
+[tool.ci_metrics.layers.integration]
+owns = []
+tests = ["tests/integration"]
+workers = 0
+network = "loopback"
+"""
+
+
 @pytest.fixture
 def suite(pytester):
-    """A throwaway test tree that uses the real root conftest."""
+    """A throwaway test tree with its own layer registry, the layers' plugin and the
+    real root conftest."""
     pytester.makeconftest(ROOT_CONFTEST.read_text())
-    for folder in ("unit", "unit/api", "integration"):
-        (pytester.path / folder).mkdir()
-        (pytester.path / folder / "__init__.py").touch()
-    pytester.makeini(
-        textwrap.dedent(
-            """
-            [pytest]
-            markers =
-                unit: u
-                api: a
-                auth: a
-                logging: l
-                tooling: t
-                integration: i
-            """
-        )
-    )
+    # No __init__.py: a `tests` package here would be the repository's own.
+    for folder in ("tests/unit/api", "tests/integration"):
+        (pytester.path / folder).mkdir(parents=True)
+    pytester.makefile(".toml", pyproject=REGISTRY)
+    pytester.makeini("[pytest]\naddopts = -p tests.utils.layer_plugins")
     return pytester
 
 
 def _run(pytester, *args):
-    # The conftest computes layers relative to its own folder: pytester's root.
+    # The plugin reads the registry beside the ini: pytester's root.
     return pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
 
 
-def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
-    (suite.path / "unit/api/test_api_guards.py").write_text(
+def test_layer_plugin_and_root_conftest__mark_and_guard_a_real_run(suite, monkeypatch):
+    (suite.path / "tests/unit/api/test_api_guards.py").write_text(
         textwrap.dedent(
             """
             import os, socket, flask, pytest, pytest_socket
@@ -158,20 +141,26 @@ def test_root_conftest__marks_and_guards_a_real_run(suite, monkeypatch):
             """
         )
     )
-    (suite.path / "integration/test_integration_marker.py").write_text(
+    (suite.path / "tests/integration/test_integration_marker.py").write_text(
         "def test_runs():\n    assert True\n"
     )
+    (suite.path / "test_outside_every_layer.py").write_text("def test_x():\n    pass\n")
     monkeypatch.setenv("API_SECRET", "s3cr3t")
     monkeypatch.setenv("KEEP_ME", "1")
-    result = _run(suite, "-m", "api")
-    result.assert_outcomes(passed=4, errors=1, deselected=1)
+    result = _run(suite, "-m", "api", "--strict-markers")
+    result.assert_outcomes(passed=4, errors=1, deselected=2)
     result.stdout.fnmatch_lines(["*test left Flask context(s) pushed: app context of 'leaky'*"])
     assert not flask.has_app_context()
 
     unit = _run(suite, "-m", "unit", "--collect-only", "-q")
-    unit.stdout.fnmatch_lines(["*4/5 tests collected (1 deselected)*"])
+    unit.stdout.fnmatch_lines(["*4/6 tests collected (2 deselected)*"])
     integration = _run(suite, "-m", "integration", "--collect-only", "-q")
-    integration.stdout.fnmatch_lines(["*1/5 tests collected*"])
+    integration.stdout.fnmatch_lines(["*1/6 tests collected*"])
+    (suite.path / "tests/unit/api/test_unknown_marker.py").write_text(
+        "import pytest\n\n@pytest.mark.nope\ndef test_x():\n    pass\n"
+    )
+    strict = _run(suite, "--strict-markers", "tests/unit/api/test_unknown_marker.py")
+    strict.stdout.fnmatch_lines(["*'nope' not found in `markers` configuration option*"])
 
 
 def test_pytest__loads_the_declared_plugins_not_whatever_is_installed(pytestconfig):

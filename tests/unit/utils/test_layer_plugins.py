@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from scripts.layer_registry import Layer
-from tests.utils.layer_plugins import plugin_names, run_paths, selected_layers
+from tests.utils.layer_plugins import (
+    layer_of,
+    marker_lines,
+    plugin_names,
+    run_paths,
+    selected_layers,
+)
 
 
 def layer(name, tests, plugins=()):
@@ -151,3 +157,44 @@ def test_loader__imports_no_measured_code_before_coverage_starts():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_layer_of__the_deepest_test_folder_holding_a_file(tmp_path):
+    layers = [
+        layer("tooling", ("tests/unit/utils", "tests/unit/scripts")),
+        layer("outer", ("tests",)),
+        layer("ci_metrics", ("scripts/ci_metrics/tests",)),
+    ]
+    found = [
+        layer_of(tmp_path / path, layers, tmp_path)
+        for path in (
+            "tests/unit/scripts/test_x.py",
+            "tests/other/test_x.py",
+            "scripts/ci_metrics/tests/support/x.py",
+            "scripts/ci_metrics/testsuite/test_x.py",
+        )
+    ]
+    assert [f.name if f else None for f in found] == ["tooling", "outer", "ci_metrics", None]
+
+
+def test_marker_lines__one_per_layer_and_unit_naming_what_each_owns():
+    lines = marker_lines(
+        [
+            Layer("api", ("apps/api",), ("tests/unit/api",), 0, "none"),
+            Layer(
+                "tooling", ("scripts",), ("tests/unit/scripts",), 2, "loopback",
+                excludes=("scripts/ci_metrics",),
+            ),
+        ]
+    )  # fmt: skip
+    assert lines == [
+        "unit: any test of the unit layers (api, tooling); from the folder",
+        "api: tests/unit/api: owns apps/api; no sockets",
+        "tooling: tests/unit/scripts: owns scripts but scripts/ci_metrics; loopback only",
+    ]
+
+
+def test_plugin__marks_tests_outside_tests_by_their_layer_folder(pytestconfig, request):
+    """This test lives in tests/unit/utils: the plugin gave it the tooling marker."""
+    assert request.node.get_closest_marker("tooling") is not None
+    assert "ci_metrics" in "".join(pytestconfig.getini("markers"))

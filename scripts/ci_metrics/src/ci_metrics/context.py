@@ -1,7 +1,20 @@
-"""The collaborators a command runs with: environment, clock, output streams, clients."""
+"""What every verb shares: its collaborators, where it works, its settings, its outputs.
+
+:class:`Context` holds everything a verb touches outside its arguments (the
+environment, the clocks, the output streams, ``git`` and the HTTP client
+factory); tests pass fakes. The helpers below are the plumbing the verbs have
+in common: the work tree (:func:`locate`), the settings with the command line's
+overrides (:func:`settings_for`), the GitHub client (:func:`github_client`),
+the workflow files a verb appends to (:func:`append_to`), and the one answer to
+"which pull request, at which commit" (:func:`resolve_pull_request`).
+
+Nothing heavy is imported here: the verbs import the pipeline they run when
+they run it, so ``--help`` and the short verbs start fast.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -11,13 +24,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ci_metrics.errors import InputError
-from ci_metrics.gitdiff import GitRunner, run_git
+from ci_metrics.errors import GitError, InputError
+from ci_metrics.inputs.gitdiff import GitRunner, run_git
 
 if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
     import httpx
 
-    from ci_metrics.github import GitHubClient
+    from ci_metrics.github.client import GitHubClient
+    from ci_metrics.model.report import PullRequest
+    from ci_metrics.settings import Settings
+
+#: Where the verbs read and write by default, relative to the current directory.
+RESULTS = Path("results")
+SNAPSHOT = RESULTS / "ci_metrics" / "snapshot.json"
+BASELINE = RESULTS / "baseline" / "baseline.json"
+REPORT_DIR = RESULTS / "report"
 
 
 def _utcnow() -> datetime:
@@ -25,7 +46,7 @@ def _utcnow() -> datetime:
 
 
 def _http_client(token: str | None, api_url: str, timeout: float) -> httpx.Client:
-    from ci_metrics.github import make_http_client
+    from ci_metrics.github.http import make_http_client
 
     return make_http_client(token, api_url, timeout)
 
@@ -72,7 +93,8 @@ class Context:
         """
         if not self.token:
             raise InputError("GITHUB_TOKEN is not set")
-        from ci_metrics.github import GitHubClient, check_api_url, check_token
+        from ci_metrics.github.client import GitHubClient
+        from ci_metrics.github.http import check_api_url, check_token
 
         check_token(self.token)
         api = check_api_url(self.environ.get("GITHUB_API_URL") or "https://api.github.com")
@@ -101,3 +123,109 @@ class Context:
         """The event's ``pull_request`` object, or ``{}``."""
         pr = self.event().get("pull_request")
         return pr if isinstance(pr, dict) else {}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a verb works: the project folder inside a git work tree."""
+
+    project: Path  # where coverage.py runs and pyproject.toml is read (``--root``)
+    worktree: Path  # the top of the git work tree: diffs and snapshots use paths below it
+
+    def prefix_of(self, folder: Path) -> str:
+        """``folder`` relative to the work tree, as a path prefix (``""`` or ``"sub/"``)."""
+        try:
+            rel = folder.resolve().relative_to(self.worktree).as_posix()
+        except ValueError:
+            return ""
+        return "" if rel == "." else rel + "/"
+
+
+def locate(root: Path, ctx: Context) -> Workspace:
+    """The project at ``root`` and the git work tree holding it (or itself, outside git)."""
+    project = root.resolve()
+    try:
+        top = ctx.git(["rev-parse", "--show-toplevel"], project).strip()
+    except GitError:
+        return Workspace(project, project)
+    return Workspace(project, Path(top).resolve())
+
+
+def settings_for(args: argparse.Namespace, workspace: Workspace | None = None) -> Settings:
+    """Settings from ``pyproject.toml`` with the command line's overrides applied.
+
+    With a ``workspace``, owned paths (relative to the ``pyproject.toml``) are rebased
+    onto the work tree, and the layers must be configured.
+    """
+    from ci_metrics.settings import load_settings, with_overrides
+
+    pyproject: Path = args.pyproject or args.root / "pyproject.toml"
+    settings = load_settings(pyproject)
+    if workspace is not None:
+        settings.require_layers()
+        settings = settings.under(workspace.prefix_of(pyproject.parent))
+    return with_overrides(
+        settings,
+        lines=getattr(args, "fail_under_lines", None),
+        branches=getattr(args, "fail_under_branches", None),
+        diff=getattr(args, "fail_under_diff", None),
+        window=getattr(args, "window", None),
+        register=getattr(args, "register", None),
+    )
+
+
+def github_client(args: argparse.Namespace, ctx: Context, settings: Settings) -> GitHubClient:
+    """The GitHub client of a verb: its repository (``--repository``), time limit and
+    request timeout."""
+    return ctx.github(
+        ctx.repository(args.repository),
+        time_limit=settings.github.time_limit_seconds,
+        request_timeout=settings.github.request_timeout_seconds,
+    )
+
+
+def append_to(ctx: Context, variable: str, text: str) -> None:
+    """Append ``text`` to the file a workflow variable names (``GITHUB_OUTPUT``,
+    ``GITHUB_STEP_SUMMARY``); nothing when it is not set (a local run)."""
+    target = ctx.environ.get(variable)
+    if target:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def resolve_pull_request(
+    ctx: Context, *, number: int | None, head_sha: str | None, measured: str = ""
+) -> PullRequest:
+    """The pull request a verb reports on or posts to, and its head commit.
+
+    ``report``, ``gate`` and ``post`` all resolve it here, in one order:
+
+    * the number: ``--pr``, else the event's ``pull_request.number``
+      (``GITHUB_EVENT_PATH``), else none;
+    * the head commit: ``--head-sha``, else the event's ``pull_request.head.sha``,
+      else ``GITHUB_SHA``, else the commit the snapshot measured (``measured``),
+      else none (``""``).
+
+    The event's head comes before ``GITHUB_SHA``: on a ``pull_request`` event
+    ``GITHUB_SHA`` is the merge commit GitHub made for the run, which neither the
+    pull request's "Files changed" view nor the comment workflow's binding knows.
+    """
+    from ci_metrics.model.report import PullRequest
+
+    event = ctx.pull_request()
+    if number is None and "number" in event:
+        found = event["number"]
+        if isinstance(found, bool) or not isinstance(found, int) or found < 1:
+            raise InputError("the event's pull_request.number is not a pull request number")
+        number = found
+    head = event.get("head")
+    event_sha = head.get("sha") if isinstance(head, dict) else None
+    return PullRequest(
+        head_sha=head_sha
+        or (event_sha if isinstance(event_sha, str) else "")
+        or ctx.environ.get("GITHUB_SHA", "")
+        or measured,
+        number=number,
+        repository=ctx.environ.get("GITHUB_REPOSITORY", ""),
+        server_url=ctx.environ.get("GITHUB_SERVER_URL", "https://github.com"),
+    )

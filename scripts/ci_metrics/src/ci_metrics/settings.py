@@ -1,98 +1,188 @@
-"""Typed settings from ``[tool.ci_metrics]`` in ``pyproject.toml``.
+"""Typed settings from ``[tool.ci_metrics]`` in ``pyproject.toml``, declared once, as written.
 
-The table is declared once, the way it is written, as frozen dataclasses
-(``_Table`` and its sub-tables, read by :mod:`ci_metrics.tables`): a field's
-type and bounds are its parser. :func:`parse_settings` validates a table
-against them and raises one :class:`SettingsError` that lists every problem
-on one line, each named as written in the TOML (``thresholds.layers.api``, ``comment.max_chars``,
-``layers.api[0]``) and never quoting a value. An unknown key is a problem, not
-ignored. The result is :class:`Settings`, the flat frozen view the verbs use;
-command-line flags override its fields through :func:`dataclasses.replace`.
+The table is declared the way it is written, as frozen msgspec structs
+(:class:`Settings` and its sub-tables ``thresholds``, ``comment``, ``github``):
+a field's type and ``msgspec.Meta`` are its parser, and msgspec's typed decoding
+reads it (``strict``: TOML's own types, ``"90"`` is not a number, ``1`` is not
+``true``). :func:`parse_settings` raises one :class:`SettingsError` whose one
+line lists every problem, each named as written in the TOML
+(``thresholds.layers.api``, ``layers.auth[1]``, ``comment.max_chars``), never
+quoting a value (:mod:`ci_metrics.inputs.problems`). An unknown key is a
+problem, with the closest known one. Command-line flags override fields through
+:func:`with_overrides` (``msgspec.structs.replace``).
 
 A layer is written ``api = ["apps/api"]`` (the paths it owns) or as a table of
 its own, ``[tool.ci_metrics.layers.api]`` with ``owns = ["apps/api"]``, which the
 repository may share with other readers: ci-metrics requires ``owns`` there and
-ignores the table's other keys (test folders, workers, network policy...).
+ignores the table's other keys (test folders, workers, network policy...). An
+owned path written with a leading ``!`` is left out of the layer's other owned
+paths (``owns = ["scripts", "!scripts/ci_metrics"]``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import Meta, Struct
 
 from ci_metrics.errors import SettingsError
-from ci_metrics.pyproject import layer_names
-from ci_metrics.pyproject import read_table as read_pyproject_table
-from ci_metrics.tables import Before, Bounds, Check, Location, NotEmpty, read_table
+from ci_metrics.inputs.problems import find_problems
+from ci_metrics.inputs.pyproject import read_table
+from ci_metrics.render.size import GITHUB_COMMENT_LIMIT
 
-GITHUB_COMMENT_LIMIT = 65536
-DEFAULT_REGISTER = "docs/coverage-exceptions.md"
+#: The largest finite float: a bound that refuses ``inf``, which TOML can write.
+_FINITE = 1.7976931348623157e308
+EXCLUDE = "!"
+
+Text = Annotated[str, Meta(pattern=r"\S", description="must not be blank")]
+PositiveInt = Annotated[int, Meta(ge=1)]
+Seconds = Annotated[float, Meta(gt=0, le=_FINITE)]
+#: A minimum percentage, or ``false`` for no gate.
+Percent = Annotated[
+    Annotated[float, Meta(ge=0, le=100)] | Literal[False],
+    Meta(description="must be a percentage from 0 to 100, or false"),
+]
+OwnedPath = Annotated[
+    str,
+    Meta(
+        pattern=r"^!?/*[^!/]",
+        description="must be a path relative to the pyproject.toml, not empty",
+    ),
+]
 
 
-def comment_size(text: str) -> int:
-    """The length of a comment body in the unit its limit is checked in: UTF-16 code units.
+class Layer(Struct, frozen=True):
+    """A layer's own table: ``owns`` is ci-metrics'; other keys belong to other readers."""
 
-    GitHub says "maximum is 65536 characters" without saying how it counts, and
-    reports disagree (code points; 4 bytes per character). UTF-16 code units are
-    at least the code points, and 65,536 of them are at most 196,608 UTF-8 bytes,
-    so a body within the limit by this count is within it by each reading.
-    """
-    return len(text.encode("utf-16-le")) // 2
+    owns: tuple[OwnedPath, ...]
+
+
+#: A layer as written: its owned paths, or its own table.
+LayerEntry = Annotated[
+    tuple[OwnedPath, ...] | Layer,
+    Meta(description="must be a list of owned paths, or a table with `owns`"),
+]
+
+
+class Thresholds(Struct, frozen=True, forbid_unknown_fields=True):
+    """``thresholds``: minimum percentages; ``false`` disables a gate."""
+
+    project_lines: Percent = 90.0
+    project_branches: Percent = 85.0
+    diff: Percent = 90.0
+    layers: dict[str, Percent] = {}
+
+    def per_layer(self) -> dict[str, float]:
+        """The layers' thresholds that gate (``false`` left out)."""
+        return {name: value for name, value in self.layers.items() if value is not False}
+
+
+class Comment(Struct, frozen=True, forbid_unknown_fields=True):
+    """``comment``: the sticky comment and the annotations."""
+
+    marker: Text = "ci-metrics"
+    author: Text = "github-actions[bot]"
+    max_chars: Annotated[int, Meta(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
+    max_annotations: PositiveInt = 10
+
+    @property
+    def marker_html(self) -> str:
+        """The hidden HTML comment that identifies the sticky comment."""
+        return f"<!-- {self.marker}:sticky -->"
+
+
+class GitHub(Struct, frozen=True, forbid_unknown_fields=True):
+    """``github``: where the baseline comes from, and how long GitHub calls may take."""
+
+    baseline_workflow: Text = "baseline.yml"
+    baseline_artifact: Text = "ci-metrics-baseline"
+    # Every GitHub call of one command ends within this many seconds, timeouts and
+    # retries included: below the timeout-minutes of the jobs that run it.
+    time_limit_seconds: Seconds = 300.0
+    request_timeout_seconds: Seconds = 30.0
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Minimum percentages; ``None`` disables a gate."""
+class Owned:
+    """The paths a layer owns: under one of ``include`` and under none of ``exclude``."""
 
-    project_lines: float | None = 90.0
-    project_branches: float | None = 85.0
-    diff: float | None = 90.0
-    layers: Mapping[str, float] = field(default_factory=dict)
+    include: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def written(cls, paths: tuple[str, ...]) -> Owned:
+        """From the paths as written (``"apps/api/"``, ``"!apps/api/legacy"``)."""
+        include = tuple(p.strip("/") for p in paths if not p.startswith(EXCLUDE))
+        exclude = tuple(p[1:].strip("/") for p in paths if p.startswith(EXCLUDE))
+        return cls(include, exclude)
+
+    def depth(self, path: str) -> int:
+        """The length of the longest owned path ``path`` lies under; -1 if not owned."""
+        if any(_under(path, prefix) for prefix in self.exclude):
+            return -1
+        return max((len(prefix) for prefix in self.include if _under(path, prefix)), default=-1)
+
+    def __contains__(self, path: str) -> bool:
+        return self.depth(path) >= 0
+
+    def described(self) -> str:
+        """``apps, but not apps/legacy`` for messages; ``none`` when it owns nothing."""
+        text = ", ".join(self.include) or "none"
+        return f"{text}, but not {', '.join(self.exclude)}" if self.exclude else text
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the verbs need to know about the project."""
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
+    """``[tool.ci_metrics]``: everything the verbs need to know about the project."""
 
     # Layer name (its static coverage context) -> the paths its tests own, relative to the
-    # top of the git work tree (see :meth:`under`). Empty means not configured.
-    layers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    default_layer: str | None = None
+    # top of the git work tree (see under()). Empty means not configured.
+    layers: Annotated[dict[str, LayerEntry], Meta(min_length=1)] = {}
+    # Data recorded without a layer context counts for this layer.
+    default_layer: Text | None = None
     # Soft mode, off by default: changed owned files without coverage data are listed
     # but do not fail the diff gate.
     allow_unmeasured: bool = False
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    baseline_window: int = 30
-    register_path: str = DEFAULT_REGISTER
-    comment_marker: str = "ci-metrics"
-    comment_author: str = "github-actions[bot]"
-    max_comment_chars: int = GITHUB_COMMENT_LIMIT
-    max_annotations: int = 10
-    baseline_workflow: str = "baseline.yml"
-    baseline_artifact: str = "ci-metrics-baseline"
-    # Every GitHub call of one command ends within this many seconds, timeouts and
-    # retries included: below the timeout-minutes of the jobs that run it.
-    github_time_limit: float = 300.0
-    github_request_timeout: float = 30.0
+    thresholds: Thresholds = Thresholds()
+    baseline_window: PositiveInt = 30
+    exception_register: Text = "docs/coverage-exceptions.md"
+    comment: Comment = Comment()
+    github: GitHub = GitHub()
+
+    @functools.cached_property
+    def owned(self) -> dict[str, Owned]:
+        """Each layer's owned paths, in either way of writing them."""
+        return {
+            name: Owned.written(entry.owns if isinstance(entry, Layer) else entry)
+            for name, entry in self.layers.items()
+        }
 
     def owning_layer(self, path: str) -> str | None:
         """The owner of a changed line in ``path``: the layer with the longest owned prefix.
 
         Layers may own nested paths (an end-to-end layer owning ``apps`` beside a
         unit layer owning ``apps/api``): the most specific one answers for the line.
+        A path a layer excludes (``!``) is not that layer's.
         """
         best: tuple[int, str | None] = (-1, None)
-        for layer, prefixes in self.layers.items():
-            for prefix in prefixes:
-                if _under(path, prefix) and len(prefix) > best[0]:
-                    best = (len(prefix), layer)
+        for layer, owned in self.owned.items():
+            depth = owned.depth(path)
+            if depth > best[0]:
+                best = (depth, layer)
         return best[1]
 
     def owns(self, layer: str, path: str) -> bool:
         """Whether ``path`` lies under one of the paths ``layer`` owns (nested owners or not)."""
-        return any(_under(path, prefix) for prefix in self.layers.get(layer, ()))
+        owned = self.owned.get(layer)
+        return owned is not None and path in owned
 
     def under(self, prefix: str) -> Settings:
         """These settings for a project in the work-tree folder ``prefix`` (``""`` or ``"a/b/"``).
@@ -102,11 +192,12 @@ class Settings:
         """
         if not prefix:
             return self
-        layers = {
-            name: tuple(f"{prefix}{path}".rstrip("/") for path in paths)
-            for name, paths in self.layers.items()
+        layers: dict[str, tuple[str, ...] | Layer] = {
+            name: tuple(f"{prefix}{path}".rstrip("/") for path in owned.include)
+            + tuple(f"{EXCLUDE}{prefix}{path}".rstrip("/") for path in owned.exclude)
+            for name, owned in self.owned.items()
         }
-        return replace(self, layers=layers)
+        return msgspec.structs.replace(self, layers=layers)
 
     def require_layers(self) -> None:
         """Refuse to judge coverage without knowing the layers and what each owns."""
@@ -116,122 +207,18 @@ class Settings:
                 "[tool.ci_metrics] in pyproject.toml, one entry per static coverage context"
             )
 
-    @property
-    def marker_html(self) -> str:
-        """The hidden HTML comment that identifies the sticky comment."""
-        return f"<!-- {self.comment_marker}:sticky -->"
 
-
-def _under(path: str, prefix: str) -> bool:
-    prefix = prefix.rstrip("/")
-    return path == prefix or path.startswith(prefix + "/")
-
-
-# -- the table as written ----------------------------------------------------------------
-# Declared as frozen dataclasses read by ci_metrics.tables: TOML's own types only
-# ("90" is not a number, 1 is not true), no unknown keys, no value in a message.
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value
-
-
-def _owned_path(value: str) -> str:
-    path = value.strip("/")
-    if not path.strip():
-        raise ValueError("must be a path relative to the pyproject.toml, not empty")
-    return path
-
-
-def _false_is_none(value: object) -> object:
-    # `false` switches a gate off; None is not something TOML can say.
-    return None if value is False else value
-
-
-def _short_form(value: object) -> object:
-    if isinstance(value, list):
-        return {"owns": value}
-    if not isinstance(value, dict):
-        raise ValueError("must be a list of owned paths, or a table with `owns`")
-    return value
-
-
-Text = Annotated[str, Check(_not_blank)]
-PositiveInt = Annotated[int, Bounds(ge=1)]
-PositiveNumber = Annotated[float, Bounds(gt=0)]
-#: A minimum percentage, or ``false`` for no gate.
-Percent = Annotated[float | None, Before(_false_is_none), Bounds(ge=0, le=100)]
-
-
-@dataclass(frozen=True)
-class _Layer:
-    """A layer's own table: ``owns`` is ours; other keys belong to other readers."""
-
-    OTHER_KEYS_ALLOWED: ClassVar[bool] = True
-
-    owns: list[Annotated[str, Check(_owned_path)]]
-
-
-@dataclass(frozen=True)
-class _Thresholds:
-    project_lines: Percent = Thresholds.project_lines
-    project_branches: Percent = Thresholds.project_branches
-    diff: Percent = Thresholds.diff
-    layers: dict[str, Percent] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Comment:
-    marker: Text = Settings.comment_marker
-    author: Text = Settings.comment_author
-    max_chars: Annotated[int, Bounds(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
-    max_annotations: PositiveInt = Settings.max_annotations
-
-
-@dataclass(frozen=True)
-class _GitHub:
-    baseline_workflow: Text = Settings.baseline_workflow
-    baseline_artifact: Text = Settings.baseline_artifact
-    time_limit_seconds: PositiveNumber = Settings.github_time_limit
-    request_timeout_seconds: PositiveNumber = Settings.github_request_timeout
-
-
-@dataclass(frozen=True)
-class _Table:
-    """``[tool.ci_metrics]``."""
-
-    layers: Annotated[dict[str, Annotated[_Layer, Before(_short_form)]], NotEmpty()] = field(
-        default_factory=dict
-    )
-    default_layer: Text | None = None
-    allow_unmeasured: bool = False
-    thresholds: _Thresholds = field(default_factory=_Thresholds)
-    baseline_window: PositiveInt = Settings.baseline_window
-    exception_register: Text = DEFAULT_REGISTER
-    comment: _Comment = field(default_factory=_Comment)
-    github: _GitHub = field(default_factory=_GitHub)
-
-
-def _written_name(location: Location, table: Mapping[str, Any]) -> str:
-    layers = table.get("layers")
-    if (
-        location[:1] == ("layers",)
-        and location[2:3] == ("owns",)
-        and isinstance(layers, dict)
-        and isinstance(layers.get(location[1]), list)
-    ):
-        location = location[:2] + location[3:]  # short form: `api = [...]` has no `owns`
-    name = ""
-    for part in location:
-        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
-    return name
+def _layer_paths(entry: object) -> list[object]:
+    """The owned paths of a layer as written, before validation (``[]``: unreadable)."""
+    paths = entry.get("owns") if isinstance(entry, dict) else entry
+    return paths if isinstance(paths, list) else []
 
 
 def _cross_checks(table: Mapping[str, Any]) -> list[str]:
-    """Names that must be configured layers (checked even when other fields are invalid)."""
-    layers = set(layer_names(table))
+    """Rules between fields, checked even when other fields are invalid: names that must
+    be configured layers, exclusions that must lie under the layer's own paths."""
+    layers = table.get("layers")
+    layers = layers if isinstance(layers, dict) else {}
     problems = []
     default = table.get("default_layer")
     if isinstance(default, str) and default.strip() and default not in layers:
@@ -244,43 +231,55 @@ def _cross_checks(table: Mapping[str, Any]) -> list[str]:
             for name in per_layer
             if name not in layers
         )
+    for name, entry in layers.items():
+        written = _layer_paths(entry)
+        owned = Owned.written(tuple(p for p in written if isinstance(p, str)))
+        where = f"layers.{name}" + (".owns" if isinstance(entry, dict) else "")
+        problems.extend(
+            f"{where}[{index}]: excludes a path the layer does not own"
+            for index, path in enumerate(written)
+            if isinstance(path, str)
+            and path.startswith(EXCLUDE)
+            and not any(_under(path[1:].strip("/"), p) for p in owned.include)
+        )
     return problems
 
 
 def parse_settings(table: Mapping[str, Any]) -> Settings:
     """:class:`Settings` from the ``[tool.ci_metrics]`` mapping; one error lists every problem."""
-    parsed = read_table(_Table, table)
-    problems = [] if isinstance(parsed, _Table) else parsed
-    messages = [f"{_written_name(p.location, table)}: {p.message}" for p in problems]
+    try:
+        settings = msgspec.convert(table, Settings, strict=True)
+    except msgspec.ValidationError:
+        settings = None
+    messages = [] if settings else [str(p) for p in find_problems(Settings, table)]
     messages += _cross_checks(table)
-    if messages or not isinstance(parsed, _Table):
+    if messages or settings is None:
         raise SettingsError("invalid [tool.ci_metrics]: " + "; ".join(messages))
-    thresholds = parsed.thresholds
-    return Settings(
-        layers={name: tuple(layer.owns) for name, layer in parsed.layers.items()},
-        default_layer=parsed.default_layer,
-        allow_unmeasured=parsed.allow_unmeasured,
-        thresholds=Thresholds(
-            project_lines=thresholds.project_lines,
-            project_branches=thresholds.project_branches,
-            diff=thresholds.diff,
-            layers={
-                name: percent for name, percent in thresholds.layers.items() if percent is not None
-            },
-        ),
-        baseline_window=parsed.baseline_window,
-        register_path=parsed.exception_register,
-        comment_marker=parsed.comment.marker,
-        comment_author=parsed.comment.author,
-        max_comment_chars=parsed.comment.max_chars,
-        max_annotations=parsed.comment.max_annotations,
-        baseline_workflow=parsed.github.baseline_workflow,
-        baseline_artifact=parsed.github.baseline_artifact,
-        github_time_limit=parsed.github.time_limit_seconds,
-        github_request_timeout=parsed.github.request_timeout_seconds,
-    )
+    return settings
 
 
 def load_settings(pyproject: Path) -> Settings:
     """Read ``[tool.ci_metrics]`` from ``pyproject``; a missing file or table means defaults."""
-    return parse_settings(read_pyproject_table(pyproject))
+    return parse_settings(read_table(pyproject))
+
+
+def with_overrides(
+    settings: Settings,
+    *,
+    lines: float | None = None,
+    branches: float | None = None,
+    diff: float | None = None,
+    window: int | None = None,
+    register: Path | None = None,
+) -> Settings:
+    """``settings`` with the command line's overrides (``None``: not given)."""
+    given = {"project_lines": lines, "project_branches": branches, "diff": diff}
+    thresholds = msgspec.structs.replace(
+        settings.thresholds, **{name: value for name, value in given.items() if value is not None}
+    )
+    changes: dict[str, Any] = {"thresholds": thresholds}
+    if window:
+        changes["baseline_window"] = window
+    if register:
+        changes["exception_register"] = str(register)
+    return msgspec.structs.replace(settings, **changes)

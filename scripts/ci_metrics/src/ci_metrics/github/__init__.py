@@ -1,0 +1,1 @@
+"""GitHub: the REST client, the sticky comment, the fork artifact and its binding."""

@@ -1,0 +1,143 @@
+"""Download the newest baseline artifact of the default branch's baseline workflow.
+
+Successful runs are read newest first, page by page, up to :data:`MAX_RUNS`; the
+first run with an unexpired artifact of the configured name is used. The archive
+is read in memory and both members are decoded and validated before anything is
+written, so a corrupt artifact leaves no file behind (exit 2, one line saying why).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ci_metrics.errors import InputError
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.inputs.fileio import write_text_atomic
+from ci_metrics.model.baseline import Baseline
+
+BASELINE = "baseline.json"
+DURATIONS = ".test_durations"
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+# Nightly runs keep their artifact for 90 days: a usable one is among the newest
+# few runs, and looking at more only spends API calls (one per run).
+MAX_RUNS = 100
+RUNS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class BaselineSearch:
+    """What :func:`fetch_baseline` found: the file and the run it came from, or neither."""
+
+    runs_seen: int
+    run_id: int | None = None
+    path: Path | None = None
+
+    @property
+    def bounded(self) -> bool:
+        """The search stopped at :data:`MAX_RUNS` without finding an artifact."""
+        return self.path is None and self.runs_seen >= MAX_RUNS
+
+
+def fetch_baseline(
+    client: GitHubClient,
+    *,
+    workflow: str,
+    artifact: str,
+    dest: Path,
+    durations: Path,
+    branch: str | None = None,
+    event: str = "schedule",
+    max_member_bytes: int = MAX_MEMBER_BYTES,
+) -> BaselineSearch:
+    """Save the newest unexpired ``artifact``: ``baseline.json`` into the ``dest`` folder
+    and ``.test_durations`` (when the archive has one) to ``durations``."""
+    if branch is None:
+        branch = str(client.get_json(f"/repos/{client.repository}")["default_branch"])
+    params = {"branch": branch, "event": event, "status": "success", "per_page": RUNS_PER_PAGE}
+    seen = 0
+    for run in client.workflow_runs(workflow, params):
+        if seen == MAX_RUNS:
+            break
+        seen += 1
+        run_id = int(run["id"])
+        for item in client.run_artifacts(run_id, artifact):
+            if item.get("expired"):
+                continue
+            where = f"the baseline artifact of run {run_id}"
+            if int(item.get("size_in_bytes") or 0) > 2 * max_member_bytes + 1024 * 1024:
+                raise InputError(
+                    f"{where}: the archive is too large ({item['size_in_bytes']} bytes)"
+                )
+            archive = client.download(str(item["archive_download_url"]))
+            texts = _read_members(archive, where, max_member_bytes)
+            if DURATIONS in texts:
+                write_text_atomic(durations, texts[DURATIONS])
+            path = write_text_atomic(dest / BASELINE, texts[BASELINE])
+            return BaselineSearch(seen, run_id, path)
+    return BaselineSearch(seen)
+
+
+def _read_members(archive: bytes, where: str, max_member_bytes: int) -> dict[str, str]:
+    """The two members' texts, each decoded and validated; nothing is written here."""
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(archive))
+    except zipfile.BadZipFile:
+        raise InputError(f"{where}: not a zip archive") from None
+    texts: dict[str, str] = {}
+    with bundle:
+        for name in (BASELINE, DURATIONS):
+            # Only the two known names are read, matched by file name: no path from
+            # the archive is ever used to write.
+            found = [i for i in bundle.infolist() if Path(i.filename).name == name]
+            if not found:
+                continue
+            if len(found) > 1:
+                raise InputError(f"{where}: {len(found)} members are called {name}")
+            info = found[0]
+            if info.file_size > max_member_bytes:
+                raise InputError(f"{where}: {name} is too large ({info.file_size} bytes)")
+            texts[name] = _decode(_read(bundle, info, where), f"{where}: {name}")
+    if BASELINE not in texts:
+        raise InputError(f"{where}: no {BASELINE} in it")
+    Baseline.from_json(_parse(texts[BASELINE], f"{where}: {BASELINE}"), f"{where}: {BASELINE}")
+    if DURATIONS in texts:
+        _check_durations(_parse(texts[DURATIONS], f"{where}: {DURATIONS}"), f"{where}: {DURATIONS}")
+    return texts
+
+
+def _read(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
+    try:
+        return bundle.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise InputError(
+            f"{where}: {Path(info.filename).name} is corrupt in the archive ({exc})"
+        ) from None
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not UTF-8") from None
+
+
+def _parse(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
+
+
+def _check_durations(doc: Any, what: str) -> None:
+    try:
+        msgspec.convert(doc, dict[str, float], strict=True)
+    except msgspec.ValidationError:
+        raise InputError(f"{what} is invalid: expected an object of test id -> seconds") from None

@@ -1,0 +1,1 @@
+"""Reading the inputs: settings table, coverage data, test results, git diff, registers."""

@@ -1,0 +1,1 @@
+"""The model and its analysis: snapshot, baseline, figures, diff coverage, gates, report."""

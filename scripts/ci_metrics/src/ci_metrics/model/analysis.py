@@ -1,0 +1,248 @@
+"""Building the report: a snapshot compared with the baseline, the diff and the register."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+from ci_metrics.inputs.gitdiff import Diff
+from ci_metrics.inputs.register import ExceptionEntry, is_excepted
+from ci_metrics.model.baseline import Baseline, LayerFigures, TestHistory, layer_band
+from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
+from ci_metrics.model.gates import Measure, evaluate_gates
+from ci_metrics.model.metrics import (
+    Totals,
+    layer_line_coverage,
+    layer_ran,
+    layer_runtime,
+    project_totals,
+)
+from ci_metrics.model.outcomes import VersionOutcome, count_outcomes
+from ci_metrics.model.report import (
+    SLOW_NOISE_FLOOR,
+    LayerRow,
+    Provenance,
+    PullRequest,
+    Report,
+    TestChange,
+    human_age,
+)
+from ci_metrics.model.snapshot import Snapshot
+from ci_metrics.settings import Settings
+
+
+def disagreeing_versions(snapshot: Snapshot, layer: str) -> dict[str, VersionOutcome]:
+    """The layer's Python versions when they failed different tests, else ``{}``."""
+    versions = snapshot.python.get(layer, {})
+    if len({run.failed for run in versions.values()}) > 1:
+        return dict(versions)
+    return {}
+
+
+def _failed_on(snapshot: Snapshot, layer: str, nodeid: str) -> str:
+    """``Python 3.13`` when the test failed on some of the layer's versions only."""
+    versions = disagreeing_versions(snapshot, layer)
+    failed = [v for v, run in versions.items() if nodeid in run.failed]
+    return f"Python {', '.join(failed)}" if failed and len(failed) < len(versions) else ""
+
+
+def _tests_vs_baseline(
+    report: Report, snapshot: Snapshot, histories: Mapping[str, TestHistory], has_baseline: bool
+) -> None:
+    ran_layers = set(snapshot.tests)
+    current: dict[str, str] = {}
+    for layer, results in sorted(snapshot.tests.items()):
+        for nodeid, result in sorted(results.items()):
+            current[nodeid] = layer
+            history = histories.get(nodeid)
+            if result.flaky:
+                rate = f"{history.flakes}/{len(history.outcomes)} runs" if history else "new"
+                report.flaky.append(TestChange(nodeid, layer, f"{result.reruns} rerun(s); {rate}"))
+            if result.outcome == "failed":
+                report.failed.append(TestChange(nodeid, layer, _failed_on(snapshot, layer, nodeid)))
+            if not has_baseline:
+                continue
+            if history is None:
+                report.new_tests.append(TestChange(nodeid, layer, result.outcome))
+                continue
+            if result.outcome == "skipped" and history.outcomes[-1:] != "S":
+                report.newly_skipped.append(TestChange(nodeid, layer, "skipped"))
+            p95, median = history.p95, history.median
+            if (
+                p95 is not None
+                and median is not None
+                and result.outcome != "skipped"
+                and result.duration > p95
+                and result.duration - median > SLOW_NOISE_FLOOR
+            ):
+                detail = f"{result.duration:.2f}s vs median {median:.2f}s (p95 {p95:.2f}s)"
+                report.slow.append(TestChange(nodeid, layer, detail))
+    for nodeid, history in sorted(histories.items()):
+        if history.layer in ran_layers and nodeid not in current:
+            report.removed_tests.append(TestChange(nodeid, history.layer, "removed"))
+    report.slow.sort(key=lambda t: float(t.detail.split("s", 1)[0]), reverse=True)
+    report.slow = report.slow[:10]
+
+
+UNMEASURED_CAUSES = (
+    "likely a path mismatch between the coverage data and the work tree (see [paths] in "
+    "the coverage configuration), a layer's data missing from the combined file, or a "
+    "file never imported by any test (list its package in `source`)"
+)
+
+
+def unmeasured_problem(paths: list[str]) -> str:
+    """Why diff coverage cannot be trusted when changed owned files have no data."""
+    shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+    return f"no coverage data for {len(paths)} changed file(s): {shown}; {UNMEASURED_CAUSES}"
+
+
+def _project_lines(totals: Totals) -> Measure:
+    if totals.statements == 0:
+        return Measure(None, "no statements measured")
+    return Measure(totals.lines_percent)
+
+
+def _project_branches(totals: Totals, branch_data: bool) -> Measure:
+    if not branch_data:
+        return Measure(
+            None,
+            "no branch data: measure with `branch = True`, or set "
+            "thresholds.project_branches = false",
+        )
+    return Measure(totals.branches_percent, nothing="no branches")
+
+
+def _diff_measure(dcov: DiffCoverage | None, no_diff: str, settings: Settings) -> Measure:
+    if dcov is None:
+        return Measure(None, f"no diff: {no_diff}")
+    if dcov.unmeasured and not settings.allow_unmeasured:
+        return Measure(dcov.lines_percent, unmeasured_problem(dcov.unmeasured))
+    return Measure(dcov.lines_percent, nothing="no owned Python statement changed")
+
+
+def _layer_measure(layer: str, ran: bool, value: float | None, settings: Settings) -> Measure:
+    if not ran:
+        return Measure(
+            None,
+            f"no data: the {layer} tests did not run, or recorded no `{layer}` coverage context",
+        )
+    if value is None:
+        owned = settings.owned[layer].described() if layer in settings.owned else "none"
+        return Measure(None, f"no measured file under the layer's owned paths ({owned})")
+    return Measure(value)
+
+
+def build_report(
+    *,
+    snapshot: Snapshot,
+    baseline: Baseline | None,
+    diff: Diff | None,
+    settings: Settings,
+    register: list[ExceptionEntry],
+    pr: PullRequest,
+    now: datetime,
+    no_diff: str = "no base ref was available",
+    diff_skipped: bool = False,
+) -> Report:
+    """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates.
+
+    Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
+    coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
+    """
+    runs = baseline.runs if baseline else []
+    newest = runs[-1] if runs else None
+    totals = project_totals(snapshot.files)
+    changed = diff.python_files() if diff else {}
+    dcov = diff_coverage(snapshot.files, changed, settings) if diff else None
+
+    def kept(path: str) -> bool:
+        return not is_excepted(register, path)
+
+    rows: list[LayerRow] = []
+    ran = {layer: layer_ran(snapshot, layer) for layer in settings.layers}
+    for layer in settings.layers:
+        # One row per layer; one per version when the versions failed different tests.
+        versions = disagreeing_versions(snapshot, layer)
+        by_version = {v: dict(run.counts) for v, run in versions.items()} or {
+            "": count_outcomes(snapshot.tests.get(layer, {}))
+        }
+        base_layer = newest.layers.get(layer, LayerFigures()) if newest else LayerFigures()
+        runtime = layer_runtime(snapshot, layer)
+        rows.extend(
+            LayerRow(
+                name=layer,
+                python=version,
+                passed=counts.get("passed", 0),
+                failed=counts.get("failed", 0),
+                skipped=counts.get("skipped", 0),
+                xfailed=counts.get("xfailed", 0),
+                xpassed=counts.get("xpassed", 0),
+                duration=runtime.seconds if runtime else None,
+                duration_kind=runtime.kind if runtime else None,
+                band=layer_band(baseline, layer, runtime.kind if runtime else None)
+                if baseline
+                else None,
+                coverage=layer_line_coverage(snapshot.files, settings, layer)
+                if ran[layer]
+                else None,
+                baseline_coverage=base_layer.coverage,
+                diff_owner=dcov.owner_percent(layer) if dcov else None,
+                foreign_only=sum(len(f.foreign_only) for f in dcov.files if f.owner == layer)
+                if dcov
+                else 0,
+            )
+            for version, counts in by_version.items()
+        )
+    # Without exceptions the gated figures equal the reported ones: skip recomputing them.
+    gated_totals = project_totals(snapshot.files, kept) if register else totals
+    gated_diff = dcov
+    if diff and register:
+        gated_diff = diff_coverage(snapshot.files, changed, settings, kept)
+    gates = evaluate_gates(
+        settings.thresholds,
+        project_lines=_project_lines(gated_totals),
+        project_branches=_project_branches(gated_totals, snapshot.branch_data),
+        diff=None if diff_skipped else _diff_measure(gated_diff, no_diff, settings),
+        layers={
+            layer: _layer_measure(
+                layer,
+                ran[layer],
+                layer_line_coverage(snapshot.files, settings, layer, kept)
+                if register and ran[layer]
+                else next(row.coverage for row in rows if row.name == layer),
+                settings,
+            )
+            for layer in settings.layers
+        },
+    )
+    provenance = None
+    if newest is not None:
+        provenance = Provenance(
+            sha=newest.sha,
+            run_id=newest.run_id,
+            created_at=newest.created_at,
+            age=human_age(newest.created_at, now),
+            samples=len(runs),
+        )
+    today: date = now.date()
+    report = Report(
+        pr=pr,
+        generated_at=now.isoformat(timespec="seconds"),
+        provenance=provenance,
+        lines=totals.lines_percent,
+        branches=totals.branches_percent,
+        baseline_lines=newest.totals.lines if newest else None,
+        baseline_branches=newest.totals.branches if newest else None,
+        diff=dcov,
+        diff_base=diff.base if diff else no_diff,
+        layers=rows,
+        gates=gates,
+        exceptions=list(register),
+        expired=[e for e in register if e.expired(today)],
+        register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
+        trend=[r.totals.lines for r in runs if r.totals.lines is not None]
+        + ([totals.lines_percent] if totals.lines_percent is not None else []),
+    )
+    _tests_vs_baseline(report, snapshot, baseline.tests if baseline else {}, bool(runs))
+    return report

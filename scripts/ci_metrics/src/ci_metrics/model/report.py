@@ -1,0 +1,163 @@
+"""The report model: what the comment, the summary, the annotations and the gate show."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ci_metrics.inputs.register import ExceptionEntry
+from ci_metrics.model.diff_coverage import DiffCoverage
+from ci_metrics.model.gates import GateResult
+
+SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
+MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """Where the report is about: used for links and the status line."""
+
+    head_sha: str = ""
+    number: int | None = None
+    repository: str = ""
+    server_url: str = "https://github.com"
+
+    def diff_link(self, path: str) -> str | None:
+        """Link to a file in the pull request's "Files changed" view."""
+        if self.number is None or not self.repository:
+            return None
+        anchor = hashlib.sha256(path.encode("utf-8")).hexdigest()
+        return f"{self.server_url}/{self.repository}/pull/{self.number}/files#diff-{anchor}"
+
+    def line_link(self, path: str, line: int) -> str | None:
+        """Link to a line (new side) of a file in the "Files changed" view."""
+        link = self.diff_link(path)
+        return f"{link}R{line}" if link else None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Which baseline the report compares with."""
+
+    sha: str
+    run_id: str
+    created_at: str
+    age: str
+    samples: int
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One row of the per-layer table: a layer, or one Python version of a layer whose
+    versions disagree (``python`` names it; runtime and coverage stay the layer's)."""
+
+    name: str
+    passed: int
+    failed: int
+    skipped: int
+    xfailed: int
+    xpassed: int
+    duration: float | None
+    duration_kind: str | None  # metrics.WALL or metrics.TEST_SUM
+    band: tuple[float, float, int] | None
+    coverage: float | None
+    baseline_coverage: float | None
+    diff_owner: float | None
+    foreign_only: int
+    python: str = ""
+
+    @property
+    def runtime_status(self) -> str:
+        """``above p95``, ``within band``, ``too few samples`` or ``no baseline``.
+
+        A regression needs a band (at least five baseline runs) and an excess over its
+        p95 larger than timer noise.
+        """
+        if self.band is None or self.duration is None:
+            return "no baseline"
+        if self.band[2] < MIN_BAND_SAMPLES:
+            return "too few samples"
+        beyond = self.duration > self.band[1] + SLOW_NOISE_FLOOR
+        return "above p95" if beyond else "within band"
+
+
+@dataclass(frozen=True)
+class TestChange:
+    """A test worth naming in the report."""
+
+    __test__ = False  # a domain object, not a pytest test class
+
+    nodeid: str
+    layer: str
+    detail: str
+
+
+@dataclass
+class Report:
+    """Everything the templates render and the gate checks."""
+
+    pr: PullRequest
+    generated_at: str
+    provenance: Provenance | None
+    lines: float | None
+    branches: float | None
+    baseline_lines: float | None
+    baseline_branches: float | None
+    diff: DiffCoverage | None
+    diff_base: str
+    layers: list[LayerRow]
+    gates: list[GateResult]
+    flaky: list[TestChange] = field(default_factory=list)
+    failed: list[TestChange] = field(default_factory=list)
+    new_tests: list[TestChange] = field(default_factory=list)
+    removed_tests: list[TestChange] = field(default_factory=list)
+    newly_skipped: list[TestChange] = field(default_factory=list)
+    slow: list[TestChange] = field(default_factory=list)
+    exceptions: list[ExceptionEntry] = field(default_factory=list)
+    expired: list[ExceptionEntry] = field(default_factory=list)
+    register_applies: bool = False  # an exception covers a measured or changed file
+    trend: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """All gates passed."""
+        return all(g.passed for g in self.gates)
+
+    @property
+    def sparkline(self) -> str:
+        """Line coverage over the baseline runs and this one, as block characters."""
+        if len(self.trend) < 2:
+            return ""
+        low, high = min(self.trend), max(self.trend)
+        span = (high - low) or 1.0
+        return "".join(SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in self.trend)
+
+    def key_figures(self) -> dict[str, str]:
+        """Figures for ``$GITHUB_OUTPUT`` (empty string when not measured)."""
+
+        def fmt(value: float | None) -> str:
+            return "" if value is None else f"{value:.2f}"
+
+        return {
+            "coverage_lines": fmt(self.lines),
+            "coverage_branches": fmt(self.branches),
+            "diff_coverage": fmt(self.diff.lines_percent if self.diff else None),
+            "gates_passed": "true" if self.passed else "false",
+            "failed_gates": str(sum(not g.passed for g in self.gates)),
+            "flaky_tests": str(len(self.flaky)),
+            "failed_tests": str(len(self.failed)),
+        }
+
+
+def human_age(then: str, now: datetime) -> str:
+    """``3 h``, ``2 d``... between an ISO timestamp and ``now``; ``unknown`` if unparsable."""
+    try:
+        seconds = (now - datetime.fromisoformat(then)).total_seconds()
+    except (ValueError, TypeError):
+        return "unknown"
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit}"
+    return "just now"

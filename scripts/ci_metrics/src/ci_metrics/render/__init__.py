@@ -1,0 +1,1 @@
+"""Rendering: the comment and step summary, line annotations, workflow outputs."""

@@ -1,0 +1,1 @@
+"""The verbs, one module each: arguments, then ``run(args, ctx)``."""

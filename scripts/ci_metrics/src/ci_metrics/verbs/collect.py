@@ -1,0 +1,155 @@
+"""``collect``: coverage data, test results and tox timings -> the snapshot JSON."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ci_metrics.context import RESULTS, SNAPSHOT, Context, locate, settings_for
+from ci_metrics.errors import EXIT_OK
+
+if TYPE_CHECKING:
+    from ci_metrics.model.outcomes import TestResult, VersionOutcome
+
+NAME = "collect"
+HELP = "coverage + test results -> snapshot JSON"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``collect``'s flags."""
+    parser.add_argument(
+        "--coverage-file",
+        type=Path,
+        help="combined coverage data (default: the one coverage.py would read: "
+        "$COVERAGE_FILE, [run] data_file, .coverage)",
+    )
+    parser.add_argument(
+        "--combine",
+        type=Path,
+        action="append",
+        metavar="PATH",
+        help="first combine these data files or folders into --coverage-file, keeping "
+        "them (as `coverage combine --keep`; repeatable)",
+    )
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=RESULTS,
+        help="holds <layer>/junit.xml, report-log.jsonl, tox-result.json",
+    )
+    parser.add_argument(
+        "--tox-json",
+        type=Path,
+        action="append",
+        help="tox --result-json file (repeatable; default: <results>/*/tox-result*.json)",
+    )
+    parser.add_argument(
+        "--rcfile",
+        type=Path,
+        help="coverage configuration file (default: coverage.py's own search: "
+        "$COVERAGE_RCFILE, .coveragerc, setup.cfg, tox.ini, pyproject.toml)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes sharing the analysis of large projects (default: one per CPU)",
+    )
+    parser.add_argument("--sha", help="commit measured (default: $GITHUB_SHA)")
+    parser.add_argument("--run-id", help="CI run id (default: $GITHUB_RUN_ID, else 'local')")
+    parser.add_argument("--output", type=Path, default=SNAPSHOT, help=f"default: {SNAPSHOT}")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    if hasattr(os, "sched_getaffinity"):  # Linux; macOS and Windows have none
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    """Coverage + test results + tox timings -> snapshot JSON."""
+    # coverage.py is imported by this verb alone.
+    from ci_metrics.inputs.coverage_data import (
+        LayerRules,
+        combine_data,
+        coverage_version,
+        default_data_file,
+        read_coverage,
+    )
+    from ci_metrics.inputs.fileio import write_json_atomic
+    from ci_metrics.inputs.results import read_tox_results
+    from ci_metrics.model.snapshot import build_snapshot
+
+    workspace = locate(args.root, ctx)
+    settings = settings_for(args, workspace)
+    data_file: Path = args.coverage_file or default_data_file(workspace.project, args.rcfile)
+    if args.combine:
+        ctx.say(f"combining {', '.join(map(str, args.combine))} into {data_file} ...")
+        combine_data(data_file, args.combine, workspace.project, args.rcfile)
+    ctx.say(f"analysing {data_file} with coverage.py {coverage_version()} ...")
+    reading = read_coverage(
+        data_file,
+        project=workspace.project,
+        worktree=workspace.worktree,
+        rules=LayerRules(frozenset(settings.layers), settings.default_layer),
+        rcfile=args.rcfile,
+        jobs=args.jobs or usable_cpus(),
+    )
+    ctx.say(f"  {len(reading.files)} files reported")
+    if reading.outside_worktree:
+        ctx.say(
+            f"  note: {len(reading.outside_worktree)} reported file(s) lie outside the git "
+            f"work tree {workspace.worktree}, e.g. {reading.outside_worktree[0]}"
+        )
+    if reading.unattributed:
+        examples = ", ".join(repr(c) for c in sorted(reading.unattributed)[:3])
+        ctx.say(
+            f"  warning: {len(reading.unattributed)} coverage context(s) name no configured "
+            f"layer (e.g. {examples}): their lines count as covered but for no layer; set "
+            "`default_layer` in [tool.ci_metrics] to give them one"
+        )
+    tests, python = _layer_results(args.results_dir, ctx)
+    unknown = sorted(set(tests) - set(settings.layers))
+    if unknown:
+        ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
+    tox_files = args.tox_json or sorted(args.results_dir.glob("*/tox-result*.json"))
+    snapshot = build_snapshot(
+        files=reading.files,
+        tests=tests,
+        timing=read_tox_results(tox_files),
+        now=ctx.now(),
+        sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
+        run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
+        branch_data=reading.branch_data,
+        python=python,
+    )
+    write_json_atomic(args.output, snapshot.to_json())
+    ctx.say(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _layer_results(
+    results_dir: Path, ctx: Context
+) -> tuple[dict[str, dict[str, TestResult]], dict[str, dict[str, VersionOutcome]]]:
+    """Each layer folder's tests over its Python versions, and what each named version did."""
+    from ci_metrics.inputs.results import read_layer_runs
+    from ci_metrics.model.outcomes import VersionOutcome, merge_versions
+
+    tests: dict[str, dict[str, TestResult]] = {}
+    python: dict[str, dict[str, VersionOutcome]] = {}
+    folders = sorted(p for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []
+    for layer_dir in folders:
+        runs = read_layer_runs(layer_dir)
+        if runs is None:
+            continue
+        tests[layer_dir.name] = results = merge_versions(runs)
+        named = sorted(v for v in runs if v)
+        if named:
+            python[layer_dir.name] = {v or "unnamed": VersionOutcome.of(r) for v, r in runs.items()}
+        on = f" on Python {', '.join(named)}" if named else ""
+        ctx.say(f"  layer {layer_dir.name}: {len(results)} tests{on}")
+    return tests, python

@@ -1,0 +1,96 @@
+"""Fixtures of the ci_metrics layer; what they build lives in ``support/``.
+
+GitHub is faked at the transport (``httpx.MockTransport``) or on loopback
+(``support.fake_github``); git repositories and coverage runs are real, in temp folders.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from ci_metrics.settings import Settings, Thresholds
+from support.context import make_context as _make_context
+from support.fake_github import REPO, FakeGitHub
+from support.github_cli import HEAD, MARKER, RUN_ENV, TOKEN
+from support.project import build_project
+from support.snapshots import make_snapshot as _make_snapshot
+
+
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory):
+    """A git repository (main + a feature branch) with combined two-layer coverage data."""
+    return build_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture
+def project(built_project, tmp_path):
+    """A private copy of the built project (tests may change it)."""
+    target = tmp_path / "project"
+    shutil.copytree(built_project, target, symlinks=True)
+    return target
+
+
+@pytest.fixture
+def settings():
+    """Settings for the sample project's two layers plus integration."""
+    return Settings(
+        layers={"api": ("apps/api",), "auth": ("apps/auth_service",), "integration": ()},
+        thresholds=Thresholds(project_lines=80, project_branches=50, diff=75, layers={"api": 50.0}),
+    )
+
+
+@pytest.fixture
+def make_context():
+    """Factory: a Context with captured streams and a fake clock that records sleeps."""
+    return _make_context
+
+
+@pytest.fixture
+def make_snapshot():
+    """Factory: a Snapshot from file entries and ``{layer: {nodeid: (outcome, secs, reruns)}}``."""
+    return _make_snapshot
+
+
+@pytest.fixture
+def fake_github():
+    """A fake GitHub REST API on 127.0.0.1 (port 0), stopped after the test."""
+    server = FakeGitHub()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def comment_file(tmp_path):
+    """A rendered comment: the marker, then the report."""
+    path = tmp_path / "comment.md"
+    path.write_text(f"{MARKER}\n## report\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def gh_context(fake_github, tmp_path):
+    """Factory: a Context aimed at the fake GitHub, with a token, PR 7's event and its run.
+
+    Keyword arguments override environment variables; ``None`` removes one.
+    """
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": HEAD}}}))
+
+    def make(**extra):
+        env = {
+            "GITHUB_TOKEN": TOKEN,
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": fake_github.url,
+            "GITHUB_EVENT_PATH": str(event),
+            **RUN_ENV,
+            **extra,
+        }
+        return _make_context({k: v for k, v in env.items() if v is not None})
+
+    return make

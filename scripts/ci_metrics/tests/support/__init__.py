@@ -1,0 +1,1 @@
+"""What ci-metrics' tests build: sample projects, contexts, snapshots, a fake GitHub."""
