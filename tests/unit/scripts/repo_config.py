@@ -13,6 +13,9 @@ from scripts.layer_envs import load_layer_envs
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+#: The local composite actions the workflows use (``uses: ./.github/actions/<name>``).
+ACTIONS = ROOT / ".github" / "actions"
+ACTION_FILES = sorted(ACTIONS.glob("*/action.yml"))
 LAYER_WORKFLOW = "./.github/workflows/tox-layer.yml"
 #: libyaml's parser when PyYAML was built with it (its wheels are): the same
 #: documents, about ten times faster than the pure-Python one, and the
@@ -44,6 +47,18 @@ def tox_envs() -> set[str]:
 
 def jobs(workflow: str) -> dict[str, Any]:
     return load(WORKFLOWS / workflow)["jobs"]
+
+
+def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job's steps and, after each step that uses a local composite action, that
+    action's own steps."""
+    steps = []
+    for step in job.get("steps", []):
+        steps.append(step)
+        uses = step.get("uses", "")
+        if uses.startswith("./.github/actions/"):
+            steps += load(ROOT / uses / "action.yml")["runs"]["steps"]
+    return steps
 
 
 def layer_calls(workflow: str) -> dict[tuple[str, str], dict[str, Any]]:

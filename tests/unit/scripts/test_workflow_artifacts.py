@@ -27,6 +27,7 @@ from tests.unit.scripts.repo_config import (
     ROOT,
     WORKFLOWS,
     ini,
+    job_steps,
     jobs,
     load,
 )
@@ -64,8 +65,8 @@ def overlaps(pattern: str, other: str) -> bool:
 def steps(workflow: str, job: dict) -> list[dict]:
     """A job's steps; a call of the reusable layer workflow has that workflow's steps."""
     if job.get("uses") == LAYER_WORKFLOW:
-        return [s for called in jobs("tox-layer.yml").values() for s in called["steps"]]
-    return list(job.get("steps", []))
+        return [s for called in jobs("tox-layer.yml").values() for s in job_steps(called)]
+    return job_steps(job)
 
 
 def job_env(workflow: str, job: dict) -> dict[str, str]:
