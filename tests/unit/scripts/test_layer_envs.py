@@ -166,13 +166,22 @@ KEYS = [
 ]
 
 
-def tox(command, *args, cwd, tmp_path):
-    """``tox <command>`` run by the lock's tox in a clean environment: (exit code, output)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("TOX_")}
+#: What the generated sections read from the environment; CI sets both for its layer jobs.
+KNOBS = ("PYTEST_WORKERS", "LAYER_SHARD")
+
+
+def tox(command, *args, cwd, tmp_path, **knobs):
+    """``tox <command>`` run by the lock's tox in a clean environment, with ``knobs``
+    only: (exit code, output)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("TOX_") and key not in KNOBS
+    }
     done = subprocess.run(
         [sys.executable, "-m", "tox", command, "--workdir", str(tmp_path / "work"), *args],
         cwd=cwd,
-        env=env,
+        env=env | knobs,
         capture_output=True,
         text=True,
         check=False,
@@ -229,6 +238,20 @@ def test_toxfile__each_layer_env_runs_as_its_registry_entry_says(tox_config, nam
     assert env["description"].startswith(f"{name} layer: {', '.join(layer.tests)}")
     installed = "dependency_groups" if layer.project else "only_groups"
     assert TEST_GROUP in lines(env[installed])
+
+
+def test_toxfile__ci_sets_the_workers_and_the_shard_of_a_layer_job(tmp_path):
+    code, output = tox(
+        "config", "-e", "api", "-k", "commands", "py_dot_ver",
+        cwd=ROOT, tmp_path=tmp_path, PYTEST_WORKERS="5", LAYER_SHARD="-3",
+    )  # fmt: skip
+    assert code == 0, output
+    env = configparser.ConfigParser(interpolation=None)
+    env.read_string(output)
+    args = shlex.split(env["testenv:api"]["commands"])
+    assert args[args.index("-n") + 1] == "5"
+    version = env["testenv:api"]["py_dot_ver"]
+    assert f"--junitxml={ROOT}/results/api/junit-py{version}-3.xml" in args
 
 
 def test_toxfile__layers_join_env_list_and_coverage_waits_for_them_and_unit(tox_config):
