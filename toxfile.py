@@ -1,9 +1,12 @@
 """tox's inline plugin: the layer registry's envs (``scripts/layer_envs.py``).
 
-Every layer of ``[tool.ci_metrics.layers]`` in ``pyproject.toml`` becomes a tox env,
-as does ``unit``; the layers join ``env_list`` and ``coverage``'s ``depends``. The
-generated sections are read by tox's own ini loader, placed after the env's own
-``[testenv:<name>]`` of ``tox.ini`` and before ``[testenv]``: a key ``tox.ini``
+Every layer of ``[tool.ci_metrics.layers]`` in ``pyproject.toml`` becomes a tox env
+(labelled ``layers``, ``ci`` and ``test``), as does ``unit``; the layers join
+``env_list`` and ``coverage``'s ``depends``. The generated sections are read by
+tox's own ini loader, not given as ``MemoryLoader`` values, which tox takes
+literally: a layer's command needs ``{posargs}``, ``{env:...}`` and
+``{py_dot_ver}``, known only when the env runs. Each is placed after the env's
+own ``[testenv:<name>]`` of ``tox.ini`` and before ``[testenv]``: a key ``tox.ini``
 writes for a generated env wins, the others come from the registry, then from the
 base. A malformed registry stops tox with one line naming every problem.
 """

@@ -168,5 +168,5 @@ def describe(layer: Layer) -> str:
     if layer.redis:
         limits.append("a real redis-server")
     if not layer.project:
-        limits.append("its dependency group alone")
+        limits.append("without the services")
     return f"{layer.name} layer: {', '.join(layer.tests)}{covering} ({'; '.join(limits)})"

@@ -96,7 +96,7 @@ def test_layer_envs__a_layer_without_the_project_installs_its_groups_alone():
     assert section["only_groups"] == "test, ci_metrics"
     assert "dependency_groups" not in section
     assert section["description"] == (
-        "ci_metrics layer: tests/e2e (no sockets; its dependency group alone)"
+        "ci_metrics layer: tests/e2e (no sockets; without the services)"
     )
 
 

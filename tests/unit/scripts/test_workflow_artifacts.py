@@ -4,9 +4,9 @@ Every ``needs`` is used (an output, a result, or an artifact the job downloads),
 every path a job uploads is one that a step or a tool of that job writes, and
 every artifact a job downloads from its own run was uploaded by a job it needs.
 The paths the tools write come from the tools themselves: ci-metrics' argument
-parser (defaults and the flags each step passes), the tox envs (tox.ini and the ones
-``toxfile.py`` generates), ``.coveragerc`` and
-``scripts/mutation.py``'s own ``--output`` default.
+parser (defaults and the flags each step passes), the tox envs (tox.ini and those
+``scripts/layer_envs.py`` generates), ``.coveragerc`` and ``scripts/mutation.py``'s
+own ``--output`` default.
 """
 
 from __future__ import annotations
