@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from ci_metrics.errors import SettingsError
-from ci_metrics.settings import Settings, load_settings, parse_settings, with_overrides
+from ci_metrics.settings import Layer, Settings, load_settings, parse_settings, with_overrides
 
 
 def test_parse_settings__full_table():
@@ -174,10 +174,15 @@ def test_parse_settings__default_layer_and_soft_mode_are_checked():
     )
 
 
-def test_settings_under__rebases_owned_paths_onto_the_work_tree():
-    s = Settings(layers={"unit": ("src/pkg",), "e2e": ()})
+def test_settings_under__rebases_owned_and_test_paths_onto_the_work_tree():
+    s = Settings(layers={"unit": ("src/pkg",), "e2e": Layer(owns=(), tests=("tests", "!tests/x"))})
     assert s.under("") is s
-    assert s.under("python/").layers == {"unit": ("python/src/pkg",), "e2e": ()}
+    assert s.under("python/").layers == {
+        "unit": Layer(owns=("python/src/pkg",)),
+        "e2e": Layer(owns=(), tests=("python/tests", "!python/tests/x")),
+    }
+    assert "python/tests/a.py" in s.under("python/").test_paths("e2e")
+    assert "python/tests/x/a.py" not in s.under("python/").test_paths("e2e")
     excluding = Settings(layers={"unit": ("src", "!src/vendored")}).under("python/")
     assert excluding.owned["unit"].exclude == ("python/src/vendored",)
     assert excluding.owning_layer("python/src/vendored/x.py") is None
@@ -218,6 +223,7 @@ def test_parse_settings__true_is_not_a_threshold_and_lists_and_tables_are_checke
         )
     assert str(info.value).removeprefix("invalid [tool.ci_metrics]: ").split("; ") == [
         "layers.api.owns[1]: must be a string",
+        "layers.api.tests: must be an array",
         "layers.unit[1]: must be a path relative to the pyproject.toml, not empty",
         "thresholds.project_lines: must be a percentage from 0 to 100, or false",
         "thresholds.layers.api: must be at least 0",

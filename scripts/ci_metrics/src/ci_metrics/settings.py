@@ -13,10 +13,11 @@ problem, with the closest known one. Command-line flags override fields through
 
 A layer is written ``api = ["apps/api"]`` (the paths it owns) or as a table of
 its own, ``[tool.ci_metrics.layers.api]`` with ``owns = ["apps/api"]``, which the
-repository may share with other readers: ci-metrics requires ``owns`` there and
-ignores the table's other keys (test folders, workers, network policy...). An
-owned path written with a leading ``!`` is left out of the layer's other owned
-paths (``owns = ["scripts", "!scripts/ci_metrics"]``).
+repository may share with other readers: ci-metrics requires ``owns`` there,
+reads the keys ``plan`` needs (``tests``, ``python``, ``shards``) and ignores the
+table's other keys (workers, network policy...), which ``plan`` passes through to
+the job matrix. A path written with a leading ``!`` is left out of the layer's
+other paths (``owns = ["scripts", "!scripts/ci_metrics"]``).
 """
 
 from __future__ import annotations
@@ -56,10 +57,19 @@ OwnedPath = Annotated[
 ]
 
 
+Python = Annotated[str, Meta(pattern=r"^\d+\.\d+$", description='must be a version ("3.13")')]
+
+
 class Layer(Struct, frozen=True):
-    """A layer's own table: ``owns`` is ci-metrics'; other keys belong to other readers."""
+    """A layer's own table: ``owns``, and what ``plan`` needs to know of a layer's jobs
+    (``tests``, ``python``, ``shards``); other keys belong to other readers."""
 
     owns: tuple[OwnedPath, ...]
+    # The layer's test folders: a change under them runs the layer.
+    tests: tuple[OwnedPath, ...] = ()
+    # The Python versions CI runs the layer on, one job each (and per shard).
+    python: tuple[Python, ...] = ()
+    shards: PositiveInt = 1
 
 
 #: A layer as written: its owned paths, or its own table.
@@ -105,6 +115,38 @@ class GitHub(Struct, frozen=True, forbid_unknown_fields=True):
     # retries included: below the timeout-minutes of the jobs that run it.
     time_limit_seconds: Seconds = 300.0
     request_timeout_seconds: Seconds = 30.0
+    # The runs of the default branch whose snapshots pull requests carry layers from.
+    snapshot_workflow: Text = "ci.yml"
+    snapshot_artifact: Text = "ci-metrics-snapshot"
+
+
+#: What every layer depends on: a change to any of these runs every layer. A pattern
+#: without ``/`` matches a file name at any depth, one with ``/`` the path from the
+#: top of the work tree; ``*`` stays inside a folder, ``**`` crosses folders.
+SHARED = (
+    "uv.lock",
+    "pyproject.toml",
+    "tox.ini",
+    "toxfile.py",
+    "pytest.ini",
+    ".coveragerc",
+    "setup.cfg",
+    "conftest.py",
+    "tests/utils/**",
+    ".github/**",
+    ".ci/**",
+)
+Pattern = Annotated[str, Meta(pattern=r"\S", description="must be a path pattern, not blank")]
+
+
+class Plan(Struct, frozen=True, forbid_unknown_fields=True):
+    """``plan``: which changes run every layer, which run none, how far back a base may be."""
+
+    shared: tuple[Pattern, ...] = SHARED
+    # Files no test reads: a change to them alone runs no layer.
+    unaffected: tuple[Pattern, ...] = ()
+    # How many first-parent commits before the merge base a base snapshot may be.
+    max_distance: Annotated[int, Meta(ge=0)] = 20
 
 
 @dataclass(frozen=True)
@@ -140,6 +182,13 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+def _rebased(prefix: str, owned: Owned) -> tuple[str, ...]:
+    """``owned`` written again for paths relative to a folder ``prefix`` levels up."""
+    return tuple(f"{prefix}{path}".rstrip("/") for path in owned.include) + tuple(
+        f"{EXCLUDE}{prefix}{path}".rstrip("/") for path in owned.exclude
+    )
+
+
 class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
     """``[tool.ci_metrics]``: everything the verbs need to know about the project."""
 
@@ -156,6 +205,7 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
     exception_register: Text = "docs/coverage-exceptions.md"
     comment: Comment = Comment()
     github: GitHub = GitHub()
+    plan: Plan = Plan()
 
     @functools.cached_property
     def owned(self) -> dict[str, Owned]:
@@ -164,6 +214,18 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
             name: Owned.written(entry.owns if isinstance(entry, Layer) else entry)
             for name, entry in self.layers.items()
         }
+
+    @functools.cached_property
+    def tables(self) -> dict[str, Layer]:
+        """Each layer as a table (a layer written as a list owns those paths, nothing more)."""
+        return {
+            name: entry if isinstance(entry, Layer) else Layer(owns=entry)
+            for name, entry in self.layers.items()
+        }
+
+    def test_paths(self, layer: str) -> Owned:
+        """The paths of ``layer``'s tests (``!`` ones left out)."""
+        return Owned.written(self.tables[layer].tests)
 
     def owning_layer(self, path: str) -> str | None:
         """The owner of a changed line in ``path``: the layer with the longest owned prefix.
@@ -193,9 +255,12 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
         if not prefix:
             return self
         layers: dict[str, tuple[str, ...] | Layer] = {
-            name: tuple(f"{prefix}{path}".rstrip("/") for path in owned.include)
-            + tuple(f"{EXCLUDE}{prefix}{path}".rstrip("/") for path in owned.exclude)
-            for name, owned in self.owned.items()
+            name: msgspec.structs.replace(
+                table,
+                owns=_rebased(prefix, Owned.written(table.owns)),
+                tests=_rebased(prefix, Owned.written(table.tests)),
+            )
+            for name, table in self.tables.items()
         }
         return msgspec.structs.replace(self, layers=layers)
 
