@@ -8,10 +8,6 @@ written, so a corrupt artifact leaves no file behind (exit 2, one line saying wh
 
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ from typing import Any
 import msgspec
 
 from ci_metrics.errors import InputError
+from ci_metrics.github.archive import parse_json, read_members
 from ci_metrics.github.client import GitHubClient
 from ci_metrics.inputs.fileio import write_text_atomic
 from ci_metrics.model.baseline import Baseline
@@ -87,53 +84,15 @@ def fetch_baseline(
 
 def _read_members(archive: bytes, where: str, max_member_bytes: int) -> dict[str, str]:
     """The two members' texts, each decoded and validated; nothing is written here."""
-    try:
-        bundle = zipfile.ZipFile(io.BytesIO(archive))
-    except zipfile.BadZipFile:
-        raise InputError(f"{where}: not a zip archive") from None
-    texts: dict[str, str] = {}
-    with bundle:
-        for name in (BASELINE, DURATIONS):
-            # Only the two known names are read, matched by file name: no path from
-            # the archive is ever used to write.
-            found = [i for i in bundle.infolist() if Path(i.filename).name == name]
-            if not found:
-                continue
-            if len(found) > 1:
-                raise InputError(f"{where}: {len(found)} members are called {name}")
-            info = found[0]
-            if info.file_size > max_member_bytes:
-                raise InputError(f"{where}: {name} is too large ({info.file_size} bytes)")
-            texts[name] = _decode(_read(bundle, info, where), f"{where}: {name}")
+    texts = read_members(archive, (BASELINE, DURATIONS), where, max_member_bytes)
     if BASELINE not in texts:
         raise InputError(f"{where}: no {BASELINE} in it")
-    Baseline.from_json(_parse(texts[BASELINE], f"{where}: {BASELINE}"), f"{where}: {BASELINE}")
+    what = f"{where}: {BASELINE}"
+    Baseline.from_json(parse_json(texts[BASELINE], what), what)
     if DURATIONS in texts:
-        _check_durations(_parse(texts[DURATIONS], f"{where}: {DURATIONS}"), f"{where}: {DURATIONS}")
+        what = f"{where}: {DURATIONS}"
+        _check_durations(parse_json(texts[DURATIONS], what), what)
     return texts
-
-
-def _read(bundle: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
-    try:
-        return bundle.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise InputError(
-            f"{where}: {Path(info.filename).name} is corrupt in the archive ({exc})"
-        ) from None
-
-
-def _decode(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{what} is not UTF-8") from None
-
-
-def _parse(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON (line {exc.lineno}): {exc.msg}") from None
 
 
 def _check_durations(doc: Any, what: str) -> None:
