@@ -122,7 +122,7 @@ def test_collect__writes_snapshot_with_coverage_tests_and_timing(workspace, make
     assert code == 0, err
     snap = json.loads((workspace / "out/snapshot.json").read_text(encoding="utf-8"))
     assert snap["schema"] == "ci-metrics-snapshot"
-    assert snap["version"] == 1
+    assert snap["version"] == 2
     assert set(snap["files"]) == {
         "apps/__init__.py",
         "apps/api/__init__.py",
@@ -311,7 +311,23 @@ def test_report__missing_requested_base_and_empty_diff_file_exit_2(
     [
         ("{", "not valid JSON"),
         ('{"schema": "x"}', "not a snapshot"),
-        ('{"schema": "ci-metrics-snapshot", "version": 2}', "unsupported version 2"),
+        ('{"schema": "ci-metrics-snapshot", "version": 3}', "unsupported version 3"),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 2, "files": {"a.py": '
+            '{"statements": [], "missing": [], "layers": {}}}, "tests": {}}',
+            "lacks statements/missing/layers/layer_branches",
+        ),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 2, "files": {"a.py": {"statements": '
+            '[], "missing": [], "layers": {}, "layer_branches": {"api": {"3": [4, "5"]}}}}, '
+            '"tests": {}}',
+            "'layer_branches' must map layers to lines to destinations",
+        ),
+        (
+            '{"schema": "ci-metrics-snapshot", "version": 2, "files": {}, "tests": {}, '
+            '"carried": {"api": {"sha": "a", "run_id": "1", "distance": "0", "counts": {}}}}',
+            "'carried' must map layers",
+        ),
         (
             '{"schema": "ci-metrics-snapshot", "version": 1, "files": [], "tests": {}}',
             "'files' must",
@@ -764,6 +780,7 @@ def test_verbs__dispatch_to_the_verb_modules_themselves():
 
     assert build_parser().parse_args(["gate"]).run is gate.run
     assert [verb.NAME for verb in VERBS] == [
+        "plan",
         "collect",
         "baseline",
         "report",

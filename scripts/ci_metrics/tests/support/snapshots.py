@@ -7,14 +7,21 @@ from ci_metrics.model.outcomes import EnvTiming, TestResult
 from ci_metrics.model.snapshot import Snapshot
 
 
-def file_entry(statements, missing=(), *, multiline=(), branches=None, layers=None):
-    """A snapshot file entry from plain line lists."""
+def file_entry(
+    statements, missing=(), *, multiline=(), branches=None, layers=None, layer_branches=None
+):
+    """A snapshot file entry from plain line lists (``layer_branches``:
+    ``{layer: {line: [destinations]}}``)."""
     return {
         "statements": to_ranges(statements),
         "missing": to_ranges(missing),
         "multiline": [list(m) for m in multiline],
         "branches": branches or {},
         "layers": {name: to_ranges(lines) for name, lines in (layers or {}).items()},
+        "layer_branches": {
+            name: {str(line): list(ends) for line, ends in lines.items()}
+            for name, lines in (layer_branches or {}).items()
+        },
     }
 
 

@@ -8,7 +8,9 @@ analyses each of them: this module takes the analyses from the very function its
 XML and JSON reports iterate over (``coverage.report_core.get_analysis_to_report``), maps
 each reported file onto the git work tree and condenses it into the snapshot's shape:
 statements, missing lines, branch exits, multi-line statement spans and the layer that
-ran each statement. Nothing of coverage.py's analysis is rebuilt here.
+ran each statement, and the branch destinations each layer's tests took (coverage.py's
+arcs queried per layer's contexts, mapped as its analysis maps them). Nothing of
+coverage.py's analysis is rebuilt here.
 
 Those are internals of coverage.py (its public JSON report gives the same figures, but
 costs regions, a JSON round trip and a second tokenization of every file), so
@@ -25,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,6 +36,7 @@ from typing import Any
 
 import coverage
 from coverage.exceptions import CoverageException, NoDataError, NoSource, NotPython
+from coverage.data import CoverageData
 from coverage.plugin import FileReporter
 from coverage.report_core import get_analysis_to_report
 from coverage.results import Analysis
@@ -59,6 +63,8 @@ class FileCoverage:
     multiline: list[list[int]]
     branches: dict[str, list[Any]]
     layers: dict[str, list[list[int]]]
+    # layer -> branch line -> the destinations that layer's tests took from it
+    layer_branches: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot entry for this file (the path is the key)."""
@@ -68,6 +74,7 @@ class FileCoverage:
             "multiline": self.multiline,
             "branches": self.branches,
             "layers": self.layers,
+            "layer_branches": self.layer_branches,
         }
 
 
@@ -194,9 +201,20 @@ class _Share:
     names: list[str] | None
 
 
+@dataclass(frozen=True)
+class _BranchSources:
+    """A reported file's branch lines and their possible destinations, for the layer query."""
+
+    index: int  # its place in ``CoverageReading.files``
+    filename: str  # as the data names it
+    reporter: FileReporter
+    destinations: dict[int, set[int]]
+
+
 def _read_share(share: _Share) -> CoverageReading:
     reading = CoverageReading(files=[], branch_data=False)
     top = share.worktree.resolve()
+    pending: list[_BranchSources] = []
     with _loaded(share.data_file, share.project, share.rcfile) as cov:
         data = cov.get_data()
         try:
@@ -218,9 +236,65 @@ def _read_share(share: _Share) -> CoverageReading:
                 reading.files.append(
                     _condense(path, reporter, analysis, contexts, share.rules, reading)
                 )
+                if analysis.has_arcs and analysis.branch_stats():
+                    pending.append(
+                        _BranchSources(
+                            len(reading.files) - 1,
+                            analysis.filename,
+                            reporter,
+                            _branch_destinations(analysis),
+                        )
+                    )
         except NoDataError:
             pass  # nothing of this share is reported (omit, include): the caller decides
+        _add_layer_branches(data, pending, share.rules, reading)
     return reading
+
+
+def _branch_destinations(analysis: Analysis) -> dict[int, set[int]]:
+    """Each branch line's possible destinations, as coverage.py's analysis counts them."""
+    lines = analysis.branch_stats()
+    destinations: dict[int, set[int]] = {line: set() for line in lines}
+    for start, end in analysis.arc_possibilities:
+        if start in destinations:
+            destinations[start].add(end)
+    return destinations
+
+
+def _add_layer_branches(
+    data: CoverageData,
+    pending: list[_BranchSources],
+    rules: LayerRules,
+    reading: CoverageReading,
+) -> None:
+    """Fill in each file's ``layer_branches``: one arc query per file and layer, limited
+    to the contexts of that layer (``set_query_contexts``), its arcs mapped as coverage.py
+    maps executed arcs (multi-line statements to their first line, a line's arc to
+    itself ignored)."""
+    if not pending:
+        return
+    by_layer: dict[str, list[str]] = {}
+    for context in data.measured_contexts():
+        layer = rules.layer_of(context)
+        if layer is not None:
+            by_layer.setdefault(layer, []).append(context)
+    try:
+        for layer, contexts in sorted(by_layer.items()):
+            # One expression for all of a layer's contexts (pytest-cov's dynamic
+            # contexts are one per test): coverage.py ORs one REGEXP per pattern.
+            data.set_query_contexts(["^(?:" + "|".join(map(re.escape, contexts)) + ")$"])
+            for source in pending:
+                taken: dict[str, list[int]] = {}
+                arcs = source.reporter.translate_arcs(data.arcs(source.filename) or [])
+                for start, end in arcs:
+                    if start != end and end in source.destinations.get(start, ()):
+                        taken.setdefault(str(start), []).append(end)
+                if taken:
+                    reading.files[source.index].layer_branches[layer] = {
+                        line: sorted(set(ends)) for line, ends in sorted(taken.items())
+                    }
+    finally:
+        data.set_query_contexts(None)
 
 
 def read_coverage(

@@ -1,4 +1,11 @@
-"""The versioned JSON snapshot ``collect`` writes and every later verb reads."""
+"""The versioned JSON snapshot ``collect`` writes and every later verb reads.
+
+Version 2 keeps, per file and layer, the branch destinations that layer's tests
+took (``layer_branches``: ``{layer: {line: [destination, ...]}}``), so that the
+layers a pull request did not run can be carried from a base snapshot with exact
+branch coverage; and, for a snapshot that carries layers, which ones and from
+which commit (``carried``). Version 1 is still read, and cannot be carried from.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,29 @@ if TYPE_CHECKING:  # coverage.py is only needed by the collect verb
     from ci_metrics.inputs.coverage_data import FileCoverage
 
 SCHEMA = "ci-metrics-snapshot"
-VERSION = 1
+VERSION = 2
+#: The versions this code reads (the older ones hold less: see the module's docstring).
+READABLE = (1, 2)
+
+
+@dataclass(frozen=True)
+class CarriedLayer:
+    """A layer this run did not run: its figures come from the snapshot of ``sha``,
+    ``distance`` first-parent commits before the merge base, where its tests passed."""
+
+    sha: str
+    run_id: str
+    distance: int
+    counts: Mapping[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The snapshot's entry for the layer."""
+        return {
+            "sha": self.sha,
+            "run_id": self.run_id,
+            "distance": self.distance,
+            "counts": dict(self.counts),
+        }
 
 
 @dataclass(frozen=True)
@@ -25,6 +54,9 @@ class Snapshot:
 
     ``tests`` holds one result per test over all the Python versions a layer ran on;
     ``python`` what each named version did (for layers whose files name versions).
+    Layers carried from a base snapshot (``carried``) have coverage in ``files`` but
+    no ``tests``: they did not run. ``carry_refused`` says why layers that should
+    have been carried were not (the gate fails with it).
     """
 
     created_at: str
@@ -35,6 +67,9 @@ class Snapshot:
     timing: Mapping[str, EnvTiming]
     branch_data: bool = True
     python: Mapping[str, Mapping[str, VersionOutcome]] = field(default_factory=dict)
+    carried: Mapping[str, CarriedLayer] = field(default_factory=dict)
+    carry_refused: str = ""
+    version: int = VERSION
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document; tests are ``[outcome, seconds, reruns]`` triples to stay small."""
@@ -61,6 +96,8 @@ class Snapshot:
                 }
                 for layer, versions in sorted(self.python.items())
             },
+            "carried": {layer: c.to_json() for layer, c in sorted(self.carried.items())},
+            "carry_refused": self.carry_refused,
         }
 
 
@@ -88,26 +125,39 @@ def build_snapshot(
     )
 
 
-def _require(condition: bool, path: Path, problem: str) -> None:
+def _require(condition: bool, source: str, problem: str) -> None:
     if not condition:
-        raise InputError(f"snapshot {path} is invalid: {problem}")
+        raise InputError(f"{source} is invalid: {problem}")
 
 
 def load_snapshot(path: Path) -> Snapshot:
-    """Read and validate a snapshot file."""
-    doc = read_json(path, "snapshot")
-    _require(isinstance(doc, dict) and doc.get("schema") == SCHEMA, path, "not a snapshot")
-    _require(doc.get("version") == VERSION, path, f"unsupported version {doc.get('version')!r}")
+    """Read and validate a snapshot file (of any version in :data:`READABLE`)."""
+    return snapshot_from_json(read_json(path, "snapshot"), f"snapshot {path}")
+
+
+def snapshot_from_json(doc: Any, source: str) -> Snapshot:
+    """A snapshot document as a :class:`Snapshot`; an :class:`InputError` that starts with
+    ``source`` (what to call the document) says what is wrong with a malformed one."""
+    _require(isinstance(doc, dict) and doc.get("schema") == SCHEMA, source, "not a snapshot")
+    version = doc.get("version")
+    _require(version in READABLE, source, f"unsupported version {version!r}")
     files, tests, timing = doc.get("files"), doc.get("tests"), doc.get("timing", {})
-    _require(isinstance(files, dict), path, "'files' must be a table")
-    _require(isinstance(tests, dict), path, "'tests' must be a table")
-    _require(isinstance(timing, dict), path, "'timing' must be a table")
+    _require(isinstance(files, dict), source, "'files' must be a table")
+    _require(isinstance(tests, dict), source, "'tests' must be a table")
+    _require(isinstance(timing, dict), source, "'timing' must be a table")
+    required = ("statements", "missing", "layers") + (("layer_branches",) if version >= 2 else ())
     for name, entry in files.items():
         _require(
-            isinstance(entry, dict) and {"statements", "missing", "layers"} <= set(entry),
-            path,
-            f"file {name!r} lacks statements/missing/layers",
+            isinstance(entry, dict) and set(required) <= set(entry),
+            source,
+            f"file {name!r} lacks {'/'.join(required)}",
         )
+        if version >= 2:
+            _require(
+                _is_layer_branches(entry["layer_branches"]),
+                source,
+                f"file {name!r}: 'layer_branches' must map layers to lines to destinations",
+            )
     parsed_tests: dict[str, dict[str, TestResult]] = {}
     try:
         for layer, results in tests.items():
@@ -118,8 +168,11 @@ def load_snapshot(path: Path) -> Snapshot:
             layer: EnvTiming(float(t["setup"]), float(t["test"])) for layer, t in timing.items()
         }
     except (TypeError, ValueError, KeyError, AttributeError):
-        raise InputError(f"snapshot {path} is invalid: malformed tests or timing") from None
-    parsed_python = _load_python(doc.get("python", {}), path)
+        raise InputError(f"{source} is invalid: malformed tests or timing") from None
+    parsed_python = _load_python(doc.get("python", {}), source)
+    carried = _load_carried(doc.get("carried", {}), source)
+    refused = doc.get("carry_refused", "")
+    _require(isinstance(refused, str), source, "'carry_refused' must be a string")
     return Snapshot(
         created_at=str(doc.get("created_at", "")),
         sha=str(doc.get("sha", "")),
@@ -132,16 +185,52 @@ def load_snapshot(path: Path) -> Snapshot:
             doc.get("branch_data", any(entry.get("branches") for entry in files.values()))
         ),
         python=parsed_python,
+        carried=carried,
+        carry_refused=refused,
+        version=int(version),
     )
 
 
-def _load_python(table: Any, path: Path) -> dict[str, dict[str, VersionOutcome]]:
+def _is_layer_branches(table: Any) -> bool:
+    return isinstance(table, dict) and all(
+        isinstance(lines, dict)
+        and all(
+            isinstance(dests, list) and all(type(d) is int for d in dests)
+            for dests in lines.values()
+        )
+        for lines in table.values()
+    )
+
+
+def _load_carried(table: Any, source: str) -> dict[str, CarriedLayer]:
+    """The carried layers (absent from snapshots that carry none)."""
+    problem = "'carried' must map layers to their commit, run, distance and counts"
+    _require(isinstance(table, dict), source, problem)
+    carried = {}
+    for layer, entry in table.items():
+        counts = entry.get("counts") if isinstance(entry, dict) else None
+        _require(
+            isinstance(entry, dict)
+            and isinstance(entry.get("sha"), str)
+            and isinstance(entry.get("run_id"), str)
+            and type(entry.get("distance")) is int
+            and isinstance(counts, dict)
+            and set(counts) <= set(OUTCOMES)
+            and all(type(n) is int for n in counts.values()),
+            source,
+            problem,
+        )
+        carried[layer] = CarriedLayer(entry["sha"], entry["run_id"], entry["distance"], counts)
+    return carried
+
+
+def _load_python(table: Any, source: str) -> dict[str, dict[str, VersionOutcome]]:
     """The per-version outcomes (absent from snapshots of single-version runs)."""
     problem = "'python' must map layers to versions to counts and failed tests"
-    _require(isinstance(table, dict), path, problem)
+    _require(isinstance(table, dict), source, problem)
     parsed: dict[str, dict[str, VersionOutcome]] = {}
     for layer, versions in table.items():
-        _require(isinstance(versions, dict), path, problem)
+        _require(isinstance(versions, dict), source, problem)
         parsed[layer] = {}
         for version, run in versions.items():
             counts: Any = run.get("counts") if isinstance(run, dict) else None
@@ -152,7 +241,7 @@ def _load_python(table: Any, path: Path) -> dict[str, dict[str, VersionOutcome]]
                 and all(isinstance(n, int) for n in counts.values())
                 and isinstance(failed, list)
                 and all(isinstance(n, str) for n in failed),
-                path,
+                source,
                 problem,
             )
             parsed[layer][version] = VersionOutcome(dict(counts), tuple(failed))
