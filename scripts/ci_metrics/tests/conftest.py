@@ -15,6 +15,7 @@ from ci_metrics.settings import Settings, Thresholds
 from support.context import make_context as _make_context
 from support.fake_github import REPO, FakeGitHub
 from support.github_cli import HEAD, MARKER, RUN_ENV, TOKEN
+from support.plan_repo import build_plan_repo
 from support.project import build_project
 from support.snapshots import make_snapshot as _make_snapshot
 
@@ -94,3 +95,9 @@ def gh_context(fake_github, tmp_path):
         return _make_context({k: v for k, v in env.items() if v is not None})
 
     return make
+
+
+@pytest.fixture
+def plan_repo(tmp_path):
+    """A git repository with five layers (``support/plan_repo.py``), ``feature`` checked out."""
+    return build_plan_repo(tmp_path)

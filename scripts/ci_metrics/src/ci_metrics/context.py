@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # httpx is imported only by the verbs that talk to GitHub
 RESULTS = Path("results")
 SNAPSHOT = RESULTS / "ci_metrics" / "snapshot.json"
 BASELINE = RESULTS / "baseline" / "baseline.json"
+#: The base snapshot ``plan`` saves beside its plan, for ``collect --carry`` and ``report``.
+BASE_SNAPSHOT = RESULTS / "plan" / "base-snapshot.json"
 REPORT_DIR = RESULTS / "report"
 
 

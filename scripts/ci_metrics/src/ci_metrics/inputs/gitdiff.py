@@ -1,4 +1,5 @@
-"""Changed lines of a pull request, computed locally with ``git diff`` from the merge base.
+"""Changed lines of a pull request, computed locally with ``git diff`` from the merge base;
+the names of the files a change touched, and the commits before a merge base.
 
 Computing the diff locally has no size limit (unlike the REST API's). Renamed files
 count under their new path, deleted and binary files have no changed lines, and
@@ -38,6 +39,8 @@ class Diff:
     changed: dict[str, set[int]] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
     binary: int = 0
+    #: The commit the diff starts from, when git computed it ("" for a saved diff).
+    merge_base: str = ""
 
     def python_files(self) -> dict[str, set[int]]:
         """Changed lines of Python files only (other files have no coverage)."""
@@ -198,7 +201,9 @@ def diff_from_git(root: Path, base: str, runner: GitRunner = run_git) -> Diff:
         ],
         root,
     )
-    return parse_diff(text, base=base)
+    diff = parse_diff(text, base=base)
+    diff.merge_base = merge_base
+    return diff
 
 
 def find_merge_base(root: Path, base: str, runner: GitRunner = run_git) -> str:
@@ -232,3 +237,31 @@ def diff_from_file(path: Path) -> Diff:
     if not text.strip():
         raise InputError(f"diff file {path} is empty; omit --diff-file to compute it with git")
     return parse_diff(text, base=str(path))
+
+
+def _names(output: str) -> list[str]:
+    return [name for name in output.split("\0") if name]
+
+
+def first_parents(root: Path, commit: str, count: int, runner: GitRunner = run_git) -> list[str]:
+    """``commit`` and its first-parent ancestors, nearest first: at most ``count``."""
+    output = runner(["rev-list", "--first-parent", f"--max-count={count}", commit], root)
+    return output.split()
+
+
+def changed_paths(root: Path, commit: str, runner: GitRunner = run_git) -> list[str]:
+    """Every file the work tree changed since ``commit`` (committed or not, untracked files
+    included): added, modified and deleted, a renamed file under both its names."""
+    changed = _names(
+        runner(["diff", "--name-only", "--no-renames", "--no-ext-diff", "-z", commit], root)
+    )
+    untracked = _names(runner(["ls-files", "--others", "--exclude-standard", "-z"], root))
+    return sorted(set(changed) | set(untracked))
+
+
+def python_files(root: Path, runner: GitRunner = run_git) -> list[str]:
+    """The work tree's Python files: tracked, and untracked but not ignored."""
+    output = runner(
+        ["ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "*.py"], root
+    )
+    return sorted(set(_names(output)))
