@@ -10,7 +10,8 @@ It models what the tool relies on, as GitHub documents and does it:
   repository is ``null`` once a fork is deleted);
 * the Actions endpoints: workflow runs and a run's artifacts are objects
   (``{"total_count", "workflow_runs"}``, ``{"total_count", "artifacts"}``),
-  filtered by the query and paginated with ``Link`` headers; an artifact's
+  filtered by the query (``branch``, ``event``, ``status``, ``head_sha``; an
+  artifact's ``name``) and paginated with ``Link`` headers; an artifact's
   ``archive_download_url`` answers 302 to a second server (another origin, like
   GitHub's blob storage), which must not receive the token.
 
@@ -182,9 +183,11 @@ class FakeGitHub:
         branch: str = "main",
         event: str = "schedule",
         conclusion: str = "success",
+        head_sha: str = "0" * 40,
     ) -> dict:
         run = {
             "id": run_id,
+            "head_sha": head_sha,
             "head_branch": branch,
             "event": event,
             "status": "completed",
@@ -289,7 +292,11 @@ class FakeGitHub:
                 for r in self.runs
                 if all(
                     request.args.get(query) in (None, r[key])
-                    for query, key in (("branch", "head_branch"), ("event", "event"))
+                    for query, key in (
+                        ("branch", "head_branch"),
+                        ("event", "event"),
+                        ("head_sha", "head_sha"),
+                    )
                 )
                 and request.args.get("status") in (None, r["conclusion"], r["status"])
             ]

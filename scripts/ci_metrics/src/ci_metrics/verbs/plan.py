@@ -157,9 +157,12 @@ def decide(
         return full_plan(settings, "no snapshot source: pass --snapshots DIR or --github"), None
     try:
         found = _find(args, ctx, settings, commits, kept)
-    except (InputError, GitHubError) as exc:
+    except InputError as exc:
         kept.unlink(missing_ok=True)
         return full_plan(settings, f"the base snapshot is unusable: {exc}"), None
+    except GitHubError as exc:
+        kept.unlink(missing_ok=True)
+        return full_plan(settings, f"cannot fetch the base snapshot: {exc}"), None
     if found is None:
         before = len(commits) - 1
         within = (

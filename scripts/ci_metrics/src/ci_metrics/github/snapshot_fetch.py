@@ -1,0 +1,81 @@
+"""Download the snapshot of a commit of the default branch, or of its nearest ancestor.
+
+Every ``ci.yml`` run on a push to the default branch or in the merge queue
+uploads its snapshot. For each commit, nearest first, the runs of the
+workflow with that ``head_sha`` are read (newest first, page by page, at most
+:data:`MAX_RUNS_PER_COMMIT`), and the first of them with an unexpired artifact
+of the configured name is used. Runs of other events are passed over: a pull
+request's run could name any commit as its head, and what it uploads is not
+the default branch's. The archive is read in memory and the snapshot parsed and
+validated before anything is written, so a corrupt one leaves no file (an
+:class:`InputError` that names the run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ci_metrics.errors import InputError
+from ci_metrics.github.archive import parse_json, read_members
+from ci_metrics.github.client import GitHubClient
+from ci_metrics.inputs.fileio import write_text_atomic
+from ci_metrics.model.snapshot import Snapshot, snapshot_from_json
+
+SNAPSHOT = "snapshot.json"
+MAX_MEMBER_BYTES = 256 * 1024 * 1024
+# A commit has a run per push and merge-queue entry, and re-runs keep their id: the
+# runs of one commit fit in a page or two.
+RUNS_PER_PAGE = 10
+MAX_RUNS_PER_COMMIT = 30
+#: The events whose runs test the default branch's own commits.
+TRUSTED_EVENTS = frozenset({"push", "merge_group"})
+
+
+@dataclass(frozen=True)
+class SnapshotSearch:
+    """What :func:`fetch_snapshot` found: a snapshot, how far back, from which run."""
+
+    commits_seen: int
+    snapshot: Snapshot | None = None
+    distance: int = 0
+    run_id: str = ""
+
+
+def fetch_snapshot(
+    client: GitHubClient,
+    *,
+    workflow: str,
+    artifact: str,
+    commits: Sequence[str],
+    dest: Path,
+    max_member_bytes: int = MAX_MEMBER_BYTES,
+) -> SnapshotSearch:
+    """Save the snapshot of the first of ``commits`` (the merge base, then its first-parent
+    ancestors) that has one to ``dest``; ``distance`` is that commit's index."""
+    for distance, sha in enumerate(commits):
+        params = {"head_sha": sha, "per_page": RUNS_PER_PAGE}
+        for seen, run in enumerate(client.workflow_runs(workflow, params)):
+            if seen == MAX_RUNS_PER_COMMIT:
+                break
+            if run.get("event") not in TRUSTED_EVENTS or run.get("head_sha") != sha:
+                continue
+            run_id = int(run["id"])
+            for item in client.run_artifacts(run_id, artifact):
+                if item.get("expired"):
+                    continue
+                where = f"the snapshot artifact of run {run_id}"
+                if int(item.get("size_in_bytes") or 0) > max_member_bytes + 1024 * 1024:
+                    raise InputError(
+                        f"{where}: the archive is too large ({item['size_in_bytes']} bytes)"
+                    )
+                archive = client.download(str(item["archive_download_url"]))
+                texts = read_members(archive, (SNAPSHOT,), where, max_member_bytes)
+                if SNAPSHOT not in texts:
+                    raise InputError(f"{where}: no {SNAPSHOT} in it")
+                what = f"{where}: {SNAPSHOT}"
+                snapshot = snapshot_from_json(parse_json(texts[SNAPSHOT], what), what)
+                write_text_atomic(dest, texts[SNAPSHOT])
+                return SnapshotSearch(distance + 1, snapshot, distance, str(run_id))
+    return SnapshotSearch(len(commits))
