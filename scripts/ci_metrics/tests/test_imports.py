@@ -50,7 +50,10 @@ def test_build_graph__relative_lazy_type_checking_and_src_layout_imports():
         "pkg/helpers.py"
     )
     assert "pkg/lazy.py" in graph.importers("pkg/sub/sibling.py")
-    assert graph.importers("dist/src/tool/util.py") == {"dist/src/tool/main.py", "dist/tests/test_main.py"}
+    assert graph.importers("dist/src/tool/util.py") == {
+        "dist/src/tool/main.py",
+        "dist/tests/test_main.py",
+    }
     assert graph.importers("dist/tests/support/data.py") == {"dist/tests/test_main.py"}
 
 

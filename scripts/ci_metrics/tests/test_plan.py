@@ -187,9 +187,7 @@ class TestEveryLayer:
         plan_repo.write("README.md", "# Sample, again\n")
         plan_repo.commit()
         outputs = tmp_path / "output.txt"
-        _code, output, doc = plan(
-            make_context, plan_repo, env={"GITHUB_OUTPUT": str(outputs)}
-        )
+        _code, output, doc = plan(make_context, plan_repo, env={"GITHUB_OUTPUT": str(outputs)})
         assert running(doc) == set()
         assert doc["matrix"] == {"include": []}
         assert 'matrix={"include":[]}' in outputs.read_text()
@@ -205,7 +203,11 @@ class TestEveryLayer:
             ("merge_group", {}, "the merge queue runs every layer"),
             ("schedule", {}, "the nightly run runs every layer"),
             ("workflow_dispatch", {"inputs": {"full": True}}, "workflow_dispatch with full: true"),
-            ("workflow_dispatch", {"inputs": {"full": "true"}}, "workflow_dispatch with full: true"),
+            (
+                "workflow_dispatch",
+                {"inputs": {"full": "true"}},
+                "workflow_dispatch with full: true",
+            ),
         ],
     )
     def test_pushes_the_merge_queue_the_nightly_and_a_full_dispatch_run_everything(
@@ -271,14 +273,16 @@ class TestBaseSnapshot:
         plan_repo.keep_snapshot("main~1")
         plan_repo.write(
             "pyproject.toml",
-            (plan_repo.root / "pyproject.toml").read_text().replace(
-                "[tool.ci_metrics.plan]\n", "[tool.ci_metrics.plan]\nmax_distance = 0\n"
-            ),
+            (plan_repo.root / "pyproject.toml")
+            .read_text()
+            .replace("[tool.ci_metrics.plan]\n", "[tool.ci_metrics.plan]\nmax_distance = 0\n"),
         )
-        _code, output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan(make_context, plan_repo)
         assert running(doc) == set(LAYERS)
         main = plan_repo.sha("main")[:7]
-        assert doc["full"] == f"no base snapshot of the merge base `{main}` in {plan_repo.snapshots}"
+        assert (
+            doc["full"] == f"no base snapshot of the merge base `{main}` in {plan_repo.snapshots}"
+        )
         assert not (plan_repo.root.parent / "plan/base-snapshot.json").exists()
 
     def test_no_snapshot_at_all_runs_everything(self, make_context, plan_repo):
@@ -357,8 +361,22 @@ class TestMatrix:
         assert doc["matrix"]["include"] == [
             {"layer": "api", "python": "3.11", "shard": 1, "shards": 1, "workers": 0},
             {"layer": "api", "python": "3.13", "shard": 1, "shards": 1, "workers": 0},
-            {"layer": "lib", "python": "3.11", "shard": 1, "shards": 2, "workers": 2, "redis": True},
-            {"layer": "lib", "python": "3.11", "shard": 2, "shards": 2, "workers": 2, "redis": True},
+            {
+                "layer": "lib",
+                "python": "3.11",
+                "shard": 1,
+                "shards": 2,
+                "workers": 2,
+                "redis": True,
+            },
+            {
+                "layer": "lib",
+                "python": "3.11",
+                "shard": 2,
+                "shards": 2,
+                "workers": 2,
+                "redis": True,
+            },
         ]
 
     def test_the_step_summary_and_outputs_say_what_runs_and_why(
@@ -378,11 +396,12 @@ class TestMatrix:
         assert json.loads(written["matrix"]) == doc["matrix"]
         assert (written["run"], written["full"]) == ("true", "false")
 
-    def test_a_layer_to_run_without_python_versions_is_bad_input(
-        self, make_context, plan_repo
-    ):
+    def test_a_layer_to_run_without_python_versions_is_bad_input(self, make_context, plan_repo):
         text = (plan_repo.root / "pyproject.toml").read_text()
-        plan_repo.write("pyproject.toml", text.replace('tests = ["tests/tool"]\npython = ["3.11"]\n', 'tests = ["tests/tool"]\n'))
+        plan_repo.write(
+            "pyproject.toml",
+            text.replace('tests = ["tests/tool"]\npython = ["3.11"]\n', 'tests = ["tests/tool"]\n'),
+        )
         code, output, _doc = plan(make_context, plan_repo, "--full")
         assert code == 2
         assert output.strip().splitlines()[-1] == (

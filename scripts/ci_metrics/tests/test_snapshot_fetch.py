@@ -108,9 +108,7 @@ def test_no_runs_at_all_runs_every_layer(gh_context, fake_github, plan_repo):
     assert not kept.exists()
 
 
-def test_a_corrupt_artifact_runs_every_layer_and_keeps_nothing(
-    gh_context, fake_github, plan_repo
-):
+def test_a_corrupt_artifact_runs_every_layer_and_keeps_nothing(gh_context, fake_github, plan_repo):
     main = plan_repo.sha("main")
     fake_github.add_run(9, event="push", head_sha=main)
     fake_github.add_artifact(9, ARTIFACT, snapshot_zip(main, text='{"schema": "other"}'))

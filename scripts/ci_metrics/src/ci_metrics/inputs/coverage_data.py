@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import coverage
-from coverage.exceptions import CoverageException, NoDataError, NoSource, NotPython
 from coverage.data import CoverageData
+from coverage.exceptions import CoverageException, NoDataError, NoSource, NotPython
 from coverage.plugin import FileReporter
 from coverage.report_core import get_analysis_to_report
 from coverage.results import Analysis

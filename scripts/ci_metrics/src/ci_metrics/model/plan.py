@@ -86,7 +86,9 @@ class Plan:
         out = []
         for layer, fired in self.rules.items():
             if fired:
-                out.append(f"{layer}: runs" + (" (every layer)" if self.full else f": {'; '.join(fired)}"))
+                out.append(
+                    f"{layer}: runs" + (" (every layer)" if self.full else f": {'; '.join(fired)}")
+                )
                 continue
             sha = self.base.sha[:7] if self.base else "?"
             counts = count_outcomes(base_snapshot.tests.get(layer, {})) if base_snapshot else {}
@@ -169,7 +171,7 @@ def _files(paths: Iterable[str]) -> str:
 
 def full_plan(settings: Settings, reason: str, base: Base | None = None) -> Plan:
     """Every layer runs, for ``reason``."""
-    return Plan(rules={layer: (reason,) for layer in settings.layers}, base=base, full=reason)
+    return Plan(rules=dict.fromkeys(settings.layers, (reason,)), base=base, full=reason)
 
 
 def base_problem(settings: Settings, snapshot: Snapshot, sha: str) -> str | None:
@@ -198,9 +200,7 @@ class _Fired:
         self.kinds.setdefault(kind, set()).add(path)
 
     def rules(self) -> tuple[str, ...]:
-        return tuple(
-            [f"{kind} {_files(paths)}" for kind, paths in self.kinds.items()] + self.other
-        )
+        return tuple([f"{kind} {_files(paths)}" for kind, paths in self.kinds.items()] + self.other)
 
 
 OWNS = "owns"

@@ -206,9 +206,9 @@ def _load_carried(table: Any, source: str) -> dict[str, CarriedLayer]:
     """The carried layers (absent from snapshots that carry none)."""
     problem = "'carried' must map layers to their commit, run, distance and counts"
     _require(isinstance(table, dict), source, problem)
-    carried = {}
+    carried: dict[str, CarriedLayer] = {}
     for layer, entry in table.items():
-        counts = entry.get("counts") if isinstance(entry, dict) else None
+        counts: Any = entry.get("counts") if isinstance(entry, dict) else None
         _require(
             isinstance(entry, dict)
             and isinstance(entry.get("sha"), str)
