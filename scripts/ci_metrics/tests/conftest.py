@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from ci_metrics.settings import Settings, Thresholds
+from support.carry_project import build_carry_project
 from support.context import make_context as _make_context
 from support.fake_github import REPO, FakeGitHub
 from support.github_cli import HEAD, MARKER, RUN_ENV, TOKEN
@@ -101,3 +102,11 @@ def gh_context(fake_github, tmp_path):
 def plan_repo(tmp_path):
     """A git repository with five layers (``support/plan_repo.py``), ``feature`` checked out."""
     return build_plan_repo(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def carry_project(tmp_path_factory):
+    """Three layers measured at ``main`` (snapshot kept) and after a change on ``feature``:
+    every layer into ``all/``, layer ``a`` alone into ``fresh/`` (``support/carry_project.py``).
+    Tests must not change it."""
+    return build_carry_project(tmp_path_factory.mktemp("carry"))

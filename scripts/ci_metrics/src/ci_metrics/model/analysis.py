@@ -7,7 +7,13 @@ from datetime import date, datetime
 
 from ci_metrics.inputs.gitdiff import Diff
 from ci_metrics.inputs.register import ExceptionEntry, is_excepted
-from ci_metrics.model.baseline import Baseline, LayerFigures, TestHistory, layer_band
+from ci_metrics.model.baseline import (
+    Baseline,
+    BaselineRun,
+    LayerFigures,
+    TestHistory,
+    layer_band,
+)
 from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
 from ci_metrics.model.gates import Measure, evaluate_gates
 from ci_metrics.model.metrics import (
@@ -20,6 +26,7 @@ from ci_metrics.model.metrics import (
 from ci_metrics.model.outcomes import VersionOutcome, count_outcomes
 from ci_metrics.model.report import (
     SLOW_NOISE_FLOOR,
+    Comparison,
     LayerRow,
     Provenance,
     PullRequest,
@@ -133,6 +140,41 @@ def _layer_measure(layer: str, ran: bool, value: float | None, settings: Setting
     return Measure(value)
 
 
+def _base_coverage(
+    compare: Snapshot | None, newest: BaselineRun | None, settings: Settings, layer: str
+) -> float | None:
+    """The layer's owned coverage to compare with: the merge base's, else the baseline's."""
+    if compare is not None:
+        if not layer_ran(compare, layer):
+            return None
+        return layer_line_coverage(compare.files, settings, layer)
+    return newest.layers.get(layer, LayerFigures()).coverage if newest else None
+
+
+def _carried_row(
+    snapshot: Snapshot, settings: Settings, layer: str, base_coverage: float | None
+) -> LayerRow:
+    """A layer carried from a base snapshot: its counts there, no runtime, this coverage."""
+    carried = snapshot.carried[layer]
+    counts = carried.counts
+    return LayerRow(
+        name=layer,
+        passed=counts.get("passed", 0),
+        failed=counts.get("failed", 0),
+        skipped=counts.get("skipped", 0),
+        xfailed=counts.get("xfailed", 0),
+        xpassed=counts.get("xpassed", 0),
+        duration=None,
+        duration_kind=None,
+        band=None,
+        coverage=layer_line_coverage(snapshot.files, settings, layer),
+        baseline_coverage=base_coverage,
+        diff_owner=None,
+        foreign_only=0,
+        carried_from=carried.sha,
+    )
+
+
 def build_report(
     *,
     snapshot: Snapshot,
@@ -144,15 +186,19 @@ def build_report(
     now: datetime,
     no_diff: str = "no base ref was available",
     diff_skipped: bool = False,
+    compare: Snapshot | None = None,
 ) -> Report:
     """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates.
 
     Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
     coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
+    With ``compare`` (the merge base's own snapshot), coverage deltas are against it;
+    the baseline keeps the runtime bands, the trend and the test histories.
     """
     runs = baseline.runs if baseline else []
     newest = runs[-1] if runs else None
     totals = project_totals(snapshot.files)
+    base_totals = project_totals(compare.files) if compare else None
     changed = diff.python_files() if diff else {}
     dcov = diff_coverage(snapshot.files, changed, settings) if diff else None
 
@@ -162,12 +208,16 @@ def build_report(
     rows: list[LayerRow] = []
     ran = {layer: layer_ran(snapshot, layer) for layer in settings.layers}
     for layer in settings.layers:
+        base_coverage = _base_coverage(compare, newest, settings, layer)
+        carried = snapshot.carried.get(layer)
+        if carried is not None:
+            rows.append(_carried_row(snapshot, settings, layer, base_coverage))
+            continue
         # One row per layer; one per version when the versions failed different tests.
         versions = disagreeing_versions(snapshot, layer)
         by_version = {v: dict(run.counts) for v, run in versions.items()} or {
             "": count_outcomes(snapshot.tests.get(layer, {}))
         }
-        base_layer = newest.layers.get(layer, LayerFigures()) if newest else LayerFigures()
         runtime = layer_runtime(snapshot, layer)
         rows.extend(
             LayerRow(
@@ -186,7 +236,7 @@ def build_report(
                 coverage=layer_line_coverage(snapshot.files, settings, layer)
                 if ran[layer]
                 else None,
-                baseline_coverage=base_layer.coverage,
+                baseline_coverage=base_coverage,
                 diff_owner=dcov.owner_percent(layer) if dcov else None,
                 foreign_only=sum(len(f.foreign_only) for f in dcov.files if f.owner == layer)
                 if dcov
@@ -215,6 +265,7 @@ def build_report(
             )
             for layer in settings.layers
         },
+        carry_refused=snapshot.carry_refused,
     )
     provenance = None
     if newest is not None:
@@ -232,8 +283,16 @@ def build_report(
         provenance=provenance,
         lines=totals.lines_percent,
         branches=totals.branches_percent,
-        baseline_lines=newest.totals.lines if newest else None,
-        baseline_branches=newest.totals.branches if newest else None,
+        baseline_lines=base_totals.lines_percent
+        if base_totals
+        else newest.totals.lines
+        if newest
+        else None,
+        baseline_branches=base_totals.branches_percent
+        if base_totals
+        else newest.totals.branches
+        if newest
+        else None,
         diff=dcov,
         diff_base=diff.base if diff else no_diff,
         layers=rows,
@@ -243,6 +302,7 @@ def build_report(
         register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
         trend=[r.totals.lines for r in runs if r.totals.lines is not None]
         + ([totals.lines_percent] if totals.lines_percent is not None else []),
+        compared_with=Comparison(compare.sha, compare.run_id) if compare else None,
     )
     _tests_vs_baseline(report, snapshot, baseline.tests if baseline else {}, bool(runs))
     return report

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from ci_metrics.settings import Thresholds
 
+#: The gate that fails when carried layers could not be combined with this run.
+CARRY_GATE = "carried data does not match"
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -67,12 +70,17 @@ def evaluate_gates(
     project_branches: Measure,
     diff: Measure | None,
     layers: Mapping[str, Measure],
+    carry_refused: str = "",
 ) -> list[GateResult]:
-    """Every configured gate, in a fixed order (project, diff, then layers).
+    """Every configured gate, in a fixed order (carried data, project, diff, then layers).
 
     ``diff`` is ``None`` when diff coverage was skipped on purpose (``--no-diff``).
+    ``carry_refused`` says why the layers a plan carried could not be: then the figures
+    lack them, and a gate that no threshold can pass says so first.
     """
     gates = []
+    if carry_refused:
+        gates.append(GateResult(CARRY_GATE, None, 0.0, f"rerun with full: true ({carry_refused})"))
     if thresholds.project_lines is not False:
         gates.append(_gate("project line coverage", project_lines, thresholds.project_lines))
     if thresholds.project_branches is not False:

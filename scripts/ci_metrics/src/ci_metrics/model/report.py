@@ -49,6 +49,14 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """The snapshot coverage deltas are computed against: the merge base's own."""
+
+    sha: str
+    run_id: str
+
+
+@dataclass(frozen=True)
 class LayerRow:
     """One row of the per-layer table: a layer, or one Python version of a layer whose
     versions disagree (``python`` names it; runtime and coverage stay the layer's)."""
@@ -67,6 +75,8 @@ class LayerRow:
     diff_owner: float | None
     foreign_only: int
     python: str = ""
+    #: The commit a carried layer's figures come from ("" for a layer that ran).
+    carried_from: str = ""
 
     @property
     def runtime_status(self) -> str:
@@ -119,6 +129,8 @@ class Report:
     expired: list[ExceptionEntry] = field(default_factory=list)
     register_applies: bool = False  # an exception covers a measured or changed file
     trend: list[float] = field(default_factory=list)
+    #: Coverage deltas are against this snapshot (the merge base's), not the baseline.
+    compared_with: Comparison | None = None
 
     @property
     def passed(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from ci_metrics.model.lineranges import format_ranges, to_ranges
-from ci_metrics.model.report import PullRequest
+from ci_metrics.model.report import LayerRow, PullRequest
 
 
 def pct(value: float | None) -> str:
@@ -27,6 +27,18 @@ def seconds(value: float | None) -> str:
 
 def md(value: object) -> str:
     return str(value).replace("|", "\\|").replace("`", "'")
+
+
+def carried_counts(row: LayerRow) -> str:
+    """``285 passed, 3 skipped``: a carried layer's results at its base, none left out."""
+    counts = {
+        "passed": row.passed,
+        "skipped": row.skipped,
+        "xfailed": row.xfailed,
+        "xpassed": row.xpassed,
+        "failed": row.failed,
+    }
+    return ", ".join(f"{n} {name}" for name, n in counts.items() if n) or "no tests"
 
 
 def branches(items: Iterable[tuple[int, int]]) -> str:
@@ -82,6 +94,7 @@ FILTERS = {
     "ranges": format_ranges,
     "branches": branches,
     "foreign": foreign,
+    "carried_counts": carried_counts,
     "linked_lines": linked_lines,
     "linked_branches": linked_branches,
 }

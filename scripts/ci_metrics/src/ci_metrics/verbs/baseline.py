@@ -15,7 +15,7 @@ from ci_metrics.context import (
     locate,
     settings_for,
 )
-from ci_metrics.errors import EXIT_OK
+from ci_metrics.errors import EXIT_OK, InputError
 
 NAME = "baseline"
 HELP = "merge a snapshot into the baseline, or fetch it"
@@ -112,6 +112,12 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
 
     settings = settings_for(args, locate(args.root, ctx))
     snapshot = load_snapshot(args.snapshot)
+    if snapshot.carried or snapshot.carry_refused:
+        # Its runtime and test histories would count layers that did not run.
+        raise InputError(
+            f"snapshot {args.snapshot} is of a run that did not run every layer: "
+            "a baseline records full runs only"
+        )
     # Every input is read and checked before anything is written.
     mutation = load_scores(args.mutation_scores) if args.mutation_scores else None
     current = (

@@ -1,4 +1,11 @@
-"""``collect``: coverage data, test results and tox timings -> the snapshot JSON."""
+"""``collect``: coverage data, test results and tox timings -> the snapshot JSON.
+
+With ``--carry plan.json``, the layers the plan did not run are carried from its
+base snapshot (:mod:`ci_metrics.model.carry`), so that ``report``, ``gate`` and
+the snapshot itself see what a run of every layer would have measured. When the
+base's data cannot be combined with this run's, nothing is carried: the snapshot
+says why, and the gate fails with it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_metrics.context import RESULTS, SNAPSHOT, Context, locate, settings_for
-from ci_metrics.errors import EXIT_OK
+from ci_metrics.errors import EXIT_OK, InputError
 
 if TYPE_CHECKING:
+    from ci_metrics.context import Workspace
+    from ci_metrics.inputs.coverage_data import CoverageReading
     from ci_metrics.model.outcomes import TestResult, VersionOutcome
+    from ci_metrics.model.plan import Plan
+    from ci_metrics.model.snapshot import Snapshot
+    from ci_metrics.settings import Settings
 
 NAME = "collect"
 HELP = "coverage + test results -> snapshot JSON"
@@ -60,6 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--sha", help="commit measured (default: $GITHUB_SHA)")
     parser.add_argument("--run-id", help="CI run id (default: $GITHUB_RUN_ID, else 'local')")
+    parser.add_argument(
+        "--carry",
+        type=Path,
+        metavar="PLAN",
+        help="carry the layers this plan (ci-metrics plan's plan.json) did not run from its "
+        "base snapshot, which lies beside it",
+    )
     parser.add_argument("--output", type=Path, default=SNAPSHOT, help=f"default: {SNAPSHOT}")
 
 
@@ -72,6 +91,45 @@ def usable_cpus() -> int:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
+    from ci_metrics.inputs.fileio import write_json_atomic
+    from ci_metrics.inputs.results import read_tox_results
+    from ci_metrics.model.snapshot import build_snapshot
+
+    workspace = locate(args.root, ctx)
+    settings = settings_for(args, workspace)
+    plan = _read_plan(args.carry, settings) if args.carry else None
+    if plan is not None and not plan.run:
+        ctx.say("the plan runs no layer: every layer is carried, no coverage data is read")
+        files, branch_data = [], True
+    else:
+        reading = _read_coverage(args, ctx, workspace, settings)
+        files, branch_data = reading.files, reading.branch_data
+    tests, python = _layer_results(args.results_dir, ctx)
+    unknown = sorted(set(tests) - set(settings.layers))
+    if unknown:
+        ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
+    tox_files = args.tox_json or sorted(args.results_dir.glob("*/tox-result*.json"))
+    snapshot = build_snapshot(
+        files=files,
+        tests=tests,
+        timing=read_tox_results(tox_files),
+        now=ctx.now(),
+        sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
+        run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
+        branch_data=branch_data,
+        python=python,
+    )
+    if plan is not None and plan.carried:
+        snapshot = _carry(snapshot, plan, args.carry.parent, ctx)
+    write_json_atomic(args.output, snapshot.to_json())
+    ctx.say(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _read_coverage(
+    args: argparse.Namespace, ctx: Context, workspace: Workspace, settings: Settings
+) -> CoverageReading:
+    """This run's coverage data (combined first with ``--combine``), analysed once."""
     # coverage.py is imported by this verb alone.
     from ci_metrics.inputs.coverage_data import (
         LayerRules,
@@ -80,12 +138,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         default_data_file,
         read_coverage,
     )
-    from ci_metrics.inputs.fileio import write_json_atomic
-    from ci_metrics.inputs.results import read_tox_results
-    from ci_metrics.model.snapshot import build_snapshot
 
-    workspace = locate(args.root, ctx)
-    settings = settings_for(args, workspace)
     data_file: Path = args.coverage_file or default_data_file(workspace.project, args.rcfile)
     if args.combine:
         ctx.say(f"combining {', '.join(map(str, args.combine))} into {data_file} ...")
@@ -112,24 +165,50 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"layer (e.g. {examples}): their lines count as covered but for no layer; set "
             "`default_layer` in [tool.ci_metrics] to give them one"
         )
-    tests, python = _layer_results(args.results_dir, ctx)
-    unknown = sorted(set(tests) - set(settings.layers))
-    if unknown:
-        ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
-    tox_files = args.tox_json or sorted(args.results_dir.glob("*/tox-result*.json"))
-    snapshot = build_snapshot(
-        files=reading.files,
-        tests=tests,
-        timing=read_tox_results(tox_files),
-        now=ctx.now(),
-        sha=args.sha or ctx.environ.get("GITHUB_SHA", ""),
-        run_id=args.run_id or ctx.environ.get("GITHUB_RUN_ID", "local"),
-        branch_data=reading.branch_data,
-        python=python,
-    )
-    write_json_atomic(args.output, snapshot.to_json())
-    ctx.say(f"wrote {args.output}")
-    return EXIT_OK
+    return reading
+
+
+def _read_plan(path: Path, settings: Settings) -> Plan:
+    """The plan ``--carry`` names, which must name every configured layer and no other."""
+    from ci_metrics.inputs.fileio import read_json
+    from ci_metrics.model.plan import read_plan
+
+    plan = read_plan(read_json(path, "plan"), f"plan {path}")
+    unknown = sorted(set(plan.rules) - set(settings.layers))
+    missing = [layer for layer in settings.layers if layer not in plan.rules]
+    if unknown or missing:
+        named = [*(f"{layer} (not a configured layer)" for layer in unknown), *missing]
+        raise InputError(
+            f"plan {path} does not match the configured layers: {', '.join(named)}; "
+            "make the plan again"
+        )
+    if plan.carried and plan.base is None:
+        raise InputError(f"plan {path} is invalid: it carries layers but names no base")
+    return plan
+
+
+def _carry(fresh: Snapshot, plan: Plan, folder: Path, ctx: Context) -> Snapshot:
+    """``fresh`` with the plan's carried layers, or ``fresh`` saying why it has none."""
+    from dataclasses import replace
+
+    from ci_metrics.model.carry import MISMATCH, CarryRefused, carry_forward
+    from ci_metrics.model.plan import BASE_SNAPSHOT
+    from ci_metrics.model.snapshot import load_snapshot
+
+    base_sha = plan.base.sha if plan.base else ""
+    try:
+        base = load_snapshot(folder / BASE_SNAPSHOT)
+        if base.sha != base_sha:
+            raise CarryRefused(
+                f"the base snapshot is of `{base.sha[:7]}`, the plan's base is `{base_sha[:7]}`"
+            )
+        distance = plan.base.distance if plan.base else 0
+        snapshot = carry_forward(fresh, base, plan.carried, plan.changed, distance)
+    except InputError as exc:
+        ctx.say(f"  {MISMATCH}: {exc}")
+        return replace(fresh, carry_refused=str(exc))
+    ctx.say(f"  carried {', '.join(plan.carried)} from `{base_sha[:7]}`")
+    return snapshot
 
 
 def _layer_results(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ci_metrics.context import (
+    BASE_SNAPSHOT,
     BASELINE,
     REPORT_DIR,
     SNAPSHOT,
@@ -26,6 +27,7 @@ from ci_metrics.errors import EXIT_OK, GitError
 if TYPE_CHECKING:
     from ci_metrics.inputs.gitdiff import Diff
     from ci_metrics.model.report import Report
+    from ci_metrics.model.snapshot import Snapshot
     from ci_metrics.settings import Settings
 
 NAME = "report"
@@ -40,6 +42,13 @@ def add_report_inputs(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=BASELINE,
         help=f"baseline history; missing means no baseline (default: {BASELINE})",
+    )
+    parser.add_argument(
+        "--base-snapshot",
+        type=Path,
+        default=BASE_SNAPSHOT,
+        help="the base snapshot ci-metrics plan found: when it is the merge base's own, "
+        f"coverage deltas are against it (default: {BASE_SNAPSHOT}; missing means none)",
     )
     diff = parser.add_mutually_exclusive_group()
     diff.add_argument(
@@ -125,6 +134,7 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
     ]
     pr = resolve_pull_request(ctx, number=args.pr, head_sha=args.head_sha, measured=snapshot.sha)
     diff, no_diff = _diff(args, ctx)
+    compare = _merge_base_snapshot(args.base_snapshot, diff, ctx)
     report = build_report(
         snapshot=snapshot,
         baseline=baseline,
@@ -135,8 +145,25 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
         now=ctx.now(),
         no_diff=no_diff,
         diff_skipped=bool(args.no_diff),
+        compare=compare,
     )
     return report, settings
+
+
+def _merge_base_snapshot(path: Path, diff: Diff | None, ctx: Context) -> Snapshot | None:
+    """The snapshot at ``path`` if it is the merge base's own, else ``None`` (and why)."""
+    from ci_metrics.model.snapshot import load_snapshot
+
+    if not path.is_file():
+        return None
+    snapshot = load_snapshot(path)
+    if diff is None or not diff.merge_base or snapshot.sha != diff.merge_base:
+        ctx.say(
+            f"{path} is not the merge base's snapshot: coverage deltas are against the baseline"
+        )
+        return None
+    ctx.say(f"coverage deltas against the merge base's snapshot ({snapshot.sha[:10]})")
+    return snapshot
 
 
 def _diff(args: argparse.Namespace, ctx: Context) -> tuple[Diff | None, str]:
