@@ -61,18 +61,6 @@ def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
     return steps
 
 
-def layer_calls(workflow: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """{(layer, Python version): the inputs it is called with} for every call of the
-    reusable layer workflow."""
-    called: dict[tuple[str, str], dict[str, Any]] = {}
-    for job in jobs(workflow).values():
-        if job.get("uses") != LAYER_WORKFLOW:
-            continue
-        entries = job.get("strategy", {}).get("matrix", {}).get("include") or [job["with"]]
-        for entry in entries:
-            inputs = {k: v for k, v in job["with"].items() if "matrix." not in str(v)}
-            call = {**inputs, **entry}
-            key = (call["layer"], str(call.get("python-version", call.get("python"))))
-            assert key not in called, f"{workflow}: {key} called twice"
-            called[key] = call
-    return called
+def layer_jobs(workflow: str) -> dict[str, dict[str, Any]]:
+    """The jobs of ``workflow`` that call the reusable layer workflow."""
+    return {name: job for name, job in jobs(workflow).items() if job.get("uses") == LAYER_WORKFLOW}

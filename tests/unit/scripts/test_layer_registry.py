@@ -1,15 +1,14 @@
 """The layer registry, and what must still be written outside it.
 
 The registry (``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``) declares
-each CI layer once and generates its tox env (``test_layer_envs.py``). What cannot
-be generated is checked here, each check saying why it stays written and what to
-add where.
+each CI layer once and generates its tox env (``test_layer_envs.py``) and the
+workflows' job matrices (``ci-metrics plan``). What cannot be generated is checked
+here, each check saying why it stays written and what to add where.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import shlex
 import tomllib
@@ -18,44 +17,35 @@ import pytest
 
 from scripts.layer_envs import TEST_GROUP, normalized
 from scripts.layer_registry import Layer, RegistryError, load_layers, parse_layers
-from tests.unit.scripts.repo_config import ROOT, ini, layer_calls, tox_config
+from tests.unit.scripts.repo_config import ROOT, ini, tox_config
 from tests.utils.layer_plugins import layer_of, marker_lines
 
 LAYERS = load_layers(ROOT / "pyproject.toml")
 GROUPS = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
 
 
-def shard_list(layer: Layer) -> str:
-    """The ``shards`` input of a layer's call: the JSON list of its shard numbers."""
-    return json.dumps(list(range(1, layer.shards + 1)))
+def test_registry__the_plan_makes_a_job_for_every_layer_python_and_shard():
+    """The workflows' layer jobs are ci-metrics plan's matrix, which it makes from the
+    registry: each layer on each of its versions (and shards), with its workers and redis."""
+    from ci_metrics.model.plan import full_plan, job_matrix
+    from ci_metrics.settings import load_settings
 
-
-@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
-def test_registry__the_workflows_run_every_layer_on_its_pythons_with_its_workers(workflow):
-    calls = layer_calls(workflow)
-    for name, layer in LAYERS.items():
-        for python in layer.python:
-            entry = f'{{ layer: {name}, python: "{python}", workers: "{layer.workers}" }}'
-            assert (name, python) in calls, (
-                f".github/workflows/{workflow}: add `- {entry}` to the layer matrix "
-                "(jobs.layers.strategy.matrix.include), or a job of its own if it needs redis"
-            )
-            call = calls[name, python]
-            assert str(call.get("workers")) == str(layer.workers), (
-                f'.github/workflows/{workflow}: call {name} with workers: "{layer.workers}"'
-            )
-            assert bool(call.get("redis", False)) == layer.redis, (
-                f".github/workflows/{workflow}: call {name} with redis: {str(layer.redis).lower()}"
-            )
-            shards = json.dumps(json.loads(str(call.get("shards", "[1]"))))
-            assert shards == shard_list(layer), (
-                f".github/workflows/{workflow}: give {name}'s matrix entry shards: \""
-                f"{shard_list(layer)}\" and the call `shards: ${{{{ matrix.shards || '[1]' }}}}`"
-                if layer.shards > 1
-                else f".github/workflows/{workflow}: call {name} without shards (one job)"
-            )
-    extra = sorted(set(calls) - {(n, v) for n, layer in LAYERS.items() for v in layer.python})
-    assert not extra, f".github/workflows/{workflow} runs {extra}, not in the layer registry"
+    settings = load_settings(ROOT / "pyproject.toml")
+    tables = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ci_metrics"]["layers"]
+    matrix = job_matrix(full_plan(settings, "every layer"), settings, tables)
+    assert [(job["layer"], job["python"], job["shard"]) for job in matrix] == [
+        (name, python, shard)
+        for name, layer in LAYERS.items()
+        for python in layer.python
+        for shard in range(1, layer.shards + 1)
+    ]
+    for job in matrix:
+        layer = LAYERS[job["layer"]]
+        assert (job["workers"], job.get("redis", False), job["shards"]) == (
+            layer.workers,
+            layer.redis,
+            layer.shards,
+        ), job["layer"]
 
 
 def test_registry__layers_run_on_the_oldest_and_newest_python_integration_on_one():

@@ -147,6 +147,7 @@ def mutation_writes() -> set[str]:
 
 CI_METRICS_OUTPUTS = {
     # verb (and action) -> the attributes of its parsed arguments that it writes
+    ("plan",): ("output_dir/",),
     ("collect",): ("output",),
     ("report",): ("output_dir/",),
     ("post",): ("artifact",),
@@ -269,19 +270,20 @@ def test_workflows__every_artifact_downloaded_is_uploaded_by_a_needed_job(workfl
 
 
 @pytest.mark.parametrize("workflow", CALLERS)
-def test_layer_jobs__start_at_once(workflow):
-    """No layer waits for another job; tox-layer.yml is one job (no plan job per layer)."""
+def test_layer_jobs__wait_for_the_plan_alone(workflow):
+    """The layers wait only for the job that makes their matrix; tox-layer.yml is one job."""
     for name, job in jobs(workflow).items():
         if job.get("uses") == LAYER_WORKFLOW:
-            assert "needs" not in job, f"{workflow}/{name}"
+            assert job["needs"] == "plan", f"{workflow}/{name}"
+            assert "needs" not in jobs(workflow)["plan"]
     assert list(jobs("tox-layer.yml")) == ["test"]
     assert "needs" not in jobs("tox-layer.yml")["test"]
 
 
-def test_ci__the_report_waits_for_the_layers_and_the_baseline_only():
+def test_ci__the_report_waits_for_the_plan_the_layers_and_the_baseline_only():
     ci = jobs("ci.yml")
     layer_jobs = {n for n, j in ci.items() if j.get("uses") == LAYER_WORKFLOW}
-    assert set(ci["report"]["needs"]) == layer_jobs | {"baseline"}
+    assert set(ci["report"]["needs"]) == layer_jobs | {"baseline", "plan"}
 
 
 def fetch_step(workflow: str, job: str) -> dict:
@@ -320,7 +322,7 @@ def test_tox_layer__a_sharded_layer_fetches_its_durations_itself():
     """Only a layer split into shards pays for the baseline's durations, in its own job."""
     job = jobs("tox-layer.yml")["test"]
     fetch = fetch_step("tox-layer.yml", "test")
-    assert fetch["if"] == "strategy.job-total > 1"
+    assert fetch["if"] == "inputs.shards > 1"
     argv = shlex.split(fetch["run"])
     assert argv[argv.index("--durations") + 1] == ".test_durations"
     assert "--durations-path .test_durations" in job["env"]["PYTEST_ADDOPTS"]

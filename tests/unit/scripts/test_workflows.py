@@ -1,7 +1,7 @@
 """The GitHub workflows agree with tox, ci_metrics and the pinning rules.
 
-The layer matrices are checked against the layer registry in
-``test_layer_registry.py``.
+The layer jobs' matrices are ``ci-metrics plan``'s, made from the layer registry
+(``test_layer_registry.py`` checks what it makes of this registry).
 """
 
 import re
@@ -19,7 +19,7 @@ from tests.unit.scripts.repo_config import (
     WORKFLOWS,
     job_steps,
     jobs,
-    layer_calls,
+    layer_jobs,
     load,
     tox_envs,
 )
@@ -156,11 +156,84 @@ def test_workflows__every_tox_env_named_exists():
                     if not env.startswith("$"):
                         named.add(env)
                         assert env in envs, f"{workflow}: unknown tox env {env}"
-    for workflow in ("ci.yml", "baseline.yml"):
-        for env, _python in layer_calls(workflow):
-            named.add(env)
-            assert env in envs, f"{workflow}: unknown layer {env}"
-    assert {"lint", "docs", "html", "api", "integration"} <= named
+    assert {"lint", "docs", "html"} <= named
+
+
+#: What a job of ci-metrics plan's matrix holds: its own keys, and the registry keys
+#: this repository's layers have (the registry test checks their values).
+MATRIX_KEYS = {"layer", "python", "shard", "shards", "workers", "redis"}
+PLAN_MATRIX = "${{ fromJSON(needs.plan.outputs.matrix) }}"
+
+
+@pytest.mark.parametrize("workflow", ["ci.yml", "baseline.yml"])
+def test_layer_jobs__run_the_plans_matrix_with_the_inputs_of_the_layer_workflow(workflow):
+    """No matrix is written by hand: the plan job makes it from the registry."""
+    (name, job), *others = layer_jobs(workflow).items()
+    assert not others, f"{workflow}: one layer job, the plan's matrix"
+    assert job["needs"] == "plan"
+    assert job["strategy"]["matrix"] == PLAN_MATRIX
+    plan = jobs(workflow)["plan"]
+    assert plan["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    step = next(s for s in plan["steps"] if s.get("id") == "plan")
+    assert shlex.split(step["run"])[:2] == ["ci-metrics", "plan"]
+    inputs = load(WORKFLOWS / "tox-layer.yml")[True]["workflow_call"]["inputs"]
+    assert set(job["with"]) <= set(inputs), f"{workflow}/{name}"
+    used = {m for value in job["with"].values() for m in re.findall(r"matrix\.(\w+)", str(value))}
+    assert used <= MATRIX_KEYS, f"{workflow}/{name}: the plan's jobs have no {used - MATRIX_KEYS}"
+    assert {"layer", "python", "shard", "shards", "workers", "redis"} <= used
+
+
+def test_ci__a_change_that_needs_no_layer_skips_the_layer_job_and_stays_green():
+    """GitHub refuses an empty matrix: the plan says run=false and the job is skipped."""
+    ci = jobs("ci.yml")
+    assert ci["plan"]["outputs"]["run"] == "${{ steps.plan.outputs.run }}"
+    assert ci["layers"]["if"] == "needs.plan.outputs.run == 'true'"
+    green = ci["all-green"]["steps"][0]["with"]
+    assert green["allowed-skips"] == "layers"
+    skippable = {name for name, job in ci.items() if "if" in job and name != "all-green"}
+    assert skippable == {"layers", "report"}
+    assert ci["report"]["if"] == "${{ !cancelled() && needs.plan.result == 'success' }}"
+
+
+def test_ci__a_dispatch_can_ask_for_every_layer():
+    """ci-metrics plan reads the `full` input from the workflow_dispatch event."""
+    trigger = load(WORKFLOWS / "ci.yml")[True]["workflow_dispatch"]
+    assert trigger["inputs"]["full"] == {
+        "description": trigger["inputs"]["full"]["description"],
+        "type": "boolean",
+        "default": False,
+    }
+
+
+def test_ci__every_default_branch_run_keeps_its_snapshot_under_the_configured_names():
+    """Pull requests fetch the snapshot of their merge base by these names."""
+    from ci_metrics.settings import load_settings
+
+    github = load_settings(ROOT / "pyproject.toml").github
+    assert github.snapshot_workflow == "ci.yml"
+    upload = step_named("ci.yml", "report", "upload snapshot")
+    collect = step_named("ci.yml", "report", "collect")
+    steps = jobs("ci.yml")["report"]["steps"]
+    assert steps.index(upload) == steps.index(collect) + 1  # before any gate can stop the job
+    assert upload["with"]["name"] == github.snapshot_artifact
+    assert upload["with"]["retention-days"] == 30
+    assert upload["with"]["path"] == "results/ci_metrics/snapshot.json"
+    assert upload["if"] == (
+        "${{ !cancelled() && (github.event_name == 'push' || github.event_name == "
+        "'merge_group') && hashFiles('results/ci_metrics/snapshot.json') != '' }}"
+    )
+
+
+def test_ci__the_report_carries_from_the_plan_the_plan_job_uploads():
+    plan_upload = step_named("ci.yml", "plan", "upload plan")
+    download = step_named("ci.yml", "report", "download plan")
+    assert download["with"]["name"] == plan_upload["with"]["name"]
+    collect = shlex.split(step_named("ci.yml", "report", "collect")["run"])
+    carry = Path(collect[collect.index("--carry") + 1])
+    assert carry.parent == Path(download["with"]["path"]) == Path(plan_upload["with"]["path"])
+    plan_run = shlex.split(step_named("ci.yml", "plan", "plan")["run"])
+    assert "--github" in plan_run
+    assert jobs("ci.yml")["plan"]["steps"][0]["with"]["fetch-depth"] == 0
 
 
 def test_workflows__every_ci_metrics_verb_exists():
@@ -172,7 +245,7 @@ def test_workflows__every_ci_metrics_verb_exists():
         used.add(argv[1])
         # The flags parse too ("$VAR" stands for a value from the environment).
         verbs[argv[1]].parse_args(["1" if a.startswith("$") else a for a in argv[2:]])
-    assert {"collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
+    assert {"plan", "collect", "report", "gate", "post", "baseline", "find-artifact"} <= used
 
 
 def test_ci__all_green_needs_every_other_job():
@@ -258,6 +331,15 @@ GITHUB_VERBS = {("post",), ("baseline", "fetch"), ("find-artifact",)}
 SETUP_SECONDS = 180  # checkout, Python, uv, installing ci-metrics
 
 
+def calls_github(argv):
+    """Whether a ci-metrics command line talks to GitHub (plan only with --github)."""
+    if argv[:1] != ["ci-metrics"] or "--artifact-only" in argv:
+        return False
+    if argv[1:2] == ["plan"]:
+        return "--github" in argv
+    return any(tuple(argv[1 : 1 + len(verb)]) == verb for verb in GITHUB_VERBS)
+
+
 def test_workflows__github_calls_end_before_their_jobs_time_out():
     """Each ci-metrics call to GitHub ends within the time limit: the job's
     timeout-minutes must leave room for all of them plus the setup."""
@@ -267,16 +349,21 @@ def test_workflows__github_calls_end_before_their_jobs_time_out():
     checked = 0
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
-            calls = 0
-            for step in job.get("steps", []):
-                argv = shlex.split(step.get("run", ""))
-                if argv[:1] == ["ci-metrics"] and "--artifact-only" not in argv:
-                    calls += any(tuple(argv[1 : 1 + len(v)]) == v for v in GITHUB_VERBS)
+            calls = sum(
+                calls_github(shlex.split(step.get("run", ""))) for step in job.get("steps", [])
+            )
             if calls:
                 checked += 1
                 budget = calls * limit + SETUP_SECONDS
                 assert budget <= timeout_minutes(job) * 60, f"{path.name}/{name}"
-    assert checked == 5
+    assert checked == 6
+
+
+def test_workflows__a_plan_for_every_layer_calls_no_github():
+    assert calls_github(["ci-metrics", "plan", "--github"])
+    assert not calls_github(["ci-metrics", "plan", "--full"])
+    assert calls_github(["ci-metrics", "baseline", "fetch"])
+    assert not calls_github(["ci-metrics", "baseline", "merge"])
 
 
 def timeout_minutes(job):
@@ -286,10 +373,10 @@ def timeout_minutes(job):
         return value
     inputs = load(WORKFLOWS / "tox-layer.yml")[True]["workflow_call"]["inputs"]
     given = [
-        call["timeout-minutes"]
+        call["with"]["timeout-minutes"]
         for workflow in ("ci.yml", "baseline.yml")
-        for call in layer_calls(workflow).values()
-        if "timeout-minutes" in call
+        for call in layer_jobs(workflow).values()
+        if "timeout-minutes" in call["with"]
     ]
     return min([inputs["timeout-minutes"]["default"], *given])
 
@@ -300,8 +387,9 @@ def test_tox_layer__inputs_are_typed():
     assert {name: spec["type"] for name, spec in inputs.items()} == {
         "layer": "string",
         "python-version": "string",
-        "workers": "string",
-        "shards": "string",
+        "workers": "number",
+        "shard": "number",
+        "shards": "number",
         "reruns": "number",
         "timeout-minutes": "number",
         "redis": "boolean",
@@ -439,9 +527,11 @@ def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
             assert installs == [install], f"{path.name}/{name}"
             assert export in runs[: runs.index(install)], f"{path.name}/{name}: not locked"
     assert sorted(jobs_installing) == [
+        "baseline.yml/plan",
         "baseline.yml/previous",
         "baseline.yml/record",
         "ci.yml/baseline",
+        "ci.yml/plan",
         "ci.yml/report",
         "pr-comment.yml/comment",
         "tox-layer.yml/test",  # a sharded layer, for the durations
