@@ -1,5 +1,7 @@
 """dev.py: the Quickstart's entry point (the parts that run without tox)."""
 
+import json
+
 import dev
 
 
@@ -48,3 +50,76 @@ def test_main__unknown_job_prints_usage_and_exits_2(capsys):
     assert dev.main(["deploy"]) == 2
     assert "python3 dev.py test" in capsys.readouterr().err
     assert dev.main([]) == 2
+
+
+def test_ci_options__changed_and_a_base_and_nothing_else():
+    assert dev.ci_options([]) == (False, None)
+    assert dev.ci_options(["--changed"]) == (True, None)
+    assert dev.ci_options(["--changed", "--base", "HEAD~3"]) == (True, "HEAD~3")
+    assert dev.ci_options(["--changed", "--base=origin/main"]) == (True, "origin/main")
+    assert dev.ci_options(["--base", "main"]) is None  # a base without --changed
+    assert dev.ci_options(["--changed", "--base"]) is None
+    assert dev.ci_options(["--fast"]) is None
+
+
+def test_main__an_unknown_ci_option_prints_usage_and_exits_2(capsys):
+    assert dev.main(["ci", "--changd"]) == 2
+    assert "--changed [--base REF]" in capsys.readouterr().err
+
+
+def write_snapshot(results, doc):
+    path = results / "ci_metrics" / "snapshot.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(doc))
+
+
+def test_keep_snapshot__keeps_a_clean_runs_snapshot_under_its_commit(tmp_path):
+    write_snapshot(tmp_path, {"schema": "ci-metrics-snapshot", "sha": "", "files": {}})
+    kept = dev.keep_snapshot(tmp_path, "abc123")
+    assert kept == tmp_path / "snapshots" / "abc123.json"
+    assert json.loads(kept.read_text()) == {
+        "schema": "ci-metrics-snapshot",
+        "sha": "abc123",
+        "files": {},
+    }
+    assert [p.name for p in kept.parent.iterdir()] == ["abc123.json"]  # no temporary left
+
+
+def test_keep_snapshot__nothing_for_a_dirty_tree_or_without_a_snapshot(tmp_path):
+    assert dev.keep_snapshot(tmp_path, "abc123") is None
+    write_snapshot(tmp_path, {"sha": ""})
+    assert dev.keep_snapshot(tmp_path, None) is None
+    assert not (tmp_path / "snapshots").exists()
+
+
+def test_read_plan__the_plan_or_none(tmp_path):
+    path = tmp_path / "plan.json"
+    assert dev.read_plan(path) is None
+    path.write_text("{")
+    assert dev.read_plan(path) is None
+    path.write_text(json.dumps({"full": "", "layers": []}))
+    assert dev.read_plan(path) is None
+    plan = {"full": "", "layers": {"api": {"run": True, "rules": ["owns x"]}}}
+    path.write_text(json.dumps(plan))
+    assert dev.read_plan(path) == plan
+
+
+def test_planned__runs_what_the_plan_runs_and_what_it_does_not_name():
+    plan = {
+        "full": "",
+        "layers": {"api": {"run": True}, "auth": {"run": False}, "kernel": {"run": False}},
+    }
+    assert dev.planned(plan, ["api", "auth", "kernel", "new"]) == (
+        ["api", "new"],
+        ["auth", "kernel"],
+    )
+
+
+def test_clear_layer_outputs__leaves_no_earlier_layer_data_to_be_read_as_this_runs(tmp_path):
+    write_junit(tmp_path, "auth", tests=3)
+    (tmp_path / "coverage" / "layers").mkdir(parents=True)
+    (tmp_path / "coverage" / "layers" / ".coverage.auth-py3.11").write_text("")
+    (tmp_path / "coverage" / ".coverage").write_text("")
+    (tmp_path / "snapshots").mkdir()
+    dev.clear_layer_outputs(tmp_path, ["api", "auth"])
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["coverage", "snapshots"]
