@@ -204,7 +204,7 @@ def build_carry_project(root: Path) -> CarryProject:
     files = {
         ".coveragerc": COVERAGERC,
         "pyproject.toml": PYPROJECT,
-        ".gitignore": "base/\nall/\nfresh/\nresults/\n.coverage*\n",
+        ".gitignore": "__pycache__/\nbase/\nall/\nfresh/\nresults/\n.coverage*\n",
         "pkg/__init__.py": "",
         "pkg/shared.py": SHARED,
         "pkg/a.py": A_V1,
