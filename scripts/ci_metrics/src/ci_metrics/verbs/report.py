@@ -154,10 +154,10 @@ def _merge_base_snapshot(path: Path, diff: Diff | None, ctx: Context) -> Snapsho
     """The snapshot at ``path`` if it is the merge base's own, else ``None`` (and why)."""
     from ci_metrics.model.snapshot import load_snapshot
 
-    if not path.is_file():
-        return None
+    if not path.is_file() or diff is None or not diff.merge_base:
+        return None  # without a diff computed here, the merge base is not known
     snapshot = load_snapshot(path)
-    if diff is None or not diff.merge_base or snapshot.sha != diff.merge_base:
+    if snapshot.sha != diff.merge_base:
         ctx.say(
             f"{path} is not the merge base's snapshot: coverage deltas are against the baseline"
         )
