@@ -343,3 +343,32 @@ def test_a_carried_layer_of_a_version_1_base_is_refused(make_snapshot):
     base = replace(make_snapshot(tests={"c": {"t": ("passed", 0.1, 0)}}), version=1)
     with pytest.raises(CarryRefused, match="version 1, which keeps no branches per layer"):
         carry_forward(make_snapshot(), base, ["c"], [], 0)
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (lambda doc: doc["layers"].pop("c"), "does not match the configured layers: c"),
+        (
+            lambda doc: doc["layers"].update(d={"run": False, "rules": []}),
+            "does not match the configured layers: d (not a configured layer)",
+        ),
+        (lambda doc: doc.update(version=7), "is invalid: unsupported version 7"),
+    ],
+)
+def test_a_plan_that_does_not_fit_carries_nothing_and_fails_the_gate(
+    carry_project, make_context, tmp_path, edit, reason
+):
+    plan = make_plan(make_context, carry_project, tmp_path / "plan")
+    doc = json.loads(plan.read_text())
+    edit(doc)
+    plan.write_text(json.dumps(doc))
+    output = tmp_path / "snapshot.json"
+    said = collect(carry_project.root, "fresh", output, carry_project.feature, "--carry", str(plan))
+    snapshot = load_snapshot(output)
+    assert reason in snapshot.carry_refused
+    assert (snapshot.carried, set(snapshot.tests)) == ({}, {"a"})
+    assert "carried data does not match: rerun with full: true: plan " in said
+    code, out = gate(make_context, carry_project, output)
+    assert code == 1
+    assert "FAIL carried data does not match: rerun with full: true (plan " in out

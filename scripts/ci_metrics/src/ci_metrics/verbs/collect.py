@@ -3,8 +3,9 @@
 With ``--carry plan.json``, the layers the plan did not run are carried from its
 base snapshot (:mod:`ci_metrics.model.carry`), so that ``report``, ``gate`` and
 the snapshot itself see what a run of every layer would have measured. When the
-base's data cannot be combined with this run's, nothing is carried: the snapshot
-says why, and the gate fails with it.
+plan cannot be read or names other layers than the settings, or the base's data
+cannot be combined with this run's, nothing is carried: the snapshot says why
+(one line), and the gate fails with it.
 """
 
 from __future__ import annotations
@@ -91,13 +92,22 @@ def usable_cpus() -> int:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
+    from dataclasses import replace
+
     from ci_metrics.inputs.fileio import write_json_atomic
     from ci_metrics.inputs.results import read_tox_results
+    from ci_metrics.model.carry import MISMATCH
     from ci_metrics.model.snapshot import build_snapshot
 
     workspace = locate(args.root, ctx)
     settings = settings_for(args, workspace)
-    plan = _read_plan(args.carry, settings) if args.carry else None
+    plan, unusable = None, ""
+    if args.carry:
+        try:
+            plan = _read_plan(args.carry, settings)
+        except InputError as exc:
+            # What ran is still measured; what should have been carried is not there.
+            unusable = str(exc)
     if plan is not None and not plan.run:
         ctx.say("the plan runs no layer: every layer is carried, no coverage data is read")
         files, branch_data = [], True
@@ -119,7 +129,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         branch_data=branch_data,
         python=python,
     )
-    if plan is not None and plan.carried:
+    if unusable:
+        ctx.say(f"  {MISMATCH}: {unusable}")
+        snapshot = replace(snapshot, carry_refused=unusable)
+    elif plan is not None and plan.carried:
         snapshot = _carry(snapshot, plan, args.carry.parent, ctx)
     write_json_atomic(args.output, snapshot.to_json())
     ctx.say(f"wrote {args.output}")
@@ -178,10 +191,7 @@ def _read_plan(path: Path, settings: Settings) -> Plan:
     missing = [layer for layer in settings.layers if layer not in plan.rules]
     if unknown or missing:
         named = [*(f"{layer} (not a configured layer)" for layer in unknown), *missing]
-        raise InputError(
-            f"plan {path} does not match the configured layers: {', '.join(named)}; "
-            "make the plan again"
-        )
+        raise InputError(f"plan {path} does not match the configured layers: {', '.join(named)}")
     if plan.carried and plan.base is None:
         raise InputError(f"plan {path} is invalid: it carries layers but names no base")
     return plan
