@@ -66,7 +66,7 @@ class Plan:
     #: Why every layer runs ("" when the rules chose).
     full: str = ""
     changed: tuple[str, ...] = ()
-    matrix: tuple[Mapping[str, Any], ...] = field(default=())
+    matrix: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def run(self) -> list[str]:
