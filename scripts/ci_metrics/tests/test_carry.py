@@ -372,3 +372,49 @@ def test_a_plan_that_does_not_fit_carries_nothing_and_fails_the_gate(
     code, out = gate(make_context, carry_project, output)
     assert code == 1
     assert "FAIL carried data does not match: rerun with full: true (plan " in out
+
+
+def test_a_base_of_another_commit_than_the_plans_is_refused(carry_project, make_context, tmp_path):
+    plan = make_plan(make_context, carry_project, tmp_path / "plan")
+    kept = plan.parent / "base-snapshot.json"
+    kept.write_text(json.dumps(json.loads(kept.read_text()) | {"sha": "d" * 40}))
+    output = tmp_path / "snapshot.json"
+    collect(carry_project.root, "fresh", output, carry_project.feature, "--carry", str(plan))
+    main = carry_project.main[:7]
+    assert load_snapshot(output).carry_refused == (
+        f"the base snapshot is of `ddddddd`, the plan's base is `{main}`"
+    )
+
+
+def test_branch_data_on_one_side_only_is_refused(make_snapshot):
+    passed = {"t": ("passed", 0.1, 0)}
+    base = replace(make_snapshot(tests={"c": passed}), branch_data=False)
+    fresh = make_snapshot(files={"x.py": file_entry([1])}, tests={"a": passed})
+    with pytest.raises(CarryRefused, match="has branch data, the other not"):
+        carry_forward(fresh, base, ["c"], [], 0)
+
+
+def test_a_file_only_the_base_reports_keeps_what_the_carried_layers_did_in_it(make_snapshot):
+    passed = {"t": ("passed", 0.1, 0)}
+    base = make_snapshot(
+        files={
+            "carried.py": file_entry(
+                [1, 2, 3, 4],
+                missing=[4],
+                branches={"2": [2, [4]]},
+                layers={"c": [1, 2], "a": [3]},
+                layer_branches={"c": {2: []}, "a": {2: [3]}},
+            ),
+            "theirs.py": file_entry([1], layers={"a": [1]}),
+        },
+        tests={"c": passed},
+    )
+    fresh = make_snapshot(
+        files={"other.py": file_entry([1], layers={"a": [1]})}, tests={"a": passed}
+    )
+    combined = carry_forward(fresh, base, ["c"], [], 0)
+    assert set(combined.files) == {"carried.py", "other.py"}  # theirs.py: no carried layer ran it
+    entry = combined.files["carried.py"]
+    # Line 3 and the branch 2->3 were layer a's, which runs now and did not report the file.
+    assert (entry["missing"], entry["branches"]) == ([[3, 4]], {"2": [2, [3, 4]]})
+    assert (entry["layers"], entry["layer_branches"]) == ({"c": [[1, 2]]}, {"c": {"2": []}})

@@ -407,3 +407,49 @@ class TestMatrix:
         assert output.strip().splitlines()[-1] == (
             "error: layers.tool: names no `python` versions, so the plan cannot make its jobs"
         )
+
+
+class TestPlanFile:
+    @pytest.mark.parametrize(
+        ("changes", "problem"),
+        [
+            ({"schema": "other"}, "not a ci-metrics plan"),
+            ({"layers": {"api": {"run": True, "rules": []}}}, "'layers' must map each layer"),
+            ({"layers": {"api": {"run": "yes", "rules": ["x"]}}}, "'layers' must map each layer"),
+            ({"full": None}, "'full' must be a string"),
+            ({"base": {"sha": "a", "run_id": "1", "merge_base": "a"}}, "'base' must name"),
+            ({"changed": "apps/x.py"}, "'changed' must be a list of paths"),
+        ],
+    )
+    def test_a_malformed_plan_is_refused_with_what_is_wrong(self, changes, problem):
+        from ci_metrics.errors import InputError
+        from ci_metrics.model.plan import Plan, read_plan
+
+        doc = Plan(rules={"api": ("owns x",)}, base=None).to_json() | changes
+        with pytest.raises(InputError) as info:
+            read_plan(doc, "plan p.json")
+        assert str(info.value).startswith(f"plan p.json is invalid: {problem}")
+
+
+def test_a_pull_requests_base_branch_is_its_merge_base_ref(make_context, plan_repo):
+    from support.project import git
+
+    git(plan_repo.root, "update-ref", "refs/remotes/origin/main", "main")
+    plan_repo.keep_snapshot()
+    plan_repo.write("apps/api/models.py", "MODEL = 4\n")
+    ctx = make_context({"GITHUB_BASE_REF": "main"})
+    out = plan_repo.root.parent / "plan"
+    argv = ["plan", "--root", str(plan_repo.root), "--snapshots", str(plan_repo.snapshots)]
+    code, output = run_verb(ctx, *argv, "--output-dir", str(out))
+    doc = json.loads((out / "plan.json").read_text())
+    assert code == 0, output
+    assert doc["base"]["merge_base"] == plan_repo.sha("main")
+    assert running(doc) == {"api", "e2e"}
+
+
+def test_a_file_deleted_from_the_work_tree_only_counts_as_changed(make_context, plan_repo):
+    plan_repo.keep_snapshot()
+    (plan_repo.root / "lib/deep.py").unlink()  # not committed
+    _code, _output, doc = plan(make_context, plan_repo)
+    assert "lib/deep.py" in doc["changed"]
+    assert running(doc) == {"lib", "api"}

@@ -128,3 +128,21 @@ def test_a_failing_github_runs_every_layer_and_never_shows_the_token(
     assert doc["full"].startswith("cannot fetch the base snapshot: GET ")
     assert "401: Bad credentials" in doc["full"]
     assert TOKEN not in output
+
+
+def test_an_archive_without_a_snapshot_or_too_large_runs_every_layer(
+    gh_context, fake_github, plan_repo
+):
+    main = plan_repo.sha("main")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("other.json", "{}")
+    fake_github.add_run(9, event="push", head_sha=main)
+    fake_github.add_artifact(9, ARTIFACT, buffer.getvalue())
+    _output, doc, _kept = plan_github(gh_context, plan_repo)
+    assert doc["full"] == (
+        "the base snapshot is unusable: the snapshot artifact of run 9: no snapshot.json in it"
+    )
+    fake_github.artifacts[9][0]["size_in_bytes"] = 10**12
+    _output, doc, _kept = plan_github(gh_context, plan_repo)
+    assert doc["full"].endswith("the archive is too large (1000000000000 bytes)")
