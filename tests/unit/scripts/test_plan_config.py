@@ -1,0 +1,83 @@
+"""This repository's ``[tool.ci_metrics.plan]``: what runs every layer, what runs none.
+
+A shared input is anything every layer's run loads besides its own tests and what
+they import: the plan cannot see those through the import graph, so they must be
+listed. What is declared unaffected must be read by no test.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from ci_metrics.inputs.imports import build_graph
+from ci_metrics.model.patterns import first_match
+from ci_metrics.settings import SHARED, load_settings
+from scripts.layer_envs import load_layer_envs
+from tests.unit.scripts.repo_config import ROOT
+
+PLAN = load_settings(ROOT / "pyproject.toml").plan
+#: What every layer's run loads without a test importing it: tox's inline plugin and
+#: the pytest plugin pytest.ini names for every run.
+LOADED_BY_EVERY_RUN = ("toxfile.py", "tests/utils/layer_plugins.py")
+
+
+def python_files() -> dict[str, bytes]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--", "*.py"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {path: (ROOT / path).read_bytes() for path in listed if (ROOT / path).is_file()}
+
+
+def test_plan__the_shared_inputs_keep_ci_metrics_defaults():
+    missing = [pattern for pattern in SHARED if pattern not in PLAN.shared]
+    assert not missing, f"pyproject.toml [tool.ci_metrics.plan] shared: add {missing}"
+
+
+def test_plan__every_module_a_layer_run_loads_on_its_own_is_shared():
+    graph = build_graph(python_files())
+    for path in python_files():
+        loaders = graph.importers(path) & set(LOADED_BY_EVERY_RUN)
+        if loaders:
+            assert first_match(path, PLAN.shared), (
+                f"pyproject.toml [tool.ci_metrics.plan] shared: add {path} "
+                f"({', '.join(sorted(loaders))} imports it for every layer)"
+            )
+
+
+def test_plan__what_every_layer_env_runs_before_its_tests_is_shared():
+    sections = load_layer_envs(ROOT / "pyproject.toml").sections
+    modules = {
+        module
+        for section in sections.values()
+        for module in re.findall(r"python -m ([\w.]+)", section.get("commands_pre", ""))
+    }
+    assert modules
+    for module in modules:
+        path = module.replace(".", "/") + ".py"
+        assert first_match(path, PLAN.shared), f"[tool.ci_metrics.plan] shared: add {path}"
+
+
+#: A line that names a path of this repository: from its root, as the tests find it.
+REPO_PATH = re.compile(r"\b(?:ROOT|REPO)\b|parents\[\d\]")
+
+
+def test_plan__no_test_reads_what_is_declared_unaffected():
+    """As far as a grep can tell: no test line that builds a path from the repository's
+    root names a file an unaffected pattern matches."""
+    quoted = re.compile(r"[\"']([\w./-]+)[\"']")
+    checked = 0
+    for path, source in python_files().items():
+        if not path.startswith("tests/") and "/tests/" not in path:
+            continue
+        for number, line in enumerate(source.decode().splitlines(), start=1):
+            if not REPO_PATH.search(line):
+                continue
+            checked += 1
+            for name in quoted.findall(line):
+                # A name may be a file, or a folder whose files are read.
+                pattern = first_match(name.strip("/"), PLAN.unaffected) or first_match(
+                    name.strip("/") + "/x", PLAN.unaffected
+                )
+                assert pattern is None, f"{path}:{number} reads {name}, unaffected by {pattern}"
+    assert checked
