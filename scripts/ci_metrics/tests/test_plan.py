@@ -195,6 +195,7 @@ class TestEveryLayer:
         main = plan_repo.sha("main")[:7]
         assert f"api: carried from `{main}`: 1 passed" in output
         assert "base snapshot: the merge base's own" in output
+        assert f"2 files changed since `{main}`" in output
 
     @pytest.mark.parametrize(
         ("event", "payload", "reason"),

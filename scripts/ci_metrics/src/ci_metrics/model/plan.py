@@ -81,6 +81,11 @@ class Plan:
     def lines(self, base_snapshot: Snapshot | None = None) -> list[str]:
         """One line for the base, and one per layer: the rules that fired, or what is carried."""
         head = [self.base.describe()] if self.base else ["base snapshot: none"]
+        if self.base and not self.full:
+            count = len(self.changed)
+            head.append(
+                f"{count} file{'s' if count != 1 else ''} changed since `{self.base.sha[:7]}`"
+            )
         if self.full:
             head.append(f"every layer runs: {self.full}")
         out = []
