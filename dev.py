@@ -225,7 +225,16 @@ def ci_changed(base: str | None, layers: list[str]) -> int:
     kept = keep_snapshot(RESULTS, head) if head and head == clean_head() else None
     if kept:
         print(f"dev.py: kept the snapshot as {kept.relative_to(ROOT)}")
+    if carried and plan is not None:
+        print(f"dev.py: {carried_line(plan, carried)}")
     return next((code for code in codes if code), 0)
+
+
+def carried_line(plan: dict[str, object], carried: list[str]) -> str:
+    """``carried (not run): api, auth from `abc1234```: what the summary line leaves out."""
+    base = plan.get("base")
+    sha = str(base.get("sha", "")) if isinstance(base, dict) else ""
+    return f"carried (not run): {', '.join(carried)} from `{sha[:7] or '?'}`"
 
 
 def main(argv: list[str]) -> int:

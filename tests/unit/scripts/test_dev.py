@@ -123,3 +123,10 @@ def test_clear_layer_outputs__leaves_no_earlier_layer_data_to_be_read_as_this_ru
     (tmp_path / "snapshots").mkdir()
     dev.clear_layer_outputs(tmp_path, ["api", "auth"])
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["coverage", "snapshots"]
+
+
+def test_carried_line__names_the_layers_that_did_not_run_and_their_commit():
+    plan = {"full": "", "layers": {}, "base": {"sha": "abc1234def"}}
+    assert dev.carried_line(plan, ["auth", "kernel"]) == (
+        "carried (not run): auth, kernel from `abc1234`"
+    )
