@@ -418,3 +418,36 @@ def test_a_file_only_the_base_reports_keeps_what_the_carried_layers_did_in_it(ma
     # Line 3 and the branch 2->3 were layer a's, which runs now and did not report the file.
     assert (entry["missing"], entry["branches"]) == ([[3, 4]], {"2": [2, [3, 4]]})
     assert (entry["layers"], entry["layer_branches"]) == ({"c": [[1, 2]]}, {"c": {"2": []}})
+
+
+def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_snapshot, settings):
+    from ci_metrics.model.analysis import build_report
+    from ci_metrics.model.report import PullRequest
+    from support.context import NOW
+
+    passed = {"t": ("passed", 0.1, 0)}
+    files = {
+        "apps/api/a.py": file_entry([1, 2, 3, 4], missing=[4], layers={"api": [1, 2, 3]}),
+        "apps/auth_service/b.py": file_entry([1, 2], layers={"auth": [1, 2]}),
+    }
+    snapshot = make_snapshot(files=files, tests={"api": passed, "auth": passed})
+    compare = make_snapshot(
+        files={"apps/api/a.py": file_entry([1, 2, 3, 4], missing=[3, 4], layers={"api": [1, 2]})},
+        tests={"api": passed},
+        sha="b" * 40,
+    )
+    report = build_report(
+        snapshot=snapshot,
+        baseline=None,
+        diff=None,
+        settings=settings,
+        register=[],
+        pr=PullRequest(),
+        now=NOW,
+        compare=compare,
+    )
+    rows = {row.name: row for row in report.layers}
+    assert (rows["api"].coverage, rows["api"].baseline_coverage) == (75.0, 50.0)
+    assert rows["auth"].baseline_coverage is None  # no auth data at the merge base
+    assert (report.lines, report.baseline_lines) == (83.33, 50.0)
+    assert report.compared_with.sha == "b" * 40
