@@ -4,7 +4,8 @@
 Fail closed: a figure that could not be measured (missing data, no diff, files without
 coverage data, a base without the figure) fails its gate with the reason. Only a figure
 that is empty for a good reason passes as "nothing to measure": no owned statement
-changed, or no base to compare with (no baseline yet: a normal state).
+changed, or nothing to compare with yet (no baseline, or a single run: no noise
+estimate, a normal state right after adoption).
 """
 
 from __future__ import annotations
@@ -105,8 +106,11 @@ NO_DROP = "project line coverage vs base"
 def no_drop_gate(lines: float | None, base: Base | None, noise: Noise) -> GateResult:
     """Project line coverage may not fall below the base's by more than the noise.
 
-    Without a base (no baseline yet) there is nothing to compare with: the gate passes
-    and says so. A base without a figure, or a run without one, fails it.
+    The noise is what tells a drop from the run-to-run spread, so the gate needs its
+    estimate: without a base (no baseline yet), or with too few baseline runs to
+    estimate the noise (one), there is nothing to compare yet, which passes and says
+    so, as a layer's runtime shows no verdict before its band has five runs. A base
+    without a figure, or a run without one, fails it.
     """
     if base is None:
         return GateResult(NO_DROP, None, 0.0, nothing="no base to compare with: no baseline yet")
@@ -115,17 +119,20 @@ def no_drop_gate(lines: float | None, base: Base | None, noise: Noise) -> GateRe
     if lines is None:
         return GateResult(NO_DROP, None, 0.0, "no statements measured")
     if noise.points is None:
-        tolerance, why = (
+        return GateResult(
+            NO_DROP,
+            None,
             0.0,
-            f"no noise estimate ({noise.runs} run{'s' if noise.runs != 1 else ''})",
+            nothing=f"the baseline's noise is unknown ({noise.runs} run"
+            f"{'s' if noise.runs != 1 else ''} with a figure, 2 needed): a drop from "
+            f"{base.lines:.2f}% at {base.label} cannot be told from it yet",
         )
-    else:
-        tolerance, why = noise.points, f"the noise of {noise.runs} runs ({noise.basis})"
     return GateResult(
         NO_DROP,
         lines,
-        round(base.lines - tolerance, 2),
-        note=f"base {base.lines:.2f}% at {base.label}, tolerance {tolerance:.2f} points: {why}",
+        round(base.lines - noise.points, 2),
+        note=f"base {base.lines:.2f}% at {base.label}, tolerance {noise.points:.2f} points: "
+        f"the noise of {noise.runs} runs ({noise.basis})",
     )
 
 

@@ -16,12 +16,15 @@ def pct(value: float | None) -> str:
 
 
 def delta(value: float | None, base: float | None, noise: Noise | None = None) -> str:
-    """The change against the base: neutral within ``noise``, else with an arrow."""
+    """The change against the base: neutral within ``noise`` or when the noise is not
+    known yet (too few runs), else with an arrow."""
     if value is None or base is None:
         return "—"
     change = value - base
     if abs(change) < 0.005:
         return "±0.00"
+    if noise is not None and noise.points is None:
+        return f"{change:+.2f} (noise unknown)"  # too few runs to tell it from a change
     if noise is not None and noise.within(change):
         return f"{change:+.2f} (noise)"
     return f"{'🔺' if change > 0 else '🔻'} {change:+.2f}"
