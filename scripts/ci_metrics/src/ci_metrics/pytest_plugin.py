@@ -50,7 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise CiMetricsError(
                 "[tool.ci_metrics] quarantine.register: must be the register's path"
             )
-        entries = load_quarantine(config.rootpath / register)
+        entries = load_quarantine(config.rootpath / register, register)
     except CiMetricsError as exc:
         raise pytest.UsageError(f"quarantine register: {exc}") from None
     config.stash[ENTRIES] = (entries, register)

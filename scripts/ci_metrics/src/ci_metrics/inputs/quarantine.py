@@ -97,16 +97,17 @@ def read_quarantine(text: str, source: str) -> tuple[list[QuarantineEntry], list
     return entries, problems
 
 
-def load_quarantine(path: Path) -> list[QuarantineEntry]:
+def load_quarantine(path: Path, source: str | None = None) -> list[QuarantineEntry]:
     """The register's entries; a missing file quarantines nothing, a malformed one
-    raises :class:`RegisterError` whose one line names every problem."""
+    raises :class:`RegisterError` whose one line names every problem (the file as
+    ``source`` names it, by default its path)."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise RegisterError(f"cannot read {path}: {exc.strerror}") from None
-    entries, problems = read_quarantine(text, str(path))
+    entries, problems = read_quarantine(text, source or str(path))
     if problems:
         raise RegisterError("; ".join(problems))
     return entries
