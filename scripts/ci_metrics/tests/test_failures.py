@@ -152,6 +152,12 @@ def test_from_longrepr__an_unreadable_longrepr_names_what_is_missing(longrepr, e
     assert from_longrepr(longrepr, "call", lambda _p: None, "log:3 (t::a)") == expected
 
 
+def test_from_junit__without_a_typed_message_the_type_comes_from_its_text():
+    element = ET.fromstring('<failure message="went wrong">x.py:3: KeyError</failure>')  # noqa: S314
+    failure = from_junit(element, lambda path: path, "j.xml (t::a)")
+    assert (failure.kind, failure.message, failure.line) == ("KeyError", "went wrong", 3)
+
+
 def test_from_junit__a_fixture_error_keeps_its_phase_and_exception():
     element = ET.fromstring(  # noqa: S314  (the test's own XML)
         '<error message="failed on teardown with &quot;OSError: disk full&quot;">'
@@ -180,12 +186,9 @@ def test_collect__names_the_failures_whose_cause_is_missing(project, make_contex
 
     ctx = make_context()
     snapshot = project / "out/snapshot.json"
-    code = run(
-        ["collect", "--root", str(project), "--coverage-file",
-         str(project / "results/coverage/.coverage"), "--results-dir",
-         str(project / "results"), "--output", str(snapshot)],
-        ctx,
-    )  # fmt: skip
+    argv = ["collect", "--root", str(project), "--results-dir", str(project / "results")]
+    argv += ["--coverage-file", str(project / "results/coverage/.coverage")]
+    code = run([*argv, "--output", str(snapshot)], ctx)
     assert code == 0, ctx.stderr.getvalue()
     assert (
         f"  note: {project}/results/api/junit-py3.11.xml (tests.t::test_a): no message and no "
@@ -193,6 +196,15 @@ def test_collect__names_the_failures_whose_cause_is_missing(project, make_contex
     ) in ctx.stderr.getvalue().splitlines()
     kept = load_snapshot(snapshot).tests["api"]["tests.t::test_a"].failure
     assert kept.missing.endswith("no message and no traceback line inside the work tree")
+    cases = "".join(
+        f'<testcase classname="tests.t" name="test_{i}"><failure/></testcase>' for i in range(12)
+    )
+    write(project, "results/api/junit-py3.11.xml", f"<testsuites>{cases}</testsuites>")
+    ctx = make_context()
+    assert run([*argv, "--output", str(snapshot)], ctx) == 0
+    notes = [line for line in ctx.stderr.getvalue().splitlines() if "note:" in line]
+    assert len(notes) == 11
+    assert notes[-1] == "  note: and 2 more failures lack part of their cause"
 
 
 def test_snapshot__failures_survive_the_round_trip_and_old_snapshots_load(
@@ -215,7 +227,8 @@ def test_snapshot__failures_survive_the_round_trip_and_old_snapshots_load(
 @pytest.mark.parametrize(
     "failures",
     [[], {"unit": {f"{SUITE}::test_flaky": {"line": "7"}}},
-     {"unit": {f"{SUITE}::test_flaky": {"phase": "lunch"}}}],
+     {"unit": {f"{SUITE}::test_flaky": {"phase": "lunch"}}},
+     {"unit": {f"{SUITE}::test_flaky": "AssertionError"}}],
 )  # fmt: skip
 def test_snapshot__malformed_failures_are_refused(make_snapshot, tmp_path, failures):
     from ci_metrics.model.outcomes import TestResult

@@ -141,6 +141,8 @@ def test_missing_test__finds_functions_classes_and_methods_statically(tmp_path, 
 
 def test_missing_test__a_missing_or_broken_file_says_so(tmp_path):
     assert missing_test(tmp_path, "tests/none.py", ("t",)) == "tests/none.py does not exist"
+    (tmp_path / "tests/folder.py").mkdir(parents=True)
+    assert missing_test(tmp_path, "tests/folder.py", ("t",)) == "tests/folder.py cannot be read"
     write(tmp_path, "tests/bad.py", "def test_(:\n")
     assert missing_test(tmp_path, "tests/bad.py", ("t",)) == "tests/bad.py does not parse (line 1)"
 
@@ -208,6 +210,12 @@ def test_quarantine_check__a_missing_register_is_bad_input(registered, make_cont
     code, _out, err = check(make_context(), registered)
     assert code == 2
     assert err.strip() == f"error: quarantine register not found: {registered}/q.md"
+    (registered / "q.md").mkdir()
+    code, _out, err = check(make_context(), registered)
+    assert code == 2
+    assert err.strip().startswith(f"error: cannot read {registered}/q.md: ")
+    with pytest.raises(RegisterError, match=r"^cannot read .*q.md: "):
+        load_quarantine(registered / "q.md")
 
 
 @pytest.fixture

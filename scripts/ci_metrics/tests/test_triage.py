@@ -62,6 +62,8 @@ def test_judge__a_test_no_night_knows_and_no_baseline_at_all():
         ([("a", 80.0), ("a", 80.1), ("b", 81.0), ("b", 80.7)], Noise(0.3, 4, SAME_COMMIT)),
         ([("a", 80.0), ("b", 80.1), ("c", 80.3), ("d", 85.0)], Noise(0.2, 4, CONSECUTIVE)),
         ([("a", 80.0), ("b", None)], Noise(None, 1)),
+        # A run without its commit counts, but in no group of one commit.
+        ([("", 80.0), ("", 80.4), ("c", 80.1)], Noise(0.35, 3, CONSECUTIVE)),
         ([], Noise(None, 0)),
     ],
 )
