@@ -43,6 +43,11 @@ class TestThing(Base):
             pass
 
 
+class TestImported(pytest.Class):  # a base from elsewhere: not followed
+    def test_own(self):
+        pass
+
+
 @pytest.mark.parametrize("n", [1, 2])
 def test_param(n):
     pass
@@ -132,6 +137,8 @@ def test_entry__matches_the_test_its_parametrizations_and_a_class_tests(test, no
         (("test_gone",), "tests/test_m.py defines no test_gone"),
         (("TestThing", "test_gone"), "class TestThing in tests/test_m.py defines no test_gone"),
         (("test_plain", "test_x"), "test_plain in tests/test_m.py is not a class"),
+        (("TestImported", "test_own"), None),
+        (("TestImported", "test_x"), "class TestImported in tests/test_m.py defines no test_x"),
     ],
 )
 def test_missing_test__finds_functions_classes_and_methods_statically(tmp_path, names, problem):
@@ -365,6 +372,17 @@ def test_propose__adds_tests_that_flaked_k_times_and_removes_quiet_quarantined_o
     assert propose(baseline, [entry(fixed)], add_after=3, remove_after=11).remove == []
     # Already quarantined: not proposed again.
     assert propose(baseline, [entry(flaky)], add_after=3, remove_after=10).add == []
+
+
+def test_render_nightly__an_empty_window_says_there_is_no_trend_yet():
+    from ci_metrics.model.proposals import Proposals
+    from ci_metrics.render.nightly import render_nightly
+
+    text = render_nightly(
+        empty_baseline(30), ["api"], Proposals(), register="q.md", add_after=3, remove_after=10
+    )
+    assert text.startswith("## Nightly baseline\n\n### Trends\n\n_Fewer than two runs: no trend")
+    assert text.count("None.") == 2
 
 
 def test_baseline_merge__the_step_summary_shows_trends_and_proposals(
