@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 
@@ -70,6 +71,27 @@ def test_report_log__messages_are_redacted_and_capped_before_they_are_kept(suite
     assert leak.message.endswith("…")
     raw = suite_runs["long"].report_log.read_text(encoding="utf-8")
     assert SECRET in raw  # pytest wrote it; ci-metrics keeps it out
+
+
+def test_summary__keeps_the_whole_message_the_comment_cuts_to_its_first_line(suite_runs):
+    from ci_metrics.model.report import PullRequest, Report
+    from ci_metrics.model.triage import triage
+    from ci_metrics.render.comment import render_comment, render_summary
+    from support.snapshots import make_snapshot
+
+    results = results_of(suite_runs["long"])
+    flaky = results[f"{SUITE}::test_flaky"].failure
+    assert flaky.detail == "first attempt loses the race\nassert 1 > 1\n +  where 1 = len([1])"
+    assert results[f"{SUITE}::test_param[2]"].failure.detail == ""  # one line: nothing more
+    leaked = results[f"{SUITE}::test_leaks_a_token"].failure
+    assert leaked.detail == f"rejected Authorization: {REDACTED} for " + "x" * 400
+    failed = replace(results[f"{SUITE}::test_param[2]"], failure=replace(flaky, detail="a ``` b"))
+    found = triage(replace(make_snapshot(), tests={"unit": {"t::a": failed}}), None, [])
+    report = Report(PullRequest(), "now", None, None, None, None, None, None, "", [], [],
+                    failed=found.failed)  # fmt: skip
+    summary = render_summary(report)
+    assert "  <details><summary>Whole message</summary>\n\n  ````text\n  a ``` b\n  ````" in summary
+    assert "Whole message" not in render_comment(report, "<!-- m -->", 65536)
 
 
 def test_junit__the_same_causes_without_a_report_log(suite_runs):
@@ -212,8 +234,6 @@ def test_snapshot__failures_survive_the_round_trip_and_old_snapshots_load(
 ):
     runs = read_layer_runs(suite_runs["long"].report_log.parent, WorkTree(
         suite_runs["long"].root, suite_runs["long"].root))  # fmt: skip
-    from dataclasses import replace
-
     snapshot = replace(make_snapshot(), tests={"unit": runs[""]})
     path = tmp_path / "snapshot.json"
     path.write_text(json.dumps(snapshot.to_json()), encoding="utf-8")

@@ -293,6 +293,7 @@ def test_comment__hundreds_of_failures_with_long_messages_fit_the_limit(make_sna
     longrepr = {"reprcrash": {"path": "x.py", "lineno": 1, "message": "ValueError: " + "é" * 5000},
                 "reprtraceback": {"reprentries": []}}  # fmt: skip
     cause = from_longrepr(longrepr, "call", lambda p: p, "log:1")
+    assert (len(cause.message), len(cause.detail)) == (200, 1000)  # capped as they are read
     tests = {
         f"tests/api/test_{'x' * 150}_{i}.py::test_case_{i}": ("failed", 0.1, 0, cause)
         for i in range(600)

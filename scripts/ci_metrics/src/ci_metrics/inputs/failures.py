@@ -11,7 +11,8 @@ The failing line is the deepest traceback entry inside the work tree
 (:class:`WorkTree`): a file of the repository, not of an installed package, so
 a failure raised inside a library points at the test or code that called it.
 Messages are redacted (:mod:`ci_metrics.inputs.redaction`) and cut to their
-first line before anything keeps them. What the file does not record is left
+first line before anything keeps them (their whole text, redacted and cut to
+1,000 characters, for the step summary). What the file does not record is left
 empty and named in ``missing``; nothing is made up.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ci_metrics.inputs.redaction import redact_text
-from ci_metrics.model.failures import PHASES, Failure, first_line
+from ci_metrics.model.failures import DETAIL_CHARS, PHASES, Failure, cut, first_line
 
 #: A path of the work tree or ``None``: outside it, in an installed package, or absent.
 Locate = Callable[[str], str | None]
@@ -86,6 +87,12 @@ def _message(text: str) -> str:
     return first_line(redact_text(first_line(text, limit=10_000)))
 
 
+def _detail(text: str) -> str:
+    """The message's whole text for the step summary, ``""`` when its first line is all."""
+    whole = cut(redact_text(text[: DETAIL_CHARS * 10].strip()), DETAIL_CHARS)
+    return "" if whole == _message(text) else whole
+
+
 def _deepest(locations: Iterable[tuple[Any, Any]], locate: Locate) -> tuple[str, int]:
     """The last (deepest) ``(path, line)`` that lies in the work tree, else ``("", 0)``."""
     for path, line in reversed(list(locations)):
@@ -136,6 +143,7 @@ def from_longrepr(longrepr: Any, phase: str, locate: Locate, source: str) -> Fai
         line=line,
         phase=phase,
         missing=f"{source}: {' and '.join(missing)}" if missing else "",
+        detail=_detail(message),
     )
 
 
@@ -166,4 +174,5 @@ def from_junit(element: ET.Element, locate: Locate, source: str) -> Failure:
         line=line,
         phase=phase,
         missing=f"{source}: {' and '.join(missing)}" if missing else "",
+        detail=_detail(message),
     )

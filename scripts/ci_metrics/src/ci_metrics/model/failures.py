@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-#: A message is cut to this many characters (and to its first line).
+#: A message is cut to this many characters (and to its first line)...
 MESSAGE_CHARS = 200
+#: ...and its whole text, kept for the step summary, to this many.
+DETAIL_CHARS = 1000
 PHASES = ("setup", "call", "teardown")
 
 
@@ -32,6 +34,9 @@ class Failure:
     phase: str = "call"
     #: What the results did not record, naming the file (``""``: nothing missing).
     missing: str = ""
+    #: The message's whole text, secrets redacted, at most :data:`DETAIL_CHARS`; ``""``
+    #: when it is its first line.
+    detail: str = ""
 
     @property
     def headline(self) -> str:
@@ -48,7 +53,7 @@ class Failure:
     def to_json(self) -> dict[str, Any]:
         """The snapshot's form: only what is set."""
         doc: dict[str, Any] = {"phase": self.phase}
-        for name in ("kind", "message", "path", "missing"):
+        for name in ("kind", "message", "path", "missing", "detail"):
             if getattr(self, name):
                 doc[name] = getattr(self, name)
         if self.line:
@@ -60,7 +65,8 @@ class Failure:
         """A failure from the snapshot; ``ValueError`` when ``doc`` is not one."""
         if not isinstance(doc, dict):
             raise ValueError("a failure must be a table")
-        texts = {name: doc.get(name, "") for name in ("kind", "message", "path", "missing")}
+        names = ("kind", "message", "path", "missing", "detail")
+        texts = {name: doc.get(name, "") for name in names}
         line, phase = doc.get("line", 0), doc.get("phase", "call")
         if not all(isinstance(v, str) for v in texts.values()) or phase not in PHASES:
             raise ValueError("a failure's texts must be strings, its phase a pytest phase")
@@ -69,7 +75,11 @@ class Failure:
         return cls(line=line, phase=phase, **texts)
 
 
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (``…`` when cut)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def first_line(text: str, limit: int = MESSAGE_CHARS) -> str:
     """The first non-blank line of ``text``, cut to ``limit`` characters (``…`` when cut)."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+    return cut(next((part.strip() for part in text.splitlines() if part.strip()), ""), limit)

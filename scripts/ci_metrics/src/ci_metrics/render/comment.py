@@ -65,6 +65,7 @@ def _render(
         foreign_count=sum(len(f.foreign_only) for f in foreign),
         test_sum=TEST_SUM,
         trend_charts=charts,
+        full=full,
         file_limit=len(uncovered) if full else COMMENT_FILE_LIMIT,
         item_limit=10**9 if full else COMMENT_ITEM_LIMIT,
     )

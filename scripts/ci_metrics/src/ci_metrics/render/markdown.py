@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from ci_metrics.model.failures import Failure
@@ -33,6 +34,13 @@ def delta(value: float | None, base: float | None, noise: Noise | None = None) -
 def verdict(value: Verdict) -> str:
     """``passed in 30 of 30 nightly runs: **new with this change**``."""
     return f"{value.history}: **{value.meaning}**" if value.history else f"**{value.meaning}**"
+
+
+def fenced(text: str) -> str:
+    """``text`` in a fenced block that no run of backticks inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
 
 def location(failure: Failure, pr: PullRequest) -> str:
@@ -119,6 +127,7 @@ FILTERS = {
     "delta": delta,
     "verdict": verdict,
     "cause": cause,
+    "fenced": fenced,
     "seconds": seconds,
     "md": md,
     "ranges": format_ranges,
