@@ -154,7 +154,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
         early_config.pluginmanager.load_setuptools_entrypoints(GROUP, name=name)
     try:
         early_config.pluginmanager.import_plugin(QUARANTINE_PLUGIN)
-    except ImportError:
+    except (ImportError, pytest.UsageError):  # pytest 9 says UsageError for a missing module
         raise pytest.UsageError(
             f"{QUARANTINE_PLUGIN} (ci-metrics' pytest plugin: the quarantine register) is not "
             "installed here: install the `test` dependency group, which holds ci-metrics"
