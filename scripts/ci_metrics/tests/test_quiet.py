@@ -45,6 +45,12 @@ def test_report__nothing_to_act_on_makes_the_all_clear_comment_and_a_full_summar
     )
     assert "nothing to act on: the comment is the all-clear line" in ctx.stderr.getvalue()
     assert "### Layers" in summary
+    from ci_metrics.render.comment import render_all_clear
+    from support.report_samples import bare_report
+
+    local = render_all_clear(bare_report(), MARKER, ALL_CLEAR)
+    assert local.endswith("✅ All clear in the working tree: nothing to act on (the job summary "
+                          "has the full report).\n")  # fmt: skip
 
 
 def test_report__a_failed_test_or_the_always_setting_makes_the_full_comment(make_context, tmp_path):

@@ -111,10 +111,10 @@ def render_comment(report: Report, marker: str, limit: int) -> str:
 def render_all_clear(report: Report, marker: str, all_clear: str) -> str:
     """The comment when nothing asks for action: one line, marked so that ``post`` edits
     an existing comment down to it and creates none."""
-    head = report.pr.head_sha[:7] or "the working tree"
+    where = f"at `{report.pr.head_sha[:7]}`" if report.pr.head_sha else "in the working tree"
     return (
         f"{marker}\n{all_clear}\n"
-        f"✅ All clear at `{head}`: nothing to act on (the job summary has the full report).\n"
+        f"✅ All clear {where}: nothing to act on (the job summary has the full report).\n"
     )
 
 
