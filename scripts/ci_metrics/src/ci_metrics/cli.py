@@ -24,7 +24,16 @@ from typing import Protocol
 
 from ci_metrics.context import Context
 from ci_metrics.errors import EXIT_BAD_INPUT, CiMetricsError
-from ci_metrics.verbs import baseline, collect, exceptions, find_artifact, gate, post, report
+from ci_metrics.verbs import (
+    baseline,
+    collect,
+    exceptions,
+    find_artifact,
+    gate,
+    post,
+    quarantine,
+    report,
+)
 
 
 class Verb(Protocol):
@@ -39,7 +48,16 @@ class Verb(Protocol):
 
 
 #: The verbs, in the order ``--help`` lists them: the pipeline's, then the tools'.
-VERBS: tuple[Verb, ...] = (collect, baseline, report, gate, post, find_artifact, exceptions)
+VERBS: tuple[Verb, ...] = (
+    collect,
+    baseline,
+    report,
+    gate,
+    post,
+    find_artifact,
+    exceptions,
+    quarantine,
+)
 
 
 class _Parser(argparse.ArgumentParser):
