@@ -32,6 +32,7 @@ from ci_metrics.verbs import (
     gate,
     plan,
     post,
+    quarantine,
     report,
 )
 
@@ -57,6 +58,7 @@ VERBS: tuple[Verb, ...] = (
     post,
     find_artifact,
     exceptions,
+    quarantine,
 )
 
 

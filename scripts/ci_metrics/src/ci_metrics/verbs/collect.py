@@ -21,10 +21,14 @@ from ci_metrics.errors import EXIT_OK, InputError
 if TYPE_CHECKING:
     from ci_metrics.context import Workspace
     from ci_metrics.inputs.coverage_data import CoverageReading
+    from ci_metrics.inputs.failures import Locate
     from ci_metrics.model.outcomes import TestResult, VersionOutcome
     from ci_metrics.model.plan import Plan
     from ci_metrics.model.snapshot import Snapshot
     from ci_metrics.settings import Settings
+
+#: At most this many notes about failures whose cause the results lack.
+MAX_NOTES = 10
 
 NAME = "collect"
 HELP = "coverage + test results -> snapshot JSON"
@@ -94,6 +98,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Coverage + test results + tox timings -> snapshot JSON."""
     from dataclasses import replace
 
+    from ci_metrics.inputs.failures import WorkTree
     from ci_metrics.inputs.fileio import write_json_atomic
     from ci_metrics.inputs.results import read_tox_results
     from ci_metrics.model.carry import MISMATCH
@@ -114,7 +119,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     else:
         reading = _read_coverage(args, ctx, workspace, settings)
         files, branch_data = reading.files, reading.branch_data
-    tests, python = _layer_results(args.results_dir, ctx)
+    tests, python = _layer_results(
+        args.results_dir, ctx, WorkTree(workspace.project, workspace.worktree)
+    )
     unknown = sorted(set(tests) - set(settings.layers))
     if unknown:
         ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
@@ -222,17 +229,22 @@ def _carry(fresh: Snapshot, plan: Plan, folder: Path, ctx: Context) -> Snapshot:
 
 
 def _layer_results(
-    results_dir: Path, ctx: Context
+    results_dir: Path, ctx: Context, locate: Locate
 ) -> tuple[dict[str, dict[str, TestResult]], dict[str, dict[str, VersionOutcome]]]:
-    """Each layer folder's tests over its Python versions, and what each named version did."""
+    """Each layer folder's tests over its Python versions, and what each named version did.
+
+    A failure whose cause or line the results lack is named (at most :data:`MAX_NOTES`):
+    the report then says the figure is missing rather than guess it.
+    """
     from ci_metrics.inputs.results import read_layer_runs
     from ci_metrics.model.outcomes import VersionOutcome, merge_versions
 
     tests: dict[str, dict[str, TestResult]] = {}
     python: dict[str, dict[str, VersionOutcome]] = {}
+    notes: list[str] = []
     folders = sorted(p for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []
     for layer_dir in folders:
-        runs = read_layer_runs(layer_dir)
+        runs = read_layer_runs(layer_dir, locate)
         if runs is None:
             continue
         tests[layer_dir.name] = results = merge_versions(runs)
@@ -241,4 +253,9 @@ def _layer_results(
             python[layer_dir.name] = {v or "unnamed": VersionOutcome.of(r) for v, r in runs.items()}
         on = f" on Python {', '.join(named)}" if named else ""
         ctx.say(f"  layer {layer_dir.name}: {len(results)} tests{on}")
+        notes += [r.failure.missing for r in results.values() if r.failure and r.failure.missing]
+    for note in notes[:MAX_NOTES]:
+        ctx.say(f"  note: {note}")
+    if len(notes) > MAX_NOTES:
+        ctx.say(f"  note: and {len(notes) - MAX_NOTES} more failures lack part of their cause")
     return tests, python
