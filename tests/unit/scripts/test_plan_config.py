@@ -15,11 +15,18 @@ from ci_metrics.model.patterns import first_match
 from ci_metrics.settings import SHARED, load_settings
 from scripts.layer_envs import load_layer_envs
 from tests.unit.scripts.repo_config import ROOT
+from tests.utils.layer_plugins import QUARANTINE_PLUGIN
 
-PLAN = load_settings(ROOT / "pyproject.toml").plan
-#: What every layer's run loads without a test importing it: tox's inline plugin and
-#: the pytest plugin pytest.ini names for every run.
-LOADED_BY_EVERY_RUN = ("toxfile.py", "tests/utils/layer_plugins.py")
+SETTINGS = load_settings(ROOT / "pyproject.toml")
+PLAN = SETTINGS.plan
+#: What every layer's run loads without a test importing it: tox's inline plugin, the
+#: pytest plugin pytest.ini names for every run, and ci-metrics' plugin, which that one
+#: loads by name.
+LOADED_BY_EVERY_RUN = (
+    "toxfile.py",
+    "tests/utils/layer_plugins.py",
+    "scripts/ci_metrics/src/" + QUARANTINE_PLUGIN.replace(".", "/") + ".py",
+)
 
 
 def python_files() -> dict[str, bytes]:
@@ -36,13 +43,20 @@ def test_plan__the_shared_inputs_keep_ci_metrics_defaults():
 
 def test_plan__every_module_a_layer_run_loads_on_its_own_is_shared():
     graph = build_graph(python_files())
+    assert all((ROOT / path).is_file() for path in LOADED_BY_EVERY_RUN)
     for path in python_files():
-        loaders = graph.importers(path) & set(LOADED_BY_EVERY_RUN)
+        loaders = (graph.importers(path) | {path}) & set(LOADED_BY_EVERY_RUN)
         if loaders:
             assert first_match(path, PLAN.shared), (
                 f"pyproject.toml [tool.ci_metrics.plan] shared: add {path} "
                 f"({', '.join(sorted(loaders))} imports it for every layer)"
             )
+
+
+def test_plan__the_quarantine_register_every_layer_reads_is_shared():
+    """ci-metrics' plugin reads it in every layer's run, whatever the tests import."""
+    register = SETTINGS.quarantine.register
+    assert first_match(register, PLAN.shared), f"[tool.ci_metrics.plan] shared: add {register}"
 
 
 def test_plan__what_every_layer_env_runs_before_its_tests_is_shared():
