@@ -451,3 +451,6 @@ def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_
     assert rows["auth"].baseline_coverage is None  # no auth data at the merge base
     assert (report.lines, report.baseline_lines) == (83.33, 50.0)
     assert report.compared_with.sha == "b" * 40
+    # The must-not-drop gate compares with the same commit (no noise estimate yet: no runs).
+    (no_drop,) = [gate for gate in report.gates if gate.name == "project line coverage vs base"]
+    assert "a drop from 50.00% at the merge base (`bbbbbbbbbb`)" in no_drop.nothing
