@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,7 +84,16 @@ def median_of(run: Callable[[], float], runs: int) -> tuple[float, float, float]
 
 
 def install(folder: Path) -> float:
+    """The install action's two commands; the distribution is built from a copy, since
+    building it leaves a ``build/`` folder beside its sources (mypy would read it)."""
     pins = folder / "ci-metrics.txt"
+    source = folder / "ci_metrics"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        REPO / "scripts" / "ci_metrics",
+        source,
+        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__", "tests"),
+    )
     tools = {"UV_TOOL_DIR": str(folder / "tools"), "UV_TOOL_BIN_DIR": str(folder / "bin")}
     export = [str(UV), "export", "--locked", "--package", "ci-metrics", "--no-emit-workspace"]
     started = time.perf_counter()
@@ -91,7 +101,7 @@ def install(folder: Path) -> float:
         [*export, "--no-hashes", "--output-file", str(pins), "--quiet"], cwd=REPO, check=True
     )
     subprocess.run(
-        [str(UV), "tool", "install", "--force", "./scripts/ci_metrics", "--constraints", str(pins)],
+        [str(UV), "tool", "install", "--force", str(source), "--constraints", str(pins)],
         cwd=REPO,
         check=True,
         capture_output=True,
