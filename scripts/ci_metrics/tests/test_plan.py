@@ -56,7 +56,7 @@ class TestOwnedAndTestPaths:
         code, output, doc = plan(make_context, plan_repo)
         assert code == 0, output
         assert running(doc) == {"api", "e2e"}
-        assert "owns `apps/api/models.py`" in rules(doc, "api")
+        assert rules(doc, "api") == ["owns and ran at the base: `apps/api/models.py`"]
         assert rules(doc, "e2e") == ["owns `apps/api/models.py`"]
         assert "lib: carried from" in output
 
@@ -66,7 +66,9 @@ class TestOwnedAndTestPaths:
         plan_repo.commit()
         _code, _output, doc = plan(make_context, plan_repo)
         assert running(doc) == {"sub"}
-        assert "owns `tools/sub/src/subpkg/core.py`" in rules(doc, "sub")
+        assert rules(doc, "sub") == [
+            "owns, ran at the base and its tests import: `tools/sub/src/subpkg/core.py`"
+        ]
 
     def test_a_changed_test_runs_its_layer(self, make_context, plan_repo):
         plan_repo.keep_snapshot()
@@ -115,7 +117,7 @@ class TestCoverageAndImports:
         plan_repo.write("tools/sub/src/subpkg/core.py", "def core():\n    return 3\n")
         plan_repo.commit()
         _code, _output, doc = plan(make_context, plan_repo)
-        assert "its tests import `tools/sub/src/subpkg/core.py`" in rules(doc, "sub")
+        assert rules(doc, "sub") == ["owns and its tests import: `tools/sub/src/subpkg/core.py`"]
 
     def test_a_test_module_that_cannot_be_parsed_runs_its_layer(self, make_context, plan_repo):
         plan_repo.write("tests/lib/test_broken.py", "def test(:\n")
@@ -391,7 +393,7 @@ class TestMatrix:
         _code, _output, doc = plan(make_context, plan_repo, env=env)
         lines = summary.read_text().splitlines()
         assert lines[0] == "### Plan"
-        assert "- tool: runs: owns `tools/run.py`; ran at the base: `tools/run.py`" in lines
+        assert "- tool: runs: owns and ran at the base: `tools/run.py`" in lines
         assert sum(line.startswith("- ") and "carried from" in line for line in lines) == 4
         written = dict(line.split("=", 1) for line in outputs.read_text().splitlines())
         assert json.loads(written["matrix"]) == doc["matrix"]

@@ -205,7 +205,19 @@ class _Fired:
         self.kinds.setdefault(kind, set()).add(path)
 
     def rules(self) -> tuple[str, ...]:
-        return tuple([f"{kind} {_files(paths)}" for kind, paths in self.kinds.items()] + self.other)
+        """One rule per set of files: ``owns `a.py```, or the kinds that fired for the
+        same files together (``owns and ran at the base: `a.py```)."""
+        groups: dict[frozenset[str], list[str]] = {}
+        for kind, paths in self.kinds.items():
+            groups.setdefault(frozenset(paths), []).append(kind)
+        rules = []
+        for files, kinds in groups.items():
+            if len(kinds) == 1:
+                rules.append(f"{kinds[0]} {_files(files)}")
+                continue
+            named = [kind.rstrip(":") for kind in kinds]
+            rules.append(f"{', '.join(named[:-1])} and {named[-1]}: {_files(files)}")
+        return tuple(rules + self.other)
 
 
 OWNS = "owns"
