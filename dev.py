@@ -55,6 +55,10 @@ RESULTS = ROOT / "results"
 SNAPSHOTS = RESULTS / "snapshots"
 #: What ``ci-metrics plan`` writes (the tox env ``plan``): the plan and its base snapshot.
 PLAN_DIR = RESULTS / "plan"
+NOT_KEPT = (
+    "no snapshot kept: the work tree had changes (or changed during the run); "
+    "a full run of a clean commit is the base of a later `ci --changed`"
+)
 
 
 def tool(name: str) -> Path:
@@ -224,7 +228,7 @@ def ci_changed(base: str | None, layers: list[str]) -> int:
     codes.append(tox(["-e", "report,html" if run else "report", *report_args]))
     kept = keep_snapshot(RESULTS, head) if head and head == clean_head() else None
     if kept:
-        print(f"dev.py: kept the snapshot as {kept.relative_to(ROOT)}")
+        print(f"dev.py: kept the snapshot as {os.path.relpath(kept, ROOT)}")
     if carried and plan is not None:
         print(f"dev.py: {carried_line(plan, carried)}")
     return next((code for code in codes if code), 0)
@@ -267,7 +271,9 @@ def main(argv: list[str]) -> int:
                 break
         kept = keep_snapshot(RESULTS, head) if head and head == clean_head() else None
         if kept:
-            print(f"dev.py: kept the snapshot as {kept.relative_to(ROOT)}")
+            print(f"dev.py: kept the snapshot as {os.path.relpath(kept, ROOT)}")
+        elif argv[0] == "ci":
+            print(f"dev.py: {NOT_KEPT}")
     line = summarize(RESULTS, layers)
     if line:
         print(line, flush=True)

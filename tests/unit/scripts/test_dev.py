@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import dev
 
 
@@ -130,3 +132,21 @@ def test_carried_line__names_the_layers_that_did_not_run_and_their_commit():
     assert dev.carried_line(plan, ["auth", "kernel"]) == (
         "carried (not run): auth, kernel from `abc1234`"
     )
+
+
+@pytest.mark.parametrize(("head", "said"), [(None, dev.NOT_KEPT), ("abc123", "kept the snapshot")])
+def test_main__a_full_ci_says_whether_it_kept_its_snapshot(
+    monkeypatch, tmp_path, capsys, head, said
+):
+    # tox and git are processes: the run and the work tree's state stand in for them.
+    ran = []
+    monkeypatch.setattr(dev, "ensure_tools", lambda: None)
+    monkeypatch.setattr(dev, "tox", lambda args: ran.append(args) or 0)
+    monkeypatch.setattr(dev, "clean_head", lambda: head)
+    monkeypatch.setattr(dev, "RESULTS", tmp_path)
+    monkeypatch.setattr(dev, "PLAN_DIR", tmp_path / "plan")
+    write_snapshot(tmp_path, {"sha": ""})
+    assert dev.main(["ci"]) == 0
+    assert ran == [["-m", "ci", "-p", "auto"]]
+    assert said in capsys.readouterr().out
+    assert (tmp_path / "snapshots" / "abc123.json").is_file() is (head is not None)
