@@ -13,10 +13,14 @@ problem, with the closest known one. Command-line flags override fields through
 
 A layer is written ``api = ["apps/api"]`` (the paths it owns) or as a table of
 its own, ``[tool.ci_metrics.layers.api]`` with ``owns = ["apps/api"]``, which the
-repository may share with other readers: ci-metrics requires ``owns`` there and
+repository may share with other readers: ci-metrics requires ``owns`` there, reads
+``optional`` (a layer whose missing coverage data does not fail the gate) and
 ignores the table's other keys (test folders, workers, network policy...). An
 owned path written with a leading ``!`` is left out of the layer's other owned
-paths (``owns = ["scripts", "!scripts/ci_metrics"]``).
+paths (``owns = ["scripts", "!scripts/ci_metrics"]``). A percentage between 0 and 1
+(``diff = 0.9``) is refused as a likely fraction. That every owned path names a file
+of the work tree is checked where the work tree is known
+(:mod:`ci_metrics.inputs.owned_paths`).
 """
 
 from __future__ import annotations
@@ -57,9 +61,13 @@ OwnedPath = Annotated[
 
 
 class Layer(Struct, frozen=True):
-    """A layer's own table: ``owns`` is ci-metrics'; other keys belong to other readers."""
+    """A layer's own table: ``owns`` and ``optional`` are ci-metrics'; other keys belong
+    to other readers."""
 
     owns: tuple[OwnedPath, ...]
+    # A layer that may have no coverage data (run on some events only): its missing
+    # data does not fail the gate.
+    optional: bool = False
 
 
 #: A layer as written: its owned paths, or its own table.
@@ -151,6 +159,9 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
     # Soft mode, off by default: changed owned files without coverage data are listed
     # but do not fail the diff gate.
     allow_unmeasured: bool = False
+    # Measured files outside the git work tree (data of another project or checkout)
+    # are an error unless allowed; allowed, they count in the project's figures.
+    allow_outside_worktree: bool = False
     thresholds: Thresholds = Thresholds()
     baseline_window: PositiveInt = 30
     exception_register: Text = "docs/coverage-exceptions.md"
@@ -164,6 +175,15 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
             name: Owned.written(entry.owns if isinstance(entry, Layer) else entry)
             for name, entry in self.layers.items()
         }
+
+    @property
+    def optional_layers(self) -> frozenset[str]:
+        """The layers whose coverage data may be missing (``optional = true``)."""
+        return frozenset(
+            name
+            for name, entry in self.layers.items()
+            if isinstance(entry, Layer) and entry.optional
+        )
 
     def owning_layer(self, path: str) -> str | None:
         """The owner of a changed line in ``path``: the layer with the longest owned prefix.
@@ -192,11 +212,15 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
         """
         if not prefix:
             return self
-        layers: dict[str, tuple[str, ...] | Layer] = {
-            name: tuple(f"{prefix}{path}".rstrip("/") for path in owned.include)
-            + tuple(f"{EXCLUDE}{prefix}{path}".rstrip("/") for path in owned.exclude)
-            for name, owned in self.owned.items()
-        }
+        layers: dict[str, tuple[str, ...] | Layer] = {}
+        for name, owned in self.owned.items():
+            paths = tuple(f"{prefix}{path}".rstrip("/") for path in owned.include) + tuple(
+                f"{EXCLUDE}{prefix}{path}".rstrip("/") for path in owned.exclude
+            )
+            entry = self.layers[name]
+            layers[name] = (
+                msgspec.structs.replace(entry, owns=paths) if isinstance(entry, Layer) else paths
+            )
         return msgspec.structs.replace(self, layers=layers)
 
     def require_layers(self) -> None:
@@ -214,12 +238,31 @@ def _layer_paths(entry: object) -> list[object]:
     return paths if isinstance(paths, list) else []
 
 
+def fraction_problem(value: object) -> str | None:
+    """``looks like a fraction (did you mean 90?)`` for a percentage written as 0.9."""
+    if isinstance(value, float) and 0 < value < 1:
+        return f"looks like a fraction (did you mean {value * 100:g}?)"
+    return None
+
+
+def _fractions(thresholds: object) -> list[str]:
+    if not isinstance(thresholds, dict):
+        return []
+    named = [(f"thresholds.{key}", thresholds.get(key)) for key in ("project_lines",
+             "project_branches", "diff")]  # fmt: skip
+    per_layer = thresholds.get("layers")
+    if isinstance(per_layer, dict):
+        named += [(f"thresholds.layers.{name}", value) for name, value in per_layer.items()]
+    return [f"{where}: {problem}" for where, value in named if (problem := fraction_problem(value))]
+
+
 def _cross_checks(table: Mapping[str, Any]) -> list[str]:
     """Rules between fields, checked even when other fields are invalid: names that must
-    be configured layers, exclusions that must lie under the layer's own paths."""
+    be configured layers, exclusions that must lie under the layer's own paths, and
+    percentages that look like fractions (``diff = 0.9``)."""
     layers = table.get("layers")
     layers = layers if isinstance(layers, dict) else {}
-    problems = []
+    problems = _fractions(table.get("thresholds"))
     default = table.get("default_layer")
     if isinstance(default, str) and default.strip() and default not in layers:
         problems.append("default_layer: is not a configured layer")
@@ -274,6 +317,13 @@ def with_overrides(
 ) -> Settings:
     """``settings`` with the command line's overrides (``None``: not given)."""
     given = {"project_lines": lines, "project_branches": branches, "diff": diff}
+    fractions = [
+        f"--fail-under-{flag.removeprefix('project_')}: {problem}"
+        for flag, value in given.items()
+        if (problem := fraction_problem(value))
+    ]
+    if fractions:
+        raise SettingsError("; ".join(fractions))
     thresholds = msgspec.structs.replace(
         settings.thresholds, **{name: value for name, value in given.items() if value is not None}
     )

@@ -18,12 +18,14 @@ class Measure:
     """A figure for a gate: a percentage, or why there is none.
 
     ``problem`` says why the figure could not be measured (the gate fails);
-    ``nothing`` says why there was nothing to measure (the gate passes).
+    ``nothing`` says why there was nothing to measure (the gate passes);
+    ``verdict`` is what a check without a figure says when it passes.
     """
 
     value: float | None
     problem: str | None = None
     nothing: str = ""
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class GateResult:
     threshold: float
     problem: str | None = None
     nothing: str = ""
+    verdict: str = ""
 
     @property
     def passed(self) -> bool:
@@ -49,6 +52,8 @@ class GateResult:
             if self.actual is not None:
                 return f"{self.name} {self.actual:.2f}%, but {self.problem}"
             return f"{self.name}: {self.problem}"
+        if self.actual is None and self.verdict:
+            return f"{self.name}: {self.verdict}"
         if self.actual is None:
             reason = f" ({self.nothing})" if self.nothing else ""
             return f"{self.name}: nothing to measure{reason}"
@@ -57,7 +62,9 @@ class GateResult:
 
 
 def _gate(name: str, measure: Measure, threshold: float) -> GateResult:
-    return GateResult(name, measure.value, threshold, measure.problem, measure.nothing)
+    return GateResult(
+        name, measure.value, threshold, measure.problem, measure.nothing, measure.verdict
+    )
 
 
 def evaluate_gates(
@@ -67,12 +74,17 @@ def evaluate_gates(
     project_branches: Measure,
     diff: Measure | None,
     layers: Mapping[str, Measure],
+    layer_data: Measure | None = None,
 ) -> list[GateResult]:
-    """Every configured gate, in a fixed order (project, diff, then layers).
+    """Every configured gate, in a fixed order (layer data, project, diff, then layers).
 
-    ``diff`` is ``None`` when diff coverage was skipped on purpose (``--no-diff``).
+    ``diff`` is ``None`` when diff coverage was skipped on purpose (``--no-diff``);
+    ``layer_data``, whether every configured layer has coverage data, is a gate of
+    its own whatever the thresholds: a layer whose tests did not run fails it.
     """
     gates = []
+    if layer_data is not None:
+        gates.append(_gate("layer data", layer_data, 0.0))
     if thresholds.project_lines is not False:
         gates.append(_gate("project line coverage", project_lines, thresholds.project_lines))
     if thresholds.project_branches is not False:

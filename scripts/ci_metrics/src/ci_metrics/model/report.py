@@ -67,6 +67,7 @@ class LayerRow:
     diff_owner: float | None
     foreign_only: int
     python: str = ""
+    has_results: bool = True  # False: no test results were read for the layer
 
     @property
     def runtime_status(self) -> str:

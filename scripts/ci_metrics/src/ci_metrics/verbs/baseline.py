@@ -110,7 +110,7 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
     from ci_metrics.model.snapshot import load_snapshot
     from ci_metrics.render.mutation import render_scores
 
-    settings = settings_for(args, locate(args.root, ctx))
+    settings = settings_for(args, locate(args.root, ctx), ctx)
     snapshot = load_snapshot(args.snapshot)
     # Every input is read and checked before anything is written.
     mutation = load_scores(args.mutation_scores) if args.mutation_scores else None
