@@ -1,11 +1,11 @@
 """The layer registry: ``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``.
 
 Every CI layer is declared there once (see the comment above the tables).
+``toxfile.py`` generates the layer tox envs from it (``scripts/layer_envs.py``);
 ``dev.py``, the layers' pytest plugin (markers, guards and plugins:
 ``tests/utils/layer_plugins.py``) and ``scripts/mutation.py`` read it through
-:func:`load_layers`; what still has
-to be written elsewhere (tox envs, workflow matrices, ``.coveragerc``,
-dependency groups) is checked against it by
+:func:`load_layers`; what cannot be generated (the workflow matrices,
+``.coveragerc``, dependency groups) is checked against it by
 ``tests/unit/scripts/test_layer_registry.py``.
 
 Standard library only: ``dev.py`` reads it on a bare Python before anything is
@@ -36,8 +36,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
 #: A distribution name as PEP 508 writes it (``pytest-xdist``, ``hypothesis``).
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_KEYS = frozenset({"owns", "tests", "workers", "network", "python", "redis", "shards", "plugins"})
-_OPTIONAL = frozenset({"python", "redis", "shards", "plugins"})
+_KEYS = frozenset(
+    {"owns", "tests", "workers", "network", "python", "redis", "shards", "plugins", "project"}
+)
+_OPTIONAL = frozenset({"python", "redis", "shards", "plugins", "project"})
 EXCLUDE = "!"
 
 
@@ -63,6 +65,9 @@ class Layer:
     #: Distributions whose pytest plugins the layer's tests use beyond those pytest.ini
     #: loads for every layer (``hypothesis``); ``tests/utils/layer_plugins.py`` loads them.
     plugins: tuple[str, ...] = ()
+    #: False when the layer's env installs its dependency group alone, not the root
+    #: project (the services): a layer that tests a distribution of its own.
+    project: bool = True
     #: ...but for these sub-paths of them (written ``!path`` in ``owns``).
     excludes: tuple[str, ...] = ()
 
@@ -133,6 +138,9 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
             problems.append(
                 f'{where}.plugins: must be an array of distribution names ("hypothesis")'
             )
+        project = table.get("project", True)
+        if not isinstance(project, bool):
+            problems.append(f"{where}.project: must be true or false")
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,
@@ -145,6 +153,7 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
                 redis=redis,
                 shards=shards,
                 plugins=tuple(plugins),
+                project=project,
             )
     if problems:
         raise RegistryError("invalid layer registry: " + "; ".join(problems))

@@ -8,9 +8,14 @@ from typing import Any
 
 import yaml
 
+from scripts.layer_envs import load_layer_envs
+
 ROOT = Path(__file__).resolve().parents[3]
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
+#: The local composite actions the workflows use (``uses: ./.github/actions/<name>``).
+ACTIONS = ROOT / ".github" / "actions"
+ACTION_FILES = sorted(ACTIONS.glob("*/action.yml"))
 LAYER_WORKFLOW = "./.github/workflows/tox-layer.yml"
 #: libyaml's parser when PyYAML was built with it (its wheels are): the same
 #: documents, about ten times faster than the pure-Python one, and the
@@ -33,31 +38,27 @@ def tox_config() -> configparser.ConfigParser:
 
 
 def tox_envs() -> set[str]:
-    return {
+    """Every tox env: those tox.ini writes and those toxfile.py generates."""
+    written = {
         name.split(":", 1)[1] for name in tox_config().sections() if name.startswith("testenv:")
     }
-
-
-def tox_labels() -> dict[str, list[str]]:
-    labels = {}
-    for line in tox_config()["tox"]["labels"].strip().splitlines():
-        label, _, envs = line.partition("=")
-        labels[label.strip()] = [env.strip() for env in envs.split(",")]
-    return labels
-
-
-def tox_label(name: str) -> list[str]:
-    return tox_labels()[name]
-
-
-def tox_list(section: str, key: str) -> list[str]:
-    """A comma- or line-separated tox setting as a list (empty when absent)."""
-    raw = tox_config()[section].get(key, "")
-    return [item.strip() for item in raw.replace("\n", ",").split(",") if item.strip()]
+    return written | set(load_layer_envs(ROOT / "pyproject.toml").new_envs)
 
 
 def jobs(workflow: str) -> dict[str, Any]:
     return load(WORKFLOWS / workflow)["jobs"]
+
+
+def job_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job's steps and, after each step that uses a local composite action, that
+    action's own steps."""
+    steps = []
+    for step in job.get("steps", []):
+        steps.append(step)
+        uses = step.get("uses", "")
+        if uses.startswith("./.github/actions/"):
+            steps += load(ROOT / uses / "action.yml")["runs"]["steps"]
+    return steps
 
 
 def layer_calls(workflow: str) -> dict[tuple[str, str], dict[str, Any]]:

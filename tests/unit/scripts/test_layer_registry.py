@@ -1,9 +1,9 @@
-"""Everything still written outside the layer registry agrees with it.
+"""The layer registry, and what must still be written outside it.
 
 The registry (``[tool.ci_metrics.layers.<name>]`` in ``pyproject.toml``) declares
-each CI layer once. tox, the workflows and ``.coveragerc`` cannot read it, so
-this module checks them against it; each failure says what to add where. Adding
-a layer is one registry entry, then running these tests.
+each CI layer once and generates its tox env (``test_layer_envs.py``). What cannot
+be generated is checked here, each check saying why it stays written and what to
+add where.
 """
 
 from __future__ import annotations
@@ -12,84 +12,17 @@ import itertools
 import json
 import re
 import shlex
+import tomllib
 
 import pytest
 
+from scripts.layer_envs import TEST_GROUP, normalized
 from scripts.layer_registry import Layer, RegistryError, load_layers, parse_layers
-from tests.unit.scripts.repo_config import (
-    ROOT,
-    ini,
-    layer_calls,
-    tox_config,
-    tox_envs,
-    tox_label,
-    tox_list,
-)
+from tests.unit.scripts.repo_config import ROOT, ini, layer_calls, tox_config
 from tests.utils.layer_plugins import layer_of, marker_lines
 
 LAYERS = load_layers(ROOT / "pyproject.toml")
-#: tox envs that run pytest on tests but are no CI layer.
-NOT_LAYERS = {"unit", "mutation"}
-#: Layers tested against their distribution installed alone: their env installs their
-#: group only (tox-uv's only_groups), not the services.
-ALONE = {"ci_metrics"}
-
-
-def layer_command(layer: Layer) -> str:
-    """The pytest command of a layer's tox env, as every layer env writes it."""
-    return (
-        f"pytest {' '.join(layer.tests)} -m {layer.name} {{[layer]pytest_args}} "
-        f"-n {{env:PYTEST_WORKERS:{layer.workers}}} {{posargs}}"
-    )
-
-
-@pytest.mark.parametrize("name", list(LAYERS))
-def test_registry__each_layer_has_its_tox_env_running_its_tests(name):
-    layer = LAYERS[name]
-    expected = layer_command(layer)
-    assert name in tox_envs(), (
-        f"tox.ini: add [testenv:{name}] (copy another layer's env) whose command is\n    {expected}"
-    )
-    commands = tox_config()[f"testenv:{name}"]["commands"].strip().splitlines()
-    assert commands[0].strip() == expected, (
-        f"tox.ini [testenv:{name}]: its first command must be\n    {expected}\n"
-        "(the registry's tests and workers)"
-    )
-
-
-@pytest.mark.parametrize("label", ["ci", "test", "layers"])
-def test_registry__every_layer_is_in_the_tox_labels(label):
-    missing = [name for name in LAYERS if name not in tox_label(label)]
-    assert not missing, f"tox.ini [tox] labels: add {', '.join(missing)} to `{label}`"
-    if label == "layers":
-        extra = [env for env in tox_label(label) if env not in LAYERS]
-        assert not extra, f"tox.ini [tox] labels: `layers` names {extra}, not in the registry"
-
-
-def test_registry__coverage_waits_for_every_layer_and_env_list_names_them():
-    depends = tox_list("testenv:coverage", "depends")
-    missing = [name for name in LAYERS if name not in depends]
-    assert not missing, f"tox.ini [testenv:coverage]: add {', '.join(missing)} to `depends`"
-    env_list = tox_list("tox", "env_list")
-    missing = [name for name in LAYERS if name not in env_list]
-    assert not missing, f"tox.ini [tox]: add {', '.join(missing)} to `env_list`"
-
-
-def test_registry__no_tox_env_runs_tests_outside_the_registry():
-    config = tox_config()
-    for env in sorted(tox_envs() - set(LAYERS) - NOT_LAYERS):
-        commands = config[f"testenv:{env}"].get("commands", "")
-        assert not re.search(r"^\s*pytest\b", commands, re.MULTILINE), (
-            f"tox.ini [testenv:{env}] runs pytest but {env} is not in the layer registry: "
-            f"add [tool.ci_metrics.layers.{env}] to pyproject.toml"
-        )
-
-
-def test_registry__the_unit_env_runs_exactly_the_unit_layers_folders():
-    command = tox_config()["testenv:unit"]["commands"].strip()
-    assert command.startswith("pytest tests/unit -m unit "), command
-    for layer in LAYERS.values():
-        assert layer.is_unit == all(f.startswith("tests/unit/") for f in layer.tests)
+GROUPS = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
 
 
 def shard_list(layer: Layer) -> str:
@@ -126,8 +59,7 @@ def test_registry__the_workflows_run_every_layer_on_its_pythons_with_its_workers
 
 
 def test_registry__layers_run_on_the_oldest_and_newest_python_integration_on_one():
-    import tomllib
-
+    """The registry's own content: CI's versions follow requires-python."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     oldest = project["requires-python"].removeprefix(">=")
     newest = max((v for layer in LAYERS.values() for v in layer.python), key=_version)
@@ -149,6 +81,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 def test_registry__coverage_measures_every_owned_path():
+    """coverage.py reads .coveragerc, not the registry."""
     sources = ini(".coveragerc")["run"]["source"].split()
     for layer in LAYERS.values():
         for owned in layer.owns:
@@ -158,6 +91,7 @@ def test_registry__coverage_measures_every_owned_path():
 
 
 def test_registry__markers_come_from_the_registry_alone():
+    """pytest.ini must not register markers of its own beside the registry's."""
     assert "markers" not in ini("pytest.ini")["pytest"], (
         "pytest.ini: remove `markers`; tests/utils/layer_plugins.py registers one per layer"
     )
@@ -166,6 +100,7 @@ def test_registry__markers_come_from_the_registry_alone():
 
 
 def test_registry__every_test_folder_exists_and_every_test_file_has_a_layer():
+    """A layer's tests are files in git: the registry can name them, not make them."""
     for layer in LAYERS.values():
         for folder in layer.tests:
             # Folders of the repository's `tests` package are packages; a distribution's
@@ -188,6 +123,7 @@ def test_registry__every_test_folder_exists_and_every_test_file_has_a_layer():
 
 
 def test_registry__the_integration_layer_owns_the_services_end_to_end():
+    """The registry's own content: the unit layers stay the owners of their packages."""
     assert LAYERS["integration"].owns == ("apps",)
     unit_owned = {path for layer in LAYERS.values() if layer.is_unit for path in layer.owns}
     assert {"apps/api", "apps/auth_service", "apps/kernel"} <= unit_owned
@@ -237,10 +173,11 @@ def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
                     "network": "none",
                     "python": ["3.13"],
                     "redis": 1,
+                    "project": "no",
                 }
             },
             "layers.E2E: a layer name is lowercase letters, digits and _; "
-            "layers.E2E.redis: must be true or false",
+            "layers.E2E.redis: must be true or false; layers.E2E.project: must be true or false",
         ),
     ],
 )
@@ -248,6 +185,13 @@ def test_parse_layers__one_line_names_every_problem(tables, message):
     with pytest.raises(RegistryError) as info:
         parse_layers(tables)
     assert str(info.value) == f"invalid layer registry: {message}"
+
+
+def test_parse_layers__a_layer_installs_the_project_unless_it_says_not():
+    table = {"owns": [], "tests": ["t"], "workers": 0, "network": "none"}
+    layers = parse_layers({"apps": table, "tool": table | {"project": False}})
+    assert layers["apps"].project is True
+    assert layers["tool"].project is False
 
 
 def test_load_layers__a_pyproject_without_a_registry_is_refused(tmp_path):
@@ -259,52 +203,22 @@ def test_load_layers__a_pyproject_without_a_registry_is_refused(tmp_path):
         load_layers(tmp_path / "absent.toml")
 
 
-def test_registry__each_layer_installs_its_own_dependency_group():
-    """A layer's env loads only the plugins its tests use (light start-up)."""
-    import tomllib
-
-    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
-    config = tox_config()
-    assert config["testenv"]["dependency_groups"].strip() == "{env_name}"
-    for name in LAYERS:
-        assert name in groups, (
-            f'pyproject.toml [dependency-groups]: add {name} = [{{ include-group = "test" }}, '
-            "<what its tests import beyond the services>]"
-        )
-        assert {"include-group": "test"} in groups[name], (
-            f'pyproject.toml [dependency-groups] {name}: include {{ include-group = "test" }}'
-        )
-        env = config[f"testenv:{name}"]
-        if name in ALONE:
-            assert (env.get("dependency_groups", "").strip(), env.get("only_groups")) == (
-                "",
-                name,
-            ), f"tox.ini [testenv:{name}]: dependency_groups = (empty) and only_groups = {name}"
-            continue
-        own = env.get("dependency_groups")
-        assert own is None, f"tox.ini [testenv:{name}]: remove dependency_groups (it is {name})"
-    unit = {name for name, layer in LAYERS.items() if layer.is_unit}
-    assert set(tox_list("testenv:unit", "dependency_groups")) == unit, (
-        f"tox.ini [testenv:unit]: dependency_groups = {', '.join(sorted(unit))}"
-    )
-
-
-def _normalized(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def group_distributions(name: str) -> set[str]:
-    """The distributions a dependency group names (normalized), included groups too."""
-    import tomllib
-
-    groups = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]
+    """The distributions a dependency group names (normalized), included groups too;
+    none for a group that does not exist."""
     found: set[str] = set()
-    for requirement in groups[name]:
+    group = next((v for k, v in GROUPS.items() if normalized(k) == normalized(name)), [])
+    for requirement in group:
         if isinstance(requirement, dict):
             found |= group_distributions(requirement["include-group"])
         else:
-            found.add(_normalized(re.match(r"[A-Za-z0-9._-]+", requirement).group()))
+            found.add(normalized(re.match(r"[A-Za-z0-9._-]+", requirement).group()))
     return found
+
+
+def installed_by(layer: Layer) -> set[str]:
+    """What a layer's env installs beyond the project: the `test` group and its own."""
+    return group_distributions(TEST_GROUP) | group_distributions(layer.name)
 
 
 def pytest_ini_plugins() -> tuple[list[str], list[str]]:
@@ -315,7 +229,7 @@ def pytest_ini_plugins() -> tuple[list[str], list[str]]:
 
 
 def test_registry__pytest_ini_loads_the_test_groups_plugins_and_no_other():
-    """Autoloading is off: every layer loads what pytest.ini names (the `test` group's)."""
+    """pytest.ini is read by plain pytest too: it names the `test` group's plugins itself."""
     from importlib.metadata import entry_points
 
     args, loaded = pytest_ini_plugins()
@@ -325,11 +239,11 @@ def test_registry__pytest_ini_loads_the_test_groups_plugins_and_no_other():
     assert "tests.utils.layer_plugins" in loaded, (
         "pytest.ini addopts: add `-p tests.utils.layer_plugins` (the layers' own plugins)"
     )
-    test_group = group_distributions("test")
+    test_group = group_distributions(TEST_GROUP)
     # This env (tooling) installs the test group: its entry points say what it provides.
     provided = [ep for ep in entry_points(group="pytest11") if ep.dist is not None]
     for ep in provided:
-        if _normalized(ep.dist.name) in test_group:
+        if normalized(ep.dist.name) in test_group:
             # By entry-point name, as autoloading would; pytest-socket's is `socket`, which
             # pytest would also mark the stdlib's socket module for rewriting by: its module.
             assert ep.name in loaded or ep.module in loaded, (
@@ -340,7 +254,7 @@ def test_registry__pytest_ini_loads_the_test_groups_plugins_and_no_other():
         if name == "tests.utils.layer_plugins":
             continue
         assert name in by_name, f"pytest.ini addopts: -p {name} is no installed pytest plugin"
-        dist = _normalized(by_name[name].dist.name)
+        dist = normalized(by_name[name].dist.name)
         assert dist in test_group, (
             f"pytest.ini addopts: -p {name} comes from {dist}, which is not in the `test` group: "
             "a plugin only some layers use goes in their registry entry's `plugins`"
@@ -348,15 +262,15 @@ def test_registry__pytest_ini_loads_the_test_groups_plugins_and_no_other():
 
 
 def test_registry__a_layers_plugins_come_from_its_own_dependency_group():
-    test_group = group_distributions("test")
+    """A distribution is installed by its dependency group, which the registry only names."""
+    test_group = group_distributions(TEST_GROUP)
     for layer in LAYERS.values():
-        group = group_distributions(layer.name)
         for distribution in layer.plugins:
-            assert _normalized(distribution) in group, (
+            assert normalized(distribution) in group_distributions(layer.name), (
                 f"pyproject.toml [dependency-groups] {layer.name}: add {distribution} "
                 f"(the layer's registry entry loads its pytest plugin)"
             )
-            assert _normalized(distribution) not in test_group, (
+            assert normalized(distribution) not in test_group, (
                 f"pyproject.toml: {distribution} is in the `test` group, so every layer has "
                 f"it: load it in pytest.ini, not in {layer.name}'s `plugins`"
             )
@@ -365,11 +279,9 @@ def test_registry__a_layers_plugins_come_from_its_own_dependency_group():
 def test_registry__a_layer_that_installs_a_declared_plugin_declares_it_too():
     """A group that installs hypothesis without `plugins` would run @given without its
     pytest plugin (no falsifying-example section, no --hypothesis-* options)."""
-    declared = {_normalized(d) for layer in LAYERS.values() for d in layer.plugins}
+    declared = {normalized(d) for layer in LAYERS.values() for d in layer.plugins}
     for layer in LAYERS.values():
-        missing = declared & group_distributions(layer.name) - {
-            _normalized(d) for d in layer.plugins
-        }
+        missing = declared & installed_by(layer) - {normalized(d) for d in layer.plugins}
         assert not missing, (
             f"pyproject.toml [tool.ci_metrics.layers.{layer.name}]: add "
             f"{', '.join(sorted(missing))} to `plugins` (its dependency group installs them)"
@@ -412,14 +324,27 @@ def test_registry__both_readers_give_every_layer_the_same_owned_paths():
 
 
 def test_registry__ci_metrics_is_tested_without_the_services():
-    """Its group holds the test group's plugins, ci-metrics and the fake GitHub's server,
+    """Its env installs the test group's plugins, ci-metrics and the fake GitHub's server,
     nothing of the services."""
-    import tomllib
-
     services = {
-        _normalized(re.match(r"[A-Za-z0-9._-]+", d).group())
+        normalized(re.match(r"[A-Za-z0-9._-]+", d).group())
         for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     }
-    group = group_distributions("ci_metrics")
-    assert group == group_distributions("test") | {"ci-metrics", "werkzeug"}
-    assert not group & services - {"httpx", "tenacity"}  # ci-metrics' own dependencies too
+    layer = LAYERS["ci_metrics"]
+    assert not layer.project
+    assert group_distributions("ci_metrics") == {"ci-metrics", "werkzeug"}
+    installed = installed_by(layer)
+    assert installed == group_distributions("test") | {"ci-metrics", "werkzeug"}
+    assert not installed & services - {"httpx", "tenacity"}  # ci-metrics' own dependencies too
+
+
+def test_registry__the_mutation_env_installs_the_groups_of_the_layers_it_mutates():
+    """tox.ini's mutation env runs several layers' tests in one env, so names their groups."""
+    mutated = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutation"]["layers"]
+    raw = tox_config()["testenv:mutation"]["dependency_groups"]
+    installed = {normalized(group) for group in re.split(r"[,\s]+", raw) if group}
+    wanted = {TEST_GROUP} | {
+        normalized(name) for name in mutated if normalized(name) in map(normalized, GROUPS)
+    }
+    missing = sorted(wanted - installed)
+    assert not missing, f"tox.ini [testenv:mutation]: add {', '.join(missing)} to dependency_groups"

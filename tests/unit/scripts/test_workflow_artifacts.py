@@ -4,8 +4,9 @@ Every ``needs`` is used (an output, a result, or an artifact the job downloads),
 every path a job uploads is one that a step or a tool of that job writes, and
 every artifact a job downloads from its own run was uploaded by a job it needs.
 The paths the tools write come from the tools themselves: ci-metrics' argument
-parser (defaults and the flags each step passes), tox.ini, ``.coveragerc`` and
-``scripts/mutation.py``'s own ``--output`` default.
+parser (defaults and the flags each step passes), the tox envs (tox.ini and those
+``scripts/layer_envs.py`` generates), ``.coveragerc`` and ``scripts/mutation.py``'s
+own ``--output`` default.
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from pathlib import Path
 import pytest
 
 from ci_metrics.cli import build_parser
+from scripts.layer_envs import load_layer_envs, run_keys
 from tests.unit.scripts.repo_config import (
     LAYER_WORKFLOW,
     ROOT,
     WORKFLOWS,
     ini,
+    job_steps,
     jobs,
     load,
-    tox_config,
 )
 
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -63,8 +65,8 @@ def overlaps(pattern: str, other: str) -> bool:
 def steps(workflow: str, job: dict) -> list[dict]:
     """A job's steps; a call of the reusable layer workflow has that workflow's steps."""
     if job.get("uses") == LAYER_WORKFLOW:
-        return [s for called in jobs("tox-layer.yml").values() for s in called["steps"]]
-    return list(job.get("steps", []))
+        return [s for called in jobs("tox-layer.yml").values() for s in job_steps(called)]
+    return job_steps(job)
 
 
 def job_env(workflow: str, job: dict) -> dict[str, str]:
@@ -101,16 +103,17 @@ def tox_glob(template: str, env: str) -> str:
 
 
 def tox_writes(env: str) -> set[str]:
-    """What ``tox run -e <env>`` writes, from tox.ini and the tools its commands run."""
-    config = tox_config()
-    commands = config[f"testenv:{env}"].get("commands", "") if env != LAYER else ""
-    if env == LAYER or "{[layer]pytest_args}" in commands:  # a layer env
+    """What ``tox run -e <env>`` writes, from its tox.ini or generated section and the
+    tools its commands run; any layer (the layer workflow's) writes as the generated do."""
+    generated = load_layer_envs(ROOT / "pyproject.toml").sections
+    if env == LAYER or (env in generated and "commands" in generated[env]):
+        keys = generated.get(env) or run_keys((), env, 0)
         written = set()
-        for arg in config["layer"]["pytest_args"].split():
+        for arg in keys["commands"].split():
             flag, _, value = arg.partition("=")
             if flag in ("--junitxml", "--report-log"):
                 written.add(tox_glob(value, env))
-        for line in config["testenv"]["set_env"].splitlines():
+        for line in keys["set_env"].splitlines():
             key, _, value = line.partition("=")
             if key.strip() == "COVERAGE_FILE":
                 written.add(tox_glob(value.strip(), env))

