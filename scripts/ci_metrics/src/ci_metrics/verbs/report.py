@@ -171,7 +171,7 @@ def _diff(args: argparse.Namespace, ctx: Context, *, for_pr: bool) -> tuple[Diff
         "its history: actions/checkout with `fetch-depth: 0`)"
     )
     if at_head and for_pr:
-        ctx.say(f"error: {empty}")
+        ctx.say(f"{empty}: the pull request's diff gate fails")
         return None, empty
     diff = diff_from_git(args.root, base, ctx.git)
     if at_head and not diff.changed:
