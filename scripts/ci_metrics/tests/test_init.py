@@ -127,3 +127,14 @@ def test_init__creates_pyproject_when_there_is_none(repo, make_context):
     text = (repo / "pyproject.toml").read_text(encoding="utf-8")
     assert text.startswith("[tool.ci_metrics]\n")
     assert "Coverage configuration read: none found, coverage.py's defaults." in text
+
+
+def test_init__from_a_sub_folder_writes_the_nearest_pyproject_above(
+    repo, make_context, monkeypatch
+):
+    monkeypatch.chdir(repo / "tests" / "unit")
+    code, _out, err = _init(make_context)
+    assert code == 0, err
+    assert "project folder: ../.. (the nearest above with a pyproject.toml)" in err
+    assert "[tool.ci_metrics.layers.unit]" in (repo / "pyproject.toml").read_text()
+    assert not (repo / "tests" / "unit" / "pyproject.toml").exists()

@@ -71,6 +71,19 @@ def declares_settings(pyproject: Path) -> bool:
     return isinstance(tool, dict) and (TABLE in tool or misspelt_table(tool) is not None)
 
 
+def nearest_pyproject(start: Path, top: Path) -> Path | None:
+    """The folder of the nearest ``pyproject.toml`` from ``start`` up to ``top``, if any."""
+    start, top = start.resolve(), top.resolve()
+    if start != top and top not in start.parents:
+        return None
+    for folder in (start, *start.parents):
+        if (folder / PYPROJECT).is_file():
+            return folder
+        if folder == top:
+            break
+    return None
+
+
 def find_project(start: Path, top: Path) -> Path | None:
     """The nearest folder from ``start`` up to ``top`` (both included) whose
     ``pyproject.toml`` declares the settings, as tox finds its configuration; ``None``

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ci_metrics.render.init_section import init_section
     from ci_metrics.settings import parse_settings
 
-    project: Path = args.root
+    project = _project(args, ctx)
     pyproject: Path = args.pyproject or project / "pyproject.toml"
     if not args.print_only and declares_settings(pyproject):
         read_table(pyproject)  # a misspelt table or invalid TOML says so first
@@ -79,6 +79,27 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         "`ci-metrics collect --combine .`, `ci-metrics report`, `ci-metrics gate`"
     )
     return EXIT_OK
+
+
+def _project(args: argparse.Namespace, ctx: Context) -> Path:
+    """``--root``; else, from a sub-folder, the nearest folder above holding a
+    pyproject.toml (up to the work tree's top), else the current folder."""
+    from ci_metrics.errors import GitError
+    from ci_metrics.inputs.pyproject import nearest_pyproject
+
+    root: Path = args.root
+    if root != Path(".") or args.pyproject is not None or (root / "pyproject.toml").is_file():
+        return root
+    here = Path.cwd()
+    try:
+        top = Path(ctx.git(["rev-parse", "--show-toplevel"], here).strip())
+    except GitError:
+        return root
+    found = nearest_pyproject(here, top)
+    if found is None:
+        return root
+    ctx.say(f"project folder: {shown(found)} (the nearest above with a pyproject.toml)")
+    return found
 
 
 def _explain(scan: ProjectScan, ctx: Context) -> None:
