@@ -10,7 +10,11 @@ registry once, after pytest-cov has started coverage:
   ``pytest -m ci_metrics`` and ``tox -e ci_metrics`` select the same tests;
 * before each test the variables the services and tools read are removed, and
   the test's layer's network policy is applied (``tests/utils/guards.py``);
-* the pytest plugins the layers a run reaches declare are loaded (below).
+* the pytest plugins the layers a run reaches declare are loaded (below);
+* ci-metrics' pytest plugin is loaded for every run: it applies the quarantine
+  register (``docs/quarantine.md``), so a quarantined test's failure fails no
+  layer. pytest.ini does not name it because the ci_metrics layer measures its
+  code, which must be imported after pytest-cov has started coverage.
 
 ``pytest.ini`` turns pytest's plugin autoloading off (``--disable-plugin-autoload``)
 and names with ``-p`` the plugins every layer uses (the ``test`` dependency
@@ -56,6 +60,8 @@ if TYPE_CHECKING:
 
 #: The entry-point group pytest loads plugins from.
 GROUP = "pytest11"
+#: ci-metrics' pytest plugin: the quarantine register, applied in every layer.
+QUARANTINE_PLUGIN = "ci_metrics.pytest_plugin"
 #: The run's layers (the registry beside pytest.ini) and, per test, its layer.
 REGISTRY = pytest.StashKey["dict[str, Layer]"]()
 TEST_LAYER = pytest.StashKey["Layer | None"]()
@@ -146,6 +152,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     for name in plugin_names(layers):
         # As `-p <name>` would, but a plugin blocked with `-p no:<name>` stays blocked.
         early_config.pluginmanager.load_setuptools_entrypoints(GROUP, name=name)
+    try:
+        early_config.pluginmanager.import_plugin(QUARANTINE_PLUGIN)
+    except (ImportError, pytest.UsageError):  # pytest 9 says UsageError for a missing module
+        raise pytest.UsageError(
+            f"{QUARANTINE_PLUGIN} (ci-metrics' pytest plugin: the quarantine register) is not "
+            "installed here: install the `test` dependency group, which holds ci-metrics"
+        ) from None
 
 
 def marker_lines(layers: Iterable[Layer]) -> list[str]:

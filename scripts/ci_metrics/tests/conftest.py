@@ -1,7 +1,8 @@
 """Fixtures of the ci_metrics layer; what they build lives in ``support/``.
 
 GitHub is faked at the transport (``httpx.MockTransport``) or on loopback
-(``support.fake_github``); git repositories and coverage runs are real, in temp folders.
+(``support.fake_github``); git repositories, coverage runs and pytest runs are real,
+in temp folders (pytester runs ci-metrics' pytest plugin in-process).
 """
 
 from __future__ import annotations
@@ -16,13 +17,28 @@ from support.context import make_context as _make_context
 from support.fake_github import REPO, FakeGitHub
 from support.github_cli import HEAD, MARKER, RUN_ENV, TOKEN
 from support.project import build_project
+from support.pytest_runs import build_suite, run_suite
 from support.snapshots import make_snapshot as _make_snapshot
+
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")
 def built_project(tmp_path_factory):
     """A git repository (main + a feature branch) with combined two-layer coverage data."""
     return build_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="session")
+def suite_runs(tmp_path_factory):
+    """The failing, erroring, flaky and quarantined suite, run by pytest as the layers run
+    it: once with pytest's default tracebacks and once with ``--tb=short --showlocals``
+    (this repository's)."""
+    root = build_suite(tmp_path_factory.mktemp("suite"))
+    return {
+        "long": run_suite(root, "long"),
+        "short": run_suite(root, "short", "--tb=short", "--showlocals"),
+    }
 
 
 @pytest.fixture

@@ -86,7 +86,9 @@ def test_a_layer_without_data_fails_the_gate_unless_optional(tmp_path, monkeypat
     repo = build_foreign_repo(
         tmp_path / "repo",
         settings=(
-            "thresholds = { project_lines = false, project_branches = false, diff = false }\n"
+            # Every other gate off: the layer data gate stays, whatever the thresholds.
+            "thresholds = { project_lines = false, project_branches = false, diff = false, "
+            "project_no_drop = false, new_flaky_tests = false }\n"
             '[tool.ci_metrics.layers.unit]\nowns = ["src/pkg"]\n'
             "[tool.ci_metrics.layers.e2e]\nowns = []\n"
             "[tool.ci_metrics.layers.smoke]\nowns = []\n"

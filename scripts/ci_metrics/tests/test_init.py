@@ -60,6 +60,8 @@ def test_init__appends_a_section_found_from_packages_tests_and_coverage(repo, ma
         "unit": ("src/pkg",),
     }
     assert settings.thresholds.project_branches == 85
+    # The gates without a percentage are on by default: the section says so.
+    assert "(thresholds.project_no_drop, new_flaky_tests: on" in text
     assert settings.default_layer is None  # two layers: each run names its context
     assert "# The layer `unit`: the tests in tests/unit, run under their own" in text
     assert "coverage run -p --context=e2e -m pytest tests/e2e" in text

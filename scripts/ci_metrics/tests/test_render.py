@@ -31,7 +31,10 @@ def test_render_comment__matches_golden_file(name, factory):
 def test_render_comment__drops_sections_in_order_and_says_so():
     report = rich_report()
     full = render_comment(report, MARKER, 65536)
-    limit = len(full) - 200
+    without_trend = render_comment(report, MARKER, len(full) - 200)
+    assert "left out trend." in without_trend
+    assert "```mermaid" not in without_trend
+    limit = len(without_trend) - 100
     fitted = render_comment(report, MARKER, limit)
     assert len(fitted) <= limit
     assert "left out trend, slow" in fitted
@@ -82,6 +85,11 @@ def test_line_annotations__grouped_and_capped_per_type():
     report = rich_report()
     lines = line_annotations(report, 10)
     assert lines[0] == (
+        "::error file=apps/auth_service/tokens.py,line=8,"
+        "title=tests/auth/test_tokens.py%3A%3Atest_issue failed::KeyError: 'kid' with "
+        "token=[REDACTED] (passed in 5 of 5 nightly runs: new with this change)"
+    )
+    assert lines[1] == (
         "::warning file=apps/api/legacy|odd.py,line=2,endLine=2,"
         "title=Uncovered changed lines::Line 2 changed but no test ran it."
     )
@@ -105,7 +113,7 @@ def test_line_annotations__grouped_and_capped_per_type():
     ]
     report.diff = DiffCoverage(many, [])
     capped = line_annotations(report, 10)
-    assert len(capped) == 20
+    assert len(capped) == 21  # the failed test, then 10 of each kind of line
     assert "Branch(es) to 1→exit never taken." in capped[-1]
     assert line_annotations(bare_report(), 10) == []
 
@@ -115,7 +123,7 @@ def test_annotation_escaping_of_properties_and_data():
     report.diff = DiffCoverage(
         [FileDiff(path="a,b:c%.py", owner=None, statements=1, missing_lines=[3])], []
     )
-    assert line_annotations(report, 10)[0].startswith("::warning file=a%2Cb%3Ac%25.py,line=3")
+    assert line_annotations(report, 10)[1].startswith("::warning file=a%2Cb%3Ac%25.py,line=3")
 
 
 def test_key_figures_and_github_output():
@@ -126,9 +134,11 @@ def test_key_figures_and_github_output():
         "coverage_branches": "75.00",
         "diff_coverage": "63.64",
         "gates_passed": "false",
-        "failed_gates": "2",
+        "failed_gates": "3",
         "flaky_tests": "1",
         "failed_tests": "1",
+        "quarantined_failures": "1",
+        "actionable": "true",
     }
     assert github_output({"a": "1", "b": ""}) == "a=1\nb=\n"
     assert bare_report().key_figures()["diff_coverage"] == ""
@@ -174,7 +184,8 @@ def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, sett
         }
     )
     settings = msgspec.structs.replace(
-        settings, thresholds=Thresholds(False, False, False, {"auth": 90.0})
+        settings,
+        thresholds=Thresholds(False, False, False, {"auth": 90.0}, project_no_drop=False),
     )
     for register in ([], rich_report().exceptions):
         report = build_report(
@@ -259,7 +270,7 @@ def test_render_comment__runtime_says_what_it_measures():
     assert "| 14.0s |" in comment  # tox's wall time of the layer
     report = rich_report(head_timing={})
     comment = render_comment(report, MARKER, 65536)
-    assert "| 2.8s Σ |" in comment  # sum of the test durations
+    assert "| 3.1s Σ |" in comment  # sum of the test durations
     assert "Σ: sum of the layer's test durations" in comment
 
 

@@ -109,6 +109,7 @@ def registry_run(pytester):
         """
         def test_probe(pytestconfig):
             print("xdist", pytestconfig.pluginmanager.hasplugin("xdist"))
+            print("quarantine", pytestconfig.pluginmanager.hasplugin("ci_metrics.pytest_plugin"))
         """
     )
     for folder in ("fuzz", "plain"):
@@ -122,6 +123,24 @@ def test_loader__loads_a_layers_plugin_before_options_are_parsed(registry_run):
     result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "fuzz", "-n", "0", "-s")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*xdist True*"])
+
+
+def test_loader__loads_the_quarantine_plugin_for_every_run(registry_run):
+    result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "plain", "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*quarantine True*"])
+
+
+def test_loader__without_ci_metrics_the_run_stops_with_one_line(registry_run, monkeypatch):
+    from tests.utils import layer_plugins
+
+    monkeypatch.setattr(layer_plugins, "QUARANTINE_PLUGIN", "no_such_quarantine_plugin")
+    result = registry_run.runpytest_inprocess("-p", "no:cacheprovider", "plain")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*no_such_quarantine_plugin (ci-metrics' pytest plugin: the quarantine register) is not "
+         "installed here: install the `test` dependency group, which holds ci-metrics"]
+    )  # fmt: skip
 
 
 def test_loader__leaves_out_the_plugins_of_layers_the_run_does_not_reach(registry_run):
@@ -150,8 +169,12 @@ def test_loader__a_missing_plugin_stops_the_run_with_one_line(registry_run):
 
 def test_loader__imports_no_measured_code_before_coverage_starts():
     """pytest imports the loader (`-p`) before pytest-cov starts coverage: the registry
-    reader it uses, code the tooling layer measures, must be imported later, in the hook."""
-    code = "import sys, tests.utils.layer_plugins; print('scripts.layer_registry' in sys.modules)"
+    reader it uses and ci-metrics' plugin, code the tooling and ci_metrics layers
+    measure, must be imported later, in the hook."""
+    code = (
+        "import sys, tests.utils.layer_plugins; "
+        "print(any(m in sys.modules for m in ('scripts.layer_registry', 'ci_metrics')))"
+    )
     root = Path(__file__).resolve().parents[3]
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True

@@ -8,9 +8,10 @@ runs, so ``--help`` and the short verbs start without coverage.py, httpx or
 Jinja2.
 
 Exit codes: 0 ok (including "nothing to do": no baseline yet, a stale run's
-comment skipped); 1 a gate failed (or an exception's review date passed), and
-nothing else; 2 bad usage or input (flags, settings, files, a corrupt artifact,
-a malformed token or GITHUB_API_URL, a comment artifact not bound to its run);
+comment skipped); 1 a gate failed (or a review date passed in the exception or
+quarantine register), and nothing else; 2 bad usage or input (flags, settings,
+files, a corrupt artifact, a malformed token or GITHUB_API_URL, a comment artifact
+not bound to its run);
 3 GitHub unreachable, refusing, or still failing at the time limit. An unexpected
 failure (a bug) also exits 2, with one line and the hint to rerun with ``--debug``,
 which prints the traceback.
@@ -35,6 +36,7 @@ from ci_metrics.verbs import (
     gate,
     init,
     post,
+    quarantine,
     report,
 )
 
@@ -60,6 +62,7 @@ VERBS: tuple[Verb, ...] = (
     post,
     find_artifact,
     exceptions,
+    quarantine,
 )
 
 

@@ -51,6 +51,9 @@ Percent = Annotated[
     Annotated[float, Meta(ge=0, le=100)] | Literal[False],
     Meta(description="must be a percentage from 0 to 100, or false"),
 ]
+When = Annotated[
+    Literal["always", "actionable"], Meta(description='must be "always" or "actionable"')
+]
 OwnedPath = Annotated[
     str,
     Meta(
@@ -84,6 +87,12 @@ class Thresholds(Struct, frozen=True, forbid_unknown_fields=True):
     project_branches: Percent = 85.0
     diff: Percent = 90.0
     layers: dict[str, Percent] = {}
+    # Project line coverage may not fall below the base's by more than the baseline's
+    # own run-to-run noise (model.noise).
+    project_no_drop: bool = True
+    # A test that is in none of the baseline's histories and flaked (failed, then passed
+    # on a rerun) is its author's to fix.
+    new_flaky_tests: bool = True
 
     def per_layer(self) -> dict[str, float]:
         """The layers' thresholds that gate (``false`` left out)."""
@@ -97,11 +106,29 @@ class Comment(Struct, frozen=True, forbid_unknown_fields=True):
     author: Text = "github-actions[bot]"
     max_chars: Annotated[int, Meta(ge=1, le=GITHUB_COMMENT_LIMIT)] = GITHUB_COMMENT_LIMIT
     max_annotations: PositiveInt = 10
+    # "always": every run comments; "actionable": only a run with something to act on
+    # creates a comment, and an existing one is edited down to one all-clear line.
+    when: When = "always"
 
     @property
     def marker_html(self) -> str:
         """The hidden HTML comment that identifies the sticky comment."""
         return f"<!-- {self.marker}:sticky -->"
+
+    @property
+    def all_clear_html(self) -> str:
+        """The hidden HTML comment of an all-clear body: ``post`` edits, never creates."""
+        return f"<!-- {self.marker}:all-clear -->"
+
+
+class Quarantine(Struct, frozen=True, forbid_unknown_fields=True):
+    """``quarantine``: the register of quarantined tests, and the nightly's proposals."""
+
+    register: Text = "docs/quarantine.md"
+    # The nightly proposes quarantining a test that flaked this many times in the window...
+    add_after_flakes: PositiveInt = 3
+    # ...and releasing a quarantined test that did not fail in this many newest runs.
+    remove_after_runs: PositiveInt = 10
 
 
 class GitHub(Struct, frozen=True, forbid_unknown_fields=True):
@@ -165,6 +192,7 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
     thresholds: Thresholds = Thresholds()
     baseline_window: PositiveInt = 30
     exception_register: Text = "docs/coverage-exceptions.md"
+    quarantine: Quarantine = Quarantine()
     comment: Comment = Comment()
     github: GitHub = GitHub()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ci_metrics.inputs.gitdiff import Diff
+from ci_metrics.inputs.quarantine import QuarantineEntry
 from ci_metrics.inputs.register import ExceptionEntry
 from ci_metrics.model.analysis import build_report
 from ci_metrics.model.baseline import empty_baseline, merge_snapshot
+from ci_metrics.model.failures import Failure
 from ci_metrics.model.outcomes import EnvTiming, TestResult
 from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import Snapshot
@@ -63,18 +65,44 @@ BASE_TESTS = {
         "tests/api/test_views.py::test_flaky": ("passed", 0.2, 1),
         "tests/api/test_views.py::test_gone": ("passed", 0.1, 0),
         "tests/api/test_views.py::test_skip_later": ("passed", 0.1, 0),
+        "tests/api/test_views.py::test_racy": ("quarantined", 0.3, 0),
     },
     "auth": {"tests/auth/test_tokens.py::test_issue": ("passed", 1.0, 0)},
 }
+ISSUE_FAILURE = Failure(
+    kind="KeyError",
+    message="'kid' with token=[REDACTED]",
+    path="apps/auth_service/tokens.py",
+    line=8,
+)
+FLAKE = Failure(kind="TimeoutError", path="tests/api/test_views.py", line=40)
+RACE = Failure(
+    kind="AssertionError",
+    message="assert 2 == 1",
+    path="tests/api/test_views.py",
+    line=61,
+    phase="setup",
+)
 HEAD_TESTS = {
     "api": {
         "tests/api/test_views.py::test_list": ("passed", 2.5, 0),
-        "tests/api/test_views.py::test_flaky": ("passed", 0.2, 1),
+        "tests/api/test_views.py::test_flaky": ("passed", 0.2, 1, FLAKE),
         "tests/api/test_views.py::test_new|pipe": ("passed", 0.1, 0),
         "tests/api/test_views.py::test_skip_later": ("skipped", 0.0, 0),
+        "tests/api/test_views.py::test_racy": ("quarantined", 0.3, 0, RACE),
     },
-    "auth": {"tests/auth/test_tokens.py::test_issue": ("failed", 1.0, 0)},
+    "auth": {"tests/auth/test_tokens.py::test_issue": ("failed", 1.0, 0, ISSUE_FAILURE)},
 }
+QUARANTINE = [
+    QuarantineEntry(
+        "tests/api/test_views.py::test_racy",
+        "@api-team",
+        "#17",
+        "races the cache",
+        date(2026, 6, 1),
+        9,
+    )
+]
 DIFF = Diff(
     base="origin/main",
     changed={
@@ -126,7 +154,8 @@ def rich_report(baseline_runs=5, head_timing=None, **overrides):
             files,
             BASE_TESTS,
             {"api": (1.0, duration), "auth": (1.0, 3.0)},
-            sha=f"{index + 1}" * 40,
+            # The first two nights measured the same commit: the noise is their spread.
+            sha=f"{max(index, 1)}" * 40,
             run_id=str(100 + index),
         )
         baseline = merge_snapshot(baseline, snap, SETTINGS)
@@ -146,6 +175,7 @@ def rich_report(baseline_runs=5, head_timing=None, **overrides):
         "register": REGISTER,
         "now": NOW,
         "pr": PullRequest(head_sha="f" * 40, number=42, repository="octo/repo"),
+        "quarantine": QUARANTINE,
     }
     kwargs.update(overrides)
     return build_report(**kwargs)

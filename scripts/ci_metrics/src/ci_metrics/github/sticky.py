@@ -9,6 +9,10 @@ lost (a 5xx, a timeout) the comments are listed again and what is there is
 updated. After posting, other own sticky comments (from an old race, or a lost
 answer) are deleted, keeping the oldest, so exactly one remains.
 
+An all-clear body (nothing to act on: ``comment.when = "actionable"``) only
+edits an existing comment down to its one line; it never creates one, so a
+quiet pull request sends no notification.
+
 With a read-only token the comment goes to an artifact instead
 (:mod:`ci_metrics.github.artifact`).
 """
@@ -27,7 +31,8 @@ MAX_WRITE_ROUNDS = 4
 
 @dataclass(frozen=True)
 class Posted:
-    """The outcome: ``created``, ``updated`` or ``unchanged``, and what was cleaned up."""
+    """The outcome: ``created``, ``updated``, ``unchanged`` or ``not created`` (an
+    all-clear body and no comment to edit), and what was cleaned up."""
 
     action: str
     comment_id: int
@@ -71,12 +76,23 @@ def fit_body(body: str, marker: str, limit: int) -> tuple[str, int | None]:
     return (body, None) if size <= limit else (too_large_body(marker), size)
 
 
-def post_sticky(client: GitHubClient, number: int, body: str, marker: str, author: str) -> Posted:
+def is_all_clear(body: str, marker: str, all_clear: str) -> bool:
+    """Whether ``body`` is the all-clear comment (its second line is the all-clear mark)."""
+    return body.startswith(f"{marker}\n{all_clear}\n")
+
+
+def post_sticky(
+    client: GitHubClient, number: int, body: str, marker: str, author: str, *, create: bool = True
+) -> Posted:
     """Make ``body`` the one own sticky comment of pull request ``number``.
 
     Up to :data:`MAX_WRITE_ROUNDS` creates, each only after a listing found no own
-    comment; a lost answer is followed by a pause and a new listing.
+    comment; a lost answer is followed by a pause and a new listing. With ``create``
+    false an existing comment is updated, and none is created.
     """
+    if not create:
+        ours = own_sticky_comments(client, number, marker, author)
+        return _settle(client, ours, body, None) if ours else Posted("not created", 0)
     created: int | None = None
     # A look before each write, and one after the last.
     for attempt in range(MAX_WRITE_ROUNDS + 1):
@@ -125,6 +141,8 @@ def _settle(
 
 def describe(posted: Posted, number: int) -> list[str]:
     """Log lines for the outcome of :func:`post_sticky`."""
+    if posted.action == "not created":
+        return [f"nothing to act on and no comment on PR #{number} yet: none created"]
     if posted.action == "unchanged":
         lines = [f"comment {posted.comment_id} on PR #{number} is already up to date"]
     else:

@@ -8,16 +8,14 @@ row whose module is ``None yet`` stands for an empty register.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from ci_metrics.errors import RegisterError
+from ci_metrics.inputs.mdtable import read_rows
 
 COLUMNS = ("module", "rationale", "owner", "review date", "remediation plan")
-_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_EMPTY_MARKERS = {"none yet", "none"}
 
 
 @dataclass(frozen=True)
@@ -41,11 +39,6 @@ class ExceptionEntry:
         return self.review_date < today
 
 
-def _cells(line: str) -> list[str]:
-    text = line.strip().removeprefix("|").removesuffix("|")
-    return [cell.strip() for cell in text.split("|")]
-
-
 def _resolve(module: str, root: Path) -> str | None:
     cleaned = module.strip("`").strip()
     candidates = [cleaned.rstrip("/")]
@@ -60,31 +53,10 @@ def _resolve(module: str, root: Path) -> str | None:
 
 def parse_register(text: str, root: Path, source: str = "register") -> list[ExceptionEntry]:
     """Parse the register; a malformed table or an unknown module raises with its line."""
-    lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(lines) if line.lstrip().startswith("|")), None)
-    if header_at is None:
-        raise RegisterError(f"{source}: no table found (expected columns {', '.join(COLUMNS)})")
-    header = tuple(cell.lower() for cell in _cells(lines[header_at]))
-    if header != COLUMNS:
-        raise RegisterError(
-            f"{source}:{header_at + 1}: header must be | {' | '.join(COLUMNS)} |, got {header}"
-        )
-    if header_at + 1 >= len(lines) or not _SEPARATOR.match(lines[header_at + 1].strip()):
-        raise RegisterError(f"{source}:{header_at + 2}: missing the |---| separator row")
     entries: list[ExceptionEntry] = []
-    for index in range(header_at + 2, len(lines)):
-        line = lines[index]
-        number = index + 1
-        if not line.strip().startswith("|"):
-            break
-        cells = _cells(line)
-        if len(cells) != len(COLUMNS):
-            raise RegisterError(
-                f"{source}:{number}: expected {len(COLUMNS)} cells, got {len(cells)}"
-            )
+    for row in read_rows(text, COLUMNS, source):
+        number, cells = row.line, row.cells
         module, rationale, owner, review, plan = cells
-        if module.strip("`*_ ").lower() in _EMPTY_MARKERS:
-            continue
         if not all(cells):
             raise RegisterError(f"{source}:{number}: every column needs a value")
         try:

@@ -4,6 +4,11 @@ A layer may run on several Python versions: a ``-py<major>.<minor>`` part in a
 result file's name (``junit-py3.13.xml``, ``report-log-py3.13-2.jsonl``,
 ``tox-result-py3.13.json``) says which version wrote it. Files without one are
 one unnamed version (``""``).
+
+A failed test keeps why it failed (:mod:`ci_metrics.inputs.failures`), a flaky
+one why it failed before its rerun passed. A test ci-metrics' pytest plugin
+quarantined carries its tag (a user property): its expected failure is
+``quarantined``, its unexpected pass a pass.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ci_metrics.errors import InputError
+from ci_metrics.inputs.failures import Locate, from_junit, from_longrepr
+from ci_metrics.inputs.quarantine import TAG
+from ci_metrics.model.failures import Failure
 from ci_metrics.model.outcomes import EnvTiming, TestResult, merge_versions
 
 _PYTHON_TAG = re.compile(r"-py(\d+\.\d+)(?=[-.])")
@@ -27,8 +35,32 @@ def python_of(path: Path) -> str:
     return match.group(1) if match else ""
 
 
-def read_report_log(path: Path) -> dict[str, TestResult]:
-    """Read a pytest-reportlog file; reruns (``outcome: "rerun"``) restart the test's tally."""
+def _nowhere(_path: str) -> str | None:
+    return None
+
+
+def _tagged(properties: Any) -> bool:
+    """Whether a report's ``user_properties`` carry the quarantine tag."""
+    return isinstance(properties, list) and any(
+        isinstance(pair, list) and pair[:1] == [TAG] for pair in properties
+    )
+
+
+def _final(item: dict[str, Any]) -> TestResult:
+    outcome, failure = item["outcome"], item["failure"]
+    if item["quarantined"] and outcome in ("xfailed", "xpassed"):
+        outcome = "quarantined" if outcome == "xfailed" else "passed"
+    if outcome not in ("failed", "quarantined"):
+        # A flaky test keeps why it failed before the rerun that passed.
+        failure = item["rerun_failure"] if item["reruns"] and outcome == "passed" else None
+    return TestResult(outcome, round(item["duration"], 6), item["reruns"], failure)
+
+
+def read_report_log(path: Path, locate: Locate = _nowhere) -> dict[str, TestResult]:
+    """Read a pytest-reportlog file; reruns (``outcome: "rerun"``) restart the test's tally.
+
+    ``locate`` maps the traceback's paths to the work tree's (no failing line without it).
+    """
     state: dict[str, dict[str, Any]] = {}
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -47,25 +79,50 @@ def read_report_log(path: Path) -> dict[str, TestResult]:
         if not isinstance(nodeid, str) or not isinstance(outcome, str):
             raise InputError(f"{path}:{number}: test report without nodeid or outcome")
         duration = entry.get("duration") or 0.0
-        item = state.setdefault(nodeid, {"outcome": "passed", "duration": 0.0, "reruns": 0})
+        item = state.setdefault(
+            nodeid,
+            {
+                "outcome": "passed",
+                "duration": 0.0,
+                "reruns": 0,
+                "failure": None,
+                "rerun_failure": None,
+                "quarantined": False,
+            },
+        )
+        item["quarantined"] |= _tagged(entry.get("user_properties"))
         if outcome == "rerun":
-            item.update(outcome="passed", duration=0.0, reruns=item["reruns"] + 1)
+            item.update(outcome="passed", duration=0.0, reruns=item["reruns"] + 1, failure=None)
+            item["rerun_failure"] = item["rerun_failure"] or _cause(entry, path, number, locate)
             continue
         item["duration"] += float(duration)
         if "wasxfail" in entry and outcome in ("skipped", "passed"):
             outcome = "xfailed" if outcome == "skipped" else "xpassed"
+        if outcome in ("failed", "xfailed") and item["failure"] is None:
+            item["failure"] = _cause(entry, path, number, locate)
         if outcome == "failed":
             item["outcome"] = "failed"
         elif outcome in ("skipped", "xfailed", "xpassed") and item["outcome"] != "failed":
             item["outcome"] = outcome
-    return {
-        nodeid: TestResult(v["outcome"], round(v["duration"], 6), v["reruns"])
-        for nodeid, v in state.items()
-    }
+    return {nodeid: _final(item) for nodeid, item in state.items()}
 
 
-def read_junit(path: Path) -> dict[str, TestResult]:
-    """Read a JUnit XML file; a test is named ``<classname>::<name>``."""
+def _cause(entry: dict[str, Any], path: Path, number: int, locate: Locate) -> Failure:
+    when = entry.get("when")
+    return from_longrepr(
+        entry.get("longrepr"),
+        when if isinstance(when, str) else "call",
+        locate,
+        f"{path}:{number} ({entry['nodeid']})",
+    )
+
+
+def read_junit(path: Path, locate: Locate = _nowhere) -> dict[str, TestResult]:
+    """Read a JUnit XML file; a test is named ``<classname>::<name>``.
+
+    JUnit keeps no traceback of an expected failure: a quarantined test's cause is
+    missing from it (the report log has it).
+    """
     try:
         root = ET.parse(path).getroot()  # noqa: S314  (trusted: produced by pytest)
     except ET.ParseError as exc:
@@ -79,20 +136,29 @@ def read_junit(path: Path) -> dict[str, TestResult]:
             raise InputError(f"{path}: <testcase> without a name")
         classname = case.get("classname", "")
         nodeid = f"{classname}::{name}" if classname else name
-        outcome = "passed"
-        if case.find("failure") is not None or case.find("error") is not None:
-            outcome = "failed"
+        outcome, failure = "passed", None
+        problem = case.find("failure")
+        problem = problem if problem is not None else case.find("error")
+        if problem is not None:
+            outcome, failure = "failed", from_junit(problem, locate, f"{path} ({nodeid})")
         elif (skipped := case.find("skipped")) is not None:
             outcome = "xfailed" if skipped.get("type") == "pytest.xfail" else "skipped"
+        if outcome == "xfailed" and any(p.get("name") == TAG for p in case.iter("property")):
+            outcome = "quarantined"
+            failure = Failure(
+                missing=f"{path} ({nodeid}): JUnit XML keeps no traceback of an expected failure"
+            )
         try:
             duration = float(case.get("time", "0") or 0)
         except ValueError:
             raise InputError(f"{path}: test {nodeid}: time is not a number") from None
-        results[nodeid] = TestResult(outcome, duration)
+        results[nodeid] = TestResult(outcome, duration, failure=failure)
     return results
 
 
-def read_layer_runs(layer_dir: Path) -> dict[str, dict[str, TestResult]] | None:
+def read_layer_runs(
+    layer_dir: Path, locate: Locate = _nowhere
+) -> dict[str, dict[str, TestResult]] | None:
     """A layer's results per Python version: its report logs when present (they see
     reruns), else JUnit XML; ``None`` when the folder holds neither.
 
@@ -104,14 +170,14 @@ def read_layer_runs(layer_dir: Path) -> dict[str, dict[str, TestResult]] | None:
         if paths:
             runs: dict[str, dict[str, TestResult]] = {}
             for path in paths:
-                runs.setdefault(python_of(path), {}).update(reader(path))
+                runs.setdefault(python_of(path), {}).update(reader(path, locate))
             return runs
     return None
 
 
-def read_layer_results(layer_dir: Path) -> dict[str, TestResult] | None:
+def read_layer_results(layer_dir: Path, locate: Locate = _nowhere) -> dict[str, TestResult] | None:
     """A layer's results over all its Python versions (:func:`merge_versions`)."""
-    runs = read_layer_runs(layer_dir)
+    runs = read_layer_runs(layer_dir, locate)
     return None if runs is None else merge_versions(runs)
 
 

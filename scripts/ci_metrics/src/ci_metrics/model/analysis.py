@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 
 from ci_metrics.inputs.gitdiff import Diff
+from ci_metrics.inputs.quarantine import QuarantineEntry
 from ci_metrics.inputs.register import ExceptionEntry, is_excepted
-from ci_metrics.model.baseline import Baseline, LayerFigures, TestHistory, layer_band
+from ci_metrics.model.baseline import Baseline, BaselineRun, LayerFigures, layer_band
 from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
-from ci_metrics.model.gates import Measure, evaluate_gates
+from ci_metrics.model.gates import Base, Measure, evaluate_gates, no_drop_gate
 from ci_metrics.model.metrics import (
     Totals,
     layer_has_data,
@@ -18,17 +18,12 @@ from ci_metrics.model.metrics import (
     layer_runtime,
     project_totals,
 )
+from ci_metrics.model.noise import Noise, coverage_noise
 from ci_metrics.model.outcomes import VersionOutcome, count_outcomes
-from ci_metrics.model.report import (
-    SLOW_NOISE_FLOOR,
-    LayerRow,
-    Provenance,
-    PullRequest,
-    Report,
-    TestChange,
-    human_age,
-)
+from ci_metrics.model.report import LayerRow, Provenance, PullRequest, Report, human_age
 from ci_metrics.model.snapshot import Snapshot
+from ci_metrics.model.trend import TrendPoint, trend_points
+from ci_metrics.model.triage import triage
 from ci_metrics.settings import Settings
 
 
@@ -38,51 +33,6 @@ def disagreeing_versions(snapshot: Snapshot, layer: str) -> dict[str, VersionOut
     if len({run.failed for run in versions.values()}) > 1:
         return dict(versions)
     return {}
-
-
-def _failed_on(snapshot: Snapshot, layer: str, nodeid: str) -> str:
-    """``Python 3.13`` when the test failed on some of the layer's versions only."""
-    versions = disagreeing_versions(snapshot, layer)
-    failed = [v for v, run in versions.items() if nodeid in run.failed]
-    return f"Python {', '.join(failed)}" if failed and len(failed) < len(versions) else ""
-
-
-def _tests_vs_baseline(
-    report: Report, snapshot: Snapshot, histories: Mapping[str, TestHistory], has_baseline: bool
-) -> None:
-    ran_layers = set(snapshot.tests)
-    current: dict[str, str] = {}
-    for layer, results in sorted(snapshot.tests.items()):
-        for nodeid, result in sorted(results.items()):
-            current[nodeid] = layer
-            history = histories.get(nodeid)
-            if result.flaky:
-                rate = f"{history.flakes}/{len(history.outcomes)} runs" if history else "new"
-                report.flaky.append(TestChange(nodeid, layer, f"{result.reruns} rerun(s); {rate}"))
-            if result.outcome == "failed":
-                report.failed.append(TestChange(nodeid, layer, _failed_on(snapshot, layer, nodeid)))
-            if not has_baseline:
-                continue
-            if history is None:
-                report.new_tests.append(TestChange(nodeid, layer, result.outcome))
-                continue
-            if result.outcome == "skipped" and history.outcomes[-1:] != "S":
-                report.newly_skipped.append(TestChange(nodeid, layer, "skipped"))
-            p95, median = history.p95, history.median
-            if (
-                p95 is not None
-                and median is not None
-                and result.outcome != "skipped"
-                and result.duration > p95
-                and result.duration - median > SLOW_NOISE_FLOOR
-            ):
-                detail = f"{result.duration:.2f}s vs median {median:.2f}s (p95 {p95:.2f}s)"
-                report.slow.append(TestChange(nodeid, layer, detail))
-    for nodeid, history in sorted(histories.items()):
-        if history.layer in ran_layers and nodeid not in current:
-            report.removed_tests.append(TestChange(nodeid, history.layer, "removed"))
-    report.slow.sort(key=lambda t: float(t.detail.split("s", 1)[0]), reverse=True)
-    report.slow = report.slow[:10]
 
 
 UNMEASURED_CAUSES = (
@@ -155,6 +105,26 @@ def _layer_measure(layer: str, ran: bool, value: float | None, settings: Setting
     return Measure(value)
 
 
+def nightly_base(run: BaselineRun | None) -> Base | None:
+    """The newest nightly run as the base coverage is compared with."""
+    if run is None:
+        return None
+    return Base(
+        f"nightly run {run.run_id or 'local'} (`{run.sha[:10] or 'local'}`)", run.totals.lines
+    )
+
+
+def _layer_noise(runs: list[BaselineRun], layer: str) -> Noise:
+    return coverage_noise(
+        (run.sha, figures.coverage if (figures := run.layers.get(layer)) else None) for run in runs
+    )
+
+
+def _head_point(snapshot: Snapshot, rows: list[LayerRow], lines: float | None) -> TrendPoint:
+    flaky = sum(r.flaky for results in snapshot.tests.values() for r in results.values())
+    return TrendPoint("head", snapshot.sha, lines, {r.name: r.duration for r in rows}, flaky)
+
+
 def build_report(
     *,
     snapshot: Snapshot,
@@ -166,14 +136,21 @@ def build_report(
     now: datetime,
     no_diff: str = "no base ref was available",
     diff_skipped: bool = False,
+    quarantine: list[QuarantineEntry] | None = None,
+    base: Base | None = None,
 ) -> Report:
     """Compare ``snapshot`` with ``baseline`` and ``diff``; evaluate the gates.
 
     Without a diff, ``no_diff`` says why: the diff gate fails with it, unless diff
     coverage was skipped on purpose (``diff_skipped``), which leaves the gate out.
+    ``base`` is what coverage must not drop below (the merge base's own snapshot,
+    when the caller has it); without one, the newest nightly run. ``quarantine``
+    names the register's entries, for the quarantined failures.
     """
     runs = baseline.runs if baseline else []
     newest = runs[-1] if runs else None
+    base = base or nightly_base(newest)
+    lines_noise = coverage_noise((run.sha, run.totals.lines) for run in runs)
     totals = project_totals(snapshot.files)
     changed = diff.python_files() if diff else {}
     dcov = diff_coverage(snapshot.files, changed, settings) if diff else None
@@ -214,10 +191,13 @@ def build_report(
                 foreign_only=sum(len(f.foreign_only) for f in dcov.files if f.owner == layer)
                 if dcov
                 else 0,
+                quarantined=counts.get("quarantined", 0),
+                coverage_noise=_layer_noise(runs, layer),
             )
             for version, counts in by_version.items()
         )
     # Without exceptions the gated figures equal the reported ones: skip recomputing them.
+    tests = triage(snapshot, baseline, quarantine or [])
     gated_totals = project_totals(snapshot.files, kept) if register else totals
     gated_diff = dcov
     if diff and register:
@@ -239,6 +219,8 @@ def build_report(
             )
             for layer in settings.layers
         },
+        no_drop=no_drop_gate(totals.lines_percent, base, lines_noise),
+        new_flaky=tests.new_flaky_gate(bool(runs)),
     )
     provenance = None
     if newest is not None:
@@ -267,6 +249,17 @@ def build_report(
         register_applies=any(is_excepted(register, path) for path in [*snapshot.files, *changed]),
         trend=[r.totals.lines for r in runs if r.totals.lines is not None]
         + ([totals.lines_percent] if totals.lines_percent is not None else []),
+        lines_noise=lines_noise,
+        trend_points=[
+            *trend_points(baseline, list(settings.layers)),
+            _head_point(snapshot, rows, totals.lines_percent),
+        ],
+        failed=tests.failed,
+        flaky=tests.flaky,
+        quarantined=tests.quarantined,
+        new_tests=tests.new_tests,
+        removed_tests=tests.removed_tests,
+        newly_skipped=tests.newly_skipped,
+        slow=tests.slow,
     )
-    _tests_vs_baseline(report, snapshot, baseline.tests if baseline else {}, bool(runs))
     return report

@@ -3,7 +3,8 @@
 ``baseline.json`` keeps per-run totals and per-layer figures (for trends and runtime
 bands), per-file coverage of the newest run, and per-test histories (durations and
 one outcome letter per run: ``P`` passed, ``F`` failed, ``S`` skipped, ``R`` failed
-then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass)),
+then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass),
+``Q`` failed while quarantined),
 and, for runs merged with mutation scores, each mutated module's score.
 It also yields the ``.test_durations`` map pytest-split reads.
 
@@ -39,7 +40,8 @@ VERSION = 1
 def _letter(result: TestResult) -> str:
     if result.flaky:
         return "R"
-    return {"passed": "P", "failed": "F", "xfailed": "X", "xpassed": "U"}.get(result.outcome, "S")
+    letters = {"passed": "P", "failed": "F", "xfailed": "X", "xpassed": "U", "quarantined": "Q"}
+    return letters.get(result.outcome, "S")
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -90,6 +92,8 @@ class BaselineRun(Struct, frozen=True, omit_defaults=True):
     layers: dict[str, LayerFigures]
     #: Only for runs merged with mutation scores.
     mutation: dict[str, ModuleScore] | None = None
+    #: Tests that failed and then passed on a rerun (absent from runs recorded before).
+    flaky: int | None = None
 
 
 class FileFigures(Struct, frozen=True):
@@ -206,6 +210,7 @@ def merge_snapshot(
         mutation=None
         if mutation is None
         else {name: ModuleScore(**entry) for name, entry in mutation.modules.items()},
+        flaky=sum(r.flaky for results in snapshot.tests.values() for r in results.values()),
     )
     files = {}
     for path, entry in snapshot.files.items():

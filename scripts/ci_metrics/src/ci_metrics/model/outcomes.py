@@ -5,23 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ci_metrics.model.failures import Failure
+
 # xfailed: failed as expected (pytest.mark.xfail); xpassed: marked xfail but passed
 # (a non-strict xfail; strict ones report as failed). Neither is a skip.
-OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed")
+# quarantined: failed while listed in the quarantine register (ci-metrics' pytest
+# plugin made it a non-strict xfail; a quarantined test that passes is "passed").
+OUTCOMES = ("passed", "failed", "skipped", "xfailed", "xpassed", "quarantined")
 #: Across Python versions the first of these that any version had wins: a test
 #: failed if it failed anywhere, and passed if it ran and passed somewhere.
-_PRECEDENCE = ("failed", "passed", "xpassed", "xfailed", "skipped")
+_PRECEDENCE = ("failed", "quarantined", "passed", "xpassed", "xfailed", "skipped")
 
 
 @dataclass(frozen=True)
 class TestResult:
-    """The final outcome of one test, its duration (all phases) and how often it was rerun."""
+    """The final outcome of one test, its duration (all phases) and how often it was rerun;
+    for a failed, quarantined or flaky test, why it failed (the first failure of a flaky
+    one), when its results recorded it."""
 
     __test__ = False  # a domain object, not a pytest test class
 
     outcome: str
     duration: float
     reruns: int = 0
+    failure: Failure | None = None
 
     @property
     def flaky(self) -> bool:
@@ -48,8 +55,13 @@ def merge_versions(runs: Mapping[str, Mapping[str, TestResult]]) -> dict[str, Te
                 merged[nodeid] = result
                 continue
             outcome = min(seen.outcome, result.outcome, key=_rank)
+            # The cause of the version whose outcome won (of the first, if both had it).
+            cause = seen if seen.outcome == outcome and seen.failure else result
             merged[nodeid] = TestResult(
-                outcome, max(seen.duration, result.duration), seen.reruns + result.reruns
+                outcome,
+                max(seen.duration, result.duration),
+                seen.reruns + result.reruns,
+                cause.failure or seen.failure,
             )
     return merged
 

@@ -6,9 +6,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ci_metrics.inputs.quarantine import QuarantineEntry
 from ci_metrics.inputs.register import ExceptionEntry
 from ci_metrics.model.diff_coverage import DiffCoverage
-from ci_metrics.model.gates import GateResult
+from ci_metrics.model.failures import Failure
+from ci_metrics.model.gates import NO_DROP, Gate, GateResult
+from ci_metrics.model.history import Verdict
+from ci_metrics.model.noise import Noise
+from ci_metrics.model.trend import TrendPoint
 
 SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
 MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
@@ -35,6 +40,12 @@ class PullRequest:
         """Link to a line (new side) of a file in the "Files changed" view."""
         link = self.diff_link(path)
         return f"{link}R{line}" if link else None
+
+    def blob_link(self, path: str, line: int) -> str | None:
+        """Link to a line of a file at the head commit (any file, changed or not)."""
+        if not self.repository or not self.head_sha:
+            return None
+        return f"{self.server_url}/{self.repository}/blob/{self.head_sha}/{path}#L{line}"
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,9 @@ class LayerRow:
     foreign_only: int
     python: str = ""
     has_results: bool = True  # False: no test results were read for the layer
+    quarantined: int = 0
+    #: The run-to-run noise of the layer's owned coverage in the baseline.
+    coverage_noise: Noise | None = None
 
     @property
     def runtime_status(self) -> str:
@@ -93,6 +107,29 @@ class TestChange:
     nodeid: str
     layer: str
     detail: str
+    #: What the list is ordered by (a slowdown's seconds).
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    """A failed, flaky or quarantined test: why, where, on which Python, and its history."""
+
+    __test__ = False  # a domain object, not a pytest test class
+
+    nodeid: str
+    layer: str
+    failure: Failure | None
+    verdict: Verdict
+    #: The layer's Python versions it failed on (none when the layer names no versions).
+    pythons: tuple[str, ...] = ()
+    reruns: int = 0
+    quarantine: QuarantineEntry | None = None
+
+    @property
+    def detail(self) -> str:
+        """``Python 3.13`` when it failed on some of the layer's versions only."""
+        return f"Python {', '.join(self.pythons)}" if self.pythons else ""
 
 
 @dataclass
@@ -109,9 +146,10 @@ class Report:
     diff: DiffCoverage | None
     diff_base: str
     layers: list[LayerRow]
-    gates: list[GateResult]
-    flaky: list[TestChange] = field(default_factory=list)
-    failed: list[TestChange] = field(default_factory=list)
+    gates: list[Gate]
+    flaky: list[FailedTest] = field(default_factory=list)
+    failed: list[FailedTest] = field(default_factory=list)
+    quarantined: list[FailedTest] = field(default_factory=list)
     new_tests: list[TestChange] = field(default_factory=list)
     removed_tests: list[TestChange] = field(default_factory=list)
     newly_skipped: list[TestChange] = field(default_factory=list)
@@ -120,11 +158,47 @@ class Report:
     expired: list[ExceptionEntry] = field(default_factory=list)
     register_applies: bool = False  # an exception covers a measured or changed file
     trend: list[float] = field(default_factory=list)
+    #: The run-to-run noise of project line coverage in the baseline.
+    lines_noise: Noise | None = None
+    #: The baseline's runs and this one, for the trend charts.
+    trend_points: list[TrendPoint] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         """All gates passed."""
         return all(g.passed for g in self.gates)
+
+    @property
+    def no_drop(self) -> GateResult | None:
+        """The "must not drop" gate, when it is on."""
+        return next(
+            (g for g in self.gates if isinstance(g, GateResult) and g.name == NO_DROP), None
+        )
+
+    def actionable(self) -> list[str]:
+        """What in this run asks for action, in words (``[]``: nothing does): a failed
+        gate, an uncovered changed line, a failed, flaky or removed test, a layer slower
+        than its p95. Quarantined failures are known and owned: they ask nothing."""
+        reasons = []
+        failed_gates = sum(not g.passed for g in self.gates)
+        if failed_gates:
+            reasons.append(f"{failed_gates} failed gate{'s' if failed_gates != 1 else ''}")
+        changed = self.diff.files if self.diff else []
+        if any(f.missing_lines or f.missing_branches for f in changed) or (
+            self.diff and self.diff.unmeasured
+        ):
+            reasons.append("uncovered changed lines")
+        for items, what in (
+            (self.failed, "failed"),
+            (self.flaky, "flaky"),
+            (self.removed_tests, "removed"),
+        ):
+            if items:
+                reasons.append(f"{len(items)} {what} test{'s' if len(items) != 1 else ''}")
+        slow = sorted({row.name for row in self.layers if row.runtime_status == "above p95"})
+        if slow:
+            reasons.append(f"slower than p95: {', '.join(slow)}")
+        return reasons
 
     @property
     def sparkline(self) -> str:
@@ -149,6 +223,8 @@ class Report:
             "failed_gates": str(sum(not g.passed for g in self.gates)),
             "flaky_tests": str(len(self.flaky)),
             "failed_tests": str(len(self.failed)),
+            "quarantined_failures": str(len(self.quarantined)),
+            "actionable": "true" if self.actionable() else "false",
         }
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ci_metrics.errors import InputError
 from ci_metrics.inputs.fileio import read_json
+from ci_metrics.model.failures import Failure
 from ci_metrics.model.outcomes import OUTCOMES, EnvTiming, TestResult, VersionOutcome
 
 if TYPE_CHECKING:  # coverage.py is only needed by the collect verb
@@ -23,8 +24,10 @@ VERSION = 1
 class Snapshot:
     """One CI run: coverage per file and layer, test results per layer, tox timings.
 
-    ``tests`` holds one result per test over all the Python versions a layer ran on;
-    ``python`` what each named version did (for layers whose files name versions).
+    ``tests`` holds one result per test over all the Python versions a layer ran on
+    (with why a failed, quarantined or flaky test failed, in the JSON's ``failures``
+    table, which snapshots written before it lack); ``python`` what each named
+    version did (for layers whose files name versions).
     """
 
     created_at: str
@@ -49,6 +52,11 @@ class Snapshot:
             "tests": {
                 layer: {nid: [r.outcome, r.duration, r.reruns] for nid, r in sorted(res.items())}
                 for layer, res in sorted(self.tests.items())
+            },
+            "failures": {
+                layer: {nid: r.failure.to_json() for nid, r in sorted(res.items()) if r.failure}
+                for layer, res in sorted(self.tests.items())
+                if any(r.failure for r in res.values())
             },
             "timing": {
                 layer: {"setup": t.setup, "test": t.test}
@@ -108,17 +116,28 @@ def load_snapshot(path: Path) -> Snapshot:
             path,
             f"file {name!r} lacks statements/missing/layers",
         )
+    failures = doc.get("failures", {})
+    _require(isinstance(failures, dict), path, "'failures' must be a table")
     parsed_tests: dict[str, dict[str, TestResult]] = {}
     try:
         for layer, results in tests.items():
+            causes = failures.get(layer, {})
             parsed_tests[layer] = {
-                nid: TestResult(str(o), float(d), int(r)) for nid, (o, d, r) in results.items()
+                nid: TestResult(
+                    str(o),
+                    float(d),
+                    int(r),
+                    Failure.from_json(causes[nid]) if nid in causes else None,
+                )
+                for nid, (o, d, r) in results.items()
             }
         parsed_timing = {
             layer: EnvTiming(float(t["setup"]), float(t["test"])) for layer, t in timing.items()
         }
     except (TypeError, ValueError, KeyError, AttributeError):
-        raise InputError(f"snapshot {path} is invalid: malformed tests or timing") from None
+        raise InputError(
+            f"snapshot {path} is invalid: malformed tests, failures or timing"
+        ) from None
     parsed_python = _load_python(doc.get("python", {}), path)
     return Snapshot(
         created_at=str(doc.get("created_at", "")),

@@ -1,4 +1,5 @@
-"""Line annotations: GitHub workflow commands that mark changed lines on the pull request's diff."""
+"""Line annotations: GitHub workflow commands that mark changed lines on the pull request's
+diff, and each failed test on its failing line."""
 
 from __future__ import annotations
 
@@ -22,12 +23,32 @@ def _command(kind: str, path: str, start: int, end: int, title: str, message: st
     return f"::{kind} {props}::{_escape_data(message)}"
 
 
+def failure_annotations(report: Report) -> list[str]:
+    """An ``::error`` per failed test, the most telling first: on its failing line when
+    the results recorded one, else on the run."""
+    lines = []
+    for test in report.failed:
+        failure = test.failure
+        title = _escape_property(f"{test.nodeid} failed")
+        headline = failure.headline if failure and failure.headline else "cause not recorded"
+        message = _escape_data(f"{headline} ({test.verdict})")
+        if failure and failure.located:
+            where = f"file={_escape_property(failure.path)},line={failure.line},"
+            lines.append(f"::error {where}title={title}::{message}")
+        else:
+            lines.append(f"::error title={title}::{message}")
+    return lines
+
+
 def line_annotations(report: Report, per_type: int) -> list[str]:
     """GitHub workflow commands: grouped line annotations, at most ``per_type`` of each type."""
-    if report.diff is None:
-        return []
-    groups: dict[str, list[str]] = {"uncovered": [], "branches": [], "layer": []}
-    for f in report.diff.files:
+    groups: dict[str, list[str]] = {
+        "failed": failure_annotations(report),
+        "uncovered": [],
+        "branches": [],
+        "layer": [],
+    }
+    for f in report.diff.files if report.diff else []:
         for start, end in to_ranges(f.missing_lines):
             groups["uncovered"].append(
                 _command(

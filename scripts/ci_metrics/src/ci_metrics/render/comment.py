@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ci_metrics.model.metrics import TEST_SUM
 from ci_metrics.model.report import Report
+from ci_metrics.render.charts import trend_charts
 from ci_metrics.render.markdown import FILTERS
 from ci_metrics.render.size import comment_size
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).parent / "templates"
 SUMMARY_LIMIT = 1024 * 1024  # GitHub rejects step summaries above 1 MiB
 # Sections left out, in this order, until the comment fits.
-DROP_ORDER = ("trend", "slow", "changes", "exceptions", "tests", "files")
+DROP_ORDER = ("trend", "slow", "changes", "exceptions", "quarantined", "tests", "files")
 COMMENT_FILE_LIMIT = 50
 COMMENT_ITEM_LIMIT = 20
 
@@ -49,6 +50,7 @@ def _render(
     dropped: list[str],
     *,
     full: bool,
+    charts: str,
 ) -> str:
     changed = report.diff.files if report.diff else []
     uncovered = [f for f in changed if f.missing_lines or f.missing_branches]
@@ -62,6 +64,8 @@ def _render(
         foreign_files=foreign,
         foreign_count=sum(len(f.foreign_only) for f in foreign),
         test_sum=TEST_SUM,
+        trend_charts=charts,
+        full=full,
         file_limit=len(uncovered) if full else COMMENT_FILE_LIMIT,
         item_limit=10**9 if full else COMMENT_ITEM_LIMIT,
     )
@@ -78,13 +82,15 @@ def _fit(
 ) -> str:
     show = set(DROP_ORDER)
     dropped: list[str] = []
-    text = _render(env, report, marker, show, dropped, full=full)
+    layers = list(dict.fromkeys(row.name for row in report.layers))
+    charts = trend_charts(report.trend_points, layers)
+    text = _render(env, report, marker, show, dropped, full=full, charts=charts)
     for section in DROP_ORDER:
         if size(text) <= limit:
             return text
         show.discard(section)
         dropped.append(section)
-        text = _render(env, report, marker, show, dropped, full=full)
+        text = _render(env, report, marker, show, dropped, full=full, charts=charts)
     if size(text) <= limit:
         return text
     notice = "\n\n_Truncated to fit the size limit._\n"
@@ -100,6 +106,16 @@ def render_comment(report: Report, marker: str, limit: int) -> str:
     """The pull-request comment: at most ``limit`` characters as ``post`` counts them
     (:func:`comment_size`), detail dropped in order."""
     return _fit(make_environment(), report, marker, limit, full=False, size=comment_size)
+
+
+def render_all_clear(report: Report, marker: str, all_clear: str) -> str:
+    """The comment when nothing asks for action: one line, marked so that ``post`` edits
+    an existing comment down to it and creates none."""
+    where = f"at `{report.pr.head_sha[:7]}`" if report.pr.head_sha else "in the working tree"
+    return (
+        f"{marker}\n{all_clear}\n"
+        f"✅ All clear {where}: nothing to act on (the job summary has the full report).\n"
+    )
 
 
 def render_summary(report: Report) -> str:

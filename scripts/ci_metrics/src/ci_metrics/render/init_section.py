@@ -33,6 +33,13 @@ def init_section(scan: ProjectScan) -> str:
     else:
         lines.append("# Branch coverage is not measured (`branch` is off): no branch gate.")
         lines.append("thresholds = { project_lines = 90, project_branches = false, diff = 90 }")
+    lines += [
+        "# Gates without a percentage: every layer below has coverage data (a layer that",
+        "# runs only sometimes: `optional = true`); project line coverage may not drop",
+        "# below the base's by more than the nightly baseline's noise, and a flaky test",
+        "# must have a nightly history (thresholds.project_no_drop, new_flaky_tests: on",
+        "# unless set to false).",
+    ]
     if len(scan.tests) <= 1 and scan.owner is not None:
         lines += [
             "# Data recorded without a layer context (a plain `pytest --cov` run) counts",

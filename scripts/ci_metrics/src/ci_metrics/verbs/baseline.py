@@ -97,9 +97,10 @@ def fetch(args: argparse.Namespace, ctx: Context) -> int:
 
 def merge(args: argparse.Namespace, ctx: Context) -> int:
     """Fold the snapshot (and the night's mutation scores) into the history; write the
-    pytest-split durations beside it."""
+    pytest-split durations beside it; show the trends and the quarantine proposals."""
     from ci_metrics.inputs.fileio import write_json_atomic, write_text_atomic
     from ci_metrics.inputs.mutation_scores import load_scores
+    from ci_metrics.inputs.quarantine import load_quarantine
     from ci_metrics.model.baseline import (
         durations_map,
         empty_baseline,
@@ -107,13 +108,17 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
         merge_snapshot,
         previous_scores,
     )
+    from ci_metrics.model.proposals import propose
     from ci_metrics.model.snapshot import load_snapshot
     from ci_metrics.render.mutation import render_scores
+    from ci_metrics.render.nightly import render_nightly
 
     settings = settings_for(args, locate(args.root, ctx), ctx)
     snapshot = load_snapshot(args.snapshot)
     # Every input is read and checked before anything is written.
     mutation = load_scores(args.mutation_scores) if args.mutation_scores else None
+    quarantine = settings.quarantine
+    entries = load_quarantine(args.root / quarantine.register)
     current = (
         load_baseline(args.baseline)
         if args.baseline.is_file()
@@ -126,6 +131,21 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
     ctx.say(
         f"wrote {args.baseline} ({len(merged.runs)} runs) and {args.durations} "
         f"({len(durations)} tests)"
+    )
+    proposals = propose(merged, entries, quarantine.add_after_flakes, quarantine.remove_after_runs)
+    nightly = render_nightly(
+        merged,
+        list(settings.layers),
+        proposals,
+        register=quarantine.register,
+        add_after=quarantine.add_after_flakes,
+        remove_after=quarantine.remove_after_runs,
+    )
+    print(nightly, end="", file=ctx.stdout)
+    append_to(ctx, "GITHUB_STEP_SUMMARY", nightly)
+    ctx.say(
+        f"proposed {len(proposals.add)} test(s) for the quarantine register and "
+        f"{len(proposals.remove)} to take out"
     )
     if mutation is not None:
         summary = render_scores(mutation, previous_scores(current))

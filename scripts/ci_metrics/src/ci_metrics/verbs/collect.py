@@ -12,8 +12,12 @@ from ci_metrics.errors import EXIT_OK, GitError, InputError
 
 if TYPE_CHECKING:
     from ci_metrics.inputs.coverage_data import CoverageReading, MissingSource
+    from ci_metrics.inputs.failures import Locate
     from ci_metrics.model.outcomes import TestResult, VersionOutcome
     from ci_metrics.settings import Settings
+
+#: At most this many notes about failures whose cause the results lack.
+MAX_NOTES = 10
 
 NAME = "collect"
 HELP = "coverage + test results -> snapshot JSON"
@@ -83,6 +87,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         default_data_file,
         read_coverage,
     )
+    from ci_metrics.inputs.failures import WorkTree
     from ci_metrics.inputs.fileio import write_json_atomic
     from ci_metrics.inputs.results import read_tox_results
     from ci_metrics.model.snapshot import build_snapshot
@@ -116,7 +121,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             f"layer (e.g. {examples}): their lines count as covered but for no layer; set "
             "`default_layer` in [tool.ci_metrics] to give them one"
         )
-    tests, python = _layer_results(args.results_dir, ctx)
+    tests, python = _layer_results(
+        args.results_dir, ctx, WorkTree(workspace.project, workspace.worktree)
+    )
     unknown = sorted(set(tests) - set(settings.layers))
     if unknown:
         ctx.say(f"  note: result folders for unconfigured layers: {', '.join(unknown)}")
@@ -174,17 +181,22 @@ def _check_outside(
 
 
 def _layer_results(
-    results_dir: Path, ctx: Context
+    results_dir: Path, ctx: Context, locate: Locate
 ) -> tuple[dict[str, dict[str, TestResult]], dict[str, dict[str, VersionOutcome]]]:
-    """Each layer folder's tests over its Python versions, and what each named version did."""
+    """Each layer folder's tests over its Python versions, and what each named version did.
+
+    A failure whose cause or line the results lack is named (at most :data:`MAX_NOTES`):
+    the report then says the figure is missing rather than guess it.
+    """
     from ci_metrics.inputs.results import read_layer_runs
     from ci_metrics.model.outcomes import VersionOutcome, merge_versions
 
     tests: dict[str, dict[str, TestResult]] = {}
     python: dict[str, dict[str, VersionOutcome]] = {}
+    notes: list[str] = []
     folders = sorted(p for p in results_dir.iterdir() if p.is_dir()) if results_dir.is_dir() else []
     for layer_dir in folders:
-        runs = read_layer_runs(layer_dir)
+        runs = read_layer_runs(layer_dir, locate)
         if runs is None:
             continue
         tests[layer_dir.name] = results = merge_versions(runs)
@@ -193,4 +205,9 @@ def _layer_results(
             python[layer_dir.name] = {v or "unnamed": VersionOutcome.of(r) for v, r in runs.items()}
         on = f" on Python {', '.join(named)}" if named else ""
         ctx.say(f"  layer {layer_dir.name}: {len(results)} tests{on}")
+        notes += [r.failure.missing for r in results.values() if r.failure and r.failure.missing]
+    for note in notes[:MAX_NOTES]:
+        ctx.say(f"  note: {note}")
+    if len(notes) > MAX_NOTES:
+        ctx.say(f"  note: and {len(notes) - MAX_NOTES} more failures lack part of their cause")
     return tests, python

@@ -116,19 +116,22 @@ def _post_and_say(
     client: GitHubClient,
     payload: CommentPayload,
 ) -> None:
-    """Post the sticky comment as the token's identity and log what was done.
+    """Post the sticky comment as the token's identity and log what was done; an
+    all-clear body only edits an existing comment.
 
     The author is ``--author``, else the login GitHub gives for the token
     (``GET /user``), else ``comment.author``: installation tokens such as
     ``GITHUB_TOKEN`` cannot read ``/user``, and act as ``github-actions[bot]``.
     """
-    from ci_metrics.github.sticky import describe, post_sticky
+    from ci_metrics.github.sticky import describe, is_all_clear, post_sticky
 
+    marker = settings.comment.marker_html
     author = args.author or client.token_login() or settings.comment.author
-    ctx.say(f"sticky comment: the one by {author} that starts with {settings.comment.marker_html}")
-    posted = post_sticky(
-        client, payload.pr_number, payload.body, settings.comment.marker_html, author
-    )
+    ctx.say(f"sticky comment: the one by {author} that starts with {marker}")
+    quiet = is_all_clear(payload.body, marker, settings.comment.all_clear_html)
+    if quiet:
+        ctx.say("all clear: an existing comment is edited down to one line, none is created")
+    posted = post_sticky(client, payload.pr_number, payload.body, marker, author, create=not quiet)
     for line in describe(posted, payload.pr_number):
         ctx.say(line)
 

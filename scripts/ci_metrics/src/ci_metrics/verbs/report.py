@@ -75,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--annotations",
         action="store_true",
-        help="print grouped ::warning/::notice line annotations on stdout",
+        help="print line annotations on stdout: ::error for each failed test, "
+        "::warning/::notice for uncovered changed lines",
     )
 
 
@@ -83,12 +84,21 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     """Render the comment, the step summary, annotations and key figures."""
     from ci_metrics.inputs.fileio import write_json_atomic, write_text_atomic
     from ci_metrics.render.annotations import line_annotations
-    from ci_metrics.render.comment import render_comment, render_summary
+    from ci_metrics.render.comment import render_all_clear, render_comment, render_summary
     from ci_metrics.render.outputs import github_output
 
     report, settings = build(args, ctx)
     out: Path = args.output_dir
-    comment = render_comment(report, settings.comment.marker_html, settings.comment.max_chars)
+    reasons = report.actionable()
+    if settings.comment.when == "actionable" and not reasons:
+        comment = render_all_clear(
+            report, settings.comment.marker_html, settings.comment.all_clear_html
+        )
+        ctx.say("nothing to act on: the comment is the all-clear line")
+    else:
+        comment = render_comment(report, settings.comment.marker_html, settings.comment.max_chars)
+        if reasons:
+            ctx.say(f"to act on: {'; '.join(reasons)}")
     summary = render_summary(report)
     write_text_atomic(out / "comment.md", comment)
     write_text_atomic(out / "summary.md", summary)
@@ -107,6 +117,7 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
     """The report of the snapshot against the baseline, the diff and the register."""
     from dataclasses import replace
 
+    from ci_metrics.inputs.quarantine import load_quarantine
     from ci_metrics.inputs.register import load_register
     from ci_metrics.model.analysis import build_report
     from ci_metrics.model.baseline import load_baseline
@@ -136,6 +147,7 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
         now=ctx.now(),
         no_diff=no_diff,
         diff_skipped=bool(args.no_diff),
+        quarantine=load_quarantine(args.root / settings.quarantine.register),
     )
     return report, settings
 

@@ -1,0 +1,61 @@
+"""The nightly's step summary: the trend charts of the window, and what the quarantine
+register should gain or lose (proposals: the register changes only by review)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ci_metrics.model.baseline import Baseline
+from ci_metrics.model.proposals import Proposals
+from ci_metrics.model.trend import trend_points
+from ci_metrics.render.charts import trend_charts
+from ci_metrics.render.markdown import md
+
+
+def render_nightly(
+    baseline: Baseline,
+    layers: Sequence[str],
+    proposals: Proposals,
+    *,
+    register: str,
+    add_after: int,
+    remove_after: int,
+) -> str:
+    """The step summary of ``baseline merge``: charts, then the register's proposals."""
+    runs = len(baseline.runs)
+    newest = baseline.newest
+    lines = ["## Nightly baseline", ""]
+    if newest is not None:
+        lines += [
+            f"{runs} run{'s' if runs != 1 else ''} in the window; the newest is run "
+            f"{newest.run_id or 'local'} at `{newest.sha[:10] or 'local'}`.",
+            "",
+        ]
+    charts = trend_charts(trend_points(baseline, list(layers)), layers)
+    lines += ["### Trends", "", charts or "_Fewer than two runs: no trend yet._", ""]
+    lines += ["### Quarantine proposals", ""]
+    lines += [
+        f"Flaked at least {add_after} times in the last {runs} runs: add to `{register}` "
+        "(with an owner, an issue and a review date).",
+        "",
+    ]
+    if proposals.add:
+        lines += ["| Test | Layer | Flaked |", "|---|---|---:|"]
+        lines += [
+            f"| `{md(p.nodeid)}` | {p.layer} | {p.flakes} of {p.runs} |" for p in proposals.add
+        ]
+    else:
+        lines.append("None.")
+    lines += [
+        "",
+        f"Quarantined, and no failure in the newest {remove_after} runs: take out of `{register}`.",
+        "",
+    ]
+    if proposals.remove:
+        lines += ["| Test | Entry | Owner |", "|---|---|---|"]
+        lines += [
+            f"| `{md(e.test)}` | `{register}:{e.line}` | {md(e.owner)} |" for e in proposals.remove
+        ]
+    else:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
