@@ -37,9 +37,20 @@ _PYTHON = re.compile(r"^3\.\d{1,2}$")
 #: A distribution name as PEP 508 writes it (``pytest-xdist``, ``hypothesis``).
 _DISTRIBUTION = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _KEYS = frozenset(
-    {"owns", "tests", "workers", "network", "python", "redis", "shards", "plugins", "project"}
+    {
+        "owns",
+        "tests",
+        "workers",
+        "network",
+        "python",
+        "redis",
+        "shards",
+        "plugins",
+        "project",
+        "optional",
+    }
 )
-_OPTIONAL = frozenset({"python", "redis", "shards", "plugins", "project"})
+_OPTIONAL = frozenset({"python", "redis", "shards", "plugins", "project", "optional"})
 EXCLUDE = "!"
 
 
@@ -141,6 +152,9 @@ def parse_layers(tables: Mapping[str, Any]) -> dict[str, Layer]:
         project = table.get("project", True)
         if not isinstance(project, bool):
             problems.append(f"{where}.project: must be true or false")
+        # ci-metrics' own key: a layer whose missing coverage data does not fail its gate.
+        if not isinstance(table.get("optional", False), bool):
+            problems.append(f"{where}.optional: must be true or false")
         if len(problems) == found:
             layers[name] = Layer(
                 name=name,

@@ -29,6 +29,7 @@ from typing import Any
 
 from ci_metrics.inputs.gitdiff import diff_from_git
 from tests.corpus.compare import Agreement, compare_with_coverage, compare_with_diff_cover
+from tests.corpus.example import ExampleError, contexts, run_example, worked_example
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
 IDENTITY = {
@@ -58,13 +59,15 @@ class Release:
 
 @dataclass(frozen=True)
 class Project:
-    """A project of the manifest: its package, two releases and its two layers."""
+    """A project of the manifest: its package, two releases and its two layers;
+    ``example``: measured by the docs' worked example instead of :func:`measure`."""
 
     name: str
     package: str
     base: Release
     head: Release
     layers: dict[str, list[str]]
+    example: bool = False
 
 
 def load_manifest(path: Path = MANIFEST) -> list[Project]:
@@ -72,7 +75,16 @@ def load_manifest(path: Path = MANIFEST) -> list[Project]:
     projects = []
     for entry in data["project"]:
         base, head = (Release(entry["name"], **entry[side]) for side in ("base", "head"))
-        projects.append(Project(entry["name"], entry["package"], base, head, entry["layers"]))
+        projects.append(
+            Project(
+                entry["name"],
+                entry["package"],
+                base,
+                head,
+                entry["layers"],
+                entry.get("example", False),
+            )
+        )
     return projects
 
 
@@ -240,24 +252,58 @@ def references(project: Project, repo: Path, work: Path) -> tuple[Any, Any, Any,
     return truth, per_layer, diff_cover, seconds
 
 
+def example(project: Project, repo: Path) -> tuple[dict[str, Any], float]:
+    """The docs' worked example, as written, in ``repo``; the snapshot's files and seconds."""
+    script = worked_example()
+    if contexts(script) != set(project.layers):
+        raise CorpusError(
+            f"{project.name}: the worked example's contexts {sorted(contexts(script))} are not "
+            f"the manifest's layers {sorted(project.layers)}"
+        )
+    start = time.perf_counter()
+    try:
+        proc = run_example(script, repo)
+    except ExampleError as exc:
+        raise CorpusError(f"{project.name}: {exc}") from None
+    seconds = time.perf_counter() - start
+    gate = [line for line in proc.stdout.splitlines() if line.startswith(("ok   ", "FAIL "))]
+    if not gate or not (repo / "results/report/figures.json").is_file():
+        raise CorpusError(
+            f"{project.name}: the worked example stopped before its gate ({proc.returncode}):"
+            f"\n{proc.stderr[-3000:]}"
+        )
+    print(f"corpus: {project.name}: the worked example ran; its gate said:")
+    for line in gate:
+        print(f"corpus:   {line}")
+    snapshot = repo / "results/ci_metrics/snapshot.json"
+    files: dict[str, Any] = json.loads(snapshot.read_text(encoding="utf-8"))["files"]
+    return files, seconds
+
+
 def check_project(project: Project, cache: Path, work: Path) -> Agreement:
     repo = work / project.name
     build_history(project, cache, repo)
-    measure(project, repo, work / "layers")
-    ours, our_seconds = ci_metrics(project, repo, work)
+    if project.example:
+        ours, our_seconds = example(project, repo)
+        report_dir = repo / "results" / "report"
+    else:
+        measure(project, repo, work / "layers")
+        ours, our_seconds = ci_metrics(project, repo, work)
+        report_dir = work / "report"
     truth, per_layer, diff_cover, their_seconds = references(project, repo, work)
     result = Agreement()
     compare_with_coverage(ours, truth, per_layer, result)
     changed = diff_from_git(repo, "main").python_files()
     compare_with_diff_cover(ours, changed, diff_cover, result)
-    figures = json.loads((work / "report" / "figures.json").read_text(encoding="utf-8"))
+    figures = json.loads((report_dir / "figures.json").read_text(encoding="utf-8"))
     print(
         f"corpus: {project.name} {project.base.version} -> {project.head.version}: "
         f"{result.files} files, {len(project.layers)} layers, {result.changed_files} changed "
         f"files, {result.line_level} changed lines measured line by line (as diff-cover), "
         f"{result.continuation_only} statement(s) reached only through continuation lines; "
         f"diff coverage {figures['diff_coverage'] or '-'}% (diff-cover "
-        f"{diff_cover.get('total_percent_covered')}%); collect+report {our_seconds:.2f}s, "
+        f"{diff_cover.get('total_percent_covered')}%); "
+        f"{'the worked example' if project.example else 'collect+report'} {our_seconds:.2f}s, "
         f"coverage xml+diff-cover {their_seconds:.2f}s (one run each)"
     )
     return result

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from ci_metrics.settings import Settings, Thresholds
+from ci_metrics.settings import Layer, Settings, Thresholds
 from support.carry_project import build_carry_project
 from support.context import make_context as _make_context
 from support.fake_github import REPO, FakeGitHub
@@ -55,7 +55,11 @@ def project(built_project, tmp_path):
 def settings():
     """Settings for the sample project's two layers plus integration."""
     return Settings(
-        layers={"api": ("apps/api",), "auth": ("apps/auth_service",), "integration": ()},
+        layers={
+            "api": ("apps/api",),
+            "auth": ("apps/auth_service",),
+            "integration": Layer(owns=(), optional=True),
+        },
         thresholds=Thresholds(project_lines=80, project_branches=50, diff=75, layers={"api": 50.0}),
     )
 

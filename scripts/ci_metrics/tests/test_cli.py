@@ -12,15 +12,17 @@ from ci_metrics.errors import InputError
 from support.context import NOW
 from support.project import write, write_json
 
-# The flaky test below has no nightly history: test_gate__a_flaky_test_without_history_*
-# turns its gate on; the other gates' tests leave it out.
+# The flaky test below has no nightly history, so the new flaky tests gate would fail
+# every gate here: these tests leave it out (test_triage.py and test_scenario.py test it).
 PYPROJECT = """\
 [tool.ci_metrics]
-layers = { api = ["apps/api"], auth = ["apps/auth_service"], integration = [] }
 thresholds = { project_lines = 60, project_branches = 50, diff = 75, layers = { api = 50 }, \
 new_flaky_tests = false }
 baseline_window = 5
 exception_register = "docs/exceptions.md"
+layers.api = ["apps/api"]
+layers.auth = ["apps/auth_service"]
+layers.integration = { owns = [], optional = true }
 """
 REGISTER = """\
 | Module | Rationale | Owner | Review date | Remediation plan |
@@ -433,7 +435,18 @@ def test_baseline__merge_writes_history_and_durations(workspace, make_context):
 
 
 @pytest.mark.parametrize(
-    "verb", ["collect", "baseline", "report", "gate", "post", "find-artifact", "exceptions"]
+    "verb",
+    [
+        "init",
+        "collect",
+        "baseline",
+        "report",
+        "gate",
+        "post",
+        "find-artifact",
+        "exceptions",
+        "quarantine",
+    ],
 )
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as info:
@@ -516,7 +529,8 @@ def test_gate__changed_test_file_outside_owned_paths_is_not_required(
 
 
 def test_gate__layer_with_a_threshold_but_no_data_fails(workspace, make_context):
-    write(workspace, "pyproject.toml", PYPROJECT.replace("api = 50", "integration = 50"))
+    pyproject = PYPROJECT.replace("api = 50", "integration = 50")
+    write(workspace, "pyproject.toml", pyproject.replace("optional = true", "optional = false"))
     assert _collect(make_context(), workspace)[0] == 0
     snapshot = str(workspace / "out/snapshot.json")
     code, out, _err = cli(make_context(), workspace, "gate", "--snapshot", snapshot, "--no-diff")
@@ -566,7 +580,9 @@ def test_locate__outside_git_the_project_is_its_own_work_tree(tmp_path, make_con
     assert workspace.prefix_of(tmp_path / "tree") == ""
 
 
-def test_collect__notes_files_outside_the_work_tree(workspace, make_context, tmp_path):
+def test_collect__files_outside_the_work_tree_are_an_error_unless_allowed(
+    workspace, make_context, tmp_path
+):
     import coverage
 
     (tmp_path / "vendored.py").write_text("v = 1\n", encoding="utf-8")
@@ -575,8 +591,18 @@ def test_collect__notes_files_outside_the_work_tree(workspace, make_context, tmp
     data.add_arcs({str(tmp_path / "vendored.py"): [(-1, 1), (1, -1)]})
     data.write()
     code, _out, err = _collect(make_context(), workspace)
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: 1 measured file(s) outside the git work tree")
+    assert str(tmp_path / "vendored.py") in last
+    assert "allow_outside_worktree = true" in last
+    assert not (workspace / "out/snapshot.json").exists()
+    write(workspace, "pyproject.toml", PYPROJECT + "allow_outside_worktree = true\n")
+    code, _out, err = _collect(make_context(), workspace)
     assert code == 0, err
-    assert "1 reported file(s) lie outside the git work tree" in err
+    assert "1 measured file(s) outside the git work tree" in err
+    files = json.loads((workspace / "out/snapshot.json").read_text(encoding="utf-8"))["files"]
+    assert str(tmp_path / "vendored.py") in files
 
 
 def test_collect__records_what_each_python_version_of_a_layer_did(workspace, make_context):
@@ -784,6 +810,7 @@ def test_verbs__dispatch_to_the_verb_modules_themselves():
 
     assert build_parser().parse_args(["gate"]).run is gate.run
     assert [verb.NAME for verb in VERBS] == [
+        "init",
         "plan",
         "collect",
         "baseline",

@@ -21,6 +21,7 @@ comment = {{ when = "{when}" }}
 
 def report(make_context, root, tests, when="actionable"):
     write(root, "pyproject.toml", PYPROJECT.format(when=when))
+    write(root, "apps/api/a.py", "a = 1\nb = 2\n")  # an owned path must name a file
     files = {"apps/api/a.py": file_entry([1, 2], layers={"api": [1, 2]})}
     snapshot = write_json(root / "snapshot.json", make_snapshot(files, tests).to_json())
     summary = root / "summary.md"
@@ -57,7 +58,7 @@ def test_report__a_failed_test_or_the_always_setting_makes_the_full_comment(make
     failed = {"api": {"tests/t.py::test_a": ("failed", 0.1, 0)}}
     comment, _summary, ctx = report(make_context, tmp_path, failed)
     assert comment.startswith(
-        f"{MARKER}\n## ❌ Coverage and test metrics\nAll 3 gates passed · 1 failed test ·"
+        f"{MARKER}\n## ❌ Coverage and test metrics\nAll 4 gates passed · 1 failed test ·"
     )
     assert "### Failed tests" in comment
     assert "to act on: 1 failed test" in ctx.stderr.getvalue()

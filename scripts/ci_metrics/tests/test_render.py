@@ -200,10 +200,17 @@ def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, sett
         rows = {row.name: row for row in report.layers}
         assert rows["api"].coverage == 100.0
         assert rows["auth"].coverage is None
-        assert not report.gates[0].passed
-        assert report.gates[0].describe() == (
+        gates = {gate.name: gate for gate in report.gates}
+        assert not gates["auth layer coverage"].passed
+        assert gates["auth layer coverage"].describe() == (
             "auth layer coverage: no data: the auth tests did not run, "
             "or recorded no `auth` coverage context"
+        )
+        assert not gates["layer data"].passed
+        assert (
+            gates["layer data"]
+            .describe()
+            .startswith("layer data: layer auth has no data: did its tests run?")
         )
 
 

@@ -17,6 +17,8 @@ WORKFLOW_FILES = sorted(WORKFLOWS.glob("*.yml"))
 ACTIONS = ROOT / ".github" / "actions"
 ACTION_FILES = sorted(ACTIONS.glob("*/action.yml"))
 LAYER_WORKFLOW = "./.github/workflows/tox-layer.yml"
+#: The composite action other repositories use (``uses: <owner>/<repo>/scripts/ci_metrics@<sha>``).
+PUBLISHED_ACTION = ROOT / "scripts" / "ci_metrics" / "action.yml"
 #: libyaml's parser when PyYAML was built with it (its wheels are): the same
 #: documents, about ten times faster than the pure-Python one, and the
 #: workflow tests parse every workflow while they are collected.

@@ -172,11 +172,12 @@ KNOBS = ("PYTEST_WORKERS", "LAYER_SHARD")
 
 def tox(command, *args, cwd, tmp_path, **knobs):
     """``tox <command>`` run by the lock's tox in a clean environment, with ``knobs``
-    only: (exit code, output)."""
+    only: (exit code, output). Without FORCE_COLOR, which the CI jobs set: tox's
+    messages would carry colour codes."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("TOX_") and key not in KNOBS
+        if not key.startswith("TOX_") and key not in KNOBS and key != "FORCE_COLOR"
     }
     done = subprocess.run(
         [sys.executable, "-m", "tox", command, "--workdir", str(tmp_path / "work"), *args],

@@ -164,10 +164,12 @@ def test_registry__the_tox_layer_workflow_is_called_with_the_layer_name_only():
                     "python": ["3.13"],
                     "redis": 1,
                     "project": "no",
+                    "optional": "yes",
                 }
             },
             "layers.E2E: a layer name is lowercase letters, digits and _; "
-            "layers.E2E.redis: must be true or false; layers.E2E.project: must be true or false",
+            "layers.E2E.redis: must be true or false; layers.E2E.project: must be true or false; "
+            "layers.E2E.optional: must be true or false",
         ),
     ],
 )
@@ -175,6 +177,11 @@ def test_parse_layers__one_line_names_every_problem(tables, message):
     with pytest.raises(RegistryError) as info:
         parse_layers(tables)
     assert str(info.value) == f"invalid layer registry: {message}"
+
+
+def test_parse_layers__ci_metrics_optional_key_is_known():
+    table = {"owns": [], "tests": ["t"], "workers": 0, "network": "none", "optional": True}
+    assert set(parse_layers({"smoke": table})) == {"smoke"}
 
 
 def test_parse_layers__a_layer_installs_the_project_unless_it_says_not():

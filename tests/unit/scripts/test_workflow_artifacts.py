@@ -29,7 +29,9 @@ from tests.unit.scripts.repo_config import (
     ini,
     job_steps,
     jobs,
+    layer_jobs,
     load,
+    tox_config,
 )
 
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -319,11 +321,17 @@ def test_baseline_downloads__are_skipped_when_none_was_found(workflow, job, sour
 
 
 def test_tox_layer__a_sharded_layer_fetches_its_durations_itself():
-    """Only a layer split into shards pays for the baseline's durations, in its own job."""
+    """Only a layer split into shards pays for the baseline's durations, in its own job,
+    with the callers' durations env: ci-metrics at uv.lock's versions, through tox."""
     job = jobs("tox-layer.yml")["test"]
-    fetch = fetch_step("tox-layer.yml", "test")
-    assert fetch["if"] == "inputs.shards > 1"
-    argv = shlex.split(fetch["run"])
-    assert argv[argv.index("--durations") + 1] == ".test_durations"
+    (fetch,) = [s for s in job["steps"] if s.get("name") == "fetch durations"]
+    assert fetch["if"] == "inputs.shards > 1 && inputs.durations-env != ''"
+    assert fetch["run"] == 'tox run -e "$DURATIONS_ENV"'
+    assert job["env"]["DURATIONS_ENV"] == "${{ inputs.durations-env }}"
     assert "--durations-path .test_durations" in job["env"]["PYTEST_ADDOPTS"]
     assert job["permissions"] == {"contents": "read", "actions": "read"}
+    calls = [*layer_jobs("ci.yml").values(), *layer_jobs("baseline.yml").values()]
+    assert {call["with"]["durations-env"] for call in calls} == {"durations"}
+    command = tox_config()["testenv:durations"]["commands"].split()
+    assert command[-2:] == ["--durations", ".test_durations"]
+    assert command[:5] == ["python", "-m", "ci_metrics", "baseline", "fetch"]

@@ -14,6 +14,7 @@ import dev
 from ci_metrics.cli import build_parser
 from tests.unit.scripts.repo_config import (
     ACTION_FILES,
+    PUBLISHED_ACTION,
     ROOT,
     WORKFLOW_FILES,
     WORKFLOWS,
@@ -32,8 +33,11 @@ PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s+(\S+?)@([0-9a-f]{40}) # v\d+(\.\
 LOCAL_USES = re.compile(
     r"^\s*(?:-\s+)?uses:\s+\./\.github/(workflows/[\w-]+\.yml|actions/[\w-]+)\s*$"
 )
-#: Every file whose steps may use an action: the workflows and the local actions.
-ACTION_USERS = [*WORKFLOW_FILES, *ACTION_FILES]
+#: Every file whose steps may use an action: the workflows, the local actions and the
+#: published one.
+ACTION_USERS = [*WORKFLOW_FILES, *ACTION_FILES, PUBLISHED_ACTION]
+#: The reusable workflow other repositories may call: no local action, no file of ours.
+CALLABLE = "tox-layer.yml"
 
 
 def run_steps():
@@ -349,9 +353,12 @@ def test_workflows__github_calls_end_before_their_jobs_time_out():
     checked = 0
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
-            calls = sum(
-                calls_github(shlex.split(step.get("run", ""))) for step in job.get("steps", [])
-            )
+            calls = 0
+            for step in job.get("steps", []):
+                argv = shlex.split(step.get("run", ""))
+                calls += calls_github(argv)
+                # A sharded layer's durations env: `ci-metrics baseline fetch`, in tox.
+                calls += argv == ["tox", "run", "-e", "$DURATIONS_ENV"]
             if calls:
                 checked += 1
                 budget = calls * limit + SETUP_SECONDS
@@ -393,6 +400,8 @@ def test_tox_layer__inputs_are_typed():
         "reruns": "number",
         "timeout-minutes": "number",
         "redis": "boolean",
+        "tools-file": "string",
+        "durations-env": "string",
     }
     assert inputs["python-version"]["required"] is True
 
@@ -406,27 +415,80 @@ def test_tools__one_pinned_file_for_tox_tox_uv_and_uv():
 
 
 def test_workflows__install_tox_and_uv_from_the_pinned_file():
-    """One setup action gives every job Python, uv and tox at the pinned versions."""
-    installs = [run for _, _, run in run_steps() if run.startswith("uv tool install tox")]
-    assert installs
-    assert set(installs) == {f"uv tool install tox --with-requirements {TOOLS_FILE}"}
-    setups = [
-        step
+    """One setup action gives every job Python, uv and tox at the pinned versions; the
+    callable layer workflow installs them from the tools file its callers name, which
+    here is the pinned one."""
+    installs = {run for _, _, run in run_steps() if run.startswith("uv tool install tox")}
+    assert installs == {
+        f"uv tool install tox --with-requirements {TOOLS_FILE}",
+        'uv tool install tox --with-requirements "$TOOLS_FILE"',  # the callable workflow's
+        "uv tool install tox --with tox-uv",  # the callable workflow's, without a tools file
+    }
+    setups = {
+        path.relative_to(ROOT).as_posix(): step["with"]
         for path in ACTION_USERS
         for step in steps_of(load(path))
         if step.get("uses", "").startswith("astral-sh/setup-uv@")
-    ]
-    # uv's version from the same file; no cache that a run could poison
-    assert [step["with"] for step in setups] == [
-        {"version-file": TOOLS_FILE, "enable-cache": "false"}
-    ]
+    }
+    # uv's version from the pinned file; no cache that a run could poison
+    assert setups == {
+        ".github/actions/setup/action.yml": {"version-file": TOOLS_FILE, "enable-cache": "false"},
+        f".github/workflows/{CALLABLE}": {
+            "version-file": "${{ inputs.tools-file }}",
+            "enable-cache": "false",
+        },
+        "scripts/ci_metrics/action.yml": {
+            "version-file": "${{ github.action_path }}/../../.ci/tools.txt",
+            "enable-cache": "false",
+        },
+    }
+    for call in [*layer_jobs("ci.yml").values(), *layer_jobs("baseline.yml").values()]:
+        assert call["with"]["tools-file"] == TOOLS_FILE
     for path in WORKFLOW_FILES:
         for name, job in load(path)["jobs"].items():
             steps = job_steps(job)
             tools = [i for i, s in enumerate(steps) if s.get("run", "").startswith(TOOL_RUNS)]
             if tools:
-                uses = [step.get("uses", "") for step in steps[: tools[0]]]
-                assert "./.github/actions/setup" in uses, f"{path.name}/{name}: setup first"
+                uses = [step.get("uses", "").split("@")[0] for step in steps[: tools[0]]]
+                if path.name == CALLABLE:
+                    assert {"actions/setup-python", "astral-sh/setup-uv"} <= set(uses), name
+                else:
+                    assert "./.github/actions/setup" in uses, f"{path.name}/{name}: setup first"
+
+
+def test_tox_layer__callable_from_another_repository():
+    """In a reusable workflow `./` is the caller's repository: the layer workflow uses
+    no local action and names no file of this repository but what its callers give."""
+    text = (WORKFLOWS / CALLABLE).read_text()
+    for step in steps_of(load(WORKFLOWS / CALLABLE)):
+        assert not step.get("uses", "").startswith("./"), step
+    for ours in (".ci/", "scripts/", ".github/actions"):
+        assert ours not in text.split("\njobs:", 1)[1], ours
+
+
+def test_published_action__installs_from_its_own_checkout_and_documents_its_inputs():
+    action = load(PUBLISHED_ACTION)
+    assert action["runs"]["using"] == "composite"
+    for name, spec in {**action["inputs"], **action["outputs"]}.items():
+        assert spec.get("description"), name
+    assert all("default" in spec for spec in action["inputs"].values())
+    runs = [step["run"] for step in action["runs"]["steps"] if "run" in step]
+    assert all(step["shell"] == "bash" for step in action["runs"]["steps"] if "run" in step)
+    assert all("${{" not in run and "\n" not in run.strip() for run in runs)
+    installs = [run for run in runs if run.startswith("uv tool install")]
+    assert installs == [
+        'uv tool install "$ACTION_PATH" --constraints "$RUNNER_TEMP/ci-metrics-action.txt"'
+    ]
+    assert any('--project "$ACTION_PATH/../.."' in run and "--locked" in run for run in runs)
+    verbs = [shlex.split(run)[1] for run in runs if run.startswith("ci-metrics ")]
+    assert verbs == ["collect", "report", "post", "gate"]
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices
+    for run in runs:
+        # ${INPUT:+--flag "$INPUT"}: the flag as given when the input is set.
+        argv = shlex.split(re.sub(r"\$\{\w+:\+(.*?)\}", r"\1", run))
+        if argv[0] == "ci-metrics":
+            choices[argv[1]].parse_args(["1" if a.startswith("$") else a for a in argv[2:]])
 
 
 def steps_of(document):
@@ -447,7 +509,7 @@ def test_dependabot__moves_every_pinned_tool():
     # Each local action that uses other actions (Dependabot reads an action.yml per folder).
     using_actions = {
         "/" + str(path.parent.relative_to(ROOT))
-        for path in ACTION_FILES
+        for path in [*ACTION_FILES, PUBLISHED_ACTION]
         if any(PINNED_USES.match(line) for line in path.read_text().splitlines())
     }
     assert using_actions
@@ -534,5 +596,4 @@ def test_workflows__install_ci_metrics_alone_with_the_locked_versions():
         "ci.yml/plan",
         "ci.yml/report",
         "pr-comment.yml/comment",
-        "tox-layer.yml/test",  # a sharded layer, for the durations
     ]

@@ -8,21 +8,25 @@ runs, so ``--help`` and the short verbs start without coverage.py, httpx or
 Jinja2.
 
 Exit codes: 0 ok (including "nothing to do": no baseline yet, a stale run's
-comment skipped); 1 a gate failed (or an exception's review date passed), and
-nothing else; 2 bad usage or input (flags, settings, files, a corrupt artifact,
-a malformed token or GITHUB_API_URL, a comment artifact not bound to its run);
-3 GitHub unreachable, refusing, or still failing at the time limit.
+comment skipped); 1 a gate failed (or a review date passed in the exception or
+quarantine register), and nothing else; 2 bad usage or input (flags, settings,
+files, a corrupt artifact, a malformed token or GITHUB_API_URL, a comment artifact
+not bound to its run);
+3 GitHub unreachable, refusing, or still failing at the time limit. An unexpected
+failure (a bug) also exits 2, with one line and the hint to rerun with ``--debug``,
+which prints the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from ci_metrics.context import Context
+from ci_metrics.context import Context, find_root
 from ci_metrics.errors import EXIT_BAD_INPUT, CiMetricsError
 from ci_metrics.verbs import (
     baseline,
@@ -30,6 +34,7 @@ from ci_metrics.verbs import (
     exceptions,
     find_artifact,
     gate,
+    init,
     plan,
     post,
     quarantine,
@@ -48,8 +53,9 @@ class Verb(Protocol):
     def run(self, args: argparse.Namespace, ctx: Context) -> int: ...
 
 
-#: The verbs, in the order ``--help`` lists them: the pipeline's, then the tools'.
+#: The verbs, in the order ``--help`` lists them: setting up, the pipeline's, the tools'.
 VERBS: tuple[Verb, ...] = (
+    init,
     plan,
     collect,
     baseline,
@@ -73,15 +79,20 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root",
         type=Path,
-        default=Path("."),
+        default=None,
         help="the project folder: coverage.py's configuration and relative paths are "
-        "found here; any folder of a git work tree (default: current directory)",
+        "found here; any folder of a git work tree (default: the current folder, or the "
+        "nearest above it, up to the work tree's top, whose pyproject.toml holds "
+        "[tool.ci_metrics])",
     )
     parser.add_argument(
         "--pyproject",
         type=Path,
         default=None,
         help="settings file (default: <root>/pyproject.toml)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of an unexpected failure"
     )
 
 
@@ -93,19 +104,40 @@ def build_parser() -> argparse.ArgumentParser:
         sub = verbs.add_parser(verb.NAME, help=verb.HELP)
         _add_common_arguments(sub)
         verb.add_arguments(sub)
-        sub.set_defaults(run=verb.run)
+        sub.set_defaults(run=verb.run, path_defaults=_path_defaults(sub))
     return parser
+
+
+def _path_defaults(parser: argparse.ArgumentParser) -> dict[str, Path]:
+    """The flags whose default is a relative path: the project's, wherever it is found."""
+    return {
+        action.dest: action.default
+        for action in parser._actions
+        if isinstance(action.default, Path) and not action.default.is_absolute()
+    }
 
 
 def run(argv: Sequence[str] | None, ctx: Context) -> int:
     """Parse ``argv`` and run the verb with ``ctx``; returns the exit code."""
+    args = None
     try:
         args = build_parser().parse_args(argv)
+        find_root(args, ctx)
         code: int = args.run(args, ctx)
     except CiMetricsError as exc:
         ctx.say(f"error: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:  # pragma: no cover  (interactive only)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001  (a bug: one line, and the way to see more)
+        if getattr(args, "debug", False):
+            ctx.say("".join(traceback.format_exception(exc)).rstrip())
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        detail = f": {first}" if first else ""
+        ctx.say(
+            f"error: unexpected {type(exc).__name__}{detail} (a bug in ci-metrics; "
+            "rerun with --debug for the traceback)"
+        )
         return EXIT_BAD_INPUT
     return code
 

@@ -3,8 +3,9 @@
 :class:`Context` holds everything a verb touches outside its arguments (the
 environment, the clocks, the output streams, ``git`` and the HTTP client
 factory); tests pass fakes. The helpers below are the plumbing the verbs have
-in common: the work tree (:func:`locate`), the settings with the command line's
-overrides (:func:`settings_for`), the GitHub client (:func:`github_client`),
+in common: the project folder found from a sub-folder (:func:`find_root`), the work
+tree (:func:`locate`), the settings with the command line's overrides
+(:func:`settings_for`), the GitHub client (:func:`github_client`),
 the workflow files a verb appends to (:func:`append_to`), and the one answer to
 "which pull request, at which commit" (:func:`resolve_pull_request`).
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -143,6 +145,42 @@ class Workspace:
         return "" if rel == "." else rel + "/"
 
 
+def find_root(args: argparse.Namespace, ctx: Context) -> None:
+    """Set ``args.root`` when ``--root`` was not given: the current folder, or the nearest
+    folder above it, up to the top of the git work tree, whose ``pyproject.toml`` holds
+    ``[tool.ci_metrics]`` (as tox and coverage.py's users expect when they run from a
+    sub-folder). Found above, the verb's default paths (``results/...``, listed in
+    ``args.path_defaults``) are the project's too; paths given as flags stay relative
+    to the current folder, as any command's."""
+    from ci_metrics.inputs.pyproject import find_project
+
+    if args.root is not None:
+        return
+    args.root = Path(".")
+    if args.pyproject is not None:
+        return
+    here = Path.cwd().resolve()
+    try:
+        top = Path(ctx.git(["rev-parse", "--show-toplevel"], here).strip())
+    except GitError:
+        return
+    found = find_project(here, top)
+    if found is None or found == here:
+        return
+    args.root = found
+    for dest, default in getattr(args, "path_defaults", {}).items():
+        if getattr(args, dest) is default:
+            setattr(args, dest, found / default)
+    ctx.say(f"project folder: {shown(found)} (the nearest above with [tool.ci_metrics])")
+
+
+def shown(path: Path) -> str:
+    """``path`` relative to the current folder when that reads shorter (``../pyproject.toml``)."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return relative if len(relative) < len(absolute) else absolute
+
+
 def locate(root: Path, ctx: Context) -> Workspace:
     """The project at ``root`` and the git work tree holding it (or itself, outside git)."""
     project = root.resolve()
@@ -153,19 +191,34 @@ def locate(root: Path, ctx: Context) -> Workspace:
     return Workspace(project, Path(top).resolve())
 
 
-def settings_for(args: argparse.Namespace, workspace: Workspace | None = None) -> Settings:
+def settings_for(
+    args: argparse.Namespace, workspace: Workspace | None = None, ctx: Context | None = None
+) -> Settings:
     """Settings from ``pyproject.toml`` with the command line's overrides applied.
 
-    With a ``workspace``, owned paths (relative to the ``pyproject.toml``) are rebased
-    onto the work tree, and the layers must be configured.
+    With a ``workspace``, the layers must be configured, each owned path must name a
+    file or folder of the work tree (relative to the ``pyproject.toml``, or to the top
+    of the work tree for a settings file outside it), and owned paths are rebased onto
+    the work tree. With a ``ctx``, the file read is said.
     """
+    from ci_metrics.errors import SettingsError
+    from ci_metrics.inputs.owned_paths import owned_path_problems
     from ci_metrics.settings import load_settings, with_overrides
 
     pyproject: Path = args.pyproject or args.root / "pyproject.toml"
     settings = load_settings(pyproject)
+    if ctx is not None:
+        state = "" if pyproject.is_file() else " (not found: the defaults)"
+        ctx.say(f"settings: [tool.ci_metrics] of {shown(pyproject)}{state}")
     if workspace is not None:
         settings.require_layers()
-        settings = settings.under(workspace.prefix_of(pyproject.parent))
+        prefix = workspace.prefix_of(pyproject.parent)
+        inside = _inside(pyproject, workspace)
+        base = pyproject.parent.resolve() if inside else workspace.worktree
+        problems = owned_path_problems(settings, base)
+        if problems:
+            raise SettingsError(f"invalid [tool.ci_metrics] in {pyproject}: " + "; ".join(problems))
+        settings = settings.under(prefix)
     return with_overrides(
         settings,
         lines=getattr(args, "fail_under_lines", None),
@@ -174,6 +227,11 @@ def settings_for(args: argparse.Namespace, workspace: Workspace | None = None) -
         window=getattr(args, "window", None),
         register=getattr(args, "register", None),
     )
+
+
+def _inside(path: Path, workspace: Workspace) -> bool:
+    folder = path.parent.resolve()
+    return folder == workspace.worktree or workspace.worktree in folder.parents
 
 
 def github_client(args: argparse.Namespace, ctx: Context, settings: Settings) -> GitHubClient:

@@ -13,11 +13,15 @@ problem, with the closest known one. Command-line flags override fields through
 
 A layer is written ``api = ["apps/api"]`` (the paths it owns) or as a table of
 its own, ``[tool.ci_metrics.layers.api]`` with ``owns = ["apps/api"]``, which the
-repository may share with other readers: ci-metrics requires ``owns`` there,
-reads the keys ``plan`` needs (``tests``, ``python``, ``shards``) and ignores the
-table's other keys (workers, network policy...), which ``plan`` passes through to
-the job matrix. A path written with a leading ``!`` is left out of the layer's
-other paths (``owns = ["scripts", "!scripts/ci_metrics"]``).
+repository may share with other readers: ci-metrics requires ``owns`` there, reads
+``optional`` (a layer whose missing coverage data does not fail the gate) and the
+keys ``plan`` needs (``tests``, ``python``, ``shards``), and ignores the table's
+other keys (workers, network policy...), which ``plan`` passes through to the job
+matrix. A path written with a leading ``!`` is left out of the layer's other paths
+(``owns = ["scripts", "!scripts/ci_metrics"]``). A percentage between 0 and 1
+(``diff = 0.9``) is refused as a likely fraction. That every owned path names a file
+of the work tree is checked where the work tree is known
+(:mod:`ci_metrics.inputs.owned_paths`).
 """
 
 from __future__ import annotations
@@ -64,10 +68,13 @@ Python = Annotated[str, Meta(pattern=r"^\d+\.\d+$", description='must be a versi
 
 
 class Layer(Struct, frozen=True):
-    """A layer's own table: ``owns``, and what ``plan`` needs to know of a layer's jobs
-    (``tests``, ``python``, ``shards``); other keys belong to other readers."""
+    """A layer's own table: ``owns``, ``optional``, and what ``plan`` needs to know of a
+    layer's jobs (``tests``, ``python``, ``shards``); other keys belong to other readers."""
 
     owns: tuple[OwnedPath, ...]
+    # A layer that may have no coverage data (run on some events only): its missing
+    # data does not fail the gate.
+    optional: bool = False
     # The layer's test folders: a change under them runs the layer.
     tests: tuple[OwnedPath, ...] = ()
     # The Python versions CI runs the layer on, one job each (and per shard).
@@ -227,6 +234,9 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
     # Soft mode, off by default: changed owned files without coverage data are listed
     # but do not fail the diff gate.
     allow_unmeasured: bool = False
+    # Measured files outside the git work tree (data of another project or checkout)
+    # are an error unless allowed; allowed, they count in the project's figures.
+    allow_outside_worktree: bool = False
     thresholds: Thresholds = Thresholds()
     baseline_window: PositiveInt = 30
     exception_register: Text = "docs/coverage-exceptions.md"
@@ -242,6 +252,15 @@ class Settings(Struct, frozen=True, forbid_unknown_fields=True, dict=True):
             name: Owned.written(entry.owns if isinstance(entry, Layer) else entry)
             for name, entry in self.layers.items()
         }
+
+    @property
+    def optional_layers(self) -> frozenset[str]:
+        """The layers whose coverage data may be missing (``optional = true``)."""
+        return frozenset(
+            name
+            for name, entry in self.layers.items()
+            if isinstance(entry, Layer) and entry.optional
+        )
 
     @functools.cached_property
     def tables(self) -> dict[str, Layer]:
@@ -307,12 +326,31 @@ def _layer_paths(entry: object) -> list[object]:
     return paths if isinstance(paths, list) else []
 
 
+def fraction_problem(value: object) -> str | None:
+    """``looks like a fraction (did you mean 90?)`` for a percentage written as 0.9."""
+    if isinstance(value, float) and 0 < value < 1:
+        return f"looks like a fraction (did you mean {value * 100:g}?)"
+    return None
+
+
+def _fractions(thresholds: object) -> list[str]:
+    if not isinstance(thresholds, dict):
+        return []
+    named = [(f"thresholds.{key}", thresholds.get(key)) for key in ("project_lines",
+             "project_branches", "diff")]  # fmt: skip
+    per_layer = thresholds.get("layers")
+    if isinstance(per_layer, dict):
+        named += [(f"thresholds.layers.{name}", value) for name, value in per_layer.items()]
+    return [f"{where}: {problem}" for where, value in named if (problem := fraction_problem(value))]
+
+
 def _cross_checks(table: Mapping[str, Any]) -> list[str]:
     """Rules between fields, checked even when other fields are invalid: names that must
-    be configured layers, exclusions that must lie under the layer's own paths."""
+    be configured layers, exclusions that must lie under the layer's own paths, and
+    percentages that look like fractions (``diff = 0.9``)."""
     layers = table.get("layers")
     layers = layers if isinstance(layers, dict) else {}
-    problems = []
+    problems = _fractions(table.get("thresholds"))
     default = table.get("default_layer")
     if isinstance(default, str) and default.strip() and default not in layers:
         problems.append("default_layer: is not a configured layer")
@@ -367,6 +405,13 @@ def with_overrides(
 ) -> Settings:
     """``settings`` with the command line's overrides (``None``: not given)."""
     given = {"project_lines": lines, "project_branches": branches, "diff": diff}
+    fractions = [
+        f"--fail-under-{flag.removeprefix('project_')}: {problem}"
+        for flag, value in given.items()
+        if (problem := fraction_problem(value))
+    ]
+    if fractions:
+        raise SettingsError("; ".join(fractions))
     thresholds = msgspec.structs.replace(
         settings.thresholds, **{name: value for name, value in given.items() if value is not None}
     )

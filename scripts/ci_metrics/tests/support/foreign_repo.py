@@ -153,6 +153,12 @@ def _env(repo: ForeignRepo) -> dict[str, str]:
     return env
 
 
+def measure(repo: ForeignRepo, layer: str, script: str) -> None:
+    """Run ``script`` as ``layer`` again and combine it into the project's ``.coverage``."""
+    _coverage(repo, "run", "-p", f"--context={layer}", script)
+    _coverage(repo, "combine", "--append")
+
+
 def _coverage(repo: ForeignRepo, *args: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "coverage", *args],

@@ -13,12 +13,16 @@ from ci_metrics.model.failures import Failure
 from ci_metrics.model.outcomes import EnvTiming, TestResult
 from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import Snapshot
-from ci_metrics.settings import Settings, Thresholds
+from ci_metrics.settings import Layer, Settings, Thresholds
 from support.context import NOW
 from support.snapshots import file_entry
 
 SETTINGS = Settings(
-    layers={"api": ("apps/api",), "auth": ("apps/auth_service",), "integration": ()},
+    layers={
+        "api": ("apps/api",),
+        "auth": ("apps/auth_service",),
+        "integration": Layer(owns=(), optional=True),
+    },
     thresholds=Thresholds(project_lines=80, project_branches=70, diff=90, layers={"auth": 90}),
 )
 

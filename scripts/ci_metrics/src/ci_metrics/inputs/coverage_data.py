@@ -47,10 +47,31 @@ from ci_metrics.model.lineranges import to_ranges
 # Below this many files, starting processes costs more than sharing the work saves.
 PARALLEL_MIN_FILES = 200
 DIFFERENT_TREE_HINT = (
-    "the data names files that are not here: if it was recorded in another checkout, "
-    "container or site-packages, map its paths with a [paths] section in the coverage "
-    "configuration (https://coverage.readthedocs.io/en/latest/config.html#paths)"
+    "if the data was recorded in another checkout, container or site-packages, map its "
+    "paths with a [paths] section in the coverage configuration "
+    "(https://coverage.readthedocs.io/en/latest/config.html#paths)"
 )
+GENERATED_HINT = (
+    "git ignores it, so it is generated at build time (setuptools-scm's _version.py, say): "
+    "build or install the project in this checkout before collecting, or leave the file "
+    "out with `omit` in the coverage configuration"
+)
+# coverage.py's NoSource message: "No source for code: '<file>'." (and a help link).
+_NO_SOURCE = re.compile(r"No source for code: '(.+?)'")
+
+
+class MissingSource(InputError):
+    """The data names a source file this checkout lacks (``path``, as coverage.py names
+    it after ``[paths]``); ``ignored``: git ignores that path (a generated file)."""
+
+    def __init__(self, path: str, ignored: bool = False) -> None:
+        super().__init__(path, ignored)
+        self.path = path
+        self.ignored = ignored
+
+    def __str__(self) -> str:
+        hint = GENERATED_HINT if self.ignored else DIFFERENT_TREE_HINT
+        return f"the coverage data names {self.path}, which is not in this checkout: {hint}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,7 @@ class CoverageReading:
     unattributed: dict[str, int] = field(default_factory=dict)  # context -> statements
     outside_worktree: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # work-tree path -> coverage's name
+    config_files: list[str] = field(default_factory=list)  # coverage.py's configuration read
 
 
 def coverage_version() -> str:
@@ -180,7 +202,8 @@ def _loaded(data_file: Path, project: Path, rcfile: Path | None) -> Iterator[cov
                 cov.get_data().close(force=True)
                 read.close(force=True)
     except NoSource as exc:
-        raise InputError(f"{exc}: {DIFFERENT_TREE_HINT}") from None
+        named = _NO_SOURCE.search(str(exc))
+        raise MissingSource(named.group(1) if named else str(exc)) from None
     except NotPython as exc:
         raise InputError(f"cannot analyse {exc}") from None
     except CoverageException as exc:
@@ -216,6 +239,7 @@ def _read_share(share: _Share) -> CoverageReading:
     top = share.worktree.resolve()
     pending: list[_BranchSources] = []
     with _loaded(share.data_file, share.project, share.rcfile) as cov:
+        reading.config_files = list(cov.config.config_files_read)
         data = cov.get_data()
         try:
             for reporter, analysis in get_analysis_to_report(cov, share.names):
@@ -327,7 +351,9 @@ def read_coverage(
             parts = list(pool.map(_read_share, shares))
     else:
         parts = [_read_share(whole)]
-    reading = CoverageReading(files=[], branch_data=any(p.branch_data for p in parts))
+    reading = CoverageReading(
+        files=[], branch_data=any(p.branch_data for p in parts), config_files=parts[0].config_files
+    )
     for part in parts:
         for path, name in part.names.items():
             if path in reading.names:

@@ -206,6 +206,12 @@ def diff_from_git(root: Path, base: str, runner: GitRunner = run_git) -> Diff:
     return diff
 
 
+def base_is_head(root: Path, base: str, runner: GitRunner = run_git) -> bool:
+    """Whether the merge base of ``base`` and ``HEAD`` is ``HEAD``: no commit to compare."""
+    head = runner(["rev-parse", "HEAD"], root).strip()
+    return find_merge_base(root, base, runner) == head
+
+
 def find_merge_base(root: Path, base: str, runner: GitRunner = run_git) -> str:
     """The merge base of ``base`` and ``HEAD``; a missing one says why and what to do."""
     try:

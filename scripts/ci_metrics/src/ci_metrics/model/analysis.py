@@ -12,6 +12,7 @@ from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
 from ci_metrics.model.gates import Base, Measure, evaluate_gates, no_drop_gate
 from ci_metrics.model.metrics import (
     Totals,
+    layer_has_data,
     layer_line_coverage,
     layer_ran,
     layer_runtime,
@@ -78,7 +79,28 @@ def _diff_measure(dcov: DiffCoverage | None, no_diff: str, settings: Settings) -
     return Measure(dcov.lines_percent, nothing="no owned Python statement changed")
 
 
+def _layer_data(snapshot: Snapshot, settings: Settings) -> Measure:
+    """Every layer that is not optional has coverage data, else why not, layer by layer."""
+    problems = []
+    for layer in settings.layers:
+        if layer in settings.optional_layers or layer_has_data(snapshot, layer):
+            continue
+        if layer in snapshot.tests:
+            problems.append(
+                f"layer {layer} has test results but no coverage data: did its tests run "
+                f"under coverage with the `{layer}` context?"
+            )
+        else:
+            problems.append(f"layer {layer} has no data: did its tests run?")
+    if problems:
+        hint = " (a layer that runs only sometimes can be declared `optional = true`)"
+        return Measure(None, "; ".join(problems) + hint)
+    return Measure(None, verdict=f"every layer has coverage data ({len(settings.layers)})")
+
+
 def _layer_measure(layer: str, ran: bool, value: float | None, settings: Settings) -> Measure:
+    if not ran and layer in settings.optional_layers:
+        return Measure(None, nothing=f"{layer} is optional and has no data")
     if not ran:
         return Measure(
             None,
@@ -209,6 +231,7 @@ def build_report(
             LayerRow(
                 name=layer,
                 python=version,
+                has_results=layer in snapshot.tests,
                 passed=counts.get("passed", 0),
                 failed=counts.get("failed", 0),
                 skipped=counts.get("skipped", 0),
@@ -240,6 +263,7 @@ def build_report(
         gated_diff = diff_coverage(snapshot.files, changed, settings, kept)
     gates = evaluate_gates(
         settings.thresholds,
+        layer_data=_layer_data(snapshot, settings),
         project_lines=_project_lines(gated_totals),
         project_branches=_project_branches(gated_totals, snapshot.branch_data),
         diff=None if diff_skipped else _diff_measure(gated_diff, no_diff, settings),

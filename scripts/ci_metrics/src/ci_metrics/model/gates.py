@@ -1,5 +1,6 @@
-"""Gates: coverage thresholds applied to figures that leave out excepted modules, the
-"must not drop" comparison with the base, and the tests a pull request must not bring.
+"""Gates: every configured layer has coverage data, coverage thresholds applied to
+figures that leave out excepted modules, the "must not drop" comparison with the base,
+and the tests a pull request must not bring.
 
 Fail closed: a figure that could not be measured (missing data, no diff, files without
 coverage data, a base without the figure) fails its gate with the reason. Only a figure
@@ -25,12 +26,14 @@ class Measure:
     """A figure for a gate: a percentage, or why there is none.
 
     ``problem`` says why the figure could not be measured (the gate fails);
-    ``nothing`` says why there was nothing to measure (the gate passes).
+    ``nothing`` says why there was nothing to measure (the gate passes);
+    ``verdict`` is what a check without a figure says when it passes.
     """
 
     value: float | None
     problem: str | None = None
     nothing: str = ""
+    verdict: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class GateResult:
     threshold: float
     problem: str | None = None
     nothing: str = ""
+    verdict: str = ""
     #: What the threshold was made of (a comparison gate's base and tolerance).
     note: str = ""
 
@@ -58,6 +62,8 @@ class GateResult:
             if self.actual is not None:
                 return f"{self.name} {self.actual:.2f}%, but {self.problem}"
             return f"{self.name}: {self.problem}"
+        if self.actual is None and self.verdict:
+            return f"{self.name}: {self.verdict}"
         if self.actual is None:
             reason = f" ({self.nothing})" if self.nothing else ""
             return f"{self.name}: nothing to measure{reason}"
@@ -140,7 +146,9 @@ def no_drop_gate(lines: float | None, base: Base | None, noise: Noise) -> GateRe
 
 
 def _gate(name: str, measure: Measure, threshold: float) -> GateResult:
-    return GateResult(name, measure.value, threshold, measure.problem, measure.nothing)
+    return GateResult(
+        name, measure.value, threshold, measure.problem, measure.nothing, measure.verdict
+    )
 
 
 def evaluate_gates(
@@ -150,14 +158,17 @@ def evaluate_gates(
     project_branches: Measure,
     diff: Measure | None,
     layers: Mapping[str, Measure],
+    layer_data: Measure | None = None,
     no_drop: GateResult | None = None,
     new_flaky: TestsGate | None = None,
     carry_refused: str = "",
 ) -> list[Gate]:
-    """Every configured gate, in a fixed order (carried data, project, must not drop,
-    diff, layers, then tests).
+    """Every configured gate, in a fixed order (carried data, layer data, project, must
+    not drop, diff, layers, then tests).
 
     ``diff`` is ``None`` when diff coverage was skipped on purpose (``--no-diff``);
+    ``layer_data``, whether every configured layer has coverage data, is a gate of
+    its own whatever the thresholds: a layer whose tests did not run fails it.
     ``no_drop`` and ``new_flaky`` are left out when their settings turn them off.
     ``carry_refused`` says why the layers a plan carried could not be: then the figures
     lack them, and a gate that no threshold can pass says so first.
@@ -165,6 +176,8 @@ def evaluate_gates(
     gates: list[Gate] = []
     if carry_refused:
         gates.append(GateResult(CARRY_GATE, None, 0.0, f"rerun with full: true ({carry_refused})"))
+    if layer_data is not None:
+        gates.append(_gate("layer data", layer_data, 0.0))
     if thresholds.project_lines is not False:
         gates.append(_gate("project line coverage", project_lines, thresholds.project_lines))
     if thresholds.project_branches is not False:

@@ -100,6 +100,11 @@ def layer_line_coverage(
     return percent(covered, statements)
 
 
+def layer_has_data(snapshot: Snapshot, layer: str) -> bool:
+    """Whether some file of the snapshot records lines run under ``layer``'s context."""
+    return any(layer in entry["layers"] for entry in snapshot.files.values())
+
+
 def layer_ran(snapshot: Snapshot, layer: str) -> bool:
     """Whether the snapshot holds results or coverage contexts of ``layer``."""
     return layer in snapshot.tests or any(layer in e["layers"] for e in snapshot.files.values())

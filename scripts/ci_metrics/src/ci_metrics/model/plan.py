@@ -33,7 +33,7 @@ PLAN_FILE = "plan.json"
 #: The base snapshot, saved beside the plan for ``collect --carry`` and ``report``.
 BASE_SNAPSHOT = "base-snapshot.json"
 #: The registry keys ci-metrics reads; a layer's other scalar keys go into its jobs.
-LAYER_KEYS = frozenset({"owns", "tests", "python", "shards"})
+LAYER_KEYS = frozenset({"owns", "optional", "tests", "python", "shards"})
 _SHOWN = 3
 
 

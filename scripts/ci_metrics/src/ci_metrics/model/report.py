@@ -86,6 +86,7 @@ class LayerRow:
     diff_owner: float | None
     foreign_only: int
     python: str = ""
+    has_results: bool = True  # False: no test results were read for the layer
     quarantined: int = 0
     #: The run-to-run noise of the layer's owned coverage in the baseline.
     coverage_noise: Noise | None = None

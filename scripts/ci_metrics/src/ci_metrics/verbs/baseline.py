@@ -113,7 +113,7 @@ def merge(args: argparse.Namespace, ctx: Context) -> int:
     from ci_metrics.render.mutation import render_scores
     from ci_metrics.render.nightly import render_nightly
 
-    settings = settings_for(args, locate(args.root, ctx))
+    settings = settings_for(args, locate(args.root, ctx), ctx)
     snapshot = load_snapshot(args.snapshot)
     if snapshot.carried or snapshot.carry_refused:
         # Its runtime and test histories would count layers that did not run.

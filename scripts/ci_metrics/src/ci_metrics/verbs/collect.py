@@ -15,12 +15,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ci_metrics.context import RESULTS, SNAPSHOT, Context, locate, settings_for
-from ci_metrics.errors import EXIT_OK, InputError
+from ci_metrics.context import RESULTS, SNAPSHOT, Context, Workspace, locate, settings_for, shown
+from ci_metrics.errors import EXIT_OK, GitError, InputError
 
 if TYPE_CHECKING:
-    from ci_metrics.context import Workspace
-    from ci_metrics.inputs.coverage_data import CoverageReading
+    from ci_metrics.inputs.coverage_data import CoverageReading, MissingSource
     from ci_metrics.inputs.failures import Locate
     from ci_metrics.model.outcomes import TestResult, VersionOutcome
     from ci_metrics.model.plan import Plan
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ci_metrics.model.snapshot import build_snapshot
 
     workspace = locate(args.root, ctx)
-    settings = settings_for(args, workspace)
+    settings = settings_for(args, workspace, ctx)
     plan, unusable = None, ""
     if args.carry:
         try:
@@ -153,6 +152,7 @@ def _read_coverage(
     # coverage.py is imported by this verb alone.
     from ci_metrics.inputs.coverage_data import (
         LayerRules,
+        MissingSource,
         combine_data,
         coverage_version,
         default_data_file,
@@ -164,20 +164,21 @@ def _read_coverage(
         ctx.say(f"combining {', '.join(map(str, args.combine))} into {data_file} ...")
         combine_data(data_file, args.combine, workspace.project, args.rcfile)
     ctx.say(f"analysing {data_file} with coverage.py {coverage_version()} ...")
-    reading = read_coverage(
-        data_file,
-        project=workspace.project,
-        worktree=workspace.worktree,
-        rules=LayerRules(frozenset(settings.layers), settings.default_layer),
-        rcfile=args.rcfile,
-        jobs=args.jobs or usable_cpus(),
-    )
-    ctx.say(f"  {len(reading.files)} files reported")
-    if reading.outside_worktree:
-        ctx.say(
-            f"  note: {len(reading.outside_worktree)} reported file(s) lie outside the git "
-            f"work tree {workspace.worktree}, e.g. {reading.outside_worktree[0]}"
+    try:
+        reading = read_coverage(
+            data_file,
+            project=workspace.project,
+            worktree=workspace.worktree,
+            rules=LayerRules(frozenset(settings.layers), settings.default_layer),
+            rcfile=args.rcfile,
+            jobs=args.jobs or usable_cpus(),
         )
+    except MissingSource as exc:
+        raise _explained(exc, workspace, ctx) from None
+    read = ", ".join(shown(Path(name)) for name in reading.config_files)
+    ctx.say(f"  coverage configuration: {read or 'none found, coverage.py defaults'}")
+    ctx.say(f"  {len(reading.files)} files reported")
+    _check_outside(reading, workspace, settings, ctx)
     if reading.unattributed:
         examples = ", ".join(repr(c) for c in sorted(reading.unattributed)[:3])
         ctx.say(
@@ -226,6 +227,43 @@ def _carry(fresh: Snapshot, plan: Plan, folder: Path, ctx: Context) -> Snapshot:
         return replace(fresh, carry_refused=str(exc))
     ctx.say(f"  carried {', '.join(plan.carried)} from `{base_sha[:7]}`")
     return snapshot
+
+
+def _explained(exc: MissingSource, workspace: Workspace, ctx: Context) -> MissingSource:
+    """The missing file named from the work tree, and whether git ignores it (generated)."""
+    from ci_metrics.inputs.coverage_data import MissingSource
+
+    path = Path(exc.path)
+    try:
+        path = path.resolve().relative_to(workspace.worktree)
+    except ValueError:
+        return exc
+    try:
+        ctx.git(["check-ignore", "-q", "--", path.as_posix()], workspace.worktree)
+    except GitError:  # exit 1: not ignored (or no git): recorded elsewhere
+        return MissingSource(path.as_posix())
+    return MissingSource(path.as_posix(), ignored=True)
+
+
+def _check_outside(
+    reading: CoverageReading, workspace: Workspace, settings: Settings, ctx: Context
+) -> None:
+    """Files outside the work tree are another project's or checkout's data: an error
+    that names them, unless ``allow_outside_worktree`` (then a note)."""
+    outside = reading.outside_worktree
+    if not outside:
+        return
+    more = f" and {len(outside) - 3} more" if len(outside) > 3 else ""
+    shown_files = ", ".join(outside[:3]) + more
+    where = f"{len(outside)} measured file(s) outside the git work tree {workspace.worktree}"
+    if settings.allow_outside_worktree:
+        ctx.say(f"  note: {where} count in the figures (allow_outside_worktree): {shown_files}")
+        return
+    raise InputError(
+        f"{where}: {shown_files}: data from another project or checkout? Map them onto this "
+        "checkout with [paths] in the coverage configuration, leave them out with `omit`, "
+        "or set `allow_outside_worktree = true` in [tool.ci_metrics] to count them"
+    )
 
 
 def _layer_results(

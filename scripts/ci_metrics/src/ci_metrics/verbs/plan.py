@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ci_metrics.render.outputs import github_output
 
     workspace = locate(args.root, ctx)
-    settings = settings_for(args, workspace)
+    settings = settings_for(args, workspace, ctx)
     tables = read_table(args.pyproject or args.root / "pyproject.toml").get("layers", {})
     out: Path = args.output_dir
     kept = out / BASE_SNAPSHOT

@@ -133,7 +133,7 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
     from ci_metrics.model.snapshot import load_snapshot
 
     workspace = locate(args.root, ctx)
-    settings = settings_for(args, workspace)
+    settings = settings_for(args, workspace, ctx)
     snapshot = load_snapshot(args.snapshot)
     baseline = load_baseline(args.baseline) if args.baseline.is_file() else None
     if baseline is None:
@@ -144,7 +144,8 @@ def build(args: argparse.Namespace, ctx: Context) -> tuple[Report, Settings]:
         for entry in load_register(args.root / settings.exception_register, args.root)
     ]
     pr = resolve_pull_request(ctx, number=args.pr, head_sha=args.head_sha, measured=snapshot.sha)
-    diff, no_diff = _diff(args, ctx)
+    for_pr = pr.number is not None or bool(ctx.environ.get("GITHUB_BASE_REF"))
+    diff, no_diff = _diff(args, ctx, for_pr=for_pr)
     compare = _merge_base_snapshot(args.base_snapshot, diff, ctx)
     report = build_report(
         snapshot=snapshot,
@@ -178,9 +179,14 @@ def _merge_base_snapshot(path: Path, diff: Diff | None, ctx: Context) -> Snapsho
     return snapshot
 
 
-def _diff(args: argparse.Namespace, ctx: Context) -> tuple[Diff | None, str]:
-    """The pull request's changed lines, or ``None`` and why there are none."""
-    from ci_metrics.inputs.gitdiff import diff_from_file, diff_from_git, resolve_base
+def _diff(args: argparse.Namespace, ctx: Context, *, for_pr: bool) -> tuple[Diff | None, str]:
+    """The pull request's changed lines, or ``None`` and why there are none.
+
+    A base whose merge base with HEAD is HEAD itself (a shallow clone whose
+    ``origin/HEAD`` is the branch checked out, say) leaves nothing to compare: for a
+    pull request that is no diff, and the diff gate fails; elsewhere it is said.
+    """
+    from ci_metrics.inputs.gitdiff import base_is_head, diff_from_file, diff_from_git, resolve_base
 
     if args.no_diff:
         return None, "skipped with --no-diff"
@@ -197,4 +203,16 @@ def _diff(args: argparse.Namespace, ctx: Context) -> tuple[Diff | None, str]:
         ctx.say(f"{exc}; reporting without diff coverage")
         return None, f"{exc}, or --no-diff to skip the diff gate"
     ctx.say(f"computing the diff against the merge base with {base} ...")
-    return diff_from_git(args.root, base, ctx.git), ""
+    at_head = base_is_head(args.root, base, ctx.git)
+    empty = (
+        f"the diff is empty: the base is HEAD ({base} is the commit checked out or one "
+        "after it; pass --base with the pull request's base branch, fetched with "
+        "its history: actions/checkout with `fetch-depth: 0`)"
+    )
+    if at_head and for_pr:
+        ctx.say(f"{empty}: the pull request's diff gate fails")
+        return None, empty
+    diff = diff_from_git(args.root, base, ctx.git)
+    if at_head and not diff.changed:
+        ctx.say(f"note: {empty}")
+    return diff, ""

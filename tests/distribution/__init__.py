@@ -1,0 +1,1 @@
+"""ci-metrics as a distribution: built, checked and installed the way its users install it."""
