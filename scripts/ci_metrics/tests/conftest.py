@@ -35,11 +35,11 @@ def built_project(tmp_path_factory):
 def suite_runs(tmp_path_factory):
     """The failing, erroring, flaky and quarantined suite, run by pytest as the layers run
     it: once with pytest's default tracebacks and once with ``--tb=short --showlocals``
-    (this repository's)."""
+    (this repository's) and colour forced, as CI's layer jobs run it."""
     root = build_suite(tmp_path_factory.mktemp("suite"))
     return {
         "long": run_suite(root, "long"),
-        "short": run_suite(root, "short", "--tb=short", "--showlocals"),
+        "short": run_suite(root, "short", "--tb=short", "--showlocals", color=True),
     }
 
 

@@ -94,8 +94,12 @@ def test_summary__keeps_the_whole_message_the_comment_cuts_to_its_first_line(sui
     assert "Whole message" not in render_comment(report, "<!-- m -->", 65536)
 
 
-def test_junit__the_same_causes_without_a_report_log(suite_runs):
-    results = results_of(suite_runs["long"], read_junit)
+@pytest.mark.parametrize("style", ["long", "short"])
+def test_junit__the_same_causes_without_a_report_log(suite_runs, style):
+    # "short" ran with FORCE_COLOR=1, and pytest colours the JUnit failure text too.
+    if style == "short":
+        assert "#x1B[31m" in suite_runs[style].junit.read_text()
+    results = results_of(suite_runs[style], read_junit)
     parse = results["tests.test_suite::test_parses_config"].failure
     assert where(parse) == ("json.decoder.JSONDecodeError", "tests/helpers.py", 5, "call")
     fixture = results["tests.test_suite::test_talks_to_service"].failure

@@ -11,6 +11,7 @@ run) and ci-metrics' own plugin, as the layers do, in a fresh process.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -117,8 +118,15 @@ class SuiteRun:
     output: str
 
 
-def run_suite(root: Path, name: str, *extra: str) -> SuiteRun:
-    """Run the suite in ``root`` with pytest in a fresh process; results named ``name``."""
+def run_suite(root: Path, name: str, *extra: str, color: bool = False) -> SuiteRun:
+    """Run the suite in ``root`` with pytest in a fresh process; results named ``name``.
+
+    With ``color``, as CI's layer jobs run it: ``FORCE_COLOR=1``, which pytest also
+    applies to the failure text it writes into the JUnit XML.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PY_COLORS", "NO_COLOR")}
+    if color:
+        env["FORCE_COLOR"] = "1"
     results = root / "results" / name
     results.mkdir(parents=True, exist_ok=True)
     report_log, junit = results / "report-log.jsonl", results / "junit.xml"
@@ -148,6 +156,7 @@ def run_suite(root: Path, name: str, *extra: str) -> SuiteRun:
             "tests",
         ],
         cwd=root,
+        env=env,
         capture_output=True,
         text=True,
         check=False,

@@ -39,6 +39,9 @@ _REWRITTEN_ASSERT = "assert "
 _TEXT_LOCATION = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+): ?(?P<rest>.*)$")
 # JUnit's message of a fixture's failure: failed on setup with "RuntimeError: ...".
 _PHASE_MESSAGE = re.compile(r'^failed on (?P<phase>setup|teardown) with "(?P<inner>.*)"$', re.S)
+# The colour codes FORCE_COLOR (set in CI) makes pytest write into JUnit's failure
+# text too, their escape character written ``#x1B`` (XML 1.0 cannot hold it).
+_ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;]*[A-Za-z]")
 #: Folders whose files are never the repository's own code.
 _NOT_OURS = frozenset({"site-packages", "dist-packages", ".tox", ".venv", "venv", ".nox"})
 
@@ -149,13 +152,13 @@ def from_longrepr(longrepr: Any, phase: str, locate: Locate, source: str) -> Fai
 
 def from_junit(element: ET.Element, locate: Locate, source: str) -> Failure:
     """A JUnit ``<failure>`` or ``<error>`` element as a :class:`Failure`."""
-    message = element.get("message") or ""
+    message = _ANSI.sub("", element.get("message") or "")
     phase = "call"
     if outer := _PHASE_MESSAGE.match(message):
         phase, message = outer.group("phase"), outer.group("inner")
     kind, message = _split(message) if message else ("", "")
     locations = []
-    for text_line in (element.text or "").splitlines():
+    for text_line in _ANSI.sub("", element.text or "").splitlines():
         if match := _TEXT_LOCATION.match(text_line.strip()):
             locations.append((match.group("path"), int(match.group("line"))))
             rest = match.group("rest")
