@@ -160,7 +160,7 @@ class TestRenamesAndDeletions:
 class TestEveryLayer:
     @pytest.mark.parametrize(
         "path",
-        ["uv.lock", "pyproject.toml", "tests/api/conftest.py", ".github/workflows/ci.yml"],
+        ["uv.lock", "pyproject.toml", "conftest.py", ".github/workflows/ci.yml"],
     )
     def test_a_shared_input_runs_every_layer(self, make_context, plan_repo, path):
         plan_repo.keep_snapshot()
@@ -172,6 +172,29 @@ class TestEveryLayer:
         assert doc["full"] == f"shared input changed: `{path}`"
         assert f"every layer runs: shared input changed: `{path}`" in output
         assert doc["base"]["sha"] == plan_repo.sha("main")  # still the report's comparison
+
+    def test_a_conftest_runs_the_layers_whose_tests_it_applies_to(self, make_context, plan_repo):
+        plan_repo.keep_snapshot()
+        plan_repo.write("tests/api/conftest.py", "# changed\n")
+        plan_repo.write("tests/conftest.py", "# changed\n")
+        plan_repo.commit()
+        _code, _output, doc = plan(make_context, plan_repo)
+        # tests/conftest.py applies to every layer's tests but tools/sub/tests: not shared.
+        assert doc["full"] == ""
+        assert running(doc) == {"api", "lib", "tool", "e2e"}
+        assert rules(doc, "api") == [
+            "a conftest of its tests changed: `tests/api/conftest.py`, `tests/conftest.py`"
+        ]
+        assert rules(doc, "lib") == ["a conftest of its tests changed: `tests/conftest.py`"]
+
+    def test_a_conftest_above_every_layers_tests_is_shared(self, make_context, plan_repo):
+        plan_repo.keep_snapshot()
+        plan_repo.write("tools/conftest.py", "# changed\n")  # above tools/sub/tests only
+        plan_repo.write("conftest.py", "# changed\n")
+        plan_repo.commit()
+        _code, _output, doc = plan(make_context, plan_repo)
+        assert running(doc) == set(LAYERS)
+        assert doc["full"] == "shared input changed: `conftest.py`"
 
     def test_a_file_no_rule_places_runs_every_layer(self, make_context, plan_repo):
         plan_repo.keep_snapshot()

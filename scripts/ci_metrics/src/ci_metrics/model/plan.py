@@ -6,6 +6,9 @@ under both names, deleted ones too):
 * it **owns** the file or holds it among its **tests** (``!`` paths left out);
 * its tests **ran** the file at the base (the base snapshot's coverage contexts);
 * one of its test modules **imports** the file, directly or through other modules;
+* the file is a ``conftest.py`` that applies to its tests (a conftest applies to
+  the tests of its folder and below: one that applies to every layer's tests is
+  a shared input, whatever the patterns say);
 
 and, whatever changed, when it **failed at the base** (a failed test) or has no
 results there. Every layer runs when a **shared** input changed, when a changed
@@ -25,7 +28,7 @@ from ci_metrics.errors import InputError
 from ci_metrics.model.outcomes import count_outcomes
 from ci_metrics.model.patterns import first_match
 from ci_metrics.model.snapshot import VERSION, Snapshot
-from ci_metrics.settings import Settings
+from ci_metrics.settings import Owned, Settings
 
 SCHEMA = "ci-metrics-plan"
 PLAN_VERSION = 1
@@ -224,6 +227,7 @@ OWNS = "owns"
 TESTS = "its tests changed:"
 RAN = "ran at the base:"
 IMPORTS = "its tests import"
+CONFTEST = "a conftest of its tests changed:"
 
 
 def plan_change(
@@ -240,19 +244,27 @@ def plan_change(
     ``unreadable`` Python files could not be parsed, so what they import is unknown.
     """
     layers = list(settings.layers)
-    shared = [p for p in changed if first_match(p, settings.plan.shared)]
+    tests = {layer: settings.test_paths(layer) for layer in layers}
+    scoped = {path: conftest_scope(path, tests) for path in changed}
+    shared = [
+        p
+        for p in changed
+        if first_match(p, settings.plan.shared) and len(scoped[p] or layers) == len(layers)
+    ]
     if shared:
         return _everything(settings, f"shared input changed: {_files(shared)}", base, changed)
     fired = {layer: _Fired() for layer in layers}
-    tests = {layer: settings.test_paths(layer) for layer in layers}
     unplaced = []
     for path in changed:
         hit = False
+        for layer in scoped[path] or ():
+            fired[layer].add(CONFTEST, path)
+            hit = True
         for layer in layers:
             if settings.owns(layer, path):
                 fired[layer].add(OWNS, path)
                 hit = True
-            if path in tests[layer]:
+            if path in tests[layer] and scoped[path] is None:
                 fired[layer].add(TESTS, path)
                 hit = True
         for layer in base_snapshot.files.get(path, {}).get("layers", {}):
@@ -284,6 +296,26 @@ def plan_change(
         base=base,
         changed=tuple(changed),
     )
+
+
+def conftest_scope(path: str, tests: Mapping[str, Owned]) -> list[str] | None:
+    """The layers a changed ``conftest.py`` applies to, or ``None`` for any other file.
+
+    pytest applies a conftest to the tests in its folder and below it: the layers
+    with a test folder there, and a layer whose test folder holds the conftest.
+    """
+    folder, _sep, name = path.rpartition("/")
+    if name != "conftest.py":
+        return None
+    return [
+        layer
+        for layer, owned in tests.items()
+        if any(not folder or _under(f, folder) or _under(folder, f) for f in owned.include)
+    ]
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
 
 
 def _everything(settings: Settings, reason: str, base: Base, changed: Sequence[str]) -> Plan:
