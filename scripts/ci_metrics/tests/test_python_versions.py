@@ -54,7 +54,7 @@ def test_report__versions_that_agree_share_one_row(snapshot, settings):
     assert [(row.name, row.python, row.failed) for row in report.layers if row.name == "api"] == [
         ("api", "", 1)
     ]
-    assert [(t.nodeid, t.pythons) for t in report.failed] == [(failed[0], ("3.11", "3.13"))]
+    assert [(t.nodeid, t.pythons) for t in report.tests.failed] == [(failed[0], ("3.11", "3.13"))]
     comment = render_comment(report, "<!-- m -->", 65536)
     assert "| api | 1 | 1 |" in comment
     assert "· Python" not in comment  # one row for the layer
@@ -78,7 +78,7 @@ def test_report__versions_that_disagree_get_a_row_each_and_name_the_failing_one(
         ("3.11", 2, 0, 4.0, 100.0),
         ("3.13", 1, 1, 4.0, 100.0),
     ]
-    assert [(t.nodeid, t.detail) for t in report.failed] == [(failed, "Python 3.13")]
+    assert [(t.nodeid, t.detail) for t in report.tests.failed] == [(failed, "Python 3.13")]
     comment = render_comment(report, "<!-- m -->", 65536)
     assert "| api · Python 3.11 | 2 | 0 |" in comment
     assert "| api · Python 3.13 | 1 | 1 |" in comment
