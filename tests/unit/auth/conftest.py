@@ -2,11 +2,12 @@
 
 ``config_data`` (a valid configuration, its key file written with mode 600)
 -> ``config_path`` (as TOML) and ``settings``; ``make_settings(**changes)``
-for other settings. ``make_app(**overrides)`` -> ``app`` -> ``client``, and
-``make_client(**overrides)``: the service with the test collaborators (the
-unit layers' ``clock``, ``replay_cache`` and ``throttle_storage`` in memory on
-it, ``metrics_registry``), any of which a test replaces by keyword. Argon2
-costs are the cheapest; the benchmark measures the production ones.
+for other settings. ``make_app(**overrides)``: the service with the test
+collaborators (the unit layers' ``clock``, ``replay_cache`` and
+``throttle_storage`` in memory on it, ``metrics_registry``), any of which a
+test replaces by keyword; tests/unit/conftest.py composes ``app`` ->
+``client`` and ``make_client(**overrides)`` from it. Argon2 costs are the
+cheapest; the benchmark measures the production ones.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from tests.unit.auth.configuration import (
     to_toml,
 )
 from tests.utils.clock import FakeClock
-from tests.utils.flask_client_factory import app_maker, client_maker
+from tests.utils.flask_client_factory import app_maker
 from tests.utils.keys import pem_public, write_private_key
 from tests.utils.limits_storage import ClockedMemoryStorage
 
@@ -164,11 +165,6 @@ def throttle_storage(clock: FakeClock) -> ClockedMemoryStorage:
 
 
 @pytest.fixture
-def metrics_registry() -> CollectorRegistry:
-    return CollectorRegistry()
-
-
-@pytest.fixture
 def make_key_loader() -> Callable[..., KeyLoader]:
     """Factory: a key loader that reads no file, for a key set of in-memory keys."""
 
@@ -202,24 +198,6 @@ def make_app(
         registry=metrics_registry,
     ) as make:
         yield make
-
-
-@pytest.fixture
-def app(make_app: Callable[..., flask.Flask]) -> flask.Flask:
-    return make_app()
-
-
-@pytest.fixture
-def make_client(make_app: Callable[..., flask.Flask]) -> Iterator[Callable[..., FlaskClient]]:
-    """Factory: a test client of ``make_app(**overrides)``."""
-    with client_maker(make_app) as make:
-        yield make
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as test_client:
-        yield test_client
 
 
 @pytest.fixture
