@@ -24,6 +24,19 @@ layers.api = ["apps/api"]
 layers.auth = ["apps/auth_service"]
 layers.integration = { owns = [], optional = true }
 """
+#: Every verb, in the order ``ci-metrics --help`` lists them.
+VERBS_IN_ORDER = [
+    "init",
+    "plan",
+    "collect",
+    "baseline",
+    "report",
+    "gate",
+    "post",
+    "find-artifact",
+    "exceptions",
+    "quarantine",
+]
 REGISTER = """\
 | Module | Rationale | Owner | Review date | Remediation plan |
 |---|---|---|---|---|
@@ -434,20 +447,7 @@ def test_baseline__merge_writes_history_and_durations(workspace, make_context):
     assert len(json.loads((workspace / "base/baseline.json").read_text())["runs"]) == 2
 
 
-@pytest.mark.parametrize(
-    "verb",
-    [
-        "init",
-        "collect",
-        "baseline",
-        "report",
-        "gate",
-        "post",
-        "find-artifact",
-        "exceptions",
-        "quarantine",
-    ],
-)
+@pytest.mark.parametrize("verb", VERBS_IN_ORDER)
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args([verb, "--help"])
@@ -809,15 +809,4 @@ def test_verbs__dispatch_to_the_verb_modules_themselves():
     from ci_metrics.verbs import gate
 
     assert build_parser().parse_args(["gate"]).run is gate.run
-    assert [verb.NAME for verb in VERBS] == [
-        "init",
-        "plan",
-        "collect",
-        "baseline",
-        "report",
-        "gate",
-        "post",
-        "find-artifact",
-        "exceptions",
-        "quarantine",
-    ]
+    assert [verb.NAME for verb in VERBS] == VERBS_IN_ORDER
