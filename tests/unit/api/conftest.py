@@ -5,8 +5,8 @@ settings. ``make_app(**overrides)``: the API with the test collaborators (a
 static key set, never HTTP; ``rate_limit_storage`` in memory on the unit
 layers' ``clock``; ``metrics_registry``; ``sequential_ids``), any of which a
 test replaces by keyword; tests/unit/conftest.py composes ``app`` ->
-``client`` and ``make_client(**overrides)`` from it. Callers of two tenants (``acme``, ``acme_other_client``,
-``globex``) carry tokens of ``token_factory``.
+``client`` and ``make_client(**overrides)`` from it. Callers of two tenants
+(``acme``, ``acme_other_client``, ``globex``) carry tokens of ``token_factory``.
 """
 
 from __future__ import annotations
