@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.utils.chunked import chunked
 from tests.utils.logging import metric_value
 
 AUTH = basic_auth(BASIC_CLIENT, BASIC_SECRET)
@@ -99,17 +98,7 @@ def test_token__oversized_body_is_refused_with_413(client):
 
 
 def _chunked(client, body: bytes):
-    """POST ``body`` as a stream without Content-Length, as a chunked request arrives."""
-    return client.post(
-        "/oauth/token",
-        input_stream=io.BytesIO(body),
-        environ_overrides={"wsgi.input_terminated": True},
-        headers={
-            **AUTH,
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Transfer-Encoding": "chunked",
-        },
-    )
+    return client.post("/oauth/token", **chunked(body, "application/x-www-form-urlencoded", AUTH))
 
 
 def test_token__oversized_chunked_body_is_refused_not_truncated(make_app, make_settings, events):
