@@ -9,6 +9,7 @@ import logging_lib.dispatcher
 from logging_lib import MemorySink, RotatingFileSink, StreamSink
 from tests.unit.logging.fakes import ClosingSink, FailingSink, ForkCountingSink, GatedSink
 from tests.utils.logging import metric_value
+from tests.utils.threads import run_together
 
 WORKER_NAME = "logging_lib-dispatcher"
 DISPATCHER_FILE = logging_lib.dispatcher.__file__
@@ -103,19 +104,12 @@ class TestAsynchronousDelivery:
         """8 producers x 25,000 lines with a fast sink: all delivered, per-producer order kept."""
         threads, per_thread = 8, 25_000
         dispatcher = make_dispatcher([memory_sink], queue_size=threads * per_thread)
-        start = threading.Barrier(threads)
 
         def produce(producer):
-            start.wait()
             for index in range(per_thread):
                 dispatcher.submit(f"{producer}:{index}")
 
-        workers = [threading.Thread(target=produce, args=(p,)) for p in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=60)
-
+        run_together(produce, threads, timeout=60)
         assert dispatcher.flush(timeout=30)
         lines = memory_sink.lines
         assert len(lines) == threads * per_thread
@@ -309,17 +303,9 @@ class TestAsynchronousDelivery:
         dispatchers = [make_dispatcher([memory_sink]) for _ in range(20)]
         producers = 8
         for dispatcher in dispatchers:
-            start = threading.Barrier(producers)
-
-            def produce(index, dispatcher=dispatcher, start=start):
-                start.wait()
-                dispatcher.submit(f"line {index}")
-
-            threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=10)
+            run_together(
+                lambda index, d=dispatcher: d.submit(f"line {index}"), producers, timeout=10
+            )
             assert dispatcher.flush(timeout=10)
         assert len(new_workers(before)) == len(dispatchers)
         assert len(memory_sink.lines) == producers * len(dispatchers)
