@@ -421,9 +421,7 @@ def test_a_file_only_the_base_reports_keeps_what_the_carried_layers_did_in_it(ma
 
 
 def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_snapshot, settings):
-    from ci_metrics.model.analysis import build_report
-    from ci_metrics.model.report import PullRequest
-    from support.context import NOW
+    from support.report_samples import report_of
 
     passed = {"t": ("passed", 0.1, 0)}
     files = {
@@ -436,16 +434,7 @@ def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_
         tests={"api": passed},
         sha="b" * 40,
     )
-    report = build_report(
-        snapshot=snapshot,
-        baseline=None,
-        diff=None,
-        settings=settings,
-        register=[],
-        pr=PullRequest(),
-        now=NOW,
-        compare=compare,
-    )
+    report = report_of(snapshot, settings, compare=compare)
     rows = {row.name: row for row in report.layers}
     assert (rows["api"].coverage, rows["api"].baseline_coverage) == (75.0, 50.0)
     assert rows["auth"].baseline_coverage is None  # no auth data at the merge base

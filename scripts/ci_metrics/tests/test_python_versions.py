@@ -8,12 +8,10 @@ from dataclasses import replace
 import pytest
 
 from ci_metrics.errors import InputError
-from ci_metrics.model.analysis import build_report
 from ci_metrics.model.outcomes import VersionOutcome
-from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import load_snapshot
 from ci_metrics.render.comment import render_comment
-from support.context import NOW
+from support.report_samples import report_of
 from support.snapshots import file_entry
 
 PASSED = {"passed": 2, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
@@ -24,18 +22,6 @@ TESTS = {
         "tests/api/test_a.py::test_new_python": ("failed", 0.1, 0),
     }
 }
-
-
-def report_of(snapshot, settings):
-    return build_report(
-        snapshot=snapshot,
-        baseline=None,
-        diff=None,
-        settings=settings,
-        register=[],
-        pr=PullRequest(),
-        now=NOW,
-    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from ci_metrics.model.analysis import build_report
 from ci_metrics.model.baseline import TestHistory, empty_baseline, merge_snapshot
 from ci_metrics.model.failures import Failure
 from ci_metrics.model.gates import Base, no_drop_gate
@@ -17,7 +16,7 @@ from ci_metrics.render.annotations import failure_annotations
 from ci_metrics.render.charts import line_chart, trend_charts
 from ci_metrics.render.comment import render_comment
 from ci_metrics.settings import Settings, Thresholds
-from support.context import NOW
+from support.report_samples import report_of
 from support.snapshots import file_entry
 
 MARKER = "<!-- ci-metrics:sticky -->"
@@ -143,8 +142,7 @@ def _nightlies(make_snapshot, runs):
 def _report(make_snapshot, baseline, lines=8142, tests=None, settings=SETTINGS):
     slower = dict.fromkeys(SLOW_TESTS, ("passed", 1.5, 0))  # a busy machine: all 3x slower
     head = _snapshot(make_snapshot, lines, {"api": tests or slower}, "f" * 40, "99", timing=12.0)
-    return build_report(snapshot=head, baseline=baseline, diff=None, settings=settings,
-                        register=[], pr=PullRequest(), now=NOW, diff_skipped=True)  # fmt: skip
+    return report_of(head, settings, baseline=baseline, diff_skipped=True)
 
 
 def test_busy_run_after_one_nightly__no_slowdowns_no_red_coverage(make_snapshot):
