@@ -235,6 +235,20 @@ def make_assertion(
 
 
 @pytest.fixture
+def make_es256_assertion(
+    make_assertion: Callable[..., str], es256_client_key: ec.EllipticCurvePrivateKey
+) -> Callable[..., str]:
+    """Factory: a client assertion of ES256_CLIENT, signed with its P-256 key under
+    ES256_KID; keywords as ``make_assertion``'s."""
+
+    def make(**overrides: Any) -> str:
+        es256 = {"key": es256_client_key, "algorithm": "ES256", "headers": {"kid": ES256_KID}}
+        return make_assertion(**{**es256, "iss": ES256_CLIENT, "sub": ES256_CLIENT, **overrides})
+
+    return make
+
+
+@pytest.fixture
 def make_http_client() -> Iterator[Callable[..., httpx.Client]]:
     """Factory: an ``httpx.Client`` whose requests go to ``handler`` (a MockTransport)."""
     clients: list[httpx.Client] = []

@@ -11,8 +11,6 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import MAX_ASSERTION_CHARS, MAX_JTI_CHARS
 from tests.unit.auth.configuration import (
-    ES256_CLIENT,
-    ES256_KID,
     JWT_CLIENT,
     TOKEN_ENDPOINT,
     assertion_form,
@@ -81,18 +79,11 @@ class TestKeyRotation:
 
 class TestAssertionIds:
     def test_token__two_clients_may_use_the_same_jti(
-        self, client, make_assertion, es256_client_key
+        self, client, make_assertion, make_es256_assertion
     ):
         """A jti is unique per client: one client's id never burns another's."""
         first = make_assertion(jti="shared-jti")
-        second = make_assertion(
-            key=es256_client_key,
-            algorithm="ES256",
-            headers={"kid": ES256_KID},
-            iss=ES256_CLIENT,
-            sub=ES256_CLIENT,
-            jti="shared-jti",
-        )
+        second = make_es256_assertion(jti="shared-jti")
         assert _post(client, first).status_code == 200
         assert _post(client, second).status_code == 200
 

@@ -67,14 +67,8 @@ def test_token__eddsa_assertion_gets_token(client, make_assertion, jwks_verifier
     assert claims["scope"] == "reports:read"
 
 
-def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es256_client_key):
-    assertion = make_assertion(
-        key=es256_client_key,
-        algorithm="ES256",
-        headers={"kid": ES256_KID},
-        iss=ES256_CLIENT,
-        sub=ES256_CLIENT,
-    )
+def test_token__es256_assertion_from_jwks_gets_token(client, make_es256_assertion):
+    assertion = make_es256_assertion()
     response = client.post(
         "/oauth/token",
         data=assertion_form(assertion, client_id=ES256_CLIENT, scope="reports:write"),
@@ -84,15 +78,9 @@ def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es2
 
 
 def test_token__es256_assertion_with_unknown_kid_is_refused(
-    client, make_assertion, es256_client_key, metrics_registry
+    client, make_es256_assertion, metrics_registry
 ):
-    assertion = make_assertion(
-        key=es256_client_key,
-        algorithm="ES256",
-        headers={"kid": "another-kid"},
-        iss=ES256_CLIENT,
-        sub=ES256_CLIENT,
-    )
+    assertion = make_es256_assertion(headers={"kid": "another-kid"})
     _refused(client, assertion)
     assert _reason(metrics_registry, "bad_signature") == 1
 
