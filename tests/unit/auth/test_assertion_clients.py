@@ -10,12 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import MAX_ASSERTION_CHARS, MAX_JTI_CHARS
-from tests.unit.auth.configuration import (
-    JWT_CLIENT,
-    TOKEN_ENDPOINT,
-    assertion_form,
-    ec_public_jwk,
-)
+from tests.unit.auth.configuration import JWT_CLIENT, TOKEN_ENDPOINT, assertion_form, ec_public_jwk
 from tests.utils.logging import metric_value
 
 ROTATING_CLIENT = "svc-rotating"

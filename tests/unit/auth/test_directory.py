@@ -9,7 +9,12 @@ import pytest
 
 from apps.auth_service.clients import RegistryUnavailable
 from apps.auth_service.directory import DirectoryClientRegistry, directory_retry_policy
-from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.unit.auth.configuration import (
+    BASIC_CLIENT,
+    BASIC_SECRET,
+    basic_auth,
+    request_basic_token,
+)
 
 BASE = "https://directory.internal/v1"
 
@@ -179,11 +184,7 @@ def test_token__directory_client_gets_token(
 
     app = make_app(settings=make_settings(), http_client=make_http_client(handler))
     with app.test_client() as client:
-        ok = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        )
+        ok = request_basic_token(client)
         unknown = client.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},
