@@ -15,6 +15,16 @@ WORKER_NAME = "logging_lib-dispatcher"
 DISPATCHER_FILE = logging_lib.dispatcher.__file__
 
 
+def _stuck(make_dispatcher, first="first", **options):
+    """A dispatcher whose worker is held inside its GatedSink's write of ``first``: what
+    is submitted next waits in the queue until ``sink.open()``. (sink, dispatcher)."""
+    sink = GatedSink()
+    dispatcher = make_dispatcher([sink], **options)
+    assert dispatcher.submit(first)
+    assert sink.entered.wait(timeout=10)
+    return sink, dispatcher
+
+
 def new_workers(before):
     """Dispatcher worker threads alive now that were not in *before*."""
     return [t for t in threading.enumerate() if t.name == WORKER_NAME and t not in before]
@@ -124,12 +134,9 @@ class TestAsynchronousDelivery:
         self, make_dispatcher, metrics_registry
     ):
         """delivered + dropped == submitted, and the dropped metric agrees."""
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=10)
-        submitted = 200
-        accepted = [dispatcher.submit("first")]
-        assert sink.entered.wait(timeout=10)  # the worker is now stuck in the sink
-        accepted += [dispatcher.submit(f"line {i}") for i in range(submitted - 1)]
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=10)
+        submitted = 200  # the first line, in the sink, and these
+        accepted = [dispatcher.submit(f"line {i}") for i in range(submitted - 1)]
         sink.open()
         assert dispatcher.flush(timeout=10)
 
@@ -172,10 +179,7 @@ class TestAsynchronousDelivery:
 
     def test_dispatcher__close_while_queue_is_full_loses_nothing(self, make_dispatcher):
         """The stop marker is queued behind the accepted lines, beyond the bound."""
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=3)
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=3)
         accepted = ["first"] + [f"l{i}" for i in range(10) if dispatcher.submit(f"l{i}")]
         opener = threading.Thread(target=sink.open)
         opener.start()
@@ -184,10 +188,7 @@ class TestAsynchronousDelivery:
         assert sink.lines == accepted
 
     def test_dispatcher__close_gives_up_when_worker_does_not_finish(self, make_dispatcher):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=10)
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=10)
         dispatcher.submit("queued")
         assert dispatcher.close(timeout=0.01) is False
         assert not sink.closed
@@ -215,10 +216,7 @@ class TestAsynchronousDelivery:
         assert memory_sink.closed
 
     def test_dispatcher__flush_times_out_on_a_stuck_sink(self, make_dispatcher, metrics_registry):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         assert dispatcher.flush(timeout=0.01) is False
         sink.open()
         assert dispatcher.flush(timeout=None) is True
@@ -234,10 +232,7 @@ class TestAsynchronousDelivery:
     def test_dispatcher__a_queue_of_one_holds_one_waiting_line(
         self, make_dispatcher, metrics_registry
     ):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=1)
-        assert dispatcher.submit("in the sink")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, first="in the sink", queue_size=1)
         assert dispatcher.submit("waiting")
         assert dispatcher.submit("one too many") is False
         sink.open()
@@ -248,10 +243,7 @@ class TestAsynchronousDelivery:
     def test_dispatcher__queue_holds_ten_thousand_lines_by_default(
         self, make_dispatcher, metrics_registry
     ):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("in the sink")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, first="in the sink")
         accepted = [dispatcher.submit(f"l{i}") for i in range(10_001)]
         assert accepted.count(True) == 10_000
         assert accepted[-1] is False
@@ -261,10 +253,7 @@ class TestAsynchronousDelivery:
         assert metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full") == 1
 
     def test_dispatcher__hands_sinks_batches_of_at_most_512_lines(self, make_dispatcher):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         for i in range(1000):
             dispatcher.submit(f"l{i}")
         sink.open()
@@ -365,10 +354,7 @@ class TestAsynchronousDelivery:
         assert delivered + dropped == submitted
 
     def test_dispatcher__queue_depth_is_exported(self, make_dispatcher, metrics_registry):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         for i in range(5):
             dispatcher.submit(f"l{i}")
         assert metric_value(metrics_registry, "log_queue_depth") == 5
