@@ -183,25 +183,26 @@ def render_auth_config(
         'failures_per_address = "10000/minute"',
     ]
     for basic in basic_clients:
-        scopes = ", ".join(_toml_string(scope) for scope in basic.scopes)
-        lines += [
-            "",
-            "[[clients]]",
-            f"client_id = {_toml_string(basic.client_id)}",
-            f"tenant = {_toml_string(basic.tenant)}",
-            f"allowed_scopes = [{scopes}]",
-            'auth_method = "client_secret_basic"',
-            f"secret_hash = {_toml_string(basic.secret_hash())}",
-        ]
+        secret = f"secret_hash = {_toml_string(basic.secret_hash())}"
+        lines += _client_table(basic, "client_secret_basic", secret)
     for client in clients:
-        scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
-        lines += [
-            "",
-            "[[clients]]",
-            f"client_id = {_toml_string(client.client_id)}",
-            f"tenant = {_toml_string(client.tenant)}",
-            f"allowed_scopes = [{scopes}]",
-            'auth_method = "private_key_jwt"',
-            f"public_key_pem = {_toml_string(client.public_pem())}",
-        ]
+        public_key = f"public_key_pem = {_toml_string(client.public_pem())}"
+        lines += _client_table(client, "private_key_jwt", public_key)
     return "\n".join(lines) + "\n"
+
+
+def _client_table(
+    client: BasicCredentials | ClientCredentials, auth_method: str, credential: str
+) -> list[str]:
+    """A ``[[clients]]`` table: the client's names and scopes, how it authenticates, and
+    the ``credential`` line that method reads."""
+    scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
+    return [
+        "",
+        "[[clients]]",
+        f"client_id = {_toml_string(client.client_id)}",
+        f"tenant = {_toml_string(client.tenant)}",
+        f"allowed_scopes = [{scopes}]",
+        f"auth_method = {_toml_string(auth_method)}",
+        credential,
+    ]
