@@ -332,15 +332,19 @@ def test_ci__comment_artifact_is_uploaded_whenever_post_wrote_it():
 
 
 GITHUB_VERBS = {("post",), ("baseline", "fetch"), ("find-artifact",)}
+#: Flags that make a verb that is otherwise local talk to GitHub.
+GITHUB_FLAGS = {("plan",): "--github", ("baseline", "merge"): "--repeat-from-github"}
 SETUP_SECONDS = 180  # checkout, Python, uv, installing ci-metrics
 
 
 def calls_github(argv):
-    """Whether a ci-metrics command line talks to GitHub (plan only with --github)."""
+    """Whether a ci-metrics command line talks to GitHub (plan only with --github,
+    baseline merge only with --repeat-from-github)."""
     if argv[:1] != ["ci-metrics"] or "--artifact-only" in argv:
         return False
-    if argv[1:2] == ["plan"]:
-        return "--github" in argv
+    for verb, flag in GITHUB_FLAGS.items():
+        if tuple(argv[1 : 1 + len(verb)]) == verb:
+            return flag in argv
     return any(tuple(argv[1 : 1 + len(verb)]) == verb for verb in GITHUB_VERBS)
 
 
@@ -363,7 +367,7 @@ def test_workflows__github_calls_end_before_their_jobs_time_out():
                 checked += 1
                 budget = calls * limit + SETUP_SECONDS
                 assert budget <= timeout_minutes(job) * 60, f"{path.name}/{name}"
-    assert checked == 6
+    assert checked == 7
 
 
 def test_workflows__a_plan_for_every_layer_calls_no_github():
@@ -371,6 +375,22 @@ def test_workflows__a_plan_for_every_layer_calls_no_github():
     assert not calls_github(["ci-metrics", "plan", "--full"])
     assert calls_github(["ci-metrics", "baseline", "fetch"])
     assert not calls_github(["ci-metrics", "baseline", "merge"])
+    assert calls_github(["ci-metrics", "baseline", "merge", "--repeat-from-github"])
+
+
+def test_baseline__records_the_repeat_with_read_access_to_artifacts_alone():
+    """The nightly's merge records ci.yml's push-run snapshot of its commit as a repeat:
+    the job may read artifacts, and only the merge steps get the token."""
+    job = jobs("baseline.yml")["record"]
+    assert job["permissions"] == {"contents": "read", "actions": "read"}
+    merges = [s for s in job["steps"] if s.get("run", "").startswith("ci-metrics baseline merge")]
+    assert len(merges) == 2  # with and without the night's mutation scores
+    for step in job["steps"]:
+        if step in merges:
+            assert "--repeat-from-github" in shlex.split(step["run"])
+            assert step["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
+        else:
+            assert "GITHUB_TOKEN" not in step.get("env", {}), step
 
 
 def timeout_minutes(job):

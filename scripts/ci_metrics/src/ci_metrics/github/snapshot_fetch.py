@@ -8,7 +8,7 @@ of the configured name is used. Runs of other events are passed over: a pull
 request's run could name any commit as its head, and what it uploads is not
 the default branch's. The archive is read in memory and the snapshot parsed and
 validated before anything is written, so a corrupt one leaves no file (an
-:class:`InputError` that names the run).
+:class:`InputError` that names the run); without a ``dest``, nothing is written.
 """
 
 from __future__ import annotations
@@ -35,12 +35,14 @@ TRUSTED_EVENTS = frozenset({"push", "merge_group"})
 
 @dataclass(frozen=True)
 class SnapshotSearch:
-    """What :func:`fetch_snapshot` found: a snapshot, how far back, from which run."""
+    """What :func:`fetch_snapshot` found: a snapshot, how far back, from which run;
+    ``runs_seen`` counts the push and merge-queue runs it looked at."""
 
     commits_seen: int
     snapshot: Snapshot | None = None
     distance: int = 0
     run_id: str = ""
+    runs_seen: int = 0
 
 
 def fetch_snapshot(
@@ -49,11 +51,13 @@ def fetch_snapshot(
     workflow: str,
     artifact: str,
     commits: Sequence[str],
-    dest: Path,
+    dest: Path | None,
     max_member_bytes: int = MAX_MEMBER_BYTES,
 ) -> SnapshotSearch:
-    """Save the snapshot of the first of ``commits`` (the merge base, then its first-parent
-    ancestors) that has one to ``dest``; ``distance`` is that commit's index."""
+    """The snapshot of the first of ``commits`` (the merge base, then its first-parent
+    ancestors) that has one, saved to ``dest`` if given; ``distance`` is that commit's
+    index."""
+    runs_seen = 0
     for distance, sha in enumerate(commits):
         params = {"head_sha": sha, "per_page": RUNS_PER_PAGE}
         for seen, run in enumerate(client.workflow_runs(workflow, params)):
@@ -61,6 +65,7 @@ def fetch_snapshot(
                 break
             if run.get("event") not in TRUSTED_EVENTS or run.get("head_sha") != sha:
                 continue
+            runs_seen += 1
             run_id = int(run["id"])
             for item in client.run_artifacts(run_id, artifact):
                 if item.get("expired"):
@@ -76,6 +81,7 @@ def fetch_snapshot(
                     raise InputError(f"{where}: no {SNAPSHOT} in it")
                 what = f"{where}: {SNAPSHOT}"
                 snapshot = snapshot_from_json(parse_json(texts[SNAPSHOT], what), what)
-                write_text_atomic(dest, texts[SNAPSHOT])
-                return SnapshotSearch(distance + 1, snapshot, distance, str(run_id))
-    return SnapshotSearch(len(commits))
+                if dest is not None:
+                    write_text_atomic(dest, texts[SNAPSHOT])
+                return SnapshotSearch(distance + 1, snapshot, distance, str(run_id), runs_seen)
+    return SnapshotSearch(len(commits), runs_seen=runs_seen)

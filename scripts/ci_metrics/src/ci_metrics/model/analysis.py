@@ -7,7 +7,7 @@ from datetime import date, datetime
 from ci_metrics.inputs.gitdiff import Diff
 from ci_metrics.inputs.quarantine import QuarantineEntry
 from ci_metrics.inputs.register import ExceptionEntry, is_excepted
-from ci_metrics.model.baseline import Baseline, BaselineRun, LayerFigures, layer_band
+from ci_metrics.model.baseline import Baseline, BaselineRun, LayerFigures, Repeat, layer_band
 from ci_metrics.model.diff_coverage import DiffCoverage, diff_coverage
 from ci_metrics.model.gates import Base, Measure, evaluate_gates, no_drop_gate
 from ci_metrics.model.metrics import (
@@ -161,9 +161,13 @@ def nightly_base(run: BaselineRun | None) -> Base | None:
     )
 
 
-def _layer_noise(runs: list[BaselineRun], layer: str) -> Noise:
+def _layer_noise(runs: list[BaselineRun], repeats: list[Repeat], layer: str) -> Noise:
     return coverage_noise(
-        (run.sha, figures.coverage if (figures := run.layers.get(layer)) else None) for run in runs
+        (
+            (run.sha, figures.coverage if (figures := run.layers.get(layer)) else None)
+            for run in runs
+        ),
+        ((repeat.sha, repeat.coverage.get(layer)) for repeat in repeats),
     )
 
 
@@ -199,12 +203,16 @@ def build_report(
     the test histories.
     """
     runs = baseline.runs if baseline else []
+    repeats = baseline.repeats if baseline else []
     newest = runs[-1] if runs else None
     base_totals = project_totals(compare.files) if compare else None
     if base is None and compare is not None and base_totals is not None:
         base = Base(f"the merge base (`{compare.sha[:10]}`)", base_totals.lines_percent)
     base = base or nightly_base(newest)
-    lines_noise = coverage_noise((run.sha, run.totals.lines) for run in runs)
+    lines_noise = coverage_noise(
+        ((run.sha, run.totals.lines) for run in runs),
+        ((repeat.sha, repeat.totals.lines) for repeat in repeats),
+    )
     totals = project_totals(snapshot.files)
     changed = diff.python_files() if diff else {}
     dcov = diff_coverage(snapshot.files, changed, settings) if diff else None
@@ -218,7 +226,7 @@ def build_report(
         base_coverage = _base_coverage(compare, newest, settings, layer)
         carried = snapshot.carried.get(layer)
         if carried is not None:
-            noise = _layer_noise(runs, layer)
+            noise = _layer_noise(runs, repeats, layer)
             rows.append(_carried_row(snapshot, settings, layer, base_coverage, noise))
             continue
         # One row per layer; one per version when the versions failed different tests.
@@ -251,7 +259,7 @@ def build_report(
                 if dcov
                 else 0,
                 quarantined=counts.get("quarantined", 0),
-                coverage_noise=_layer_noise(runs, layer),
+                coverage_noise=_layer_noise(runs, repeats, layer),
             )
             for version, counts in by_version.items()
         )

@@ -6,12 +6,18 @@ one outcome letter per run: ``P`` passed, ``F`` failed, ``S`` skipped, ``R`` fai
 then passed on rerun, ``X`` failed as expected (xfail), ``U`` passed unexpectedly (xpass),
 ``Q`` failed while quarantined),
 and, for runs merged with mutation scores, each mutated module's score.
+Beside the runs it keeps their **repeats**: other runs of a run's commit (the
+default branch's push run of the same commit, say), with the coverage figures
+only, which the noise counts as runs of their commit (:mod:`ci_metrics.model.noise`,
+:mod:`ci_metrics.model.repeats`).
 It also yields the ``.test_durations`` map pytest-split reads.
 
 :class:`Baseline` is that document, typed like the snapshot: frozen records
 read with msgspec's strict typed decoding (:meth:`Baseline.from_json`) and
 written back in the same JSON format (:meth:`Baseline.to_json`): the schema and
-version are unchanged, and artifacts written before the types keep loading.
+version are unchanged, and artifacts written before the types keep loading. A
+baseline without repeats is written without the ``repeats`` field, as before it
+existed; code that predates it reads a file with repeats and ignores them.
 """
 
 from __future__ import annotations
@@ -100,6 +106,17 @@ class BaselineRun(Struct, frozen=True, omit_defaults=True):
     flaky: int | None = None
 
 
+class Repeat(Struct, frozen=True):
+    """Another run of a nightly run's commit: its project totals and each layer's
+    owned-path line coverage (``None``: the layer measured nothing there)."""
+
+    sha: str
+    run_id: str
+    created_at: str
+    totals: RunTotals
+    coverage: dict[str, float | None]
+
+
 class FileFigures(Struct, frozen=True):
     """One file's coverage in the newest run."""
 
@@ -141,12 +158,13 @@ class TestHistory(Struct, frozen=True, omit_defaults=True):
 
 class Baseline(Struct, frozen=True):
     """``baseline.json``: the newest ``window`` runs, oldest first, per-file figures of the
-    newest run, and each test's history."""
+    newest run, each test's history, and the repeats of the runs' commits, oldest first."""
 
     window: int
     runs: list[BaselineRun] = []
     files: dict[str, FileFigures] = {}
     tests: dict[str, TestHistory] = {}
+    repeats: list[Repeat] = []
 
     @classmethod
     def from_json(cls, doc: Any, source: str) -> Baseline:
@@ -166,8 +184,11 @@ class Baseline(Struct, frozen=True):
         raise InputError(f"{source} is invalid: {problem}")
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON document (schema and version first)."""
-        return {"schema": SCHEMA, "version": VERSION, **msgspec.to_builtins(self)}
+        """The JSON document (schema and version first; ``repeats`` only when there are)."""
+        doc: dict[str, Any] = msgspec.to_builtins(self)
+        if not self.repeats:
+            del doc["repeats"]
+        return {"schema": SCHEMA, "version": VERSION, **doc}
 
     @property
     def newest(self) -> BaselineRun | None:
@@ -179,6 +200,13 @@ def _figures(summary: Mapping[str, Any]) -> LayerFigures:
     """A layer's summary as the baseline keeps it (outcomes it does not count left out)."""
     known = LayerFigures.__struct_fields__
     return LayerFigures(**{name: value for name, value in summary.items() if name in known})
+
+
+def windowed_repeats(repeats: list[Repeat], runs: list[BaselineRun], window: int) -> list[Repeat]:
+    """The repeats whose commit still has a run in the window, at most ``window`` of them:
+    a repeat leaves with the last run of its commit."""
+    commits = {run.sha for run in runs}
+    return [repeat for repeat in repeats if repeat.sha in commits][-window:]
 
 
 def empty_baseline(window: int) -> Baseline:
@@ -234,11 +262,13 @@ def merge_snapshot(
         missing_for = old.missing_for + 1
         if nodeid not in tests and missing_for < window:
             tests[nodeid] = msgspec.structs.replace(old, missing_for=missing_for)
+    runs = [*baseline.runs, run][-window:]
     return Baseline(
         window=window,
-        runs=[*baseline.runs, run][-window:],
+        runs=runs,
         files=files,
         tests=dict(sorted(tests.items())),
+        repeats=windowed_repeats(baseline.repeats, runs, window),
     )
 
 

@@ -5,8 +5,8 @@ and the tests a pull request must not bring.
 Fail closed: a figure that could not be measured (missing data, no diff, files without
 coverage data, a base without the figure) fails its gate with the reason. Only a figure
 that is empty for a good reason passes as "nothing to measure": no owned statement
-changed, or nothing to compare with yet (no baseline, or a single run: no noise
-estimate, a normal state right after adoption).
+changed, or nothing to compare with yet (no baseline, or a single run and no repeat of
+its commit: no noise estimate, a normal state right after adoption).
 """
 
 from __future__ import annotations
@@ -117,9 +117,9 @@ def no_drop_gate(lines: float | None, base: Base | None, noise: Noise) -> GateRe
 
     The noise is what tells a drop from the run-to-run spread, so the gate needs its
     estimate: without a base (no baseline yet), or with too few baseline runs to
-    estimate the noise (one), there is nothing to compare yet, which passes and says
-    so, as a layer's runtime shows no verdict before its band has five runs. A base
-    without a figure, or a run without one, fails it.
+    estimate the noise (one, and no repeat of its commit), there is nothing to compare
+    yet, which passes and says so, as a layer's runtime shows no verdict before its
+    band has five runs. A base without a figure, or a run without one, fails it.
     """
     if base is None:
         return GateResult(NO_DROP, None, 0.0, nothing="no base to compare with: no baseline yet")
@@ -141,7 +141,7 @@ def no_drop_gate(lines: float | None, base: Base | None, noise: Noise) -> GateRe
         lines,
         round(base.lines - noise.points, 2),
         note=f"base {base.lines:.2f}% at {base.label}, tolerance {noise.points:.2f} points: "
-        f"the noise of {noise.runs} runs ({noise.basis})",
+        f"the noise of {noise.sample()} ({noise.basis})",
     )
 
 

@@ -26,8 +26,15 @@ def render_nightly(
     newest = baseline.newest
     lines = ["## Nightly baseline", ""]
     if newest is not None:
+        repeats = len(baseline.repeats)
+        beside = (
+            f" and {repeats} repeat{'s' if repeats != 1 else ''} of their commits (other runs "
+            "of the same commit, for the coverage noise)"
+            if repeats
+            else ""
+        )
         lines += [
-            f"{runs} run{'s' if runs != 1 else ''} in the window; the newest is run "
+            f"{runs} run{'s' if runs != 1 else ''} in the window{beside}; the newest is run "
             f"{newest.run_id or 'local'} at `{newest.sha[:10] or 'local'}`.",
             "",
         ]
