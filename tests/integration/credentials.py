@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.keys import SigningKey
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.keys import pem_public, write_private_key
 
 SCOPES = ("projects:read", "projects:write")
@@ -96,15 +97,7 @@ class ClientCredentials:
 
     def assertion(self, token_endpoint: str, *, lifetime: int = 120) -> str:
         """A fresh RFC 7523 client assertion (new ``jti``) for the token endpoint."""
-        now = int(time.time())
-        claims = {
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": token_endpoint,
-            "iat": now,
-            "exp": now + lifetime,
-            "jti": secrets.token_urlsafe(16),
-        }
+        claims = assertion_claims(self.client_id, token_endpoint, int(time.time()), lifetime)
         return jwt.encode(claims, self.private_key, algorithm="EdDSA")
 
     def token_form(self, assertion: str, scopes: Iterable[str] | None = None) -> dict[str, str]:

@@ -13,7 +13,6 @@ cheapest; the benchmark measures the production ones.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +44,7 @@ from tests.unit.auth.configuration import (
     ec_public_jwk,
     to_toml,
 )
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.clock import FakeClock
 from tests.utils.flask_client_factory import app_maker
 from tests.utils.keys import pem_public, write_private_key
@@ -216,16 +216,7 @@ def make_assertion(
         headers: dict[str, Any] | None = None,
         **claims: Any,
     ) -> str:
-        now = int(clock.time())
-        payload = {
-            "iss": JWT_CLIENT,
-            "sub": JWT_CLIENT,
-            "aud": TOKEN_ENDPOINT,
-            "iat": now,
-            "exp": now + 60,
-            "jti": uuid.uuid4().hex,
-            **claims,
-        }
+        payload = {**assertion_claims(JWT_CLIENT, TOKEN_ENDPOINT, int(clock.time())), **claims}
         payload = {k: v for k, v in payload.items() if v is not None}
         # Sign raw JSON so tests can send claims of the wrong type.
         raw = json.dumps(payload).encode()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import jwt
 import pytest
@@ -11,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import MAX_ASSERTION_CHARS, MAX_JTI_CHARS
 from tests.unit.auth.configuration import JWT_CLIENT, TOKEN_ENDPOINT, assertion_form, ec_public_jwk
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.logging import metric_value
 
 ROTATING_CLIENT = "svc-rotating"
@@ -42,9 +42,7 @@ def rotating_app(make_app, config_data, make_settings, rotating_keys):
 
 
 def _rotating_assertion(clock, key, headers):
-    now = int(clock.time())
-    claims = {"iss": ROTATING_CLIENT, "sub": ROTATING_CLIENT, "aud": TOKEN_ENDPOINT,
-              "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+    claims = assertion_claims(ROTATING_CLIENT, TOKEN_ENDPOINT, int(clock.time()))
     return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
 
 

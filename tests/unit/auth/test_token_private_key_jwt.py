@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 
 import jwt
 import pytest
@@ -21,6 +20,7 @@ from tests.unit.auth.configuration import (
     assertion_form,
     basic_auth,
 )
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.keys import pem_public
 from tests.utils.logging import metric_value
 
@@ -335,9 +335,7 @@ def _forge(header, claims, key):
 
 
 def _claims(clock, **extra):
-    now = int(clock.time())
-    return {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "iat": now,
-            "exp": now + 60, "jti": uuid.uuid4().hex, **extra}  # fmt: skip
+    return {**assertion_claims(JWT_CLIENT, TOKEN_ENDPOINT, int(clock.time())), **extra}
 
 
 def test_token__ed25519_algorithm_identifier_is_accepted(client, clock, jwt_client_key):
