@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from apps.auth_service.app import create_app
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.passwords import SecretVerifier, make_hasher
 from apps.auth_service.settings import Argon2Settings, Settings
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.keys import pem_public, write_private_key
 
 ENDPOINT = "https://auth.bench.test/oauth/token"
@@ -134,15 +134,8 @@ def token_figures(budget: float) -> list[tuple[str, float, float]]:
 
     def assertion(client_id: str, key: Any, alg: str) -> Callable[[], None]:
         def call() -> None:
-            now = int(time.time())
-            claims = {
-                "iss": client_id,
-                "sub": client_id,
-                "aud": ENDPOINT,
-                "iat": now,
-                "exp": now + 60,
-            }
-            signed = jwt.encode({**claims, "jti": uuid.uuid4().hex}, key, algorithm=alg)
+            claims = assertion_claims(client_id, ENDPOINT, int(time.time()))
+            signed = jwt.encode(claims, key, algorithm=alg)
             data = {**form, "client_assertion_type": JWT_BEARER, "client_assertion": signed}
             response = client.post("/oauth/token", data=data)
             if response.status_code != 200:

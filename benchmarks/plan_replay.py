@@ -97,7 +97,9 @@ def main() -> int:
         parents = git("rev-list", "--parents", "-n", "1", commit).decode().split()[1:]
         if not parents:
             continue
-        changed = git("diff", "--name-only", "--no-renames", parents[0], commit).decode().split("\n")
+        changed = (
+            git("diff", "--name-only", "--no-renames", parents[0], commit).decode().split("\n")
+        )
         changed = [path for path in changed if path]
         sources = python_sources(commit)
         started = time.perf_counter()

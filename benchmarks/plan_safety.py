@@ -56,7 +56,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mutants import Mutant, mutants, sample  # noqa: E402
+from mutants import Mutant, mutants, sample
 
 ROOTS = ("apps/", "logging_lib/", "scripts/")
 SKIP = ("scripts/ci_metrics/tests/",)
@@ -123,7 +123,9 @@ def plan(tree: Worktree, snapshots: Path) -> tuple[list[str], list[str]]:
         if code != 0:
             raise SystemExit(f"plan failed ({code}) in {tree.path}")
         layers = json.loads(Path(out, "plan.json").read_text())["layers"]
-    return [n for n, v in layers.items() if v["run"]], [n for n, v in layers.items() if not v["run"]]
+    return [n for n, v in layers.items() if v["run"]], [
+        n for n, v in layers.items() if not v["run"]
+    ]
 
 
 def line_tests(data_file: Path, root: Path) -> dict[tuple[str, int], list[str]]:
@@ -217,7 +219,7 @@ def main() -> int:
     args = parser.parse_args()
 
     sys.path.insert(0, str(args.worktree[0]))
-    from scripts.layer_registry import load_layers  # noqa: PLC0415 - the worktree's own
+    from scripts.layer_registry import load_layers  # the worktree's own
 
     first = args.worktree[0].resolve()
     head = subprocess.run(
@@ -236,7 +238,9 @@ def main() -> int:
     for path, entry in sorted(snapshot["files"].items()):
         if not path.startswith(ROOTS) or path.startswith(SKIP) or not path.startswith(args.only):
             continue
-        executed = {ln for runs in entry["layers"].values() for a, b in runs for ln in range(a, b + 1)}
+        executed = {
+            ln for runs in entry["layers"].values() for a, b in runs for ln in range(a, b + 1)
+        }
         sources[path] = (first / path).read_text(encoding="utf-8")
         picked = sample(mutants(path, sources[path], executed), args.per_module, path)
         if picked:
@@ -281,8 +285,10 @@ def main() -> int:
             {"carried": list(carried), "modules": len(modules), "depend": found,
              "seconds": round(time.monotonic() - t0, 1)}
         )  # fmt: skip
-        print(f"poisoned {len(modules)} module(s) carrying {', '.join(carried)}: "
-              f"{'no carried layer depends on them' if not found else found}", flush=True)  # fmt: skip
+        depend = found or "no carried layer depends on them"
+        print(
+            f"poisoned {len(modules)} module(s) carrying {', '.join(carried)}: {depend}", flush=True
+        )
         for fault in results:
             if fault.module in found and not fault.caught_by:
                 mutant = next(m for m in faults_by_module[fault.module] if m.name == fault.mutant)
@@ -298,8 +304,8 @@ def main() -> int:
         mine = [f for f in results if f.module == module]
         line = sum(f.stage == "line tests" for f in mine)
         layer = sum(f.stage == "selected layers" for f in mine)
-        print(f"{module:<58} {len(mine):>5} {line:>5} {layer:>5} "
-              f"{sum(not f.caught_by for f in mine):>4} {sum(f.miss for f in mine):>4}")  # fmt: skip
+        not_caught, missed = sum(not f.caught_by for f in mine), sum(f.miss for f in mine)
+        print(f"{module:<58} {len(mine):>5} {line:>5} {layer:>5} {not_caught:>4} {missed:>4}")
     caught = sum(bool(f.caught_by) for f in results)
     misses = sum(f.miss for f in results)
     jobs = statistics.mean(len(f.selected) for f in results) if results else 0
@@ -312,8 +318,9 @@ def main() -> int:
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(
-        json.dumps({"head": head, "faults": [asdict(f) for f in results], "poison": poison_runs},
-                   indent=1)  # fmt: skip
+        json.dumps(
+            {"head": head, "faults": [asdict(f) for f in results], "poison": poison_runs}, indent=1
+        )
     )
     shutil.rmtree(snapshots, ignore_errors=True)
     return 1 if misses else 0

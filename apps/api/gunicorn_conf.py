@@ -2,8 +2,9 @@
 
     API_JWKS_URL=... gunicorn -c apps/api/gunicorn_conf.py 'apps.api.app:create_app()'
 
-Pass it as a file path (see :mod:`apps.kernel.gunicorn` for why). Command-line
-options override these values (``-w 4``, ``-b 0.0.0.0:8000``).
+Pass it as a file path (see :mod:`apps.kernel.gunicorn` for why). Workers,
+time-outs and hooks are every service's (:mod:`apps.kernel.gunicorn_defaults`);
+command-line options override them (``-w 4``, ``-b 0.0.0.0:8000``).
 
 * Each worker that exits runs the app's shutdown hooks (``worker_exit``):
   connections and clients are closed, not dropped.
@@ -15,16 +16,7 @@ options override these values (``-w 4``, ``-b 0.0.0.0:8000``).
 """
 
 from apps.kernel import gunicorn as kernel
+from apps.kernel.gunicorn_defaults import *  # noqa: F403
 
 bind = "127.0.0.1:8000"
-workers = 2
-worker_class = "sync"
-timeout = 30
-graceful_timeout = 20
-
-on_starting = kernel.on_starting
 when_ready = kernel.serve_metrics_on("127.0.0.1:9101")
-post_fork = kernel.post_fork
-worker_exit = kernel.worker_exit
-child_exit = kernel.child_exit
-on_exit = kernel.on_exit

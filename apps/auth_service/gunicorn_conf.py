@@ -3,8 +3,9 @@
     AUTH_SERVICE_CONFIG=auth.toml gunicorn -c apps/auth_service/gunicorn_conf.py \\
         'apps.auth_service.app:create_app()'
 
-Pass it as a file path (see :mod:`apps.kernel.gunicorn` for why). Command-line
-options override these values (``-w 4``, ``-b 0.0.0.0:8001``).
+Pass it as a file path (see :mod:`apps.kernel.gunicorn` for why). Workers,
+time-outs and hooks are every service's (:mod:`apps.kernel.gunicorn_defaults`);
+command-line options override them (``-w 4``, ``-b 0.0.0.0:8001``).
 
 * Each worker that exits runs the app's shutdown hooks (``worker_exit``):
   connections and clients are closed, not dropped.
@@ -17,16 +18,7 @@ options override these values (``-w 4``, ``-b 0.0.0.0:8001``).
 """
 
 from apps.kernel import gunicorn as kernel
+from apps.kernel.gunicorn_defaults import *  # noqa: F403
 
 bind = "127.0.0.1:8001"
-workers = 2
-worker_class = "sync"
-timeout = 30
-graceful_timeout = 20
-
-on_starting = kernel.on_starting
 when_ready = kernel.serve_metrics_on("127.0.0.1:9102")
-post_fork = kernel.post_fork
-worker_exit = kernel.worker_exit
-child_exit = kernel.child_exit
-on_exit = kernel.on_exit

@@ -9,6 +9,8 @@
   JWK parser, the key -> algorithm binding, RFC 7638 thumbprints;
 * :mod:`~apps.kernel.gunicorn` and :mod:`~apps.kernel.workers`: the gunicorn
   hooks (metrics listener, worker count, shutdown) and per-process stores;
+  :mod:`~apps.kernel.gunicorn_defaults`: the settings and hooks every service's
+  gunicorn configuration starts from;
 * :mod:`~apps.kernel.limits_storage`: ``limits`` storages from a URL.
 
 Outbound calls retry under :mod:`logging_lib.retry`, the one retry policy,

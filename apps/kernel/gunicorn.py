@@ -1,8 +1,8 @@
 """Gunicorn hooks both services use: metrics on a private listener, worker count, shutdown.
 
 A service's gunicorn configuration file (``apps/api/gunicorn_conf.py``,
-``apps/auth_service/gunicorn_conf.py``) assigns these functions to gunicorn's
-hook names. Together they:
+``apps/auth_service/gunicorn_conf.py``) takes these functions under gunicorn's
+hook names from :mod:`apps.kernel.gunicorn_defaults`. Together they:
 
 * put prometheus_client in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
   names a directory where every worker writes its figures (a fresh private

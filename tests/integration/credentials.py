@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.auth_service.keys import SigningKey
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.keys import pem_public, write_private_key
 
 SCOPES = ("projects:read", "projects:write")
@@ -96,15 +97,7 @@ class ClientCredentials:
 
     def assertion(self, token_endpoint: str, *, lifetime: int = 120) -> str:
         """A fresh RFC 7523 client assertion (new ``jti``) for the token endpoint."""
-        now = int(time.time())
-        claims = {
-            "iss": self.client_id,
-            "sub": self.client_id,
-            "aud": token_endpoint,
-            "iat": now,
-            "exp": now + lifetime,
-            "jti": secrets.token_urlsafe(16),
-        }
+        claims = assertion_claims(self.client_id, token_endpoint, int(time.time()), lifetime)
         return jwt.encode(claims, self.private_key, algorithm="EdDSA")
 
     def token_form(self, assertion: str, scopes: Iterable[str] | None = None) -> dict[str, str]:
@@ -183,25 +176,26 @@ def render_auth_config(
         'failures_per_address = "10000/minute"',
     ]
     for basic in basic_clients:
-        scopes = ", ".join(_toml_string(scope) for scope in basic.scopes)
-        lines += [
-            "",
-            "[[clients]]",
-            f"client_id = {_toml_string(basic.client_id)}",
-            f"tenant = {_toml_string(basic.tenant)}",
-            f"allowed_scopes = [{scopes}]",
-            'auth_method = "client_secret_basic"',
-            f"secret_hash = {_toml_string(basic.secret_hash())}",
-        ]
+        secret = f"secret_hash = {_toml_string(basic.secret_hash())}"
+        lines += _client_table(basic, "client_secret_basic", secret)
     for client in clients:
-        scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
-        lines += [
-            "",
-            "[[clients]]",
-            f"client_id = {_toml_string(client.client_id)}",
-            f"tenant = {_toml_string(client.tenant)}",
-            f"allowed_scopes = [{scopes}]",
-            'auth_method = "private_key_jwt"',
-            f"public_key_pem = {_toml_string(client.public_pem())}",
-        ]
+        public_key = f"public_key_pem = {_toml_string(client.public_pem())}"
+        lines += _client_table(client, "private_key_jwt", public_key)
     return "\n".join(lines) + "\n"
+
+
+def _client_table(
+    client: BasicCredentials | ClientCredentials, auth_method: str, credential: str
+) -> list[str]:
+    """A ``[[clients]]`` table: the client's names and scopes, how it authenticates, and
+    the ``credential`` line that method reads."""
+    scopes = ", ".join(_toml_string(scope) for scope in client.scopes)
+    return [
+        "",
+        "[[clients]]",
+        f"client_id = {_toml_string(client.client_id)}",
+        f"tenant = {_toml_string(client.tenant)}",
+        f"allowed_scopes = [{scopes}]",
+        f"auth_method = {_toml_string(auth_method)}",
+        credential,
+    ]

@@ -3,23 +3,21 @@
 Passed with ``--config``; everything that differs per service (bind address,
 application, access-log file) is given on the command line.
 
-* Short graceful and worker time-outs, so a stop or a reload finishes in
-  seconds.
+* The services' own workers, worker time-out and gunicorn hooks
+  (apps/kernel/gunicorn_defaults.py): metrics of every worker on the listener
+  named by ``METRICS_BIND``, the worker count for the apps, the apps' shutdown
+  hooks when a worker exits.
+* A short graceful time-out, so a stop or a reload finishes in seconds.
 * An access log in which every line is one JSON object naming the worker pid
   and the request id the response carried: it is how a test proves which
   worker served a request.
-* The services' own gunicorn hooks (apps/kernel/gunicorn.py): metrics of
-  every worker on the listener named by ``METRICS_BIND``, the worker count
-  for the apps, the apps' shutdown hooks when a worker exits.
 """
 
 from __future__ import annotations
 
 from apps.kernel import gunicorn as kernel
+from apps.kernel.gunicorn_defaults import *  # noqa: F403
 
-workers = 2
-worker_class = "sync"
-timeout = 30
 graceful_timeout = 5
 capture_output = False
 # gunicorn 27 opens a control socket under ~/.gunicorn by default, one path for
@@ -31,9 +29,4 @@ access_log_format = (
     '{"pid": "%(p)s", "request_id": "%({x-request-id}o)s", "method": "%(m)s", "status": %(s)s}'
 )
 
-on_starting = kernel.on_starting
 when_ready = kernel.serve_metrics_on("127.0.0.1:0")  # the stack always sets METRICS_BIND
-post_fork = kernel.post_fork
-worker_exit = kernel.worker_exit
-child_exit = kernel.child_exit
-on_exit = kernel.on_exit

@@ -220,11 +220,15 @@ class Stack:
             raise RuntimeError("the stack is not started")
         return f"{self.auth.base_url}/oauth/token"
 
-    def request_token(self, http: httpx.Client, client_id: str) -> httpx.Response:
-        """Ask the token service for a token with a fresh ``private_key_jwt`` assertion."""
+    def request_token(
+        self, http: httpx.Client, client_id: str, request_id: str | None = None
+    ) -> httpx.Response:
+        """Ask the token service for a token with a fresh ``private_key_jwt`` assertion,
+        under ``request_id`` (``X-Request-ID``) when given."""
         client = self.clients[client_id]
         form = client.token_form(client.assertion(self.token_endpoint))
-        return http.post(self.token_endpoint, data=form)
+        headers = {"X-Request-ID": request_id} if request_id else {}
+        return http.post(self.token_endpoint, data=form, headers=headers)
 
     def start(self) -> Stack:
         """Start everything or, if any part fails, stop what was started and re-raise."""

@@ -39,11 +39,7 @@ def test_metrics__listener_sums_the_tokens_issued_by_both_auth_workers(stack, ht
     first_id, held_id = f"it-metrics-{run}-a", f"it-metrics-{run}-b"
     body = urlencode(client.token_form(client.assertion(token_endpoint))).encode()
     with HeldRequest(auth.base_url, "POST", "/oauth/token") as held:
-        first = http.post(
-            token_endpoint,
-            data=client.token_form(client.assertion(token_endpoint)),
-            headers={"X-Request-ID": first_id},
-        )
+        first = stack.request_token(http, "it-metrics", request_id=first_id)
         second = held.finish({"Content-Type": FORM, "X-Request-ID": held_id}, body)
     assert (first.status_code, second.status) == (200, 200)
     assert {auth.served_by(first_id), auth.served_by(held_id)} == auth.worker_pids()

@@ -7,11 +7,8 @@ import jwt
 from tests.integration.credentials import SCOPES
 
 
-def test_projects__private_key_jwt_token_drives_the_full_lifecycle(
-    stack, http, token_endpoint, projects_url
-):
-    client = stack.clients["it-lifecycle"]
-    issued = http.post(token_endpoint, data=client.token_form(client.assertion(token_endpoint)))
+def test_projects__private_key_jwt_token_drives_the_full_lifecycle(stack, http, projects_url):
+    issued = stack.request_token(http, "it-lifecycle")
     assert issued.status_code == 200, issued.text
     assert issued.headers["Cache-Control"] == "no-store"
     grant = issued.json()

@@ -20,20 +20,15 @@ def events_of(service, event, request_id):
 
 
 def test_redis_outage__auth_fails_closed_api_fails_open_and_both_recover(
-    stack, http, obtain_token, token_endpoint, projects_url, redis_outage
+    stack, http, obtain_token, projects_url, redis_outage
 ):
-    client = stack.clients["it-redis"]
     auth = {"Authorization": f"Bearer {obtain_token('it-redis')}"}
     assert "RateLimit-Limit" in http.get(projects_url, headers=auth).headers
 
     redis_outage.begin()
 
     auth_id, api_id = f"it-down-{uuid.uuid4().hex}", f"it-down-{uuid.uuid4().hex}"
-    refused = http.post(
-        token_endpoint,
-        data=client.token_form(client.assertion(token_endpoint)),
-        headers={"X-Request-ID": auth_id},
-    )
+    refused = stack.request_token(http, "it-redis", request_id=auth_id)
     assert refused.status_code == 503
     assert refused.json()["error"] == "temporarily_unavailable"
     assert refused.headers["Cache-Control"] == "no-store"

@@ -23,17 +23,11 @@ def by_event(events, name):
     return matching[0]
 
 
-def test_request_ids__propagate_and_access_events_are_logged(
-    stack, http, token_endpoint, projects_url
-):
+def test_request_ids__propagate_and_access_events_are_logged(stack, http, projects_url):
     client = stack.clients["it-logs"]
     auth_id, api_id = f"it-logs-{uuid.uuid4().hex}", f"it-logs-{uuid.uuid4().hex}"
 
-    issued = http.post(
-        token_endpoint,
-        data=client.token_form(client.assertion(token_endpoint)),
-        headers={"X-Request-ID": auth_id},
-    )
+    issued = stack.request_token(http, "it-logs", request_id=auth_id)
     assert issued.status_code == 200
     assert issued.headers["X-Request-ID"] == auth_id
     auth_events = logged(stack.auth, auth_id)

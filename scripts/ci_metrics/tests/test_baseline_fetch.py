@@ -213,24 +213,11 @@ def test_fetch_baseline__explicit_branch_and_oversized_member(fake_github, tmp_p
     fake_github.add_artifact(1, "b", make_zip({"baseline.json": BASELINE}))
     with httpx.Client(base_url=fake_github.url) as http:
         client = GitHubClient(http, REPO)
+        durations = tmp_path / ".test_durations"
+        where = {"workflow": "w.yml", "artifact": "b", "dest": tmp_path, "branch": "dev"}
         with pytest.raises(InputError, match=r"baseline\.json is too large"):
-            fetch_baseline(
-                client,
-                workflow="w.yml",
-                artifact="b",
-                dest=tmp_path,
-                durations=tmp_path / ".test_durations",
-                branch="dev",
-                max_member_bytes=10,
-            )
-        found = fetch_baseline(
-            client,
-            workflow="w.yml",
-            artifact="b",
-            dest=tmp_path,
-            durations=tmp_path / ".test_durations",
-            branch="dev",
-        )
+            fetch_baseline(client, **where, durations=durations, max_member_bytes=10)
+        found = fetch_baseline(client, **where, durations=durations)
     assert found.path == tmp_path / "baseline.json"
     assert found.run_id == 1
     assert not (tmp_path / ".test_durations").exists()

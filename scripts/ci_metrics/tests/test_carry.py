@@ -257,19 +257,23 @@ def test_a_plan_that_runs_nothing_carries_every_layer_without_coverage_data(
     assert set(snapshot.carried) == {"a", "b", "c"}
 
 
-def report(make_context, project, snapshot_path, out, *extra):
+def report(make_context, project, folder, base_snapshot):
+    """``report`` of ``folder/snapshot.json`` against ``base_snapshot``, into
+    ``folder/report``; (the comment, what it said)."""
+    out = folder / "report"
     code, said = run_verb(
         make_context(),
         "report",
         "--root",
         str(project.root),
         "--snapshot",
-        str(snapshot_path),
+        str(folder / "snapshot.json"),
         "--base",
         "main",
         "--output-dir",
         str(out),
-        *extra,
+        "--base-snapshot",
+        str(base_snapshot),
     )
     assert code == 0, said
     return (out / "comment.md").read_text(), said
@@ -280,12 +284,7 @@ def test_the_comment_shows_carried_layers_as_carried_never_as_run(
 ):
     _snapshot, _said, plan = carried_run(make_context, carry_project, tmp_path)
     comment, said = report(
-        make_context,
-        carry_project,
-        tmp_path / "snapshot.json",
-        tmp_path / "report",
-        "--base-snapshot",
-        str(plan.parent / "base-snapshot.json"),
+        make_context, carry_project, tmp_path, plan.parent / "base-snapshot.json"
     )
     main = carry_project.main[:7]
     rows = [line for line in comment.splitlines() if line.startswith(("| a", "| b", "| c"))]
@@ -306,14 +305,7 @@ def test_deltas_are_against_the_baseline_when_the_base_is_not_the_merge_bases_ow
     shutil.copy(plan.parent / "base-snapshot.json", other)
     doc = json.loads(other.read_text())
     other.write_text(json.dumps(doc | {"sha": "e" * 40}))
-    comment, said = report(
-        make_context,
-        carry_project,
-        tmp_path / "snapshot.json",
-        tmp_path / "report",
-        "--base-snapshot",
-        str(other),
-    )
+    comment, said = report(make_context, carry_project, tmp_path, other)
     assert "coverage vs the merge base" not in comment
     assert "| | Coverage | vs baseline |" in comment
     assert "is not the merge base's snapshot" in said
@@ -421,9 +413,7 @@ def test_a_file_only_the_base_reports_keeps_what_the_carried_layers_did_in_it(ma
 
 
 def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_snapshot, settings):
-    from ci_metrics.model.analysis import build_report
-    from ci_metrics.model.report import PullRequest
-    from support.context import NOW
+    from support.report_samples import report_of
 
     passed = {"t": ("passed", 0.1, 0)}
     files = {
@@ -436,16 +426,7 @@ def test_deltas_against_the_merge_base_leave_out_a_layer_it_has_no_data_of(make_
         tests={"api": passed},
         sha="b" * 40,
     )
-    report = build_report(
-        snapshot=snapshot,
-        baseline=None,
-        diff=None,
-        settings=settings,
-        register=[],
-        pr=PullRequest(),
-        now=NOW,
-        compare=compare,
-    )
+    report = report_of(snapshot, settings, compare=compare)
     rows = {row.name: row for row in report.layers}
     assert (rows["api"].coverage, rows["api"].baseline_coverage) == (75.0, 50.0)
     assert rows["auth"].baseline_coverage is None  # no auth data at the merge base

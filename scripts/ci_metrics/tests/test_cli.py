@@ -24,6 +24,19 @@ layers.api = ["apps/api"]
 layers.auth = ["apps/auth_service"]
 layers.integration = { owns = [], optional = true }
 """
+#: Every verb, in the order ``ci-metrics --help`` lists them.
+VERBS_IN_ORDER = [
+    "init",
+    "plan",
+    "collect",
+    "baseline",
+    "report",
+    "gate",
+    "post",
+    "find-artifact",
+    "exceptions",
+    "quarantine",
+]
 REGISTER = """\
 | Module | Rationale | Owner | Review date | Remediation plan |
 |---|---|---|---|---|
@@ -94,15 +107,18 @@ def _collect(ctx, root, *extra):
     )
 
 
+def _on_collected(ctx, root, verb, *extra):
+    """``verb`` on the snapshot :func:`_collect` wrote."""
+    return cli(ctx, root, verb, "--snapshot", str(root / "out/snapshot.json"), *extra)
+
+
 def _baseline_history(root, make_context):
     """Two baseline runs from the same snapshot, with older timing and durations."""
     for _ in range(2):
-        code, _o, err = cli(
+        code, _o, err = _on_collected(
             make_context(),
             root,
             "baseline",
-            "--snapshot",
-            str(root / "out/snapshot.json"),
             "--baseline",
             str(root / "base/baseline.json"),
             "--durations",
@@ -191,12 +207,10 @@ def test_report__full_flow_against_baseline_and_git_diff(workspace, make_context
     (workspace / ".git/refs/remotes/origin/main").write_text(
         (workspace / ".git/refs/heads/main").read_text()
     )
-    code, out, err = cli(
+    code, out, err = _on_collected(
         ctx,
         workspace,
         "report",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
         "--baseline",
         str(workspace / "base/baseline.json"),
         "--output-dir",
@@ -236,12 +250,10 @@ def test_report__full_flow_against_baseline_and_git_diff(workspace, make_context
 def test_report__local_without_baseline_or_base_ref(workspace, make_context):
     assert _collect(make_context(), workspace)[0] == 0
     ctx = make_context()
-    code, _out, err = cli(
+    code, _out, err = _on_collected(
         ctx,
         workspace,
         "report",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
         "--baseline",
         str(workspace / "none.json"),
         "--base",
@@ -278,12 +290,10 @@ def test_report__no_base_ref_found_reports_without_diff(workspace, make_context,
     from support.project import git
 
     git(workspace, "branch", "-q", "-m", "main", "trunk")
-    code, _o, err = cli(
+    code, _o, err = _on_collected(
         make_context(),
         workspace,
         "report",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
         "--output-dir",
         str(tmp_path / "r"),
     )
@@ -417,12 +427,10 @@ def test_baseline__merge_writes_history_and_durations(workspace, make_context):
     doc = json.loads((workspace / "base/baseline.json").read_text(encoding="utf-8"))
     assert len(doc["runs"]) == 2
     assert doc["window"] == 5
-    code, _o, _e = cli(
+    code, _o, _e = _on_collected(
         make_context(),
         workspace,
         "baseline",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
         "--baseline",
         str(workspace / "base/baseline.json"),
         "--durations",
@@ -434,20 +442,7 @@ def test_baseline__merge_writes_history_and_durations(workspace, make_context):
     assert len(json.loads((workspace / "base/baseline.json").read_text())["runs"]) == 2
 
 
-@pytest.mark.parametrize(
-    "verb",
-    [
-        "init",
-        "collect",
-        "baseline",
-        "report",
-        "gate",
-        "post",
-        "find-artifact",
-        "exceptions",
-        "quarantine",
-    ],
-)
+@pytest.mark.parametrize("verb", VERBS_IN_ORDER)
 def test_every_verb_has_help(verb, capsys):
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args([verb, "--help"])
@@ -481,12 +476,10 @@ def _gate_with_diff(workspace, make_context, tmp_path, diff_text):
     assert _collect(make_context(), workspace)[0] == 0
     diff = tmp_path / "pr.diff"
     diff.write_text(diff_text, encoding="utf-8")
-    return cli(
+    return _on_collected(
         make_context(),
         workspace,
         "gate",
-        "--snapshot",
-        str(workspace / "out/snapshot.json"),
         "--diff-file",
         str(diff),
     )
@@ -809,15 +802,4 @@ def test_verbs__dispatch_to_the_verb_modules_themselves():
     from ci_metrics.verbs import gate
 
     assert build_parser().parse_args(["gate"]).run is gate.run
-    assert [verb.NAME for verb in VERBS] == [
-        "init",
-        "plan",
-        "collect",
-        "baseline",
-        "report",
-        "gate",
-        "post",
-        "find-artifact",
-        "exceptions",
-        "quarantine",
-    ]
+    assert [verb.NAME for verb in VERBS] == VERBS_IN_ORDER

@@ -88,7 +88,7 @@ def test_summary__keeps_the_whole_message_the_comment_cuts_to_its_first_line(sui
     failed = replace(results[f"{SUITE}::test_param[2]"], failure=replace(flaky, detail="a ``` b"))
     found = triage(replace(make_snapshot(), tests={"unit": {"t::a": failed}}), None, [])
     report = Report(PullRequest(), "now", None, None, None, None, None, None, "", [], [],
-                    failed=found.failed)  # fmt: skip
+                    tests=found)  # fmt: skip
     summary = render_summary(report)
     assert "  <details><summary>Whole message</summary>\n\n  ````text\n  a ``` b\n  ````" in summary
     assert "Whole message" not in render_comment(report, "<!-- m -->", 65536)

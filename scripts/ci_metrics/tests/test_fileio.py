@@ -1,11 +1,13 @@
-"""Atomic writes, JSON reading and line ranges."""
+"""Atomic writes, text and JSON reading, and line ranges."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from ci_metrics.errors import InputError
-from ci_metrics.inputs.fileio import read_json, write_json_atomic, write_text_atomic
+from ci_metrics.errors import InputError, RegisterError
+from ci_metrics.inputs.fileio import read_json, read_text, write_json_atomic, write_text_atomic
 from ci_metrics.model.lineranges import format_ranges, from_ranges, to_ranges
 
 
@@ -37,6 +39,16 @@ def test_read_json__round_trip_missing_corrupt_and_unreadable(tmp_path):
         read_json(tmp_path / "bad.json", "thing")
     with pytest.raises(InputError, match="cannot read thing"):
         read_json(tmp_path, "thing")
+
+
+def test_read_text__missing_is_none_and_unreadable_raises_the_callers_error(tmp_path):
+    (tmp_path / "x.md").write_text("text", encoding="utf-8")
+    assert read_text(tmp_path / "x.md") == "text"
+    assert read_text(tmp_path / "nope.md") is None
+    with pytest.raises(RegisterError, match=f"^cannot read {re.escape(str(tmp_path))}: "):
+        read_text(tmp_path, error=RegisterError)
+    with pytest.raises(InputError, match=f"^cannot read thing {re.escape(str(tmp_path))}: "):
+        read_text(tmp_path, "thing")
 
 
 def test_line_ranges__round_trip_and_format():

@@ -38,6 +38,15 @@ def plan(make_context, repo, *extra, env=None, git=None):
     return code, output, document
 
 
+def plan_after(make_context, repo, changes, *extra, **kwargs):
+    """Keep ``main``'s snapshot, commit ``changes`` (``{path: text}``), then :func:`plan`."""
+    repo.keep_snapshot()
+    for path, text in changes.items():
+        repo.write(path, text)
+    repo.commit()
+    return plan(make_context, repo, *extra, **kwargs)
+
+
 def running(document):
     return {layer for layer, entry in document["layers"].items() if entry["run"]}
 
@@ -50,10 +59,9 @@ class TestOwnedAndTestPaths:
     def test_a_layer_owning_a_changed_file_runs__and_an_end_to_end_owner_too(
         self, make_context, plan_repo
     ):
-        plan_repo.keep_snapshot()
-        plan_repo.write("apps/api/models.py", "MODEL = 2\n")
-        plan_repo.commit()
-        code, output, doc = plan(make_context, plan_repo)
+        code, output, doc = plan_after(
+            make_context, plan_repo, {"apps/api/models.py": "MODEL = 2\n"}
+        )
         assert code == 0, output
         assert running(doc) == {"api", "e2e"}
         assert rules(doc, "api") == ["owns and ran at the base: `apps/api/models.py`"]
@@ -61,20 +69,18 @@ class TestOwnedAndTestPaths:
         assert "lib: carried from" in output
 
     def test_an_excluded_sub_path_belongs_to_its_own_layer_only(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("tools/sub/src/subpkg/core.py", "def core():\n    return 2\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context, plan_repo, {"tools/sub/src/subpkg/core.py": "def core():\n    return 2\n"}
+        )
         assert running(doc) == {"sub"}
         assert rules(doc, "sub") == [
             "owns, ran at the base and its tests import: `tools/sub/src/subpkg/core.py`"
         ]
 
     def test_a_changed_test_runs_its_layer(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("tests/tool/test_tool.py", "def test_more():\n    assert 1\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context, plan_repo, {"tests/tool/test_tool.py": "def test_more():\n    assert 1\n"}
+        )
         assert running(doc) == {"tool"}
         assert rules(doc, "tool") == ["its tests changed: `tests/tool/test_tool.py`"]
 
@@ -82,10 +88,9 @@ class TestOwnedAndTestPaths:
 class TestCoverageAndImports:
     def test_a_layer_that_ran_a_changed_file_at_the_base_runs(self, make_context, plan_repo):
         # e2e starts lib/spawned.py as a process: no import says so, its coverage does.
-        plan_repo.keep_snapshot()
-        plan_repo.write("lib/spawned.py", "def main():\n    return 1\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context, plan_repo, {"lib/spawned.py": "def main():\n    return 1\n"}
+        )
         assert running(doc) == {"lib", "e2e"}
         assert rules(doc, "e2e") == ["ran at the base: `lib/spawned.py`"]
 
@@ -94,18 +99,14 @@ class TestCoverageAndImports:
     ):
         # tests/api imports apps.api.views -> lib.util -> (from . import deep) lib.deep;
         # api never ran lib/deep.py at the base as far as the snapshot says.
-        plan_repo.keep_snapshot()
-        plan_repo.write("lib/deep.py", "VALUE = 2\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(make_context, plan_repo, {"lib/deep.py": "VALUE = 2\n"})
         assert running(doc) == {"lib", "api"}
         assert rules(doc, "api") == ["its tests import `lib/deep.py`"]
 
     def test_a_package_init_counts_for_every_module_below_it(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("lib/__init__.py", "READY = True\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context, plan_repo, {"lib/__init__.py": "READY = True\n"}
+        )
         assert running(doc) == {"lib", "api"}
         assert rules(doc, "api") == ["its tests import `lib/__init__.py`"]
 
@@ -174,11 +175,11 @@ class TestEveryLayer:
         assert doc["base"]["sha"] == plan_repo.sha("main")  # still the report's comparison
 
     def test_a_conftest_runs_the_layers_whose_tests_it_applies_to(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("tests/api/conftest.py", "# changed\n")
-        plan_repo.write("tests/conftest.py", "# changed\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context,
+            plan_repo,
+            {"tests/api/conftest.py": "# changed\n", "tests/conftest.py": "# changed\n"},
+        )
         # tests/conftest.py applies to every layer's tests but tools/sub/tests: not shared.
         assert doc["full"] == ""
         assert running(doc) == {"api", "lib", "tool", "e2e"}
@@ -188,19 +189,17 @@ class TestEveryLayer:
         assert rules(doc, "lib") == ["a conftest of its tests changed: `tests/conftest.py`"]
 
     def test_a_conftest_above_every_layers_tests_is_shared(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("tools/conftest.py", "# changed\n")  # above tools/sub/tests only
-        plan_repo.write("conftest.py", "# changed\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        # tools/conftest.py is above tools/sub/tests only; conftest.py above every layer's.
+        _code, _output, doc = plan_after(
+            make_context,
+            plan_repo,
+            {"tools/conftest.py": "# changed\n", "conftest.py": "# changed\n"},
+        )
         assert running(doc) == set(LAYERS)
         assert doc["full"] == "shared input changed: `conftest.py`"
 
     def test_a_file_no_rule_places_runs_every_layer(self, make_context, plan_repo):
-        plan_repo.keep_snapshot()
-        plan_repo.write("notes.txt", "more notes\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(make_context, plan_repo, {"notes.txt": "more notes\n"})
         assert running(doc) == set(LAYERS)
         assert doc["full"] == "cannot place `notes.txt`"
 
@@ -380,10 +379,9 @@ class TestMatrix:
     def test_one_job_per_layer_python_and_shard_with_the_layers_other_keys(
         self, make_context, plan_repo
     ):
-        plan_repo.keep_snapshot()
-        plan_repo.write("lib/util.py", "from . import deep\n")
-        plan_repo.commit()
-        _code, _output, doc = plan(make_context, plan_repo)
+        _code, _output, doc = plan_after(
+            make_context, plan_repo, {"lib/util.py": "from . import deep\n"}
+        )
         assert doc["matrix"]["include"] == [
             {"layer": "api", "python": "3.11", "shard": 1, "shards": 1, "workers": 0},
             {"layer": "api", "python": "3.13", "shard": 1, "shards": 1, "workers": 0},

@@ -8,12 +8,10 @@ from dataclasses import replace
 import pytest
 
 from ci_metrics.errors import InputError
-from ci_metrics.model.analysis import build_report
 from ci_metrics.model.outcomes import VersionOutcome
-from ci_metrics.model.report import PullRequest
 from ci_metrics.model.snapshot import load_snapshot
 from ci_metrics.render.comment import render_comment
-from support.context import NOW
+from support.report_samples import report_of
 from support.snapshots import file_entry
 
 PASSED = {"passed": 2, "failed": 0, "skipped": 0, "xfailed": 0, "xpassed": 0}
@@ -24,18 +22,6 @@ TESTS = {
         "tests/api/test_a.py::test_new_python": ("failed", 0.1, 0),
     }
 }
-
-
-def report_of(snapshot, settings):
-    return build_report(
-        snapshot=snapshot,
-        baseline=None,
-        diff=None,
-        settings=settings,
-        register=[],
-        pr=PullRequest(),
-        now=NOW,
-    )
 
 
 @pytest.fixture
@@ -54,7 +40,7 @@ def test_report__versions_that_agree_share_one_row(snapshot, settings):
     assert [(row.name, row.python, row.failed) for row in report.layers if row.name == "api"] == [
         ("api", "", 1)
     ]
-    assert [(t.nodeid, t.pythons) for t in report.failed] == [(failed[0], ("3.11", "3.13"))]
+    assert [(t.nodeid, t.pythons) for t in report.tests.failed] == [(failed[0], ("3.11", "3.13"))]
     comment = render_comment(report, "<!-- m -->", 65536)
     assert "| api | 1 | 1 |" in comment
     assert "· Python" not in comment  # one row for the layer
@@ -78,7 +64,7 @@ def test_report__versions_that_disagree_get_a_row_each_and_name_the_failing_one(
         ("3.11", 2, 0, 4.0, 100.0),
         ("3.13", 1, 1, 4.0, 100.0),
     ]
-    assert [(t.nodeid, t.detail) for t in report.failed] == [(failed, "Python 3.13")]
+    assert [(t.nodeid, t.detail) for t in report.tests.failed] == [(failed, "Python 3.13")]
     comment = render_comment(report, "<!-- m -->", 65536)
     assert "| api · Python 3.11 | 2 | 0 |" in comment
     assert "| api · Python 3.13 | 1 | 1 |" in comment

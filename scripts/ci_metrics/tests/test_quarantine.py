@@ -284,16 +284,30 @@ def test_plugin__a_quarantined_failure_fails_no_run_and_its_reports_are_tagged(p
     }
 
 
-def test_plugin__a_malformed_register_stops_the_run_with_one_line(plugin_run):
-    (plugin_run.path / "q.md").write_text(
-        HEADER + "| test_q.py::test_broken | @o | #1 | r | soon |\n"
-    )
+@pytest.mark.parametrize(
+    ("name", "text", "error"),
+    [
+        pytest.param(
+            "q.md",
+            HEADER + "| test_q.py::test_broken | @o | #1 | r | soon |\n",
+            "q.md:3: test_q.py::test_broken: review date 'soon' is not YYYY-MM-DD",
+            id="a-malformed-register",
+        ),
+        pytest.param(
+            "pyproject.toml",
+            "[tool.ci_metrics]\nquarantine = { register = 3 }\n",
+            "[tool.ci_metrics] quarantine.register: must be the register's path",
+            id="a-register-setting-that-is-no-path",
+        ),
+    ],
+)
+def test_plugin__a_bad_register_or_setting_stops_the_run_with_one_line(
+    plugin_run, name, text, error
+):
+    (plugin_run.path / name).write_text(text)
     result = plugin_run.runpytest_inprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["ERROR: quarantine register: q.md:3: test_q.py::test_broken: review date 'soon' is not "
-         "YYYY-MM-DD"]
-    )  # fmt: skip
+    result.stderr.fnmatch_lines([f"ERROR: quarantine register: {error}"])
 
 
 @pytest.mark.parametrize(
@@ -313,18 +327,6 @@ def test_plugin__without_a_register_nothing_is_quarantined(plugin_run, pyproject
     )
     result = plugin_run.runpytest_inprocess()
     result.assert_outcomes(**outcomes)
-
-
-def test_plugin__a_register_setting_that_is_no_path_is_a_usage_error(plugin_run):
-    (plugin_run.path / "pyproject.toml").write_text(
-        "[tool.ci_metrics]\nquarantine = { register = 3 }\n"
-    )
-    result = plugin_run.runpytest_inprocess()
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["ERROR: quarantine register: [tool.ci_metrics] quarantine.register: must be the "
-         "register's path"]
-    )  # fmt: skip
 
 
 def test_layer_job__quarantined_and_flaky_tests_leave_it_green(suite_runs, tmp_path):

@@ -14,7 +14,7 @@ from ci_metrics.render.annotations import line_annotations
 from ci_metrics.render.comment import SUMMARY_LIMIT, render_comment, render_summary
 from ci_metrics.render.outputs import github_output
 from support.context import NOW
-from support.report_samples import bare_report, rich_report
+from support.report_samples import bare_report, report_of, rich_report
 
 GOLDEN = Path(__file__).parent / "golden"
 MARKER = "<!-- ci-metrics:sticky -->"
@@ -173,7 +173,6 @@ def test_human_age(then, expected):
 
 def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, settings):
 
-    from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
     from support.snapshots import file_entry
 
@@ -188,15 +187,7 @@ def test_build_report__layer_that_did_not_run_fails_its_gate(make_snapshot, sett
         thresholds=Thresholds(False, False, False, {"auth": 90.0}, project_no_drop=False),
     )
     for register in ([], rich_report().exceptions):
-        report = build_report(
-            snapshot=snapshot,
-            baseline=None,
-            diff=None,
-            settings=settings,
-            register=register,
-            pr=PullRequest(),
-            now=NOW,
-        )
+        report = report_of(snapshot, settings, register=register)
         rows = {row.name: row for row in report.layers}
         assert rows["api"].coverage == 100.0
         assert rows["auth"].coverage is None
@@ -290,7 +281,6 @@ def test_foreign_filter__several_layer_groups_each_get_their_ranges():
 def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_snapshot, settings):
     from dataclasses import replace as dc_replace
 
-    from ci_metrics.model.analysis import build_report
     from ci_metrics.settings import Thresholds
     from support.snapshots import file_entry
 
@@ -300,9 +290,6 @@ def test_build_report__no_statements_and_no_branch_data_fail_their_gates(make_sn
         ({"apps/api/a.py": file_entry([1], layers={"api": [1]})}, "no branch data"),
     ):
         snapshot = dc_replace(make_snapshot(files=files), branch_data=False)
-        report = build_report(
-            snapshot=snapshot, baseline=None, diff=None, settings=settings, register=[],
-            pr=PullRequest(), now=NOW, diff_skipped=True,
-        )  # fmt: skip
+        report = report_of(snapshot, settings, diff_skipped=True)
         assert not report.passed
         assert any(problem in gate.describe() for gate in report.gates)

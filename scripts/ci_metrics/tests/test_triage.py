@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from ci_metrics.model.analysis import build_report
 from ci_metrics.model.baseline import TestHistory, empty_baseline, merge_snapshot
 from ci_metrics.model.failures import Failure
 from ci_metrics.model.gates import Base, no_drop_gate
@@ -17,7 +16,7 @@ from ci_metrics.render.annotations import failure_annotations
 from ci_metrics.render.charts import line_chart, trend_charts
 from ci_metrics.render.comment import render_comment
 from ci_metrics.settings import Settings, Thresholds
-from support.context import NOW
+from support.report_samples import report_of
 from support.snapshots import file_entry
 
 MARKER = "<!-- ci-metrics:sticky -->"
@@ -143,15 +142,14 @@ def _nightlies(make_snapshot, runs):
 def _report(make_snapshot, baseline, lines=8142, tests=None, settings=SETTINGS):
     slower = dict.fromkeys(SLOW_TESTS, ("passed", 1.5, 0))  # a busy machine: all 3x slower
     head = _snapshot(make_snapshot, lines, {"api": tests or slower}, "f" * 40, "99", timing=12.0)
-    return build_report(snapshot=head, baseline=baseline, diff=None, settings=settings,
-                        register=[], pr=PullRequest(), now=NOW, diff_skipped=True)  # fmt: skip
+    return report_of(head, settings, baseline=baseline, diff_skipped=True)
 
 
 def test_busy_run_after_one_nightly__no_slowdowns_no_red_coverage(make_snapshot):
     """A pull request right after the first nightly, on a busy machine: every test slower
     and coverage 81.42% -> 81.38%. One run is no evidence of either."""
     report = _report(make_snapshot, _nightlies(make_snapshot, [(8142, "a" * 40)]), lines=8138)
-    assert report.slow == []
+    assert report.tests.slow == []
     comment = render_comment(report, MARKER, 65536)
     assert "### Slowest regressions" not in comment
     assert "🔻 -" not in comment  # no arrow on any figure
@@ -182,20 +180,20 @@ def test_coverage_within_the_noise_of_same_commit_runs_is_neutral(make_snapshot)
 
 def test_slowdown__needs_five_nightly_durations_beyond_p95_and_timer_noise(make_snapshot):
     four = _nightlies(make_snapshot, [(8142, f"{i}" * 40) for i in range(4)])
-    assert _report(make_snapshot, four).slow == []
+    assert _report(make_snapshot, four).tests.slow == []
     five = _nightlies(make_snapshot, [(8142, f"{i}" * 40) for i in range(5)])
-    slow = _report(make_snapshot, five).slow
+    slow = _report(make_snapshot, five).tests.slow
     assert len(slow) == 10
     assert slow[0].detail == "1.50s vs median 0.50s, p95 0.50s (5 nightly runs)"
     within = dict.fromkeys(SLOW_TESTS, ("passed", 0.59, 0))  # beyond p95, within the 0.1 s floor
-    assert _report(make_snapshot, five, tests=within).slow == []
+    assert _report(make_snapshot, five, tests=within).tests.slow == []
 
 
 def test_flaky_gate__a_new_test_that_flakes_fails_it_a_known_one_does_not(make_snapshot):
     nights = _nightlies(make_snapshot, [(8142, f"{i}" * 40) for i in range(2)])
     known = dict(SLOW_TESTS) | {"tests/api/test_s.py::test_0": ("passed", 0.5, 1)}
     report = _report(make_snapshot, nights, tests=known)
-    assert [t.nodeid for t in report.flaky] == ["tests/api/test_s.py::test_0"]
+    assert [t.nodeid for t in report.tests.flaky] == ["tests/api/test_s.py::test_0"]
     assert report.passed
     assert "new flaky tests: none" in [g.describe() for g in report.gates]
     new = known | {"tests/api/test_s.py::test_new": ("passed", 0.5, 1)}
@@ -273,7 +271,11 @@ def test_failed_tests__most_telling_first_with_cause_link_and_versions(make_snap
     }
     report = _report(make_snapshot, nights, tests=tests)
     report.pr = PullRequest(head_sha="f" * 40, number=3, repository="o/r")
-    assert [t.nodeid.rsplit("::", 1)[1] for t in report.failed] == ["test_1", "test_2", "test_new"]
+    assert [t.nodeid.rsplit("::", 1)[1] for t in report.tests.failed] == [
+        "test_1",
+        "test_2",
+        "test_new",
+    ]
     comment = render_comment(report, MARKER, 65536)
     assert (
         "- ❌ `tests/api/test_s.py::test_1` (api): passed in 1 of 1 nightly run: **new with this "

@@ -1,12 +1,12 @@
 """Fixtures of the api layer: apps/api through the Flask test client, no sockets.
 
 ``database_path`` -> ``settings``; ``make_settings(**changes)`` for other
-settings. ``make_app(**overrides)`` -> ``app`` -> ``client``, and
-``make_client(**overrides)``: the API with the test collaborators (a static
-key set, never HTTP; ``rate_limit_storage`` in memory on the unit layers'
-``clock``; ``metrics_registry``; ``sequential_ids``), any of which a test
-replaces by keyword. Callers of two tenants (``acme``, ``acme_other_client``,
-``globex``) carry tokens of ``token_factory``.
+settings. ``make_app(**overrides)``: the API with the test collaborators (a
+static key set, never HTTP; ``rate_limit_storage`` in memory on the unit
+layers' ``clock``; ``metrics_registry``; ``sequential_ids``), any of which a
+test replaces by keyword; tests/unit/conftest.py composes ``app`` ->
+``client`` and ``make_client(**overrides)`` from it. Callers of two tenants
+(``acme``, ``acme_other_client``, ``globex``) carry tokens of ``token_factory``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 
 import flask
 import pytest
-from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from apps.api.app import create_app
@@ -29,7 +28,7 @@ from apps.api.settings import Settings
 from apps.api.storage.projects import IdFactory
 from tests.unit.api.tokens import AUDIENCE, ISSUER, JWKS_URL, Caller, SigningKey, TokenFactory
 from tests.utils.clock import FakeClock
-from tests.utils.flask_client_factory import app_maker, client_maker
+from tests.utils.flask_client_factory import app_maker
 from tests.utils.limits_storage import ClockedMemoryStorage
 
 
@@ -71,11 +70,6 @@ def globex(token_factory: TokenFactory) -> Caller:
 @pytest.fixture
 def rate_limit_storage(clock: FakeClock) -> ClockedMemoryStorage:
     return ClockedMemoryStorage(clock)
-
-
-@pytest.fixture
-def metrics_registry() -> CollectorRegistry:
-    return CollectorRegistry()
 
 
 @pytest.fixture
@@ -151,21 +145,3 @@ def make_app(
         new_id=sequential_ids,
     ) as make:
         yield make
-
-
-@pytest.fixture
-def app(make_app: Callable[..., flask.Flask]) -> flask.Flask:
-    return make_app()
-
-
-@pytest.fixture
-def make_client(make_app: Callable[..., flask.Flask]) -> Iterator[Callable[..., FlaskClient]]:
-    """Factory: a test client of ``make_app(**overrides)``."""
-    with client_maker(make_app) as make:
-        yield make
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as test_client:
-        yield test_client

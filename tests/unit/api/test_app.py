@@ -24,6 +24,16 @@ from tests.utils.healthcheck import assert_healthy
 from tests.utils.logging import assert_event, configured_logging, metric_value
 
 
+class CrashingVerifier:
+    """A token verifier that crashes, a secret in its message; ready otherwise."""
+
+    def verify(self, token):
+        raise RuntimeError("database password is hunter2")
+
+    def ready(self):
+        return True
+
+
 @pytest.fixture
 def api_environment(monkeypatch, tmp_path):
     values = {
@@ -212,15 +222,7 @@ class TestErrors:
 
     def test_unexpected_exception__500_problem_logged(self, make_client, acme):
         """A crash answers a generic 500 problem and is logged with its type."""
-
-        class Broken:
-            def verify(self, token):
-                raise RuntimeError("database password is hunter2")
-
-            def ready(self):
-                return True
-
-        client = make_client(token_verifier=Broken())
+        client = make_client(token_verifier=CrashingVerifier())
         with capture_logs() as events:
             response = client.get("/v1/projects", headers=acme.headers())
         assert response.status_code == 500
@@ -233,15 +235,7 @@ class TestErrors:
 
     def test_unexpected_exception__logged_on_the_apps_logger(self, make_client, acme):
         """The crash line is on ``apps.api``, where every logger of the service starts."""
-
-        class Broken:
-            def verify(self, token):
-                raise RuntimeError("boom")
-
-            def ready(self):
-                return True
-
-        client = make_client(token_verifier=Broken())
+        client = make_client(token_verifier=CrashingVerifier())
         with configured_logging() as logs:
             client.get("/v1/projects", headers=acme.headers())
             crash = assert_event(logs.events(), event="request.unhandled_exception")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
 from apps.api.errors import PROBLEM_MEDIA_TYPE
+from tests.utils.chunked import chunked
 
 INJECTION_SHAPED = [
     "'; DROP TABLE projects; --",
@@ -318,16 +318,7 @@ class TestBodies:
         """A streamed body of exactly API_MAX_BODY_BYTES is not cut off."""
         body = json.dumps({"name": "y" * 50}).encode()
         client = make_client(settings=make_settings(max_body_bytes=len(body)))
-        response = client.post(
-            "/v1/projects",
-            input_stream=io.BytesIO(body),
-            environ_overrides={"wsgi.input_terminated": True},
-            headers={
-                **acme.headers(),
-                "Content-Type": "application/json",
-                "Transfer-Encoding": "chunked",
-            },
-        )
+        response = client.post("/v1/projects", **chunked(body, "application/json", acme.headers()))
         assert response.status_code == 201
         assert response.json["name"] == "y" * 50
 
@@ -336,15 +327,6 @@ class TestBodies:
         client = make_client(settings=make_settings(max_body_bytes=64))
         path = create(client, acme, name="x").headers["Location"]
         body = json.dumps({"name": "y" * 100}).encode()
-        response = client.patch(
-            path,
-            input_stream=io.BytesIO(body),
-            environ_overrides={"wsgi.input_terminated": True},
-            headers={
-                **acme.headers(),
-                "Content-Type": "application/json",
-                "Transfer-Encoding": "chunked",
-            },
-        )
+        response = client.patch(path, **chunked(body, "application/json", acme.headers()))
         assert response.status_code == 413
         assert problem_type(response) == "payload-too-large"

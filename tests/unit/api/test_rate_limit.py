@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from limits.storage import MemoryStorage
 from structlog.testing import capture_logs
@@ -12,6 +10,7 @@ from apps.api.errors import PROBLEM_MEDIA_TYPE
 from apps.api.rate_limit import RateLimitDecision, RateLimiter, create_storage
 from tests.utils.limits_storage import ClockedMemoryStorage
 from tests.utils.logging import configured_logging
+from tests.utils.threads import run_together
 
 
 def sample(metrics_registry, name):
@@ -114,22 +113,11 @@ class TestRateLimiter:
         else:
             storage = ClockedMemoryStorage(clock)
         limiter = make_limiter("50/minute", storage=storage)
-        start = threading.Barrier(8)
-        results: list[bool] = []
-        lock = threading.Lock()
 
-        def worker():
-            start.wait(timeout=10)
-            outcomes = [limiter.hit("acme", "ci").allowed for _ in range(25)]
-            with lock:
-                results.extend(outcomes)
+        def worker(_index):
+            return [limiter.hit("acme", "ci").allowed for _ in range(25)]
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=10)
-        assert not any(thread.is_alive() for thread in threads)
+        results = [allowed for batch in run_together(worker, 8, timeout=10) for allowed in batch]
         assert len(results) == 200
         assert results.count(True) == 50
 
@@ -240,21 +228,10 @@ class TestRateLimitedRoutes:
         client = make_client(settings=make_settings(rate_limit="10/minute"))
         app = client.application
         headers = acme.headers()
-        statuses: list[int] = []
-        lock = threading.Lock()
-        start = threading.Barrier(8)
 
-        def worker():
-            start.wait(timeout=10)
+        def worker(_index):
             with app.test_client() as own:
-                codes = [own.get("/v1/projects", headers=headers).status_code for _ in range(4)]
-            with lock:
-                statuses.extend(codes)
+                return [own.get("/v1/projects", headers=headers).status_code for _ in range(4)]
 
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=20)
-        assert not any(thread.is_alive() for thread in threads)
+        statuses = [code for codes in run_together(worker, 8, timeout=20) for code in codes]
         assert sorted(statuses) == [200] * 10 + [429] * 22

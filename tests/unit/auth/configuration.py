@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from apps.auth_service.client_auth import JWT_BEARER
 from apps.kernel.jwk import public_jwk
@@ -80,6 +82,16 @@ def basic_auth(client_id: str, secret: str) -> dict[str, str]:
     """The Authorization header of ``client_secret_basic``."""
     raw = f"{client_id}:{secret}".encode()
     return {"Authorization": "Basic " + base64.b64encode(raw).decode("ascii")}
+
+
+def request_basic_token(client: FlaskClient, **form: str) -> TestResponse:
+    """POST /oauth/token as BASIC_CLIENT with its secret: the client-credentials grant,
+    ``form`` adding fields to it or replacing them."""
+    return client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", **form},
+        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
+    )
 
 
 def assertion_form(assertion: str, **extra: str) -> dict[str, str]:

@@ -2,17 +2,17 @@
 
 ``config_data`` (a valid configuration, its key file written with mode 600)
 -> ``config_path`` (as TOML) and ``settings``; ``make_settings(**changes)``
-for other settings. ``make_app(**overrides)`` -> ``app`` -> ``client``, and
-``make_client(**overrides)``: the service with the test collaborators (the
-unit layers' ``clock``, ``replay_cache`` and ``throttle_storage`` in memory on
-it, ``metrics_registry``), any of which a test replaces by keyword. Argon2
-costs are the cheapest; the benchmark measures the production ones.
+for other settings. ``make_app(**overrides)``: the service with the test
+collaborators (the unit layers' ``clock``, ``replay_cache`` and
+``throttle_storage`` in memory on it, ``metrics_registry``), any of which a
+test replaces by keyword; tests/unit/conftest.py composes ``app`` ->
+``client`` and ``make_client(**overrides)`` from it. Argon2 costs are the
+cheapest; the benchmark measures the production ones.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,9 @@ from tests.unit.auth.configuration import (
     ec_public_jwk,
     to_toml,
 )
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.clock import FakeClock
-from tests.utils.flask_client_factory import app_maker, client_maker
+from tests.utils.flask_client_factory import app_maker
 from tests.utils.keys import pem_public, write_private_key
 from tests.utils.limits_storage import ClockedMemoryStorage
 
@@ -164,11 +165,6 @@ def throttle_storage(clock: FakeClock) -> ClockedMemoryStorage:
 
 
 @pytest.fixture
-def metrics_registry() -> CollectorRegistry:
-    return CollectorRegistry()
-
-
-@pytest.fixture
 def make_key_loader() -> Callable[..., KeyLoader]:
     """Factory: a key loader that reads no file, for a key set of in-memory keys."""
 
@@ -205,24 +201,6 @@ def make_app(
 
 
 @pytest.fixture
-def app(make_app: Callable[..., flask.Flask]) -> flask.Flask:
-    return make_app()
-
-
-@pytest.fixture
-def make_client(make_app: Callable[..., flask.Flask]) -> Iterator[Callable[..., FlaskClient]]:
-    """Factory: a test client of ``make_app(**overrides)``."""
-    with client_maker(make_app) as make:
-        yield make
-
-
-@pytest.fixture
-def client(app: flask.Flask) -> Iterator[FlaskClient]:
-    with app.test_client() as test_client:
-        yield test_client
-
-
-@pytest.fixture
 def make_assertion(
     clock: FakeClock, jwt_client_key: ed25519.Ed25519PrivateKey
 ) -> Callable[..., str]:
@@ -238,20 +216,25 @@ def make_assertion(
         headers: dict[str, Any] | None = None,
         **claims: Any,
     ) -> str:
-        now = int(clock.time())
-        payload = {
-            "iss": JWT_CLIENT,
-            "sub": JWT_CLIENT,
-            "aud": TOKEN_ENDPOINT,
-            "iat": now,
-            "exp": now + 60,
-            "jti": uuid.uuid4().hex,
-            **claims,
-        }
+        payload = {**assertion_claims(JWT_CLIENT, TOKEN_ENDPOINT, int(clock.time())), **claims}
         payload = {k: v for k, v in payload.items() if v is not None}
         # Sign raw JSON so tests can send claims of the wrong type.
         raw = json.dumps(payload).encode()
         return jwt.api_jws.encode(raw, key or jwt_client_key, algorithm=algorithm, headers=headers)
+
+    return make
+
+
+@pytest.fixture
+def make_es256_assertion(
+    make_assertion: Callable[..., str], es256_client_key: ec.EllipticCurvePrivateKey
+) -> Callable[..., str]:
+    """Factory: a client assertion of ES256_CLIENT, signed with its P-256 key under
+    ES256_KID; keywords as ``make_assertion``'s."""
+
+    def make(**overrides: Any) -> str:
+        es256 = {"key": es256_client_key, "algorithm": "ES256", "headers": {"kid": ES256_KID}}
+        return make_assertion(**{**es256, "iss": ES256_CLIENT, "sub": ES256_CLIENT, **overrides})
 
     return make
 

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from apps.auth_service.client_auth import MAX_ASSERTION_CHARS, MAX_JTI_CHARS
-from tests.unit.auth.configuration import (
-    ES256_CLIENT,
-    ES256_KID,
-    JWT_CLIENT,
-    TOKEN_ENDPOINT,
-    assertion_form,
-    ec_public_jwk,
-)
+from tests.unit.auth.configuration import JWT_CLIENT, TOKEN_ENDPOINT, assertion_form, ec_public_jwk
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.logging import metric_value
 
 ROTATING_CLIENT = "svc-rotating"
@@ -49,9 +42,7 @@ def rotating_app(make_app, config_data, make_settings, rotating_keys):
 
 
 def _rotating_assertion(clock, key, headers):
-    now = int(clock.time())
-    claims = {"iss": ROTATING_CLIENT, "sub": ROTATING_CLIENT, "aud": TOKEN_ENDPOINT,
-              "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+    claims = assertion_claims(ROTATING_CLIENT, TOKEN_ENDPOINT, int(clock.time()))
     return jwt.encode(claims, key, algorithm="EdDSA", headers=headers)
 
 
@@ -81,18 +72,11 @@ class TestKeyRotation:
 
 class TestAssertionIds:
     def test_token__two_clients_may_use_the_same_jti(
-        self, client, make_assertion, es256_client_key
+        self, client, make_assertion, make_es256_assertion
     ):
         """A jti is unique per client: one client's id never burns another's."""
         first = make_assertion(jti="shared-jti")
-        second = make_assertion(
-            key=es256_client_key,
-            algorithm="ES256",
-            headers={"kid": ES256_KID},
-            iss=ES256_CLIENT,
-            sub=ES256_CLIENT,
-            jti="shared-jti",
-        )
+        second = make_es256_assertion(jti="shared-jti")
         assert _post(client, first).status_code == 200
         assert _post(client, second).status_code == 200
 

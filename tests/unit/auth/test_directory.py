@@ -9,7 +9,13 @@ import pytest
 
 from apps.auth_service.clients import RegistryUnavailable
 from apps.auth_service.directory import DirectoryClientRegistry, directory_retry_policy
-from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.unit.auth.configuration import (
+    BASIC_CLIENT,
+    BASIC_SECRET,
+    basic_auth,
+    request_basic_token,
+)
+from tests.utils.slow_server import SlowFailure
 
 BASE = "https://directory.internal/v1"
 
@@ -97,20 +103,10 @@ def test_directory__later_waits_are_capped(make_http_client, clock):
 
 def test_directory__total_time_is_bounded(make_http_client, clock):
     """Slow failures stop the retries once the budget is spent, whatever the attempts left."""
-    timeouts = []
-
-    def slow_failure(request):
-        # The directory takes 0.9 s to fail; a shorter timeout cuts the wait short.
-        timeout = request.extensions["timeout"]["read"]
-        timeouts.append(timeout)
-        if timeout < 0.9:
-            clock.advance(timeout)
-            raise httpx.ReadTimeout("timed out", request=request)
-        clock.advance(0.9)
-        return httpx.Response(503)
-
+    directory = SlowFailure(clock, seconds=0.9)  # a shorter timeout cuts the wait short
     with pytest.raises(RegistryUnavailable):
-        _registry(make_http_client, clock, slow_failure, retries=5, budget=2.0).get(BASIC_CLIENT)
+        _registry(make_http_client, clock, directory, retries=5, budget=2.0).get(BASIC_CLIENT)
+    timeouts = directory.timeouts
     assert clock.monotonic() <= 2.0 + 1e-9  # (float rounding of the last timeout)
     assert len(timeouts) == 3  # far fewer than the 6 attempts allowed
     assert timeouts[0] == 2.0
@@ -179,11 +175,7 @@ def test_token__directory_client_gets_token(
 
     app = make_app(settings=make_settings(), http_client=make_http_client(handler))
     with app.test_client() as client:
-        ok = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        )
+        ok = request_basic_token(client)
         unknown = client.post(
             "/oauth/token",
             data={"grant_type": "client_credentials"},

@@ -7,13 +7,7 @@ from datetime import UTC, datetime
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from apps.auth_service.keys import SigningKey
-from tests.unit.auth.configuration import (
-    BASIC_CLIENT,
-    BASIC_SECRET,
-    ISSUER,
-    TOKEN_ENDPOINT,
-    basic_auth,
-)
+from tests.unit.auth.configuration import ISSUER, TOKEN_ENDPOINT, request_basic_token
 from tests.utils.keys import b64url
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
@@ -79,11 +73,7 @@ def test_jwks__token_kid_is_the_active_key(make_app, make_key_loader):
     active = ed25519.Ed25519PrivateKey.generate()
     app = make_app(key_loader=make_key_loader(active=active))
     with app.test_client() as client:
-        token = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        ).get_json()["access_token"]
+        token = request_basic_token(client).get_json()["access_token"]
     import jwt
 
     assert jwt.get_unverified_header(token)["kid"] == SigningKey.from_private_key(active).kid
@@ -137,11 +127,7 @@ def test_readyz__503_when_replay_cache_unreachable(make_app):
 
 
 def test_metrics__token_counters_on_the_injected_registry(client, metrics_registry):
-    client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-    )
+    request_basic_token(client)
     assert (
         metrics_registry.get_sample_value(
             "auth_tokens_issued_total", {"auth_method": "client_secret_basic"}

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.auth_service.errors import InvalidScope
-from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, basic_auth
+from tests.unit.auth.configuration import basic_auth, request_basic_token
 from tests.utils.logging import assert_event, configured_logging, metric_value
-
-FORM = {"grant_type": "client_credentials"}
 
 
 def _json_error(response, status, error):
@@ -64,11 +62,7 @@ def test_unexpected_exception__500_json_logged_without_detail(make_app, events):
 
     app = make_app(client_registry=BrokenRegistry())
     with app.test_client() as client:
-        response = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        )
+        response = request_basic_token(client)
     body = _json_error(response, 500, "server_error")
     assert "hunter2" not in body["error_description"]
     crash = [e for e in events if e["event"] == "request.unhandled_exception"]
@@ -85,7 +79,7 @@ def test_unexpected_exception__logged_on_the_apps_logger(make_app):
 
     app = make_app(client_registry=BrokenRegistry())
     with configured_logging() as logs, app.test_client() as client:
-        client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+        request_basic_token(client)
         crash = assert_event(logs.events(), event="request.unhandled_exception")
     assert (crash["logger"], crash["level"]) == ("apps.auth_service", "error")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from apps.auth_service.replay_cache import RedisReplayCache
-from tests.unit.auth.configuration import BASIC_CLIENT, BASIC_SECRET, assertion_form, basic_auth
+from tests.unit.auth.configuration import assertion_form, request_basic_token
 from tests.unit.auth.fakes import FailingRedis
 from tests.utils.logging import metric_value
 
@@ -40,11 +40,7 @@ def test_token__basic_client_needs_no_replay_cache(make_app):
     """Only assertions use the replay cache; secret clients still get tokens."""
     app = make_app(replay_cache=RedisReplayCache(FailingRedis()))
     with app.test_client() as client:
-        response = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        )
+        response = request_basic_token(client)
     assert response.status_code == 200
 
 
@@ -60,11 +56,7 @@ def test_token__directory_outage_gives_503(
     http = make_http_client(lambda request: attempts.append(request) or httpx.Response(503))
     app = make_app(settings=make_settings(), http_client=http, sleep=clock.sleep)
     with app.test_client() as client:
-        response = client.post(
-            "/oauth/token",
-            data={"grant_type": "client_credentials"},
-            headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-        )
+        response = request_basic_token(client)
     assert response.status_code == 503
     assert (
         metric_value(metrics_registry, "auth_dependency_failures_total", dependency="registry") == 1

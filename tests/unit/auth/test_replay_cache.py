@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from apps.auth_service.replay_cache import (
@@ -13,6 +11,7 @@ from apps.auth_service.replay_cache import (
     replay_cache_from_url,
 )
 from tests.unit.auth.fakes import FakeRedis
+from tests.utils.threads import run_together
 
 
 class TestMemoryReplayCache:
@@ -45,21 +44,7 @@ class TestMemoryReplayCache:
     def test_concurrent_adds_of_one_key_have_one_winner(self, clock):
         """Exactly one of many threads sees the key as new."""
         cache = MemoryReplayCache(max_entries=100, clock=clock.time)
-        results: list[bool] = []
-        lock = threading.Lock()
-        barrier = threading.Barrier(8)
-
-        def worker():
-            barrier.wait(timeout=5)
-            outcome = cache.add_if_absent("same", 60)
-            with lock:
-                results.append(outcome)
-
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=5)
+        results = run_together(lambda _index: cache.add_if_absent("same", 60), 8, timeout=5)
         assert sorted(results) == [False] * 7 + [True]
 
     def test_ping_and_close(self, replay_cache):

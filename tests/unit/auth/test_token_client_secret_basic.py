@@ -18,6 +18,7 @@ from tests.unit.auth.configuration import (
     ISSUER,
     JWT_CLIENT,
     basic_auth,
+    request_basic_token,
 )
 from tests.utils.logging import assert_event, configured_logging, metric_value
 
@@ -26,9 +27,7 @@ FAILED = {"error": "invalid_client", "error_description": "client authentication
 
 
 def test_token__basic_client_gets_rfc9068_access_token(client, clock, jwks_verifier):
-    response = client.post(
-        "/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET)
-    )
+    response = request_basic_token(client)
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -59,8 +58,7 @@ def test_token__basic_client_gets_rfc9068_access_token(client, clock, jwks_verif
 
 
 def test_token__each_token_has_a_fresh_jti(client):
-    headers = basic_auth(BASIC_CLIENT, BASIC_SECRET)
-    tokens = [client.post("/oauth/token", data=FORM, headers=headers).get_json() for _ in range(2)]
+    tokens = [request_basic_token(client).get_json() for _ in range(2)]
     jtis = {
         jwt.decode(t["access_token"], options={"verify_signature": False})["jti"] for t in tokens
     }
@@ -68,21 +66,13 @@ def test_token__each_token_has_a_fresh_jti(client):
 
 
 def test_token__requested_subset_of_scopes_is_granted(client):
-    response = client.post(
-        "/oauth/token",
-        data={**FORM, "scope": "orders:read"},
-        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-    )
+    response = request_basic_token(client, scope="orders:read")
     assert response.status_code == 200
     assert response.get_json()["scope"] == "orders:read"
 
 
 def test_token__repeated_scope_tokens_are_granted_once(client):
-    response = client.post(
-        "/oauth/token",
-        data={**FORM, "scope": "orders:write orders:write"},
-        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-    )
+    response = request_basic_token(client, scope="orders:write orders:write")
     assert response.get_json()["scope"] == "orders:write"
 
 
@@ -216,11 +206,7 @@ def test_token__client_secret_in_body_is_refused(client):
 
 
 def test_token__body_client_id_must_match_basic_client(client):
-    response = client.post(
-        "/oauth/token",
-        data={**FORM, "client_id": "someone-else"},
-        headers=basic_auth(BASIC_CLIENT, BASIC_SECRET),
-    )
+    response = request_basic_token(client, client_id="someone-else")
     assert response.status_code == 400
     assert response.get_json() == {
         "error": "invalid_request",
@@ -231,15 +217,13 @@ def test_token__body_client_id_must_match_basic_client(client):
 def test_token__audit_events_on_the_audit_logger(client):
     """Audit lines can be routed apart: their logger is ``apps.auth_service.audit``."""
     with configured_logging() as logs:
-        client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+        request_basic_token(client)
         issued = assert_event(logs.events(), event="auth.token_issued")
     assert (issued["logger"], issued["level"]) == ("apps.auth_service.audit", "info")
 
 
 def test_token__issued_event_names_client_and_tenant_but_no_token(client, events, metrics_registry):
-    response = client.post(
-        "/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET)
-    )
+    response = request_basic_token(client)
     token = response.get_json()["access_token"]
 
     issued = [e for e in events if e["event"] == "auth.token_issued"]
@@ -267,7 +251,7 @@ def test_token__ill_formed_claimed_client_id_is_not_logged(client, events):
 
 
 def test_token__access_event_carries_client_and_tenant(client, events):
-    client.post("/oauth/token", data=FORM, headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))
+    request_basic_token(client)
     access = [e for e in events if e["event"] == "http.request"]
     assert len(access) == 1
     assert (access[0]["client_id"], access[0]["tenant"]) == (BASIC_CLIENT, "acme")
@@ -288,8 +272,7 @@ def test_token__directory_record_hashed_at_other_costs_is_refused_like_an_unknow
     http = make_http_client(lambda request: httpx.Response(200, json=record))
     app = make_app(settings=make_settings(), http_client=http)
     with app.test_client() as client:
-        response = client.post("/oauth/token", data=FORM,
-                               headers=basic_auth(BASIC_CLIENT, BASIC_SECRET))  # fmt: skip
+        response = request_basic_token(client)
     assert response.status_code == 401
     assert response.get_json() == FAILED
     reason = "hash_costs_differ"

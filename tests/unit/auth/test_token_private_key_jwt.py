@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 
 import jwt
 import pytest
@@ -21,6 +20,7 @@ from tests.unit.auth.configuration import (
     assertion_form,
     basic_auth,
 )
+from tests.utils.client_assertion import assertion_claims
 from tests.utils.keys import pem_public
 from tests.utils.logging import metric_value
 
@@ -67,14 +67,8 @@ def test_token__eddsa_assertion_gets_token(client, make_assertion, jwks_verifier
     assert claims["scope"] == "reports:read"
 
 
-def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es256_client_key):
-    assertion = make_assertion(
-        key=es256_client_key,
-        algorithm="ES256",
-        headers={"kid": ES256_KID},
-        iss=ES256_CLIENT,
-        sub=ES256_CLIENT,
-    )
+def test_token__es256_assertion_from_jwks_gets_token(client, make_es256_assertion):
+    assertion = make_es256_assertion()
     response = client.post(
         "/oauth/token",
         data=assertion_form(assertion, client_id=ES256_CLIENT, scope="reports:write"),
@@ -84,15 +78,9 @@ def test_token__es256_assertion_from_jwks_gets_token(client, make_assertion, es2
 
 
 def test_token__es256_assertion_with_unknown_kid_is_refused(
-    client, make_assertion, es256_client_key, metrics_registry
+    client, make_es256_assertion, metrics_registry
 ):
-    assertion = make_assertion(
-        key=es256_client_key,
-        algorithm="ES256",
-        headers={"kid": "another-kid"},
-        iss=ES256_CLIENT,
-        sub=ES256_CLIENT,
-    )
+    assertion = make_es256_assertion(headers={"kid": "another-kid"})
     _refused(client, assertion)
     assert _reason(metrics_registry, "bad_signature") == 1
 
@@ -347,9 +335,7 @@ def _forge(header, claims, key):
 
 
 def _claims(clock, **extra):
-    now = int(clock.time())
-    return {"iss": JWT_CLIENT, "sub": JWT_CLIENT, "aud": TOKEN_ENDPOINT, "iat": now,
-            "exp": now + 60, "jti": uuid.uuid4().hex, **extra}  # fmt: skip
+    return {**assertion_claims(JWT_CLIENT, TOKEN_ENDPOINT, int(clock.time())), **extra}
 
 
 def test_token__ed25519_algorithm_identifier_is_accepted(client, clock, jwt_client_key):

@@ -10,6 +10,7 @@ import pytest
 
 from apps.kernel import gunicorn as hooks
 from apps.kernel.lifecycle import add_shutdown_hook
+from tests.utils.gunicorn_config import KERNEL_HOOKS, load_config, server_hooks
 
 
 class FakeLog:
@@ -145,3 +146,13 @@ def test_worker_exit__app_never_loaded__nothing_to_run(server):
     hooks.worker_exit(server, SimpleNamespace())
     hooks.worker_exit(server, SimpleNamespace(wsgi=logging))
     assert server.log.lines == []
+
+
+def test_gunicorn_defaults__every_name_they_export_is_a_setting_gunicorn_reads(tmp_path):
+    conf = tmp_path / "gunicorn_conf.py"
+    conf.write_text("from apps.kernel.gunicorn_defaults import *\n", encoding="utf-8")
+    config = load_config(conf)  # refuses a name gunicorn would ignore
+    assert (config.workers, config.worker_class_str, config.timeout) == (2, "sync", 30)
+    assert config.graceful_timeout == 20
+    hooks_set = {name: hook for name, hook in server_hooks(config).items() if name != "when_ready"}
+    assert hooks_set == {name: hook for name, hook in KERNEL_HOOKS.items() if name != "when_ready"}

@@ -1,6 +1,7 @@
 """Fixtures of the logging layer: a fresh registry, in-memory sinks, dispatcher harnesses.
 
-Every test gets its own CollectorRegistry (never the global one) and leaves
+Every test gets its own CollectorRegistry (tests/unit/conftest.py's
+``metrics_registry``, never the global one) and leaves
 logging_lib unconfigured and the structlog context empty, whatever it did.
 """
 
@@ -24,11 +25,6 @@ def _unconfigured_logging() -> Iterator[None]:
     reset()
     yield
     reset()
-
-
-@pytest.fixture
-def metrics_registry() -> CollectorRegistry:
-    return CollectorRegistry()
 
 
 @pytest.fixture

@@ -9,9 +9,20 @@ import logging_lib.dispatcher
 from logging_lib import MemorySink, RotatingFileSink, StreamSink
 from tests.unit.logging.fakes import ClosingSink, FailingSink, ForkCountingSink, GatedSink
 from tests.utils.logging import metric_value
+from tests.utils.threads import run_together
 
 WORKER_NAME = "logging_lib-dispatcher"
 DISPATCHER_FILE = logging_lib.dispatcher.__file__
+
+
+def _stuck(make_dispatcher, first="first", **options):
+    """A dispatcher whose worker is held inside its GatedSink's write of ``first``: what
+    is submitted next waits in the queue until ``sink.open()``. (sink, dispatcher)."""
+    sink = GatedSink()
+    dispatcher = make_dispatcher([sink], **options)
+    assert dispatcher.submit(first)
+    assert sink.entered.wait(timeout=10)
+    return sink, dispatcher
 
 
 def new_workers(before):
@@ -103,19 +114,12 @@ class TestAsynchronousDelivery:
         """8 producers x 25,000 lines with a fast sink: all delivered, per-producer order kept."""
         threads, per_thread = 8, 25_000
         dispatcher = make_dispatcher([memory_sink], queue_size=threads * per_thread)
-        start = threading.Barrier(threads)
 
         def produce(producer):
-            start.wait()
             for index in range(per_thread):
                 dispatcher.submit(f"{producer}:{index}")
 
-        workers = [threading.Thread(target=produce, args=(p,)) for p in range(threads)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(timeout=60)
-
+        run_together(produce, threads, timeout=60)
         assert dispatcher.flush(timeout=30)
         lines = memory_sink.lines
         assert len(lines) == threads * per_thread
@@ -130,12 +134,9 @@ class TestAsynchronousDelivery:
         self, make_dispatcher, metrics_registry
     ):
         """delivered + dropped == submitted, and the dropped metric agrees."""
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=10)
-        submitted = 200
-        accepted = [dispatcher.submit("first")]
-        assert sink.entered.wait(timeout=10)  # the worker is now stuck in the sink
-        accepted += [dispatcher.submit(f"line {i}") for i in range(submitted - 1)]
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=10)
+        submitted = 200  # the first line, in the sink, and these
+        accepted = [dispatcher.submit(f"line {i}") for i in range(submitted - 1)]
         sink.open()
         assert dispatcher.flush(timeout=10)
 
@@ -178,10 +179,7 @@ class TestAsynchronousDelivery:
 
     def test_dispatcher__close_while_queue_is_full_loses_nothing(self, make_dispatcher):
         """The stop marker is queued behind the accepted lines, beyond the bound."""
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=3)
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=3)
         accepted = ["first"] + [f"l{i}" for i in range(10) if dispatcher.submit(f"l{i}")]
         opener = threading.Thread(target=sink.open)
         opener.start()
@@ -190,10 +188,7 @@ class TestAsynchronousDelivery:
         assert sink.lines == accepted
 
     def test_dispatcher__close_gives_up_when_worker_does_not_finish(self, make_dispatcher):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=10)
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, queue_size=10)
         dispatcher.submit("queued")
         assert dispatcher.close(timeout=0.01) is False
         assert not sink.closed
@@ -221,10 +216,7 @@ class TestAsynchronousDelivery:
         assert memory_sink.closed
 
     def test_dispatcher__flush_times_out_on_a_stuck_sink(self, make_dispatcher, metrics_registry):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         assert dispatcher.flush(timeout=0.01) is False
         sink.open()
         assert dispatcher.flush(timeout=None) is True
@@ -240,10 +232,7 @@ class TestAsynchronousDelivery:
     def test_dispatcher__a_queue_of_one_holds_one_waiting_line(
         self, make_dispatcher, metrics_registry
     ):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink], queue_size=1)
-        assert dispatcher.submit("in the sink")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, first="in the sink", queue_size=1)
         assert dispatcher.submit("waiting")
         assert dispatcher.submit("one too many") is False
         sink.open()
@@ -254,10 +243,7 @@ class TestAsynchronousDelivery:
     def test_dispatcher__queue_holds_ten_thousand_lines_by_default(
         self, make_dispatcher, metrics_registry
     ):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("in the sink")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher, first="in the sink")
         accepted = [dispatcher.submit(f"l{i}") for i in range(10_001)]
         assert accepted.count(True) == 10_000
         assert accepted[-1] is False
@@ -267,10 +253,7 @@ class TestAsynchronousDelivery:
         assert metric_value(metrics_registry, "log_events_dropped_total", reason="queue_full") == 1
 
     def test_dispatcher__hands_sinks_batches_of_at_most_512_lines(self, make_dispatcher):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         for i in range(1000):
             dispatcher.submit(f"l{i}")
         sink.open()
@@ -309,17 +292,9 @@ class TestAsynchronousDelivery:
         dispatchers = [make_dispatcher([memory_sink]) for _ in range(20)]
         producers = 8
         for dispatcher in dispatchers:
-            start = threading.Barrier(producers)
-
-            def produce(index, dispatcher=dispatcher, start=start):
-                start.wait()
-                dispatcher.submit(f"line {index}")
-
-            threads = [threading.Thread(target=produce, args=(i,)) for i in range(producers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=10)
+            run_together(
+                lambda index, d=dispatcher: d.submit(f"line {index}"), producers, timeout=10
+            )
             assert dispatcher.flush(timeout=10)
         assert len(new_workers(before)) == len(dispatchers)
         assert len(memory_sink.lines) == producers * len(dispatchers)
@@ -379,10 +354,7 @@ class TestAsynchronousDelivery:
         assert delivered + dropped == submitted
 
     def test_dispatcher__queue_depth_is_exported(self, make_dispatcher, metrics_registry):
-        sink = GatedSink()
-        dispatcher = make_dispatcher([sink])
-        dispatcher.submit("first")
-        assert sink.entered.wait(timeout=10)
+        sink, dispatcher = _stuck(make_dispatcher)
         for i in range(5):
             dispatcher.submit(f"l{i}")
         assert metric_value(metrics_registry, "log_queue_depth") == 5

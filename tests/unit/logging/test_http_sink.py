@@ -4,6 +4,7 @@ import pytest
 from logging_lib import HttpSink, HttpSinkError
 from logging_lib.http_sink import http_retry_policy
 from tests.utils.clock import FakeClock
+from tests.utils.slow_server import SlowFailure
 
 URL = "https://collector.example/ingest"
 
@@ -95,20 +96,11 @@ class TestHttpSink:
     def test_http_sink__one_batch_never_takes_longer_than_the_budget(self, make_sink):
         """A collector that fails slowly stops the retries once the budget is spent."""
         clock = FakeClock()
-        timeouts = []
-
-        def slow_failure(request):
-            timeout = request.extensions["timeout"]["read"]
-            timeouts.append(timeout)
-            if timeout < 4.0:
-                clock.advance(timeout)
-                raise httpx.ReadTimeout("timed out", request=request)
-            clock.advance(4.0)  # the collector takes 4 s to answer 503
-            return httpx.Response(503)
-
-        sink, _ = make_sink(slow_failure, clock, timeout=5.0, retry=policy(10, budget=10.0))
+        collector = SlowFailure(clock, seconds=4.0)
+        sink, _ = make_sink(collector, clock, timeout=5.0, retry=policy(10, budget=10.0))
         with pytest.raises(HttpSinkError):
             sink.write(["a"])
+        timeouts = collector.timeouts
         assert clock.monotonic() <= 10.0 + 1e-9  # (float rounding of the last timeout)
         assert len(timeouts) < 11
         assert timeouts[0] == 5.0

@@ -17,15 +17,12 @@ into ``fresh/``.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ci_metrics.cli import run
 from support.context import make_context
-from support.project import git, write
+from support.project import coverage, git, write
 
 COVERAGERC = """\
 [run]
@@ -140,21 +137,8 @@ class CarryProject:
     def coverage_json(self, folder: str) -> dict:
         """coverage.py's own JSON report of ``folder``'s data (every layer's, for ``all``)."""
         out = self.root / folder / "coverage.json"
-        _coverage(self.root, "json", f"--data-file={self.data(folder)}", "-o", str(out))
+        coverage(self.root, "json", f"--data-file={self.data(folder)}", "-o", str(out))
         return json.loads(out.read_text())["files"]
-
-
-def _coverage(root: Path, *args: str, layer: str = "") -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE"))}
-    if layer:
-        env["COVERAGE_LAYER"] = layer
-    subprocess.run(
-        [sys.executable, "-m", "coverage", *args],
-        cwd=root,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
 
 
 def measure(root: Path, folder: str, layers: tuple[str, ...]) -> None:
@@ -163,9 +147,9 @@ def measure(root: Path, folder: str, layers: tuple[str, ...]) -> None:
     for layer in layers:
         data = target / "layers" / f".coverage.{layer}"
         data.parent.mkdir(parents=True, exist_ok=True)
-        _coverage(root, "run", f"--data-file={data}", f"run_{layer}.py", layer=layer)
+        coverage(root, "run", f"--data-file={data}", f"run_{layer}.py", COVERAGE_LAYER=layer)
         write(target / "results" / layer, "junit.xml", JUNIT.format(layer=layer))
-    _coverage(
+    coverage(
         root,
         "combine",
         "--keep",

@@ -13,13 +13,10 @@ or only the test ids, as ``pytest --cov-context=test`` records them without a st
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from support.project import git, write
+from support.project import coverage, git, write
 
 CORE_V1 = """\
 from __future__ import annotations
@@ -143,16 +140,6 @@ class ForeignRepo:
         return json.loads(out.read_text(encoding="utf-8"))
 
 
-def _env(repo: ForeignRepo) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE_", "PYTEST"))
-    }
-    env["PYTHONPATH"] = str(repo.project / "src")
-    if repo.rcfile is not None:
-        env["COVERAGE_RCFILE"] = str(repo.rcfile)
-    return env
-
-
 def measure(repo: ForeignRepo, layer: str, script: str) -> None:
     """Run ``script`` as ``layer`` again and combine it into the project's ``.coverage``."""
     _coverage(repo, "run", "-p", f"--context={layer}", script)
@@ -160,13 +147,9 @@ def measure(repo: ForeignRepo, layer: str, script: str) -> None:
 
 
 def _coverage(repo: ForeignRepo, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "coverage", *args],
-        cwd=repo.project,
-        env=_env(repo),
-        check=True,
-        capture_output=True,
-    )
+    """coverage.py in the project, its package importable, its configuration named if need be."""
+    rcfile = {"COVERAGE_RCFILE": str(repo.rcfile)} if repo.rcfile is not None else {}
+    coverage(repo.project, *args, PYTHONPATH=str(repo.project / "src"), **rcfile)
 
 
 def build_foreign_repo(

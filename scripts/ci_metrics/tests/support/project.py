@@ -95,22 +95,16 @@ def write(root: Path, rel: str, text: str) -> Path:
     return path
 
 
-def coverage_run(root: Path, layer: str, script: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COV_CORE")}
-    env["COVERAGE_LAYER"] = layer
-    env.pop("COVERAGE_PROCESS_START", None)
+def coverage(root: Path, *args: str, **env: str) -> None:
+    """Run ``coverage <args>`` in ``root`` as a process of its own: the settings of the run
+    that measures these tests (``COV_CORE_*``, ``COVERAGE_*``, ``PYTEST*``) stay out,
+    ``env`` adds variables."""
+    own = ("COV_CORE", "COVERAGE", "PYTEST")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "coverage",
-            "run",
-            "--rcfile=.coveragerc",
-            f"--data-file=.coverage.{layer}",
-            script,
-        ],
+        [sys.executable, "-m", "coverage", *args],
         cwd=root,
-        env=env,
+        env={**clean, **env},
         check=True,
         capture_output=True,
     )
@@ -142,22 +136,9 @@ def build_project(root: Path) -> Path:
     write(root, "run_auth.py", RUN_AUTH)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "feature")
-    coverage_run(root, "api", "run_api.py")
-    coverage_run(root, "auth", "run_auth.py")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "coverage",
-            "combine",
-            "--keep",
-            "--rcfile=.coveragerc",
-            "--data-file=results/coverage/.coverage",
-            ".coverage.api",
-            ".coverage.auth",
-        ],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
+    for layer in ("api", "auth"):
+        run = ("run", "--rcfile=.coveragerc", f"--data-file=.coverage.{layer}", f"run_{layer}.py")
+        coverage(root, *run, COVERAGE_LAYER=layer)
+    data = ("--data-file=results/coverage/.coverage", ".coverage.api", ".coverage.auth")
+    coverage(root, "combine", "--keep", "--rcfile=.coveragerc", *data)
     return root

@@ -181,17 +181,14 @@ def rich_report(baseline_runs=5, head_timing=None, **overrides):
     return build_report(**kwargs)
 
 
+def report_of(snapshot, settings, **changes):
+    """The report of ``snapshot`` alone at :data:`NOW`: no baseline, no diff, no register,
+    no pull request, unless ``changes`` (``build_report``'s keywords) say otherwise."""
+    alone = {"baseline": None, "diff": None, "register": [], "pr": PullRequest(), "now": NOW}
+    return build_report(**{"snapshot": snapshot, "settings": settings, **alone, **changes})
+
+
 def bare_report():
     """No baseline, no diff, no register, no tests."""
     head = _snapshot(BASE_FILES, {}, {}, sha="", run_id="local")
-    return build_report(
-        snapshot=head,
-        baseline=None,
-        diff=None,
-        settings=SETTINGS,
-        register=[],
-        pr=PullRequest(),
-        now=NOW,
-        no_diff="skipped with --no-diff",
-        diff_skipped=True,
-    )
+    return report_of(head, SETTINGS, no_diff="skipped with --no-diff", diff_skipped=True)

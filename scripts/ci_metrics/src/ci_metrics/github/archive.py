@@ -1,4 +1,4 @@
-"""Reading an artifact's zip archive in memory: named members, decoded and parsed.
+"""Reading a run's artifact archive in memory: named members, decoded and parsed.
 
 Only members whose file name is asked for are read, matched by name alone: no
 path from an archive is ever used to write. Every problem is an
@@ -13,9 +13,29 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ci_metrics.errors import InputError
+
+if TYPE_CHECKING:
+    from ci_metrics.github.client import GitHubClient
+
+
+def run_artifact_members(
+    client: GitHubClient, run_id: int, artifact: str, names: tuple[str, ...], where: str, limit: int
+) -> dict[str, str] | None:
+    """:func:`read_members` of the first unexpired ``artifact`` of run ``run_id``
+    (``None``: the run has none), each member at most ``limit`` bytes; an archive larger
+    than its members may be (and 1 MiB of zip overhead) is refused before it is
+    downloaded."""
+    for item in client.run_artifacts(run_id, artifact):
+        if item.get("expired"):
+            continue
+        if int(item.get("size_in_bytes") or 0) > len(names) * limit + 1024 * 1024:
+            raise InputError(f"{where}: the archive is too large ({item['size_in_bytes']} bytes)")
+        archive = client.download(str(item["archive_download_url"]))
+        return read_members(archive, names, where, limit)
+    return None
 
 
 def read_members(

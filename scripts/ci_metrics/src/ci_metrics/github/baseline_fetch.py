@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from ci_metrics.errors import InputError
-from ci_metrics.github.archive import parse_json, read_members
+from ci_metrics.github.archive import parse_json, run_artifact_members
 from ci_metrics.github.client import GitHubClient
 from ci_metrics.inputs.fileio import write_text_atomic
 from ci_metrics.model.baseline import Baseline
@@ -65,26 +65,21 @@ def fetch_baseline(
             break
         seen += 1
         run_id = int(run["id"])
-        for item in client.run_artifacts(run_id, artifact):
-            if item.get("expired"):
-                continue
-            where = f"the baseline artifact of run {run_id}"
-            if int(item.get("size_in_bytes") or 0) > 2 * max_member_bytes + 1024 * 1024:
-                raise InputError(
-                    f"{where}: the archive is too large ({item['size_in_bytes']} bytes)"
-                )
-            archive = client.download(str(item["archive_download_url"]))
-            texts = _read_members(archive, where, max_member_bytes)
-            if DURATIONS in texts:
-                write_text_atomic(durations, texts[DURATIONS])
-            path = write_text_atomic(dest / BASELINE, texts[BASELINE])
-            return BaselineSearch(seen, run_id, path)
+        where = f"the baseline artifact of run {run_id}"
+        members = (BASELINE, DURATIONS)
+        texts = run_artifact_members(client, run_id, artifact, members, where, max_member_bytes)
+        if texts is None:
+            continue
+        _check_members(texts, where)
+        if DURATIONS in texts:
+            write_text_atomic(durations, texts[DURATIONS])
+        path = write_text_atomic(dest / BASELINE, texts[BASELINE])
+        return BaselineSearch(seen, run_id, path)
     return BaselineSearch(seen)
 
 
-def _read_members(archive: bytes, where: str, max_member_bytes: int) -> dict[str, str]:
-    """The two members' texts, each decoded and validated; nothing is written here."""
-    texts = read_members(archive, (BASELINE, DURATIONS), where, max_member_bytes)
+def _check_members(texts: dict[str, str], where: str) -> None:
+    """Both members' texts are valid, before anything is written."""
     if BASELINE not in texts:
         raise InputError(f"{where}: no {BASELINE} in it")
     what = f"{where}: {BASELINE}"
@@ -92,7 +87,6 @@ def _read_members(archive: bytes, where: str, max_member_bytes: int) -> dict[str
     if DURATIONS in texts:
         what = f"{where}: {DURATIONS}"
         _check_durations(parse_json(texts[DURATIONS], what), what)
-    return texts
 
 
 def _check_durations(doc: Any, what: str) -> None:

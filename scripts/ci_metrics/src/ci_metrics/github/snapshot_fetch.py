@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ci_metrics.errors import InputError
-from ci_metrics.github.archive import parse_json, read_members
+from ci_metrics.github.archive import parse_json, run_artifact_members
 from ci_metrics.github.client import GitHubClient
 from ci_metrics.inputs.fileio import write_text_atomic
 from ci_metrics.model.snapshot import Snapshot, snapshot_from_json
@@ -67,21 +67,16 @@ def fetch_snapshot(
                 continue
             runs_seen += 1
             run_id = int(run["id"])
-            for item in client.run_artifacts(run_id, artifact):
-                if item.get("expired"):
-                    continue
-                where = f"the snapshot artifact of run {run_id}"
-                if int(item.get("size_in_bytes") or 0) > max_member_bytes + 1024 * 1024:
-                    raise InputError(
-                        f"{where}: the archive is too large ({item['size_in_bytes']} bytes)"
-                    )
-                archive = client.download(str(item["archive_download_url"]))
-                texts = read_members(archive, (SNAPSHOT,), where, max_member_bytes)
-                if SNAPSHOT not in texts:
-                    raise InputError(f"{where}: no {SNAPSHOT} in it")
-                what = f"{where}: {SNAPSHOT}"
-                snapshot = snapshot_from_json(parse_json(texts[SNAPSHOT], what), what)
-                if dest is not None:
-                    write_text_atomic(dest, texts[SNAPSHOT])
-                return SnapshotSearch(distance + 1, snapshot, distance, str(run_id), runs_seen)
+            where = f"the snapshot artifact of run {run_id}"
+            member = (SNAPSHOT,)
+            texts = run_artifact_members(client, run_id, artifact, member, where, max_member_bytes)
+            if texts is None:
+                continue
+            if SNAPSHOT not in texts:
+                raise InputError(f"{where}: no {SNAPSHOT} in it")
+            what = f"{where}: {SNAPSHOT}"
+            snapshot = snapshot_from_json(parse_json(texts[SNAPSHOT], what), what)
+            if dest is not None:
+                write_text_atomic(dest, texts[SNAPSHOT])
+            return SnapshotSearch(distance + 1, snapshot, distance, str(run_id), runs_seen)
     return SnapshotSearch(len(commits), runs_seen=runs_seen)

@@ -106,6 +106,32 @@ def _deepest(locations: Iterable[tuple[Any, Any]], locate: Locate) -> tuple[str,
     return "", 0
 
 
+def _failure(
+    kind: str,
+    message: str,
+    where: tuple[str, int],
+    phase: str,
+    unrecorded: tuple[str, str],
+    source: str,
+) -> Failure:
+    """A failure as read from a file; ``unrecorded`` names, in that file's words, an
+    absent exception and an absent traceback entry, for ``missing`` to say which."""
+    path, line = where
+    no_exception, no_entry = unrecorded
+    missing = [no_exception] if not kind and not message else []
+    if not path:
+        missing.append(f"{no_entry} inside the work tree")
+    return Failure(
+        kind=kind,
+        message=_message(message),
+        path=path,
+        line=line,
+        phase=phase,
+        missing=f"{source}: {' and '.join(missing)}" if missing else "",
+        detail=_detail(message),
+    )
+
+
 def from_longrepr(longrepr: Any, phase: str, locate: Locate, source: str) -> Failure:
     """A report log entry's ``longrepr`` as a :class:`Failure`; ``source`` names the
     file and the test in ``missing`` when the entry records no cause."""
@@ -133,21 +159,8 @@ def from_longrepr(longrepr: Any, phase: str, locate: Locate, source: str) -> Fai
         and isinstance(entry.get("data"), dict)
         and isinstance(loc := entry["data"].get("reprfileloc"), dict)
     ]
-    path, line = _deepest([*locations] or [(crash.get("path"), crash.get("lineno"))], locate)
-    missing = []
-    if not kind and not message:
-        missing.append("no exception")
-    if not path:
-        missing.append("no traceback entry inside the work tree")
-    return Failure(
-        kind=kind,
-        message=_message(message),
-        path=path,
-        line=line,
-        phase=phase,
-        missing=f"{source}: {' and '.join(missing)}" if missing else "",
-        detail=_detail(message),
-    )
+    where = _deepest([*locations] or [(crash.get("path"), crash.get("lineno"))], locate)
+    return _failure(kind, message, where, phase, ("no exception", "no traceback entry"), source)
 
 
 def from_junit(element: ET.Element, locate: Locate, source: str) -> Failure:
@@ -164,18 +177,5 @@ def from_junit(element: ET.Element, locate: Locate, source: str) -> Failure:
             rest = match.group("rest")
             if not kind and _TYPED.fullmatch(rest):  # long style; short says "in <function>"
                 kind = rest
-    path, line = _deepest(locations, locate)
-    missing = []
-    if not kind and not message:
-        missing.append("no message")
-    if not path:
-        missing.append("no traceback line inside the work tree")
-    return Failure(
-        kind=kind,
-        message=_message(message),
-        path=path,
-        line=line,
-        phase=phase,
-        missing=f"{source}: {' and '.join(missing)}" if missing else "",
-        detail=_detail(message),
-    )
+    where = _deepest(locations, locate)
+    return _failure(kind, message, where, phase, ("no message", "no traceback line"), source)

@@ -1,4 +1,4 @@
-"""Atomic writes and JSON reading with one clear error per problem."""
+"""Atomic writes, and text and JSON reading with one clear error per problem."""
 
 from __future__ import annotations
 
@@ -34,14 +34,23 @@ def write_json_atomic(path: Path, payload: Any) -> Path:
     return write_text_atomic(path, json.dumps(payload, sort_keys=True, separators=(",", ":")))
 
 
+def read_text(path: Path, what: str = "", error: type[InputError] = InputError) -> str | None:
+    """The text of ``path``, ``None`` when there is no such file; one that cannot be read
+    raises ``error`` naming ``what`` (when given) and the path."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        named = f"{what} {path}" if what else str(path)
+        raise error(f"cannot read {named}: {exc.strerror}") from None
+
+
 def read_json(path: Path, what: str) -> Any:
     """Read a JSON file; a missing or corrupt file is an :class:`InputError` naming ``what``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{what} not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+    text = read_text(path, what)
+    if text is None:
+        raise InputError(f"{what} not found: {path}")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

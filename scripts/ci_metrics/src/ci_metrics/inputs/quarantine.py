@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from ci_metrics.errors import RegisterError
+from ci_metrics.inputs.fileio import read_text
 from ci_metrics.inputs.mdtable import read_rows
 
 COLUMNS = ("test", "owner", "issue", "reason", "review date")
@@ -101,12 +102,9 @@ def load_quarantine(path: Path, source: str | None = None) -> list[QuarantineEnt
     """The register's entries; a missing file quarantines nothing, a malformed one
     raises :class:`RegisterError` whose one line names every problem (the file as
     ``source`` names it, by default its path)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(path, error=RegisterError)
+    if text is None:
         return []
-    except OSError as exc:
-        raise RegisterError(f"cannot read {path}: {exc.strerror}") from None
     entries, problems = read_quarantine(text, source or str(path))
     if problems:
         raise RegisterError("; ".join(problems))

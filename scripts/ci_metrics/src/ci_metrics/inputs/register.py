@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ci_metrics.errors import RegisterError
+from ci_metrics.inputs.fileio import read_text
 from ci_metrics.inputs.mdtable import read_rows
 
 COLUMNS = ("module", "rationale", "owner", "review date", "remediation plan")
@@ -76,12 +77,9 @@ def parse_register(text: str, root: Path, source: str = "register") -> list[Exce
 
 def load_register(path: Path, root: Path) -> list[ExceptionEntry]:
     """Read the register file; a missing file means no exceptions."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    text = read_text(path, error=RegisterError)
+    if text is None:
         return []
-    except OSError as exc:
-        raise RegisterError(f"cannot read {path}: {exc.strerror}") from None
     return parse_register(text, root, source=str(path))
 
 

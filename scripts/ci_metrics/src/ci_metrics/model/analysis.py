@@ -330,13 +330,7 @@ def build_report(
             *trend_points(baseline, list(settings.layers)),
             _head_point(snapshot, rows, totals.lines_percent),
         ],
-        failed=tests.failed,
-        flaky=tests.flaky,
-        quarantined=tests.quarantined,
-        new_tests=tests.new_tests,
-        removed_tests=tests.removed_tests,
-        newly_skipped=tests.newly_skipped,
-        slow=tests.slow,
+        tests=tests,
         compared_with=Comparison(compare.sha, compare.run_id) if compare else None,
     )
     return report

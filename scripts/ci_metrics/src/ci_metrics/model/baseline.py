@@ -50,6 +50,10 @@ def _letter(result: TestResult) -> str:
     return letters.get(result.outcome, "S")
 
 
+SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
+MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
+
+
 def quantile(values: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) with linear interpolation; values must not be empty."""
     ordered = sorted(values)

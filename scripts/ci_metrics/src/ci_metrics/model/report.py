@@ -6,17 +6,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ci_metrics.inputs.quarantine import QuarantineEntry
 from ci_metrics.inputs.register import ExceptionEntry
+from ci_metrics.model.baseline import MIN_BAND_SAMPLES, SLOW_NOISE_FLOOR
 from ci_metrics.model.diff_coverage import DiffCoverage
-from ci_metrics.model.failures import Failure
 from ci_metrics.model.gates import NO_DROP, Gate, GateResult
-from ci_metrics.model.history import Verdict
 from ci_metrics.model.noise import Noise
 from ci_metrics.model.trend import TrendPoint
+from ci_metrics.model.triage import Triage
 
-SLOW_NOISE_FLOOR = 0.1  # seconds: smaller slow-downs are timer noise
-MIN_BAND_SAMPLES = 5  # fewer baseline runs have no meaningful p95
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -108,40 +105,6 @@ class LayerRow:
         return "above p95" if beyond else "within band"
 
 
-@dataclass(frozen=True)
-class TestChange:
-    """A test worth naming in the report."""
-
-    __test__ = False  # a domain object, not a pytest test class
-
-    nodeid: str
-    layer: str
-    detail: str
-    #: What the list is ordered by (a slowdown's seconds).
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class FailedTest:
-    """A failed, flaky or quarantined test: why, where, on which Python, and its history."""
-
-    __test__ = False  # a domain object, not a pytest test class
-
-    nodeid: str
-    layer: str
-    failure: Failure | None
-    verdict: Verdict
-    #: The layer's Python versions it failed on (none when the layer names no versions).
-    pythons: tuple[str, ...] = ()
-    reruns: int = 0
-    quarantine: QuarantineEntry | None = None
-
-    @property
-    def detail(self) -> str:
-        """``Python 3.13`` when it failed on some of the layer's versions only."""
-        return f"Python {', '.join(self.pythons)}" if self.pythons else ""
-
-
 @dataclass
 class Report:
     """Everything the templates render and the gate checks."""
@@ -157,13 +120,8 @@ class Report:
     diff_base: str
     layers: list[LayerRow]
     gates: list[Gate]
-    flaky: list[FailedTest] = field(default_factory=list)
-    failed: list[FailedTest] = field(default_factory=list)
-    quarantined: list[FailedTest] = field(default_factory=list)
-    new_tests: list[TestChange] = field(default_factory=list)
-    removed_tests: list[TestChange] = field(default_factory=list)
-    newly_skipped: list[TestChange] = field(default_factory=list)
-    slow: list[TestChange] = field(default_factory=list)
+    #: The failed, flaky, quarantined, new, removed, newly skipped and slower tests.
+    tests: Triage = field(default_factory=Triage)
     exceptions: list[ExceptionEntry] = field(default_factory=list)
     expired: list[ExceptionEntry] = field(default_factory=list)
     register_applies: bool = False  # an exception covers a measured or changed file
@@ -201,9 +159,9 @@ class Report:
         ):
             reasons.append("uncovered changed lines")
         for items, what in (
-            (self.failed, "failed"),
-            (self.flaky, "flaky"),
-            (self.removed_tests, "removed"),
+            (self.tests.failed, "failed"),
+            (self.tests.flaky, "flaky"),
+            (self.tests.removed_tests, "removed"),
         ):
             if items:
                 reasons.append(f"{len(items)} {what} test{'s' if len(items) != 1 else ''}")
@@ -233,9 +191,9 @@ class Report:
             "diff_coverage": fmt(self.diff.lines_percent if self.diff else None),
             "gates_passed": "true" if self.passed else "false",
             "failed_gates": str(sum(not g.passed for g in self.gates)),
-            "flaky_tests": str(len(self.flaky)),
-            "failed_tests": str(len(self.failed)),
-            "quarantined_failures": str(len(self.quarantined)),
+            "flaky_tests": str(len(self.tests.flaky)),
+            "failed_tests": str(len(self.tests.failed)),
+            "quarantined_failures": str(len(self.tests.quarantined)),
             "actionable": "true" if self.actionable() else "false",
         }
 

@@ -8,7 +8,7 @@ change, then new tests, failing on main too, probably flaky. A flaky test (faile
 then passed on its rerun) is listed the same way; one in none of the baseline's
 histories falls under the "new flaky tests" gate. A quarantined test that failed is
 listed apart, with its register entry. A slowdown needs the evidence a layer's
-runtime needs: at least :data:`~ci_metrics.model.report.MIN_BAND_SAMPLES` nightly
+runtime needs: at least :data:`~ci_metrics.model.baseline.MIN_BAND_SAMPLES` nightly
 durations, and a duration beyond their p95 by more than timer noise.
 """
 
@@ -17,15 +17,49 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ci_metrics.inputs.quarantine import QuarantineEntry, entry_for
-from ci_metrics.model.baseline import Baseline, quantile
+from ci_metrics.model.baseline import MIN_BAND_SAMPLES, SLOW_NOISE_FLOOR, Baseline, quantile
+from ci_metrics.model.failures import Failure
 from ci_metrics.model.gates import TestsGate
-from ci_metrics.model.history import judge
-from ci_metrics.model.report import MIN_BAND_SAMPLES, SLOW_NOISE_FLOOR, FailedTest, TestChange
+from ci_metrics.model.history import Verdict, judge
 from ci_metrics.model.snapshot import Snapshot
 
 #: At most this many slowdowns are listed.
 MAX_SLOW = 10
 NEW_FLAKY = "new flaky tests"
+
+
+@dataclass(frozen=True)
+class TestChange:
+    """A test worth naming in the report."""
+
+    __test__ = False  # a domain object, not a pytest test class
+
+    nodeid: str
+    layer: str
+    detail: str
+    #: What the list is ordered by (a slowdown's seconds).
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class FailedTest:
+    """A failed, flaky or quarantined test: why, where, on which Python, and its history."""
+
+    __test__ = False  # a domain object, not a pytest test class
+
+    nodeid: str
+    layer: str
+    failure: Failure | None
+    verdict: Verdict
+    #: The layer's Python versions it failed on (none when the layer names no versions).
+    pythons: tuple[str, ...] = ()
+    reruns: int = 0
+    quarantine: QuarantineEntry | None = None
+
+    @property
+    def detail(self) -> str:
+        """``Python 3.13`` when it failed on some of the layer's versions only."""
+        return f"Python {', '.join(self.pythons)}" if self.pythons else ""
 
 
 @dataclass

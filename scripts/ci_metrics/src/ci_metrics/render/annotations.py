@@ -27,7 +27,7 @@ def failure_annotations(report: Report) -> list[str]:
     """An ``::error`` per failed test, the most telling first: on its failing line when
     the results recorded one, else on the run."""
     lines = []
-    for test in report.failed:
+    for test in report.tests.failed:
         failure = test.failure
         title = _escape_property(f"{test.nodeid} failed")
         headline = failure.headline if failure and failure.headline else "cause not recorded"

@@ -41,28 +41,21 @@ def render_nightly(
     charts = trend_charts(trend_points(baseline, list(layers)), layers)
     lines += ["### Trends", "", charts or "_Fewer than two runs: no trend yet._", ""]
     lines += ["### Quarantine proposals", ""]
-    lines += [
+    lines += _proposed(
         f"Flaked at least {add_after} times in the last {runs} runs: add to `{register}` "
         "(with an owner, an issue and a review date).",
-        "",
-    ]
-    if proposals.add:
-        lines += ["| Test | Layer | Flaked |", "|---|---|---:|"]
-        lines += [
-            f"| `{md(p.nodeid)}` | {p.layer} | {p.flakes} of {p.runs} |" for p in proposals.add
-        ]
-    else:
-        lines.append("None.")
-    lines += [
-        "",
+        ("| Test | Layer | Flaked |", "|---|---|---:|"),
+        [f"| `{md(p.nodeid)}` | {p.layer} | {p.flakes} of {p.runs} |" for p in proposals.add],
+    )
+    lines.append("")
+    lines += _proposed(
         f"Quarantined, and no failure in the newest {remove_after} runs: take out of `{register}`.",
-        "",
-    ]
-    if proposals.remove:
-        lines += ["| Test | Entry | Owner |", "|---|---|---|"]
-        lines += [
-            f"| `{md(e.test)}` | `{register}:{e.line}` | {md(e.owner)} |" for e in proposals.remove
-        ]
-    else:
-        lines.append("None.")
+        ("| Test | Entry | Owner |", "|---|---|---|"),
+        [f"| `{md(e.test)}` | `{register}:{e.line}` | {md(e.owner)} |" for e in proposals.remove],
+    )
     return "\n".join(lines) + "\n"
+
+
+def _proposed(why: str, header: tuple[str, str], rows: list[str]) -> list[str]:
+    """One kind of proposal: why, then its table, or ``None.`` when there is none."""
+    return [why, "", *([*header, *rows] if rows else ["None."])]

@@ -33,17 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Check every entry; print one line per problem."""
+    from ci_metrics.inputs.fileio import read_text
     from ci_metrics.inputs.quarantine import read_quarantine
     from ci_metrics.inputs.test_ids import missing_test
 
     settings = settings_for(args)
     path: Path = args.register or args.root / settings.quarantine.register
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"quarantine register not found: {path}") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    text = read_text(path)
+    if text is None:
+        raise InputError(f"quarantine register not found: {path}")
     entries, malformed = read_quarantine(text, str(path))
     absent = [
         f"{path}:{entry.line}: {entry.test}: no such test: {why}"
