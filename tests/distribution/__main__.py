@@ -2,8 +2,8 @@
 
     python -m tests.distribution     (tox -e dist)
 
-In a temporary folder: ``uv build`` makes the sdist and the wheel of
-``scripts/ci_metrics``; ``twine check --strict`` reads their metadata as PyPI would;
+In a temporary folder: ``uv build`` makes the sdist of ``scripts/ci_metrics`` and
+the wheel from that sdist; ``twine check --strict`` reads their metadata as PyPI would;
 the metadata must carry the license (expression and file), classifiers, project
 URLs and the README; then the wheel is installed with ``uv tool install`` and with
 ``pipx install``, each at the versions of ``uv.lock`` (fetched from the package
@@ -82,7 +82,9 @@ def check_metadata(wheel: Path, sdist: Path) -> list[str]:
 def check(work: Path) -> None:
     uv = [sys.executable, "-m", "uv"]
     start = time.perf_counter()
-    _run([*uv, "build", "--sdist", "--wheel", "--out-dir", str(work / "dist"), str(PROJECT)])
+    # The wheel is built from the sdist, as an installer would, and in its own folder:
+    # nothing (setuptools' build/) is left in the work tree.
+    _run([*uv, "build", "--out-dir", str(work / "dist"), str(PROJECT)])
     wheel, sdist = next((work / "dist").glob("*.whl")), next((work / "dist").glob("*.tar.gz"))
     _step(f"built {wheel.name} and {sdist.name}", start)
     start = time.perf_counter()
