@@ -138,10 +138,12 @@ def line_tests(data_file: Path, root: Path) -> dict[tuple[str, int], list[str]]:
     found: dict[tuple[str, int], set[str]] = defaultdict(set)
     for name in data.measured_files():
         path = Path(name)
-        try:
-            rel = path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            continue
+        if path.is_absolute():  # relative_files = True stores paths relative to the root
+            try:
+                path = path.resolve().relative_to(root.resolve())
+            except ValueError:
+                continue
+        rel = path.as_posix()
         for line, contexts in data.contexts_by_lineno(name).items():
             for context in contexts:
                 parts = context.split("|")
