@@ -281,6 +281,13 @@ def test_snapshot__malformed_failures_are_refused(make_snapshot, tmp_path, failu
         ("X-Request-Id: abc", "X-Request-Id: abc"),
         ("API-KEY = sk-1234", f"API-KEY = {REDACTED}"),
         ("token_type=bearer", "token_type=bearer"),
+        # The value of a key that is not secret never hides a secret key after it.
+        (
+            "first attempt: token=ghp_0123456789abcdef refused",
+            f"first attempt: token={REDACTED} refused",
+        ),
+        ("error: password=hunter22, retried", f"error: password={REDACTED}, retried"),
+        ("GET /cb?state=x&access_token=abc123", f"GET /cb?state=x&access_token={REDACTED}"),
         ("the bearer of bad news", "the bearer of bad news"),
         ("assert 2 == 1", "assert 2 == 1"),
     ],

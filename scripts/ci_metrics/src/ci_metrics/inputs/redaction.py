@@ -47,11 +47,14 @@ SECRET_SUFFIXES = ("_password", "_secret", "_token", "_api_key", "_private_key")
 SCHEME_CREDENTIAL = re.compile(r"\b(Bearer|Basic)[ \t]+[A-Za-z0-9\-._~+/]{8,}=*", re.IGNORECASE)
 JWT = re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 # key = value, key: value, 'key': 'value', "key"="value"; the value is a quoted
-# string or one word (with the auth scheme before it, if any).
-_KEY_VALUE = re.compile(
-    r"""(?P<key>[A-Za-z_][A-Za-z0-9_-]*)(?P<close>['"]?)(?P<sep>[ \t]*[:=][ \t]*)"""
-    r"""(?P<value>(?:(?:Bearer|Basic)[ \t]+)?(?:'[^']*'|"[^"]*"|[^\s,;)}\]]+))""",
-    re.IGNORECASE,
+# string or one word (with the auth scheme before it, if any). Keys are found
+# without their values, so a value never hides the key that follows it
+# ("failed: token=..." has the keys "failed" and "token").
+_KEY = re.compile(
+    r"""(?<![\w-])(?P<key>[A-Za-z_][\w-]*)(?P<close>['"]?)(?P<sep>[ \t]*[:=][ \t]*)"""
+)
+_VALUE = re.compile(
+    r"""(?:(?:Bearer|Basic)[ \t]+)?(?:'[^']*'|"[^"]*"|[^\s,;)}\]]+)""", re.IGNORECASE
 )
 
 
@@ -61,18 +64,24 @@ def is_secret_key(key: str) -> bool:
     return name in SECRET_KEYS or name.endswith(SECRET_SUFFIXES)
 
 
-def _replace_value(match: re.Match[str]) -> str:
-    if not is_secret_key(match.group("key")):
-        return match.group(0)
-    value = match.group("value")
-    quote = value[0] if value[0] in "'\"" else ""
-    return f"{match.group('key')}{match.group('close')}{match.group('sep')}{quote}{REDACTED}{quote}"
+def _redact_values(text: str) -> str:
+    parts, done = [], 0
+    for key in _KEY.finditer(text):
+        if key.start() < done or not is_secret_key(key.group("key")):
+            continue
+        value = _VALUE.match(text, key.end())
+        if value is None:
+            continue
+        quote = value.group(0)[0] if value.group(0)[0] in "'\"" else ""
+        parts += [text[done : key.end()], f"{quote}{REDACTED}{quote}"]
+        done = value.end()
+    return "".join(parts) + text[done:]
 
 
 def redact_text(text: str) -> str:
     """``text`` without credentials, JWTs and the values of secret keys."""
     # Keys first: a value already replaced would no longer read as one word.
-    text = _KEY_VALUE.sub(_replace_value, text)
+    text = _redact_values(text)
     if "eyJ" in text:
         text = JWT.sub(REDACTED, text)
     return SCHEME_CREDENTIAL.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
