@@ -262,6 +262,19 @@ def test_line_chart__leaves_out_runs_without_the_figure_and_quotes_labels():
     assert trend_charts(points[:1], ["api"]) == ""
 
 
+def test_trend__this_run_is_named_by_the_head_the_status_line_names(make_snapshot):
+    """A pull request's run measures its merge commit; the comment names the head."""
+    nights = _nightlies(make_snapshot, [(8142, "a" * 40)])
+    head = _snapshot(make_snapshot, 8142, {"api": dict(SLOW_TESTS)}, "e" * 40, "99", timing=12.0)
+    report = report_of(head, SETTINGS, baseline=nights, diff_skipped=True,
+                       pr=PullRequest(head_sha="f" * 40, number=3, repository="o/r"))  # fmt: skip
+    assert [(p.label, p.sha) for p in report.trend_points] == [
+        ("03-01", "a" * 40),
+        ("head", "f" * 40),
+    ]
+    assert "| head | `fffffff` |" in render_comment(report, MARKER, 65536)
+
+
 def test_failed_tests__most_telling_first_with_cause_link_and_versions(make_snapshot):
     nights = _nightlies(make_snapshot, [(8142, "a" * 40)])
     tests = dict(SLOW_TESTS) | {

@@ -171,9 +171,15 @@ def _layer_noise(runs: list[BaselineRun], repeats: list[Repeat], layer: str) -> 
     )
 
 
-def _head_point(snapshot: Snapshot, rows: list[LayerRow], lines: float | None) -> TrendPoint:
+def _head_point(
+    snapshot: Snapshot, rows: list[LayerRow], lines: float | None, head: str
+) -> TrendPoint:
+    """This run's point, named by the head commit the status line names (a pull
+    request's run measures its merge commit, whose sha the snapshot keeps)."""
     flaky = sum(r.flaky for results in snapshot.tests.values() for r in results.values())
-    return TrendPoint("head", snapshot.sha, lines, {r.name: r.duration for r in rows}, flaky)
+    return TrendPoint(
+        "head", head or snapshot.sha, lines, {r.name: r.duration for r in rows}, flaky
+    )
 
 
 def build_report(
@@ -328,7 +334,7 @@ def build_report(
         lines_noise=lines_noise,
         trend_points=[
             *trend_points(baseline, list(settings.layers)),
-            _head_point(snapshot, rows, totals.lines_percent),
+            _head_point(snapshot, rows, totals.lines_percent, pr.head_sha),
         ],
         tests=tests,
         compared_with=Comparison(compare.sha, compare.run_id) if compare else None,
