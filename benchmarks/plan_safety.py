@@ -73,7 +73,7 @@ class Fault:
     selected: list[str]
     carried: list[str]
     caught_by: str = ""
-    stage: str = ""  # "line tests", "selected layers"; "" when S did not catch it
+    stage: str = ""  # "plan job", "line tests", "selected layers"; "" when S did not catch it
     miss: bool = False
     seconds: float = 0.0
 
@@ -115,13 +115,18 @@ def pytest(tree: Worktree, layer: str, targets: list[str]) -> bool:
     return run(argv, tree.path) != 0
 
 
-def plan(tree: Worktree, snapshots: Path) -> tuple[list[str], list[str]]:
+def plan(tree: Worktree, snapshots: Path) -> tuple[list[str], list[str]] | None:
+    """The layers the plan runs and carries; ``None`` when the plan itself fails.
+
+    The plan job runs the pull request's own ci-metrics: a fault that breaks the
+    plan fails that job, and with it the required check, before any layer runs.
+    """
     with tempfile.TemporaryDirectory() as out:
         cli = tree.path / ".tox" / "ci_metrics" / "bin" / "ci-metrics"
         argv = [str(cli), "plan", "--base", "HEAD", "--snapshots", str(snapshots)]
         code = run([*argv, "--output-dir", out], tree.path, timeout=120)
         if code != 0:
-            raise SystemExit(f"plan failed ({code}) in {tree.path}")
+            return None
         layers = json.loads(Path(out, "plan.json").read_text())["layers"]
     return [n for n, v in layers.items() if v["run"]], [
         n for n, v in layers.items() if not v["run"]
@@ -166,27 +171,35 @@ def try_fault(
     start = time.monotonic()
     tree.write(mutant.path, mutant.source)
     try:
-        selected, carried = plan(tree, snapshots)
+        planned = plan(tree, snapshots)
+        selected, carried = planned or ([], [])
         fault = Fault(mutant.name, mutant.path, mutant.line, mutant.kind, selected, carried)
-        by_layer: dict[str, list[str]] = defaultdict(list)
-        for test in tests_at.get((mutant.path, mutant.line), []):
-            layer = layer_of_test(test, tree.layers)
-            if layer in selected:
-                by_layer[layer].append(test)
-        for layer, tests in by_layer.items():
-            if pytest(tree, layer, tests):
-                fault.caught_by, fault.stage = layer, "line tests"
-                break
+        if planned is None:
+            fault.caught_by = fault.stage = "plan job"
         else:
-            order = sorted(selected, key=lambda n: (n not in by_layer, n == "integration"))
-            for layer in order:
-                if pytest(tree, layer, tree.layers[layer]):
-                    fault.caught_by, fault.stage = layer, "selected layers"
-                    break
+            catch(tree, fault, tests_at)
     finally:
         tree.write(mutant.path, original)
     fault.seconds = round(time.monotonic() - start, 2)
     return fault
+
+
+def catch(tree: Worktree, fault: Fault, tests_at: dict) -> None:
+    """Run the selected layers against the fault: the line's tests first, then in full."""
+    by_layer: dict[str, list[str]] = defaultdict(list)
+    for test in tests_at.get((fault.module, fault.line), []):
+        layer = layer_of_test(test, tree.layers)
+        if layer in fault.selected:
+            by_layer[layer].append(test)
+    for layer, tests in by_layer.items():
+        if pytest(tree, layer, tests):
+            fault.caught_by, fault.stage = layer, "line tests"
+            return
+    order = sorted(fault.selected, key=lambda n: (n not in by_layer, n == "integration"))
+    for layer in order:
+        if pytest(tree, layer, tree.layers[layer]):
+            fault.caught_by, fault.stage = layer, "selected layers"
+            return
 
 
 def poisoned_fails(tree: Worktree, modules: list[str], layers: list[str], sources: dict) -> bool:
@@ -250,6 +263,10 @@ def main() -> int:
     total = sum(len(v) for v in faults_by_module.values())
     print(f"{total} faults in {len(faults_by_module)} modules", flush=True)
 
+    def save(record: dict) -> None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(record, indent=1))
+
     results: list[Fault] = []
     queue = [(m, mutant) for m, ms in faults_by_module.items() for mutant in ms]
     started = time.monotonic()
@@ -267,6 +284,7 @@ def main() -> int:
                 if len(results) % 50 == 0:
                     elapsed = time.monotonic() - started
                     print(f"  {len(results)}/{total} faults, {elapsed / 60:.1f} min", flush=True)
+                    save({"head": head, "partial": True, "faults": [asdict(f) for f in results]})
 
     with concurrent.futures.ThreadPoolExecutor(len(trees)) as pool:
         list(pool.map(worker, trees))
@@ -274,8 +292,8 @@ def main() -> int:
     # Poison each group of modules with the same carried layers.
     groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
     for module in faults_by_module:
-        carried = {tuple(sorted(f.carried)) for f in results if f.module == module}
-        for key in carried:
+        carried_sets = {tuple(sorted(f.carried)) for f in results if f.module == module}
+        for key in carried_sets:
             if key:
                 groups[key].append(module)
     poison_runs: list[dict] = []
@@ -301,29 +319,31 @@ def main() -> int:
                     tree.write(mutant.path, sources[mutant.path])
 
     print()
-    print(f"{'module':<58} {'tried':>5} {'line':>5} {'layer':>5} {'not':>4} {'miss':>4}")
+    print(
+        f"{'module':<58} {'tried':>5} {'plan':>4} {'line':>5} {'layer':>5} {'not':>4} {'miss':>4}"
+    )
     for module in faults_by_module:
         mine = [f for f in results if f.module == module]
+        planjob = sum(f.stage == "plan job" for f in mine)
         line = sum(f.stage == "line tests" for f in mine)
         layer = sum(f.stage == "selected layers" for f in mine)
         not_caught, missed = sum(not f.caught_by for f in mine), sum(f.miss for f in mine)
-        print(f"{module:<58} {len(mine):>5} {line:>5} {layer:>5} {not_caught:>4} {missed:>4}")
+        print(
+            f"{module:<58} {len(mine):>5} {planjob:>4} {line:>5} {layer:>5} "
+            f"{not_caught:>4} {missed:>4}"
+        )
     caught = sum(bool(f.caught_by) for f in results)
     misses = sum(f.miss for f in results)
     jobs = statistics.mean(len(f.selected) for f in results) if results else 0
     print(
         f"\n{len(results)} faults in {len(faults_by_module)} modules: {caught} caught by the "
         f"selected layers ({sum(f.stage == 'line tests' for f in results)} by the tests that ran "
-        f"the line), {len(results) - caught} caught by none of them; misses (caught by a "
+        f"the line, {sum(f.stage == 'plan job' for f in results)} by the plan job, which the "
+        f"fault broke), {len(results) - caught} caught by none of them; misses (caught by a "
         f"carried layer): {misses}; mean selected layers {jobs:.2f}; "
         f"{(time.monotonic() - started) / 60:.1f} min"
     )
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(
-        json.dumps(
-            {"head": head, "faults": [asdict(f) for f in results], "poison": poison_runs}, indent=1
-        )
-    )
+    save({"head": head, "faults": [asdict(f) for f in results], "poison": poison_runs})
     shutil.rmtree(snapshots, ignore_errors=True)
     return 1 if misses else 0
 
