@@ -7,6 +7,8 @@ fault, as if it were the pull request:
 
 1. ``ci-metrics plan`` runs against the base snapshot of the unchanged commit
    (``--snapshots``) and says which layers run (S) and which are carried (U);
+   a fault that makes the plan itself fail is caught by the plan job, which in
+   CI runs the pull request's own ci-metrics and fails the required check;
 2. the selected layers run against the fault, stopping at the first failure:
    first the tests that executed the changed line (per-test coverage contexts
    of the base run), then, when those pass, every test of every selected layer.
