@@ -247,6 +247,15 @@ def main() -> int:
     snapshot = json.loads((first / "results/ci_metrics/snapshot.json").read_text())
     snapshots = Path(tempfile.mkdtemp(prefix="plan-safety-"))
     (snapshots / f"{head}.json").write_text(json.dumps(snapshot | {"sha": head}))
+    # A failing plan counts a fault as caught: on the unchanged worktrees it must succeed,
+    # or every fault would be "caught" by a broken setup.
+    for tree in trees:
+        envs = dict.fromkeys(("ci_metrics", *registry))
+        missing = [name for name in envs if not (tree.path / ".tox" / name).is_dir()]
+        if missing:
+            raise SystemExit(f"{tree.path} lacks the envs {', '.join(missing)}: prepare it first")
+        if plan(tree, snapshots) is None:
+            raise SystemExit(f"ci-metrics plan fails in {tree.path} without any fault")
     print(f"base snapshot of {head[:10]}; reading per-test contexts ...", flush=True)
     tests_at = line_tests(first / "results/coverage/.coverage", first)
 
